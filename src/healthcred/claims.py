@@ -1,0 +1,162 @@
+"""The one place that knows the claim numbers: :class:`HealthCode` ↔ CWT claims map.
+
+The signed payload is a CWT claims set (RFC 8392)::
+
+    { 1 iss: region, 4 exp: uint, 6 iat: uint, 7 cti: bstr .size 16, -65537 hcode: {...} }
+
+and the private claim ``hcode`` holds the health-code map with small integer
+keys (see ``docs/format.md``). Decoding checks every key, type and key order,
+so the strict CBOR layer can skip its generic walk on this hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from healthcred.errors import ClaimsError
+from healthcred.model import (
+    FORMAT_VERSION,
+    CredentialKind,
+    DocumentType,
+    HealthCode,
+    Status,
+    status_from_code,
+)
+
+__all__ = ["Claim", "HCode", "SubjectKey", "from_claims", "to_claims"]
+
+
+class Claim(IntEnum):
+    """CWT claim keys used in the payload (RFC 8392 §4, plus one private-use claim)."""
+
+    ISS = 1
+    EXP = 4
+    IAT = 6
+    CTI = 7
+    HCODE = -65537
+    """Private-use claim (RFC 8392 §9.1: keys below -65536) holding the health-code map."""
+
+
+class HCode(IntEnum):
+    """Keys of the health-code map inside :attr:`Claim.HCODE`."""
+
+    VERSION = 1
+    KIND = 2
+    STATUS = 3
+    REASON = 4
+    SUBJECT = 5
+
+
+class SubjectKey(IntEnum):
+    """Keys of the subject map inside :attr:`HCode.SUBJECT`."""
+
+    NAME = 1
+    BIRTH_DATE = 2
+    DOCUMENT_TYPE = 3
+    DOCUMENT_NUMBER = 4
+
+
+# The key sequences each map may have, in deterministic order (RFC 8949 §4.2.1: unsigned keys
+# ascending, then negative ones). Checking the whole sequence at once checks presence, order and
+# the absence of unknown keys in one comparison.
+_CLAIM_SHAPES = frozenset({(Claim.ISS, Claim.EXP, Claim.IAT, Claim.CTI, Claim.HCODE)})
+_HCODE_SHAPES = frozenset(
+    {
+        (HCode.VERSION, HCode.KIND, HCode.STATUS, HCode.SUBJECT),
+        (HCode.VERSION, HCode.KIND, HCode.STATUS, HCode.REASON, HCode.SUBJECT),
+    }
+)
+_SUBJECT_SHAPES = frozenset({tuple(SubjectKey)})
+_MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z
+
+
+def to_claims(code: HealthCode) -> dict[int, Any]:
+    """The CWT claims map for ``code`` (plain ints, text and bytes; ready for deterministic CBOR)."""
+    subject = code.subject
+    hcode: dict[int, Any] = {
+        HCode.VERSION: code.version,
+        HCode.KIND: int(code.kind),
+        HCode.STATUS: code.status.code,
+    }
+    if code.reason is not None:
+        hcode[HCode.REASON] = code.reason
+    hcode[HCode.SUBJECT] = {
+        SubjectKey.NAME: subject.name,
+        SubjectKey.BIRTH_DATE: subject.birth_date,
+        SubjectKey.DOCUMENT_TYPE: int(subject.document_type),
+        SubjectKey.DOCUMENT_NUMBER: subject.document_number,
+    }
+    return {
+        Claim.ISS: code.region,
+        Claim.EXP: int(code.expires_at.timestamp()),
+        Claim.IAT: int(code.issued_at.timestamp()),
+        Claim.CTI: code.id,
+        Claim.HCODE: hcode,
+    }
+
+
+def _map(value: Any, shapes: frozenset[tuple[int, ...]], what: str) -> dict[Any, Any]:
+    if type(value) is not dict:
+        raise ClaimsError(f"{what} must be a map")
+    if tuple(value) not in shapes:
+        known = set().union(*shapes)
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise ClaimsError(f"{what} holds unknown key(s) {unknown}")
+        missing = sorted(int(k) for k in min(shapes, key=len) if k not in value)
+        if missing:
+            raise ClaimsError(f"{what} lacks required key(s) {missing}")
+        raise ClaimsError(f"{what} keys are not in deterministic order")
+    return value
+
+
+def _uint(value: Any, what: str, limit: int) -> int:
+    if type(value) is not int or not 0 <= value <= limit:
+        raise ClaimsError(f"{what} must be an unsigned integer up to {limit}")
+    return value
+
+
+def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> HealthCode:
+    """Rebuild the :class:`HealthCode` from a decoded claims map; raise :class:`ClaimsError`.
+
+    Types the model checks itself (strict pydantic) are not checked twice here.
+    """
+    top = _map(claims, _CLAIM_SHAPES, "claims")
+    hcode = _map(top[Claim.HCODE], _HCODE_SHAPES, "health-code claim")
+    subject = _map(hcode[HCode.SUBJECT], _SUBJECT_SHAPES, "subject")
+    version = hcode[HCode.VERSION]
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise ClaimsError(f"unsupported health-code map version {version!r}")
+    try:
+        kind = CredentialKind(_uint(hcode[HCode.KIND], "kind", 0xFFFF))
+        doc_type = DocumentType(_uint(subject[SubjectKey.DOCUMENT_TYPE], "document type", 0xFFFF))
+    except ValueError as exc:
+        raise ClaimsError(str(exc)) from exc
+    try:
+        return HealthCode.model_validate(
+            {
+                "version": FORMAT_VERSION,
+                "kind": kind,
+                "id": top[Claim.CTI],
+                "status": status_from_code(_uint(hcode[HCode.STATUS], "status", 255), palette),
+                "reason": hcode.get(HCode.REASON),
+                "subject": {
+                    "name": subject[SubjectKey.NAME],
+                    "birth_date": subject[SubjectKey.BIRTH_DATE],
+                    "document_type": doc_type,
+                    "document_number": subject[SubjectKey.DOCUMENT_NUMBER],
+                },
+                "region": top[Claim.ISS],
+                "issued_at": datetime.fromtimestamp(_uint(top[Claim.IAT], "iat", _MAX_TIME), UTC),
+                "expires_at": datetime.fromtimestamp(_uint(top[Claim.EXP], "exp", _MAX_TIME), UTC),
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ClaimsError(f"claim {where or 'set'} is invalid: {first['msg']}") from exc

@@ -1,0 +1,432 @@
+"""The ``healthcred`` command line: keys, trust lists, issuing, verifying, and a demo.
+
+Exit codes: 0 success (for ``verify``: the code is valid), 1 a healthcred error
+(for ``verify``: the code is invalid), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from healthcred.codec.qr import save_qr
+from healthcred.errors import HealthCredError
+from healthcred.issuer import issue
+from healthcred.model import NATIONAL_PALETTE, DocumentType, HealthCode, Subject
+from healthcred.signing.algorithms import parse_alg
+from healthcred.signing.keys import (
+    generate_key,
+    kid_of,
+    load_private_key,
+    load_public_key,
+    save_private_key,
+    save_public_key,
+)
+from healthcred.signing.trust import (
+    Anchor,
+    KeyGrant,
+    load_trust,
+    make_trust_list,
+    parse_trust_list,
+)
+from healthcred.verifier import DEFAULT_SKEW, verify
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STATUS_NAMES = {s.name: s for s in NATIONAL_PALETTE.values()}
+
+
+def _fail_typed(func: F) -> F:
+    # A HealthCredError becomes one line on stderr and exit code 1, never a traceback.
+    @wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HealthCredError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return run  # type: ignore[return-value]
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    # Output folders are created as needed; an unwritable path is a clear error, not a traceback.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time with an offset (``2026-11-23T08:00:00+08:00``, ``…Z``) or epoch seconds."""
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value), UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time or epoch seconds") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the time with an offset, e.g. 2026-11-23T08:00:00+08:00 or …Z")
+    return moment
+
+
+def _time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    return None if value is None else parse_time(value)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="healthcred")
+def main() -> None:
+    """Issue and verify offline-verifiable signed health codes (JKM1: QR codes)."""
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("name")
+@click.option(
+    "--alg",
+    type=click.Choice(["EdDSA", "ES256"], case_sensitive=False),
+    default="EdDSA",
+    show_default=True,
+    help="Signature algorithm (Ed25519 or P-256).",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write NAME.key.pem (mode 0600) and NAME.pub.pem into.",
+)
+@_fail_typed
+def keygen(name: str, alg: str, directory: Path) -> None:
+    """Generate a key pair; print its kid."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key = generate_key(parse_alg(alg))
+    save_private_key(key, directory / f"{name}.key.pem")
+    save_public_key(key.public_key(), directory / f"{name}.pub.pem")
+    click.echo(f"{name}: {parse_alg(alg).label} kid {kid_of(key).hex()}")
+    click.echo(
+        f"  private {directory / f'{name}.key.pem'} (mode 0600)\n  public  {directory / f'{name}.pub.pem'}"
+    )
+
+
+# --- trust lists -----------------------------------------------------------------------------
+
+
+@main.group()
+def trustlist() -> None:
+    """Build, sign and show signed trust lists of regional issuer keys."""
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+@trustlist.command("build")
+@click.option(
+    "--entry",
+    "entries",
+    multiple=True,
+    required=True,
+    metavar="PUB.pem=REGION",
+    help="An issuer public key and the GB/T 2260 region it may issue for (repeatable).",
+)
+@click.option("--version", "list_version", type=click.IntRange(min=1), required=True, help="List version.")
+@click.option(
+    "--issued", metavar="TIME", callback=_time_option, default=None, help="List issue time (default now)."
+)
+@click.option(
+    "--valid-days", type=click.IntRange(min=1), default=30, show_default=True, help="Days the list is valid."
+)
+@click.option(
+    "--key-valid-days",
+    type=click.IntRange(min=1),
+    default=365,
+    show_default=True,
+    help="Days each key is valid, from the list's issue time.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the unsigned list (JSON, for review before signing).",
+)
+@_fail_typed
+def trustlist_build(
+    entries: tuple[str, ...],
+    list_version: int,
+    issued: datetime | None,
+    valid_days: int,
+    key_valid_days: int,
+    out: Path,
+) -> None:
+    """Write an unsigned trust list as JSON, for review and then `trustlist sign`."""
+    start = issued or datetime.now(UTC).replace(microsecond=0)
+    grants = []
+    for item in entries:
+        pub, sep, region = item.rpartition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: expected PUB.pem=REGION", param_hint="--entry")
+        key = load_public_key(pub)
+        KeyGrant(key, region, _epoch(start), _epoch(start + timedelta(days=key_valid_days)))
+        grants.append(
+            {
+                "key": str(Path(pub).resolve()),
+                "kid": kid_of(key).hex(),
+                "region": region,
+                "not_before": start.isoformat(),
+                "not_after": (start + timedelta(days=key_valid_days)).isoformat(),
+            }
+        )
+    spec = {
+        "version": list_version,
+        "issued_at": start.isoformat(),
+        "expires_at": (start + timedelta(days=valid_days)).isoformat(),
+        "entries": grants,
+    }
+    _write(out, json.dumps(spec, indent=2) + "\n")
+    click.echo(f"wrote {out}: {len(grants)} entries, version {list_version}; sign it with `trustlist sign`")
+
+
+@trustlist.command("sign")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--root",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The national root's private key (a trust anchor).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the signed list (.cose).",
+)
+@_fail_typed
+def trustlist_sign(spec: Path, root: Path, out: Path) -> None:
+    """Sign a JSON trust list (from `trustlist build`) with the root key."""
+    try:
+        data = json.loads(spec.read_text())
+        grants = [
+            KeyGrant(
+                load_public_key(e["key"]),
+                e["region"],
+                _epoch(parse_time(e["not_before"])),
+                _epoch(parse_time(e["not_after"])),
+            )
+            for e in data["entries"]
+        ]
+        version, issued, expires = (
+            data["version"],
+            parse_time(data["issued_at"]),
+            parse_time(data["expires_at"]),
+        )
+    except (ValueError, KeyError, TypeError, click.BadParameter) as exc:
+        raise click.BadParameter(f"{spec} is not a trust list spec: {exc}", param_hint="SPEC") from exc
+    signed = make_trust_list(
+        load_private_key(root), grants, version=version, issued_at=_epoch(issued), expires_at=_epoch(expires)
+    )
+    _write(out, signed)
+    click.echo(f"wrote {out} ({len(signed)} bytes, {len(grants)} entries, version {version})")
+
+
+@trustlist.command("show")
+@click.argument("listfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--anchor",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    multiple=True,
+    required=True,
+    help="Root public key(s) the list must be signed by.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_fail_typed
+def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
+    """Verify a signed trust list against anchor(s) and show its entries."""
+    parsed = parse_trust_list(listfile.read_bytes(), [Anchor.from_key(load_public_key(a)) for a in anchor])
+
+    def when(t: int) -> str:
+        return datetime.fromtimestamp(t, UTC).isoformat()
+
+    view: dict[str, Any] = {
+        "version": parsed.version,
+        "issued_at": when(parsed.issued_at),
+        "expires_at": when(parsed.expires_at),
+        "signed_by": parsed.signer_kid.hex(),
+        "entries": [
+            {
+                "kid": e.kid.hex(),
+                "alg": e.alg.label,
+                "region": e.region,
+                "not_before": when(e.not_before),
+                "not_after": when(e.not_after),
+            }
+            for e in parsed.entries
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(view, indent=2))
+        return
+    click.echo(
+        f"trust list v{view['version']} signed by {view['signed_by']}, "
+        f"valid {view['issued_at']} → {view['expires_at']}"
+    )
+    for e in view["entries"]:
+        click.echo(f"  {e['kid']}  {e['alg']:5}  region {e['region']}  {e['not_before']} → {e['not_after']}")
+
+
+# --- issue and verify ------------------------------------------------------------------------
+
+
+@main.command("issue")
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The issuing region's private key.",
+)
+@click.option("--status", type=click.Choice(sorted(_STATUS_NAMES)), required=True, help="The colour.")
+@click.option("--name", required=True, help="The holder's name.")
+@click.option("--birth-date", required=True, help="YYYY-MM-DD (or YYYY-MM, YYYY).")
+@click.option(
+    "--doc-type",
+    type=click.Choice([d.name.lower() for d in DocumentType]),
+    default="resident_id_card",
+    show_default=True,
+)
+@click.option("--doc-number", required=True, help="The document number; only its masked form is encoded.")
+@click.option("--region", required=True, help="GB/T 2260 code of the issuing division, e.g. 330100.")
+@click.option("--reason", type=click.IntRange(0, 0xFFFF), default=None, help="Optional reason code.")
+@click.option("--valid-hours", type=click.IntRange(min=1), default=24, show_default=True)
+@click.option(
+    "--png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the QR as PNG."
+)
+@click.option(
+    "--svg", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the QR as SVG."
+)
+@_fail_typed
+def issue_command(
+    key: Path,
+    status: str,
+    name: str,
+    birth_date: str,
+    doc_type: str,
+    doc_number: str,
+    region: str,
+    reason: int | None,
+    valid_hours: int,
+    png: Path | None,
+    svg: Path | None,
+) -> None:
+    """Issue a health code: print its text, optionally write it as a QR image."""
+    try:
+        credential = HealthCode.create(
+            subject=Subject.create(name, birth_date, DocumentType[doc_type.upper()], doc_number),
+            status=_STATUS_NAMES[status],
+            region=region,
+            reason=reason,
+            valid_for=timedelta(hours=valid_hours),
+        )
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise click.UsageError(str(exc)) from exc
+    text = issue(credential, load_private_key(key))
+    for path in (png, svg):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_qr(text, path)
+    click.echo(text)
+
+
+def _print_result(payload: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    elif payload["valid"]:
+        click.echo(
+            f"VALID  {payload['status'].upper()}  {payload['name']}  region {payload['region']}  "
+            f"until {payload['expires_at']}  (key {payload['kid']}, {payload['alg']})"
+        )
+    else:
+        click.echo(f"INVALID  [{payload['error']}] {payload['message']}")
+
+
+@main.command("verify")
+@click.argument("code")
+@click.option(
+    "--trust",
+    "trust_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Trust folder: anchors/*.pem and lists/*.cose (as `demo` writes).",
+)
+@click.option(
+    "--at",
+    metavar="TIME",
+    callback=_time_option,
+    default=None,
+    help="Validation time (ISO 8601 with offset, or epoch); default now.",
+)
+@click.option(
+    "--skew",
+    type=click.IntRange(min=0),
+    default=int(DEFAULT_SKEW.total_seconds()),
+    show_default=True,
+    help="Clock-skew allowance in seconds.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["zxing", "pyzbar"]),
+    default="zxing",
+    show_default=True,
+    help="QR reader for image inputs.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable result, with the error code if invalid."
+)
+def verify_command(
+    code: str, trust_dir: Path, at: datetime | None, skew: int, backend: str, as_json: bool
+) -> None:
+    """Verify CODE offline: QR text, `-` for stdin, or an image or .txt path. Exit 0 valid, 1 invalid."""
+    if code == "-":
+        code = sys.stdin.read().rstrip("\r\n")
+    elif Path(code).suffix.lower() == ".txt" and Path(code).is_file():
+        code = Path(code).read_text().rstrip("\r\n")
+    try:
+        result = verify(code, load_trust(trust_dir), at=at, skew=timedelta(seconds=skew), qr_backend=backend)
+    except HealthCredError as exc:
+        _print_result({"valid": False, "error": exc.code, "message": exc.message}, as_json)
+        sys.exit(1)
+    _print_result(result.summary(), as_json)
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("healthcred-demo"),
+    show_default=True,
+    help="Folder for keys, trust folder and codes.",
+)
+def demo(out: Path) -> None:
+    """Run the whole flow: keys, a signed trust list, three codes, read back from PNG and verified."""
+    from healthcred.demo import run_demo
+
+    try:
+        ok = run_demo(out, echo=click.echo)
+    except HealthCredError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(0 if ok else 1)

@@ -1,0 +1,73 @@
+"""The body under the Base45: a zlib stream (RFC 1950), or the bare message when zlib gains nothing.
+
+A native code's COSE message is mostly random bytes (signature, id, kid), and on
+this project's measurements zlib makes it about 5 bytes *longer*. So the issuer
+keeps whichever is shorter, and the verifier tells them apart by the first
+byte: ``0xD2`` (CBOR tag 18, COSE_Sign1) is a bare message; a zlib header byte
+starts one complete zlib stream; anything else is not a code. Inflating is
+bounded: never more than ``limit + 1`` bytes, whatever the input claims.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from healthcred.codec.limits import MAX_COSE_BYTES
+from healthcred.errors import BadCompression, MalformedCOSE, TooLarge
+
+__all__ = ["BARE_MARKER", "compress", "decompress", "pack", "unpack"]
+
+BARE_MARKER = 0xD2
+"""First byte of a bare (uncompressed) body: the CBOR head of tag 18."""
+
+
+def compress(data: bytes, level: int = 9) -> bytes:
+    """One zlib stream of ``data``."""
+    return zlib.compress(data, level)
+
+
+def decompress(data: bytes, limit: int = MAX_COSE_BYTES) -> bytes:
+    """Inflate one zlib stream to at most ``limit`` bytes.
+
+    Raises :class:`TooLarge` past the limit and :class:`BadCompression` for a
+    corrupt, truncated or trailing-data stream.
+    """
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise BadCompression(f"not a valid zlib stream: {exc}") from exc
+    if len(out) > limit:
+        raise TooLarge(f"decompressed body exceeds {limit} bytes")
+    if not inflater.eof:
+        raise BadCompression("zlib stream is truncated")
+    if inflater.unused_data:
+        raise BadCompression(f"{len(inflater.unused_data)} bytes follow the zlib stream")
+    return out
+
+
+def pack(message: bytes, level: int = 9) -> bytes:
+    """The body for ``message`` (a COSE_Sign1): its zlib stream if strictly shorter, else itself.
+
+    ``level=0`` never compresses.
+    """
+    if level:
+        packed = compress(message, level)
+        if len(packed) < len(message):
+            return packed
+    return message
+
+
+def unpack(body: bytes, limit: int = MAX_COSE_BYTES) -> bytes:
+    """The COSE_Sign1 bytes in ``body``: a bare message as it is, a zlib stream inflated (bounded).
+
+    A body that starts as neither (tag 18, or a zlib header byte) is :class:`MalformedCOSE`.
+    """
+    first = body[0] if body else -1
+    if first == BARE_MARKER:
+        if len(body) > limit:
+            raise TooLarge(f"message exceeds {limit} bytes")
+        return body
+    if first & 0x0F == 8 and first >> 4 <= 7:  # zlib CMF: method 8 (deflate), window ≤ 32 KiB
+        return decompress(body, limit)
+    raise MalformedCOSE("body is neither a tagged COSE_Sign1 (0xD2…) nor a zlib stream")

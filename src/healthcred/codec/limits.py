@@ -1,0 +1,19 @@
+"""Size bounds of the wire format, checked before any work is done on an input.
+
+They are generous for real codes (a native code is ~350 characters) and small
+enough that no input can make a verifier allocate more than a few KiB.
+"""
+
+from __future__ import annotations
+
+MAX_TEXT_CHARS = 4296
+"""Longest text a QR code can hold at all (version 40, level L, alphanumeric)."""
+
+MAX_COSE_BYTES = 8192
+"""Largest COSE_Sign1 message accepted after decompression (zlib-bomb bound)."""
+
+MAX_CBOR_DEPTH = 8
+"""Deepest nesting of arrays and maps accepted in any decoded CBOR item."""
+
+MAX_CBOR_ITEMS = 512
+"""Most array elements plus map entries accepted in one decoded CBOR item."""

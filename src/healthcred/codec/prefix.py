@@ -1,0 +1,30 @@
+"""The text prefixes that tell one kind of health code from another."""
+
+from __future__ import annotations
+
+from healthcred.errors import BadPrefix
+
+__all__ = ["FOREIGN_PREFIXES", "NATIVE_PREFIX", "strip_prefix"]
+
+NATIVE_PREFIX = "JKM1:"
+"""healthcred's prefix: "JKM" for jiankangma (health code), "1" for the format version.
+
+Every character is in the QR alphanumeric set, and it shares no prefix with
+``HC1:`` (EU DCC) or ``shc:/`` (SMART Health Cards).
+"""
+
+FOREIGN_PREFIXES = {"HC1:": "an EU Digital COVID Certificate", "shc:/": "a SMART Health Card"}
+"""Prefixes of other formats, named in error messages so a user learns what they scanned."""
+
+
+def strip_prefix(text: str, prefix: str = NATIVE_PREFIX) -> str:
+    """Return ``text`` without ``prefix``; raise :class:`BadPrefix` if it does not start with it."""
+    if text.startswith(prefix):
+        return text[len(prefix) :]
+    for other, name in FOREIGN_PREFIXES.items():
+        if text.startswith(other):
+            raise BadPrefix(f"this is {name} ({other}), not a healthcred code ({prefix})")
+    if text[:3] == "JKM" and text[3:4].isdigit():
+        raise BadPrefix(f"unsupported healthcred format version {text[: text.find(':') + 1]!r}")
+    shown = text[:8] + ("…" if len(text) > 8 else "")
+    raise BadPrefix(f"text does not start with {prefix!r} (starts {shown!r})")

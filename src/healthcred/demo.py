@@ -1,0 +1,135 @@
+"""``healthcred demo``: the whole flow on fresh keys, left in a folder for the user to explore.
+
+A national root signs a trust list of two provincial issuers (Zhejiang, ES256;
+Shanghai, EdDSA); three codes are issued, rendered as PNG, read back from the
+images and verified offline against the trust folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from healthcred.codec.qr import read_qr, save_qr
+from healthcred.errors import HealthCredError
+from healthcred.issuer import issue
+from healthcred.model import GREEN, RED, YELLOW, DocumentType, HealthCode, Status, Subject
+from healthcred.signing.algorithms import Alg
+from healthcred.signing.keys import generate_key, save_private_key, save_public_key
+from healthcred.signing.trust import ANCHORS_DIR, LISTS_DIR, KeyGrant, load_trust, make_trust_list
+from healthcred.verifier import verify
+
+__all__ = ["run_demo"]
+
+# (file stem, issuer, region, colour, valid for, holder): the seed policy's three colours.
+_CODES: tuple[tuple[str, str, str, Status, timedelta, tuple[str, str, str]], ...] = (
+    (
+        "green-hangzhou",
+        "zhejiang",
+        "330100",
+        GREEN,
+        timedelta(days=1),
+        ("张三丰", "1985-03-12", "330106198503121234"),
+    ),
+    (
+        "yellow-shanghai",
+        "shanghai",
+        "310000",
+        YELLOW,
+        timedelta(days=7),
+        ("李四", "1992-07-01", "310101199207014321"),
+    ),
+    (
+        "red-ningbo",
+        "zhejiang",
+        "330200",
+        RED,
+        timedelta(days=14),
+        ("王小明", "2010-01-20", "330203201001205678"),
+    ),
+)
+
+
+def run_demo(out: Path, echo: Callable[[str], None] = print) -> bool:
+    """Write keys, a trust folder and three codes under ``out``; verify each from its PNG.
+
+    Returns whether every code verified. Files already in ``out`` are replaced.
+    """
+    now = datetime.now(UTC).replace(microsecond=0)
+    keys_dir, codes_dir = out / "keys", out / "codes"
+    anchors_dir, lists_dir = out / "trust" / ANCHORS_DIR, out / "trust" / LISTS_DIR
+    for folder in (keys_dir, codes_dir, anchors_dir, lists_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+
+    root = generate_key(Alg.EDDSA)
+    issuers = {
+        "zhejiang": (generate_key(Alg.ES256), "330000"),
+        "shanghai": (generate_key(Alg.EDDSA), "310000"),
+    }
+    save_private_key(root, keys_dir / "national-root.key.pem", overwrite=True)
+    save_public_key(root.public_key(), anchors_dir / "national-root.pem", overwrite=True)
+    for name, (key, _) in issuers.items():
+        save_private_key(key, keys_dir / f"{name}.key.pem", overwrite=True)
+        save_public_key(key.public_key(), keys_dir / f"{name}.pub.pem", overwrite=True)
+
+    start = int(now.timestamp())
+    grants = [
+        KeyGrant(key.public_key(), region, start - 3600, start + 365 * 86400)
+        for key, region in issuers.values()
+    ]
+    signed = make_trust_list(root, grants, version=1, issued_at=start - 3600, expires_at=start + 30 * 86400)
+    (lists_dir / "national.cose").write_bytes(signed)
+    echo(f"trust folder {out / 'trust'}: 1 anchor, list v1 with {len(grants)} issuers ({len(signed)} bytes)")
+
+    trust = load_trust(out / "trust")
+    rows = []
+    all_ok = True
+    for stem, issuer, region, status, valid_for, (name, birth, doc) in _CODES:
+        credential = HealthCode.create(
+            subject=Subject.create(name, birth, DocumentType.RESIDENT_ID_CARD, doc),
+            status=status,
+            region=region,
+            valid_for=valid_for,
+            issued_at=now,
+        )
+        text = issue(credential, issuers[issuer][0])
+        (codes_dir / f"{stem}.txt").write_text(text + "\n")
+        save_qr(text, codes_dir / f"{stem}.png")
+        save_qr(text, codes_dir / f"{stem}.svg")
+        try:
+            read_back = read_qr(codes_dir / f"{stem}.png")
+            result = verify(read_back, trust)
+            verdict = "VALID" if read_back == text else "MISMATCH"
+            all_ok &= read_back == text
+            rows.append(
+                (
+                    stem,
+                    verdict,
+                    result.status.name,
+                    result.subject.masked_name,
+                    result.region,
+                    result.alg,
+                    result.expires_at.strftime("%Y-%m-%d %H:%M"),
+                    len(text),
+                )
+            )
+        except HealthCredError as exc:
+            all_ok = False
+            rows.append((stem, f"INVALID {exc.code}", status.name, "", region, "", "", len(text)))
+
+    header = ("code", "result", "status", "holder", "region", "alg", "expires (UTC)", "chars")
+    widths = [max(_width(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        echo(
+            "  ".join(str(cell) + " " * (w - _width(str(cell))) for cell, w in zip(row, widths, strict=True))
+        )
+    echo(
+        f"codes in {codes_dir}; try: healthcred verify --trust {out / 'trust'} {codes_dir / _CODES[0][0]}.png"
+    )
+    return all_ok
+
+
+def _width(text: str) -> int:
+    # CJK characters take two terminal columns.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

@@ -1,0 +1,259 @@
+"""One exception hierarchy for everything healthcred raises.
+
+Every failure a caller can meet is a :class:`HealthCredError` subclass with a
+stable, machine-readable ``code``. The codes are part of the public contract
+(they appear in ``--json`` output and in the published test vectors): never
+rename one, only add new ones. This module is the one place that knows them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ERROR_CODES",
+    "AlgorithmMismatch",
+    "BadBase45",
+    "BadCompression",
+    "BadImage",
+    "BadInput",
+    "BadKey",
+    "BadPrefix",
+    "BadSignature",
+    "ClaimsError",
+    "CodeExpired",
+    "CodeNotYetValid",
+    "FormatError",
+    "HealthCredError",
+    "KeyNotValid",
+    "MalformedCBOR",
+    "MalformedCOSE",
+    "QRBackendUnavailable",
+    "QRError",
+    "QRNotFound",
+    "RegionNotAllowed",
+    "TooLarge",
+    "TrustError",
+    "TrustListExpired",
+    "TrustListMalformed",
+    "TrustListNotYetValid",
+    "TrustStoreError",
+    "UnknownKid",
+    "UnsupportedAlgorithm",
+    "UntrustedList",
+    "ValidityError",
+]
+
+
+class HealthCredError(Exception):
+    """Root of every error healthcred raises; ``code`` is stable and machine-readable."""
+
+    code: str = "healthcred_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+# --- caller mistakes -------------------------------------------------------------------------
+
+
+class BadInput(HealthCredError):
+    """The argument is of a type or value the function does not take."""
+
+    code = "bad_input"
+
+
+class BadKey(HealthCredError):
+    """A key file or key object cannot be used (wrong type, unreadable, unsupported curve)."""
+
+    code = "bad_key"
+
+
+# --- the encoded text and its layers ---------------------------------------------------------
+
+
+class FormatError(HealthCredError):
+    """The code is not well-formed at some layer of the wire format."""
+
+    code = "format_error"
+
+
+class BadPrefix(FormatError):
+    """The text does not start with a prefix this verifier knows."""
+
+    code = "bad_prefix"
+
+
+class BadBase45(FormatError):
+    """The text after the prefix is not canonical Base45 (RFC 9285)."""
+
+    code = "bad_base45"
+
+
+class TooLarge(FormatError):
+    """An input or a decompressed stage is larger than the format allows."""
+
+    code = "too_large"
+
+
+class BadCompression(FormatError):
+    """The body is not one complete zlib stream (RFC 1950) with nothing after it."""
+
+    code = "bad_compression"
+
+
+class MalformedCOSE(FormatError):
+    """The bytes are not a COSE_Sign1 message of the shape the format prescribes."""
+
+    code = "malformed_cose"
+
+
+class MalformedCBOR(FormatError):
+    """A CBOR item is not well-formed, not deterministic, or has duplicate keys or trailing bytes."""
+
+    code = "malformed_cbor"
+
+
+class ClaimsError(FormatError):
+    """The signed claims are well-formed CBOR but miss or mistype a required claim."""
+
+    code = "bad_claims"
+
+
+# --- trust -----------------------------------------------------------------------------------
+
+
+class TrustError(HealthCredError):
+    """The code, or a trust list, cannot be tied to a trusted key."""
+
+    code = "trust_error"
+
+
+class UnsupportedAlgorithm(TrustError):
+    """The algorithm is not on the allow-list (EdDSA with Ed25519, ES256)."""
+
+    code = "unsupported_alg"
+
+
+class UnknownKid(TrustError):
+    """No trusted key (in a list valid at the validation time) has this key id."""
+
+    code = "unknown_kid"
+
+
+class AlgorithmMismatch(TrustError):
+    """The header names an algorithm other than the one the trust entry fixes for the key."""
+
+    code = "alg_mismatch"
+
+
+class BadSignature(TrustError):
+    """No trusted key with this key id verifies the signature."""
+
+    code = "bad_signature"
+
+
+class KeyNotValid(TrustError):
+    """The code was issued outside its signing key's validity window."""
+
+    code = "key_not_valid"
+
+
+class RegionNotAllowed(TrustError):
+    """The signing key may not issue codes for the region the code names."""
+
+    code = "region_not_allowed"
+
+
+class UntrustedList(TrustError):
+    """A trust list is not signed by any configured trust anchor."""
+
+    code = "untrusted_list"
+
+
+class TrustListMalformed(TrustError):
+    """A trust list (or trust folder) is not of the prescribed shape."""
+
+    code = "trust_list_malformed"
+
+
+class TrustListExpired(TrustError):
+    """The only trust lists holding the key had expired at the validation time."""
+
+    code = "trust_list_expired"
+
+
+class TrustListNotYetValid(TrustError):
+    """The only trust lists holding the key were issued after the validation time."""
+
+    code = "trust_list_not_yet_valid"
+
+
+class TrustStoreError(TrustError):
+    """The trust folder cannot be read (missing, no anchors, unreadable files)."""
+
+    code = "trust_store_error"
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+class ValidityError(HealthCredError):
+    """The code is genuine but not valid at the validation time."""
+
+    code = "validity_error"
+
+
+class CodeExpired(ValidityError):
+    """The validation time is past the code's expiry (plus the clock-skew allowance)."""
+
+    code = "expired"
+
+
+class CodeNotYetValid(ValidityError):
+    """The code's issue time is after the validation time (plus the clock-skew allowance)."""
+
+    code = "not_yet_valid"
+
+
+# --- QR images -------------------------------------------------------------------------------
+
+
+class QRError(HealthCredError):
+    """A QR code cannot be rendered or read."""
+
+    code = "qr_error"
+
+
+class BadImage(QRError):
+    """The input is not an image the reader can open."""
+
+    code = "bad_image"
+
+
+class QRNotFound(QRError):
+    """The image opened, but no readable QR code was found in it."""
+
+    code = "qr_not_found"
+
+
+class QRBackendUnavailable(QRError):
+    """The chosen QR reader backend is not installed on this machine."""
+
+    code = "qr_backend_unavailable"
+
+
+def _all_codes() -> dict[str, type[HealthCredError]]:
+    seen: dict[str, type[HealthCredError]] = {}
+    todo: list[type[HealthCredError]] = [HealthCredError]
+    while todo:
+        cls = todo.pop()
+        seen[cls.code] = cls
+        todo.extend(cls.__subclasses__())
+    return seen
+
+
+ERROR_CODES: dict[str, type[HealthCredError]] = _all_codes()
+"""Every stable error code, mapped to its exception class."""

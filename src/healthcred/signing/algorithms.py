@@ -1,0 +1,139 @@
+"""The signature algorithms on the allow-list, and the raw sign/verify layer.
+
+ES256 signatures travel in the COSE form, raw ``r ‖ s`` (64 bytes), never DER.
+EdDSA (Ed25519) verification uses libsodium through PyNaCl, which verifies
+about twice as fast as OpenSSL through ``cryptography`` on this project's
+machines; signing and key handling stay with ``cryptography``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import IntEnum
+
+import nacl.exceptions
+import nacl.signing
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+from healthcred.errors import BadKey, BadSignature, UnsupportedAlgorithm
+
+__all__ = [
+    "Alg",
+    "PrivateKey",
+    "PublicKey",
+    "Verifier",
+    "alg_of",
+    "parse_alg",
+    "sign",
+    "verifier_for",
+    "verify_signature",
+]
+
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+"""Private keys healthcred signs with."""
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+"""Public keys healthcred verifies with."""
+Verifier = Callable[[bytes, bytes], None]
+"""``verify(message, signature)``: returns on success, raises :class:`BadSignature`."""
+
+
+class Alg(IntEnum):
+    """COSE algorithm identifiers on the allow-list (IANA COSE Algorithms registry)."""
+
+    ES256 = -7
+    EDDSA = -8
+
+    @property
+    def label(self) -> str:
+        """The registry name, as shown to people: ``ES256`` or ``EdDSA``."""
+        return "EdDSA" if self is Alg.EDDSA else self.name
+
+
+_SIG_LEN = 64  # both algorithms: Ed25519 signatures and raw P-256 r ‖ s
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+def parse_alg(value: object) -> Alg:
+    """The :class:`Alg` for a COSE integer or a name (``ES256``, ``EdDSA``)."""
+    if isinstance(value, str):
+        for alg in Alg:
+            if value.lower() == alg.label.lower():
+                return alg
+    elif type(value) is int and value in Alg._value2member_map_:
+        return Alg(value)
+    raise UnsupportedAlgorithm(f"algorithm {value!r} is not allowed (allowed: ES256, EdDSA)")
+
+
+def alg_of(key: PrivateKey | PublicKey) -> Alg:
+    """The algorithm a key is for: Ed25519 → EdDSA, P-256 → ES256; anything else is :class:`BadKey`."""
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return Alg.EDDSA
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        if isinstance(key.curve, ec.SECP256R1):
+            return Alg.ES256
+        raise BadKey(f"EC curve {key.curve.name} is not allowed (ES256 needs P-256)")
+    raise BadKey(f"{type(key).__name__} is not an Ed25519 or P-256 key")
+
+
+def sign(alg: Alg, private_key: PrivateKey, message: bytes) -> bytes:
+    """Sign ``message``; ES256 signatures are returned as raw ``r ‖ s``."""
+    if alg_of(private_key) is not alg:
+        raise BadKey(f"a {alg_of(private_key).label} key cannot sign with {alg.label}")
+    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+        return private_key.sign(message)
+    assert isinstance(private_key, ec.EllipticCurvePrivateKey)
+    r, s = decode_dss_signature(private_key.sign(message, _ECDSA_SHA256))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def verifier_for(alg: Alg, public_key: PublicKey) -> Verifier:
+    """A prepared verify function for one key (build once per trusted key, call per code)."""
+    if alg_of(public_key) is not alg:
+        raise BadKey(f"a {alg_of(public_key).label} key cannot verify {alg.label}")
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return _ed25519_verifier(nacl.signing.VerifyKey(public_key.public_bytes_raw()))
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    return _es256_verifier(public_key)
+
+
+def _ed25519_verifier(key: nacl.signing.VerifyKey) -> Verifier:
+    def verify(message: bytes, signature: bytes) -> None:
+        if len(signature) != _SIG_LEN:
+            raise BadSignature(f"EdDSA signature must be {_SIG_LEN} bytes, not {len(signature)}")
+        try:
+            key.verify(message, signature)
+        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError) as exc:
+            raise BadSignature("EdDSA signature does not verify") from exc
+
+    return verify
+
+
+def _es256_verifier(key: ec.EllipticCurvePublicKey) -> Verifier:
+    def verify(message: bytes, signature: bytes) -> None:
+        if len(signature) != _SIG_LEN:
+            raise BadSignature(f"ES256 signature must be {_SIG_LEN} bytes of raw r ‖ s, not {len(signature)}")
+        der = encode_dss_signature(
+            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        )
+        try:
+            key.verify(der, message, _ECDSA_SHA256)
+        except InvalidSignature as exc:
+            raise BadSignature("ES256 signature does not verify") from exc
+
+    return verify
+
+
+def verify_signature(alg: Alg, public_key: PublicKey, message: bytes, signature: bytes) -> None:
+    """Verify ``signature`` over ``message``; return on success, raise :class:`BadSignature`.
+
+    ES256 signatures are raw ``r ‖ s`` (the COSE form). The raw layer: no
+    headers, no trust; callers that verify many messages with one key should
+    keep :func:`verifier_for`'s function instead.
+    """
+    verifier_for(alg, public_key)(message, signature)

@@ -1,0 +1,151 @@
+"""COSE_Sign1 (RFC 9052 §4.2) as the native format uses it.
+
+The message is ``18([protected: bstr, unprotected: {}, payload: bstr, signature: bstr])``
+with ``alg`` and ``kid`` in the protected header, so both are covered by the
+signature. Parsing is strict: deterministic CBOR, the tag, an empty
+unprotected header and only the header labels this module knows.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import cbor2
+
+from healthcred.codec.cbor import Reader, dumps
+from healthcred.errors import MalformedCBOR, MalformedCOSE
+from healthcred.signing.algorithms import Alg, PrivateKey, alg_of, parse_alg, sign
+from healthcred.signing.keys import kid_of
+
+__all__ = ["SIGN1_TAG", "Header", "Sign1", "encode_sign1", "parse_sign1", "sig_structure", "sign1"]
+
+SIGN1_TAG = 18
+"""CBOR tag of COSE_Sign1."""
+
+
+class Header(IntEnum):
+    """COSE header labels this library reads or writes (RFC 9052 §3.1)."""
+
+    ALG = 1
+    CRIT = 2
+    CONTENT_TYPE = 3
+    KID = 4
+
+
+_KNOWN_PROTECTED = frozenset((Header.ALG, Header.CONTENT_TYPE, Header.KID))
+_SIGNATURE1 = b"\x84\x6aSignature1"  # array(4), text(10) "Signature1"
+
+
+@dataclass(frozen=True, slots=True)
+class Sign1:
+    """A parsed COSE_Sign1: header values, payload and signature, not yet verified."""
+
+    protected: bytes
+    alg: int
+    kid: bytes
+    content_type: str | None
+    payload: bytes
+    signature: bytes
+
+    def to_be_signed(self) -> bytes:
+        """The Sig_structure bytes the signature covers."""
+        return sig_structure(self.protected, self.payload)
+
+
+def _bstr_head(length: int) -> bytes:
+    if length < 24:
+        return bytes((0x40 | length,))
+    if length < 0x100:
+        return b"\x58" + length.to_bytes(1, "big")
+    if length < 0x10000:
+        return b"\x59" + length.to_bytes(2, "big")
+    return b"\x5a" + length.to_bytes(4, "big")
+
+
+def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
+    """``["Signature1", protected, external_aad, payload]`` as CBOR (RFC 9052 §4.4)."""
+    return b"".join(
+        (
+            _SIGNATURE1,
+            _bstr_head(len(protected)),
+            protected,
+            _bstr_head(len(external_aad)),
+            external_aad,
+            _bstr_head(len(payload)),
+            payload,
+        )
+    )
+
+
+def encode_sign1(protected: bytes, payload: bytes, signature: bytes) -> bytes:
+    """Assemble a tagged COSE_Sign1 with an empty unprotected header."""
+    return cbor2.dumps(cbor2.CBORTag(SIGN1_TAG, [protected, {}, payload, signature]))
+
+
+def sign1(payload: bytes, key: PrivateKey, *, content_type: str | None = None) -> bytes:
+    """Sign ``payload`` with ``key``: alg, kid (and content type) in the protected header."""
+    alg = alg_of(key)
+    header: dict[int, Any] = {Header.ALG: int(alg), Header.KID: kid_of(key)}
+    if content_type is not None:
+        header[Header.CONTENT_TYPE] = content_type
+    protected = dumps(header)
+    return encode_sign1(protected, payload, sign(alg, key, sig_structure(protected, payload)))
+
+
+def parse_sign1(data: bytes) -> Sign1:
+    """Parse a tagged COSE_Sign1 strictly; raise :class:`MalformedCOSE`.
+
+    Deterministic CBOR only; the unprotected header must be empty; the
+    protected header may hold alg (required), content type and kid (required),
+    in that order, and nothing else.
+    """
+    try:
+        outer = Reader(data, "COSE_Sign1")
+        if outer.tag() != SIGN1_TAG:
+            raise MalformedCOSE("message is not a COSE_Sign1 (CBOR tag 18)")
+        if outer.array() != 4:
+            raise MalformedCOSE("COSE_Sign1 must be an array of 4 items")
+        protected = outer.bstr()
+        if outer.map() != 0:
+            raise MalformedCOSE(
+                "the unprotected header must be empty: alg and kid belong in the protected one"
+            )
+        payload = outer.bstr()
+        signature = outer.bstr()
+        outer.end()
+        alg, content_type, kid = _protected(protected)
+    except MalformedCBOR as exc:
+        raise MalformedCOSE(exc.message) from exc
+    return Sign1(protected, alg, kid, content_type, payload, signature)
+
+
+@functools.lru_cache(maxsize=1024)
+def _protected(protected: bytes) -> tuple[int, str | None, bytes]:
+    # Cached: a verifier sees the same few issuer headers over and over. Failures are not cached.
+    header = Reader(protected, "protected header")
+    count = header.map()
+    if header.integer() != Header.ALG:
+        raise MalformedCOSE("protected header must start with alg (label 1)")
+    alg = header.integer()
+    content_type = None
+    if count == 3:
+        if header.integer() != Header.CONTENT_TYPE:
+            raise MalformedCOSE("protected header may hold only alg, content type and kid, in that order")
+        content_type = header.tstr()
+    elif count != 2:
+        raise MalformedCOSE("protected header must hold alg, kid and optionally content type")
+    if header.integer() != Header.KID:
+        raise MalformedCOSE("protected header lacks a kid (label 4)")
+    kid = header.bstr()
+    header.end()
+    if not kid:
+        raise MalformedCOSE("kid is empty")
+    return alg, content_type, kid
+
+
+def header_alg(message: Sign1) -> Alg:
+    """The header's algorithm, if it is on the allow-list."""
+    return parse_alg(message.alg)

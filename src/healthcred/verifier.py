@@ -1,0 +1,147 @@
+"""The verifying flow: text (or image) → prefix → Base45 → bounded zlib → COSE_Sign1 → trusted key
+→ signature → claims → credential → region, key-window and time checks → result.
+
+Every stage raises its own :class:`~healthcred.errors.HealthCredError`; nothing
+else escapes, whatever the input.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from healthcred.claims import from_claims
+from healthcred.codec.base45 import b45decode
+from healthcred.codec.cbor import loads
+from healthcred.codec.compression import unpack
+from healthcred.codec.limits import MAX_TEXT_CHARS
+from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, strip_prefix
+from healthcred.codec.qr import read_qr
+from healthcred.errors import (
+    BadInput,
+    CodeExpired,
+    CodeNotYetValid,
+    KeyNotValid,
+    RegionNotAllowed,
+    TooLarge,
+)
+from healthcred.model import Status, VerificationResult
+from healthcred.signing.algorithms import Alg
+from healthcred.signing.cose import parse_sign1
+from healthcred.signing.trust import TrustEntry, TrustStore, region_contains
+
+__all__ = ["DEFAULT_SKEW", "code_text", "verify", "verify_text"]
+
+DEFAULT_SKEW = timedelta(minutes=5)
+"""Clock-skew allowance between issuer and verifier clocks."""
+
+_TEXT_PREFIXES = (NATIVE_PREFIX, *FOREIGN_PREFIXES)
+_BYTES_PREFIXES = tuple(p.encode("ascii") for p in _TEXT_PREFIXES)
+
+
+def code_text(code: Any, *, qr_backend: str = "zxing") -> str:
+    """The QR text of ``code``: text as it is; image bytes, a path or a PIL image are read as QR.
+
+    A ``str`` is text unless it names an existing file and starts with no known prefix.
+    """
+    if isinstance(code, str):
+        if not code.startswith(_TEXT_PREFIXES) and len(code) < 4096 and os.path.isfile(code):
+            return read_qr(code, backend=qr_backend)  # type: ignore[arg-type]
+        return code
+    if isinstance(code, bytes | bytearray | memoryview):
+        raw = bytes(code)
+        if raw.startswith(_BYTES_PREFIXES):
+            try:
+                return raw.decode("ascii")
+            except UnicodeDecodeError as exc:
+                raise BadInput("code text holds a non-ASCII byte") from exc
+        return read_qr(raw, backend=qr_backend)  # type: ignore[arg-type]
+    if isinstance(code, os.PathLike):
+        return read_qr(code, backend=qr_backend)  # type: ignore[arg-type]
+    if type(code).__module__.startswith("PIL."):
+        return read_qr(code, backend=qr_backend)  # type: ignore[arg-type]
+    raise BadInput(f"a code is text, bytes, an image path or a PIL image, not {type(code).__name__}")
+
+
+def _seconds(at: datetime | int | float | None) -> int:
+    if at is None:
+        return int(datetime.now(UTC).timestamp())
+    if isinstance(at, datetime):
+        if at.tzinfo is None:
+            raise BadInput("the validation time must be timezone-aware (e.g. datetime.now(UTC))")
+        return int(at.timestamp())
+    if isinstance(at, int | float) and not isinstance(at, bool):
+        return int(at)
+    raise BadInput(f"the validation time must be a datetime or epoch seconds, not {type(at).__name__}")
+
+
+def _permitting_entry(entries: tuple[TrustEntry, ...], region: str, issued: int) -> TrustEntry:
+    # The first verified entry whose grant covers the code's region and issue time; if none does,
+    # the first entry's reason (region before key window) is the error.
+    for entry in entries:
+        if region_contains(entry.region, region) and entry.not_before <= issued <= entry.not_after:
+            return entry
+    first = entries[0]
+    if not region_contains(first.region, region):
+        raise RegionNotAllowed(f"key {first.kid.hex()} may issue for region {first.region}, not {region}")
+    when = datetime.fromtimestamp(issued, UTC).isoformat()
+    raise KeyNotValid(f"code was issued at {when}, outside key {first.kid.hex()}'s validity window")
+
+
+def verify_text(
+    text: str,
+    trust: TrustStore,
+    *,
+    at: datetime | int | float | None = None,
+    skew: timedelta = DEFAULT_SKEW,
+    palette: Mapping[int, Status] | None = None,
+) -> VerificationResult:
+    """Verify a native code's QR text offline against ``trust``; see :func:`verify`."""
+    if not isinstance(trust, TrustStore):
+        raise BadInput(f"trust must be a TrustStore (see load_trust), not {type(trust).__name__}")
+    if not isinstance(text, str):
+        raise BadInput(f"text must be str, not {type(text).__name__}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise TooLarge(f"code text is {len(text)} characters; a QR code holds at most {MAX_TEXT_CHARS}")
+    now = _seconds(at)
+    allowance = int(skew.total_seconds())
+    if allowance < 0:
+        raise BadInput("skew must not be negative")
+
+    message = parse_sign1(unpack(b45decode(strip_prefix(text))))
+    entries = trust.resolve(message, now)
+    credential = from_claims(loads(message.payload, "claims", walk=False), palette)
+    issued = int(credential.issued_at.timestamp())
+    entry = _permitting_entry(entries, credential.region, issued)
+    if now > int(credential.expires_at.timestamp()) + allowance:
+        raise CodeExpired(f"code expired at {credential.expires_at.isoformat()}")
+    if issued > now + allowance:
+        raise CodeNotYetValid(f"code is issued at {credential.issued_at.isoformat()}, in the future")
+    return VerificationResult(
+        credential=credential,
+        kid=entry.kid,
+        alg=Alg(entry.alg).label,
+        key_region=entry.region,
+        trust_list_version=entry.list_version,
+        verified_at=datetime.fromtimestamp(now, UTC),
+    )
+
+
+def verify(
+    code: Any,
+    trust: TrustStore,
+    *,
+    at: datetime | int | float | None = None,
+    skew: timedelta = DEFAULT_SKEW,
+    palette: Mapping[int, Status] | None = None,
+    qr_backend: str = "zxing",
+) -> VerificationResult:
+    """Verify a health code offline; return the result or raise one :class:`HealthCredError`.
+
+    ``code`` is the QR text, its bytes, an image (path, bytes or PIL image);
+    ``trust`` comes from :func:`~healthcred.signing.trust.load_trust`; ``at`` is
+    the validation time (default: now), ``skew`` the clock-skew allowance.
+    """
+    return verify_text(code_text(code, qr_backend=qr_backend), trust, at=at, skew=skew, palette=palette)

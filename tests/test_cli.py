@@ -1,0 +1,229 @@
+"""The command line: every command's help, the demo, verify's exit codes and JSON, keys and lists."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from healthcred.cli import main
+
+COMMANDS = [
+    [],
+    ["keygen"],
+    ["trustlist"],
+    ["trustlist", "build"],
+    ["trustlist", "sign"],
+    ["trustlist", "show"],
+    ["issue"],
+    ["verify"],
+    ["demo"],
+]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(main, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for colour in ("green", "yellow", "red"):
+        assert colour in result.output
+    assert result.output.count("VALID") == 3
+    return out
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "main")
+def test_every_command_has_help(args: list[str]) -> None:
+    result = CliRunner().invoke(main, [*args, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_demo_leaves_a_usable_folder(demo_dir: Path) -> None:
+    codes = sorted((demo_dir / "codes").glob("*.png"))
+    assert [p.stem for p in codes] == ["green-hangzhou", "red-ningbo", "yellow-shanghai"]
+    assert stat.S_IMODE((demo_dir / "keys" / "national-root.key.pem").stat().st_mode) == 0o600
+    assert (demo_dir / "trust" / "anchors" / "national-root.pem").is_file()
+    assert (demo_dir / "trust" / "lists" / "national.cose").is_file()
+
+
+@pytest.mark.parametrize("stem", ["green-hangzhou", "yellow-shanghai", "red-ningbo"])
+def test_verify_demo_png_json(demo_dir: Path, stem: str) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["verify", "--json", "--trust", str(demo_dir / "trust"), str(demo_dir / "codes" / f"{stem}.png")],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["valid"] is True and payload["status"] == stem.split("-")[0]
+
+
+def _verify(
+    demo_dir: Path, code: str, *extra: str, trust: Path | None = None
+) -> tuple[int, dict[str, object]]:
+    result = CliRunner().invoke(
+        main, ["verify", "--json", "--trust", str(trust or demo_dir / "trust"), *extra, code]
+    )
+    return result.exit_code, json.loads(result.output)
+
+
+def test_verify_fails_with_distinct_codes_when_tampered(demo_dir: Path, tmp_path: Path) -> None:
+    text = (demo_dir / "codes" / "green-hangzhou.txt").read_text().strip()
+    assert _verify(demo_dir, text)[0] == 0
+    assert _verify(demo_dir, str(demo_dir / "codes" / "green-hangzhou.txt"))[0] == 0
+    # tampered text: change one Base45 character in the middle
+    middle = len(text) // 2
+    tampered = text[:middle] + ("0" if text[middle] != "0" else "1") + text[middle + 1 :]
+    code, out = _verify(demo_dir, tampered)
+    assert code == 1 and out["error"] in {"bad_signature", "malformed_cose", "bad_base45", "bad_claims"}
+    # time: a year later the list has expired
+    code, out = _verify(demo_dir, text, "--at", "2099-01-01T00:00:00Z")
+    assert code == 1 and out["error"] == "trust_list_expired"
+    code, out = _verify(demo_dir, text, "--at", "2000-01-01T00:00:00+08:00")
+    assert code == 1 and out["error"] == "trust_list_not_yet_valid"
+    # trust list tampered with
+    trust = tmp_path / "trust"
+    (trust / "anchors").mkdir(parents=True)
+    (trust / "lists").mkdir()
+    (trust / "anchors" / "root.pem").write_bytes(
+        (demo_dir / "trust" / "anchors" / "national-root.pem").read_bytes()
+    )
+    signed = bytearray((demo_dir / "trust" / "lists" / "national.cose").read_bytes())
+    signed[-70] ^= 0x01
+    (trust / "lists" / "national.cose").write_bytes(bytes(signed))
+    code, out = _verify(demo_dir, text, trust=trust)
+    assert code == 1 and out["error"] in {"untrusted_list", "trust_list_malformed"}
+    # a foreign code
+    assert _verify(demo_dir, "HC1:NCFOXN")[1]["error"] == "bad_prefix"
+
+
+def test_verify_usage_errors_exit_2(demo_dir: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["verify", "JKM1:00"]).exit_code == 2  # no --trust
+    assert (
+        runner.invoke(main, ["verify", "--trust", str(demo_dir / "trust"), "--at", "tomorrow", "x"]).exit_code
+        == 2
+    )
+    assert (
+        runner.invoke(
+            main, ["verify", "--trust", str(demo_dir / "trust"), "--at", "2026-01-01T00:00", "x"]
+        ).exit_code
+        == 2
+    )
+
+
+def test_keygen_trustlist_issue_verify(tmp_path: Path) -> None:
+    runner = CliRunner()
+    keys = tmp_path / "keys"
+    for name, alg in (("root", "EdDSA"), ("beijing", "ES256")):
+        result = runner.invoke(main, ["keygen", name, "--alg", alg, "--dir", str(keys)])
+        assert result.exit_code == 0 and "kid" in result.output, result.output
+    assert runner.invoke(main, ["keygen", "root", "--dir", str(keys)]).exit_code == 1  # never overwrite a key
+    spec = tmp_path / "list.json"
+    result = runner.invoke(
+        main,
+        [
+            "trustlist",
+            "build",
+            "--entry",
+            f"{keys / 'beijing.pub.pem'}=110000",
+            "--version",
+            "3",
+            "--out",
+            str(spec),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(spec.read_text())["entries"][0]["region"] == "110000"
+    trust = tmp_path / "trust"
+    (trust / "anchors").mkdir(parents=True)
+    (trust / "anchors" / "root.pem").write_bytes((keys / "root.pub.pem").read_bytes())
+    result = runner.invoke(
+        main,
+        [
+            "trustlist",
+            "sign",
+            str(spec),
+            "--root",
+            str(keys / "root.key.pem"),
+            "--out",
+            str(trust / "lists" / "x.cose"),
+        ],
+    )
+    assert result.exit_code == 0, result.output  # lists/ is created as needed
+    unwritable = runner.invoke(
+        main,
+        ["trustlist", "sign", str(spec), "--root", str(keys / "root.key.pem"), "--out", str(spec / "x.cose")],
+    )
+    assert unwritable.exit_code == 1 and not isinstance(unwritable.exception, OSError)
+    result = runner.invoke(
+        main,
+        [
+            "trustlist",
+            "show",
+            "--json",
+            "--anchor",
+            str(keys / "root.pub.pem"),
+            str(trust / "lists" / "x.cose"),
+        ],
+    )
+    assert result.exit_code == 0 and json.loads(result.output)["version"] == 3
+    wrong_anchor = runner.invoke(
+        main,
+        ["trustlist", "show", "--anchor", str(keys / "beijing.pub.pem"), str(trust / "lists" / "x.cose")],
+    )
+    assert wrong_anchor.exit_code == 1 and "untrusted_list" in wrong_anchor.output
+    png, svg = tmp_path / "c.png", tmp_path / "c.svg"
+    result = runner.invoke(
+        main,
+        [
+            "issue",
+            "--key",
+            str(keys / "beijing.key.pem"),
+            "--status",
+            "yellow",
+            "--name",
+            "赵六",
+            "--birth-date",
+            "1970-05-05",
+            "--doc-number",
+            "110101197005051234",
+            "--region",
+            "110105",
+            "--png",
+            str(png),
+            "--svg",
+            str(svg),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = result.output.strip()
+    assert (
+        text.startswith("JKM1:") and png.is_file() and svg.read_text().lstrip().startswith(("<?xml", "<svg"))
+    )
+    for code in (text, str(png)):
+        result = runner.invoke(main, ["verify", "--trust", str(trust), code])
+        assert result.exit_code == 0 and "YELLOW" in result.output and "赵*" in result.output, result.output
+    result = runner.invoke(main, ["verify", "--trust", str(trust), "-"], input=text + "\n")
+    assert result.exit_code == 0
+    bad = runner.invoke(
+        main,
+        [
+            "issue",
+            "--key",
+            str(keys / "beijing.key.pem"),
+            "--status",
+            "green",
+            "--name",
+            "x",
+            "--birth-date",
+            "1970-13-01",
+            "--doc-number",
+            "110101197005051234",
+            "--region",
+            "110105",
+        ],
+    )
+    assert bad.exit_code == 2 and "birth" in bad.output

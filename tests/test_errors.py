@@ -1,0 +1,142 @@
+"""The error model: one root, stable codes, and a negative test for every code.
+
+The catalogue below maps each leaf error code to a function that provokes it
+through the public API. A new error class without an entry fails this file.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import forge
+import healthcred
+from conftest import CHECKED, World, grants, signed_list
+from healthcred import Alg, HealthCredError, TrustStore, generate_key, issue, load_trust, verify
+from healthcred.claims import to_claims
+from healthcred.codec.base45 import b45encode
+from healthcred.codec.cbor import dumps
+from healthcred.codec.prefix import NATIVE_PREFIX
+from healthcred.errors import ERROR_CODES
+from healthcred.signing.algorithms import verify_signature
+from healthcred.signing.cose import sign1
+from healthcred.signing.keys import load_private_key
+from healthcred.signing.trust import TRUST_LIST_CONTENT_TYPE
+
+ABSTRACT = {"healthcred_error", "format_error", "trust_error", "validity_error", "qr_error"}
+
+
+def _payload(world: World, **changes: object) -> bytes:
+    credential, _ = world.code()
+    claims = to_claims(credential)
+    claims.update(changes)  # type: ignore[arg-type]
+    return dumps(claims)
+
+
+def _pyzbar_missing(tmp: Path, world: World) -> None:
+    saved = {k: sys.modules.get(k) for k in ("pyzbar", "pyzbar.pyzbar")}
+    sys.modules["pyzbar"] = None  # type: ignore[assignment]
+    sys.modules["pyzbar.pyzbar"] = None  # type: ignore[assignment]
+    try:
+        healthcred.read_qr(healthcred.render_qr(world.code()[1]), backend="pyzbar")
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def _blank_png(tmp: Path, world: World) -> None:
+    from PIL import Image
+
+    Image.new("L", (200, 200), 255).save(tmp / "blank.png")
+    healthcred.read_qr(tmp / "blank.png")
+
+
+CATALOGUE: dict[str, Callable[[Path, World], object]] = {
+    "bad_input": lambda tmp, w: verify(3.5, w.store),
+    "bad_key": lambda tmp, w: load_private_key(tmp / "missing.pem"),
+    "bad_prefix": lambda tmp, w: verify("HC1:ABC", w.store, at=CHECKED),
+    "bad_base45": lambda tmp, w: verify(NATIVE_PREFIX + "abc", w.store, at=CHECKED),
+    "too_large": lambda tmp, w: verify(NATIVE_PREFIX + "0" * 9000, w.store, at=CHECKED),
+    "bad_compression": lambda tmp, w: verify(NATIVE_PREFIX + b45encode(b"\x78\x9c\x00"), w.store, at=CHECKED),
+    "malformed_cose": lambda tmp, w: verify(NATIVE_PREFIX + b45encode(b"\xd2\x80"), w.store, at=CHECKED),
+    "malformed_cbor": lambda tmp, w: verify(
+        forge.text(forge.message(_payload(w) + b"\x00", w.zhejiang)), w.store, at=CHECKED
+    ),
+    "bad_claims": lambda tmp, w: verify(
+        forge.text(forge.message(_payload(w, **{"1": "x"}), w.zhejiang)), w.store, at=CHECKED
+    ),
+    "unsupported_alg": lambda tmp, w: verify(
+        forge.text(
+            forge.message(
+                _payload(w), w.zhejiang, protected=dumps({1: -35, 4: b"12345678"}), signature=b"\x00" * 96
+            )
+        ),
+        w.store,
+        at=CHECKED,
+    ),
+    "unknown_kid": lambda tmp, w: verify(issue(w.code()[0], generate_key(Alg.EDDSA)), w.store, at=CHECKED),
+    "alg_mismatch": lambda tmp, w: verify(
+        forge.text(
+            forge.message(
+                _payload(w),
+                w.zhejiang,
+                protected=dumps({1: -8, 4: forge.kid_of(w.zhejiang)}),
+                signature=bytes(64),
+            )
+        ),
+        w.store,
+        at=CHECKED,
+    ),
+    "bad_signature": lambda tmp, w: verify_signature(Alg.EDDSA, w.shanghai.public_key(), b"m", bytes(64)),
+    "key_not_valid": lambda tmp, w: verify(
+        w.code(issued_at=CHECKED.replace(year=2027, month=7))[1], w.store, at=CHECKED.replace(month=12)
+    ),
+    "region_not_allowed": lambda tmp, w: verify(w.code(region="110000")[1], w.store, at=CHECKED),
+    "untrusted_list": lambda tmp, w: TrustStore([generate_key(Alg.EDDSA).public_key()], [w.trust_list]),
+    "trust_list_malformed": lambda tmp, w: TrustStore(
+        [w.root.public_key()], [sign1(dumps([]), w.root, content_type=TRUST_LIST_CONTENT_TYPE)]
+    ),
+    "trust_list_expired": lambda tmp, w: verify(w.code()[1], w.store, at=CHECKED.replace(year=2027, month=3)),
+    "trust_list_not_yet_valid": lambda tmp, w: verify(
+        w.code()[1],
+        TrustStore(
+            [w.root.public_key()],
+            [signed_list(w.root, grants((w.zhejiang, "330000")), issued_at=CHECKED.replace(month=12))],
+        ),
+        at=CHECKED,
+    ),
+    "trust_store_error": lambda tmp, w: load_trust(tmp / "nowhere"),
+    "expired": lambda tmp, w: verify(w.code()[1], w.store, at=CHECKED.replace(day=28)),
+    "not_yet_valid": lambda tmp, w: verify(w.code()[1], w.store, at=CHECKED.replace(day=20)),
+    "bad_image": lambda tmp, w: healthcred.read_qr(b"\x89PNG not really"),
+    "qr_not_found": _blank_png,
+    "qr_backend_unavailable": _pyzbar_missing,
+}
+
+
+def test_every_error_code_is_in_the_catalogue() -> None:
+    assert set(CATALOGUE) == set(ERROR_CODES) - ABSTRACT
+
+
+def test_codes_are_unique_and_stable_strings() -> None:
+    classes = list(ERROR_CODES.values())
+    assert len({c.code for c in classes}) == len(classes)
+    for code, cls in ERROR_CODES.items():
+        assert code.isascii() and code == code.lower() and " " not in code
+        assert issubclass(cls, HealthCredError)
+        assert cls.__doc__
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_each_code_is_raised_where_documented(code: str, tmp_path: Path, world: World) -> None:
+    with pytest.raises(HealthCredError) as caught:
+        CATALOGUE[code](tmp_path, world)
+    assert caught.value.code == code
+    assert type(caught.value) is ERROR_CODES[code]
+    assert str(caught.value).startswith(f"[{code}] ") and caught.value.message
