@@ -73,6 +73,9 @@ _HCODE_SHAPES = frozenset(
 )
 _SUBJECT_SHAPES = frozenset({tuple(SubjectKey)})
 _MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z
+# Plain dict look-ups: calling an Enum class costs more than the rest of a claim's checks.
+_KINDS = {int(m): m for m in CredentialKind}
+_DOC_TYPES = {int(m): m for m in DocumentType}
 
 
 def to_claims(code: HealthCode) -> dict[int, Any]:
@@ -132,11 +135,10 @@ def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> Hea
     version = hcode[HCode.VERSION]
     if type(version) is not int or version != FORMAT_VERSION:
         raise ClaimsError(f"unsupported health-code map version {version!r}")
-    try:
-        kind = CredentialKind(_uint(hcode[HCode.KIND], "kind", 0xFFFF))
-        doc_type = DocumentType(_uint(subject[SubjectKey.DOCUMENT_TYPE], "document type", 0xFFFF))
-    except ValueError as exc:
-        raise ClaimsError(str(exc)) from exc
+    kind = _KINDS.get(_uint(hcode[HCode.KIND], "kind", 0xFFFF))
+    doc_type = _DOC_TYPES.get(_uint(subject[SubjectKey.DOCUMENT_TYPE], "document type", 0xFFFF))
+    if kind is None or doc_type is None:
+        raise ClaimsError(f"unknown credential kind {hcode[HCode.KIND]} or document type")
     try:
         return HealthCode.model_validate(
             {

@@ -1,0 +1,36 @@
+"""The docs say what the code does: error table, worked example, README example."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+from healthcred.errors import ERROR_CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_errors_page_lists_every_code() -> None:
+    page = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `([a-z_0-9]+)` \|", page, flags=re.MULTILINE))
+    assert listed == set(ERROR_CODES)
+
+
+def test_format_page_holds_the_current_worked_example() -> None:
+    spec = importlib.util.spec_from_file_location("docs_example", ROOT / "docs" / "example.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    example = module.example()
+    assert "Verified at 2026-11-23T01:00:00Z: valid" in example
+    assert example in (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
+
+
+def test_readme_library_example_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["text"].startswith("JKM1:")  # type: ignore[attr-defined]
+    assert namespace["result"].status.name == "green"  # type: ignore[attr-defined]
