@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from healthcred.codec.base45 import ALPHABET, b45decode, b45encode
 from healthcred.codec.cbor import Reader, dumps, loads
-from healthcred.codec.compression import decompress, pack, unpack
+from healthcred.codec.compression import compress, decompress, pack, unpack
 from healthcred.codec.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES
 from healthcred.codec.prefix import NATIVE_PREFIX, strip_prefix
 from healthcred.errors import BadBase45, BadCompression, BadPrefix, MalformedCBOR, MalformedCOSE, TooLarge
@@ -79,11 +79,13 @@ def test_base45_rejects_wrong_types() -> None:
 
 
 def test_pack_keeps_the_shorter_form() -> None:
-    message = b"\xd2" + bytes(range(200))  # incompressible-ish: kept bare
+    message = b"\xd2" + bytes(range(255)) * 2  # long but incompressible: kept bare
     assert pack(message) == message
+    short = b"\xd2" + b"A" * 200  # compressible but under ZLIB_MIN_BYTES: not tried
+    assert pack(short) == short
     repetitive = b"\xd2" + b"A" * 300
     packed = pack(repetitive)
-    assert packed[0] == 0x78 and len(packed) < len(repetitive)
+    assert packed[0] & 0x0F == 8 and len(packed) < len(repetitive)  # zlib CMF: deflate
     assert unpack(packed) == repetitive
     assert pack(repetitive, level=0) == repetitive
 
@@ -213,3 +215,11 @@ def test_prefix() -> None:
     ]:
         with pytest.raises(BadPrefix, match=hint):
             strip_prefix(text)
+
+
+@given(st.binary(max_size=MAX_COSE_BYTES))
+@settings(max_examples=100)
+def test_compress_is_standard_zlib(data: bytes) -> None:
+    stream = compress(data)
+    assert zlib.decompress(stream) == data
+    assert decompress(stream) == data

@@ -20,6 +20,7 @@ from healthcred import (
     DocumentType,
     HealthCode,
     KeyGrant,
+    Signer,
     Status,
     Subject,
     TrustStore,
@@ -29,7 +30,7 @@ from healthcred import (
 )
 from healthcred.claims import to_claims
 from healthcred.codec.base45 import b45decode, b45encode
-from healthcred.codec.cbor import dumps
+from healthcred.codec.cbor import dumps, dumps_ordered
 from healthcred.codec.compression import unpack
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.errors import (
@@ -339,3 +340,41 @@ def test_unknown_status_colour_is_kept_not_guessed(world: World) -> None:
     assert result.status == Status(code=5, name="status-5")
     named = verify(text, world.store, at=CHECKED, palette={5: Status(code=5, name="orange")})
     assert named.status.name == "orange"
+
+
+@given(
+    subject=subjects, reason=st.none() | st.integers(0, 0xFFFF), status=st.sampled_from([GREEN, YELLOW, RED])
+)
+@settings(max_examples=50, deadline=None)
+def test_claims_are_built_in_deterministic_order(
+    subject: Subject, reason: int | None, status: Status
+) -> None:
+    # The issuer encodes claims in insertion order; that must equal deterministic CBOR.
+    credential = HealthCode.create(
+        subject=subject, status=status, region="330100", reason=reason, issued_at=ISSUED
+    )
+    claims = to_claims(credential)
+    assert dumps_ordered(claims) == dumps(claims) == cbor2.dumps(claims, canonical=True)
+
+
+def test_prepared_signer_gives_the_same_codes(world: World) -> None:
+    signer = Signer.for_key(world.shanghai)
+    credential, text = world.code(world.shanghai, region="310000")
+    assert issue(credential, signer) == text  # Ed25519: deterministic
+    assert signer.kid == forge.kid_of(world.shanghai) and signer.alg is Alg.EDDSA
+    es = Signer.for_key(world.zhejiang)
+    zhejiang_credential, _ = world.code()
+    for _ in range(3):
+        assert (
+            verify(issue(zhejiang_credential, es), world.store, at=CHECKED).credential == zhejiang_credential
+        )
+
+
+def test_hand_assembled_cose_equals_cbor2_encoding() -> None:
+    from healthcred.signing.cose import encode_sign1
+
+    for sizes in ((13, 98, 64), (0, 0, 0), (23, 24, 255), (300, 70000, 64)):
+        parts = [bytes(range(256)) * (n // 256 + 1) for n in sizes]
+        protected, payload, signature = (p[:n] for p, n in zip(parts, sizes, strict=True))
+        expected = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
+        assert encode_sign1(protected, payload, signature) == expected

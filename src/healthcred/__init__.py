@@ -25,6 +25,7 @@ from healthcred.model import (
     VerificationResult,
 )
 from healthcred.signing.algorithms import Alg
+from healthcred.signing.cose import Signer
 from healthcred.signing.keys import generate_key, kid_of
 from healthcred.signing.trust import KeyGrant, TrustStore, load_trust, make_trust_list
 from healthcred.verifier import DEFAULT_SKEW, verify
@@ -44,6 +45,7 @@ __all__ = [
     "HealthCode",
     "HealthCredError",
     "KeyGrant",
+    "Signer",
     "Status",
     "Subject",
     "TrustStore",

@@ -5,22 +5,23 @@ from __future__ import annotations
 
 from healthcred.claims import to_claims
 from healthcred.codec.base45 import b45encode
-from healthcred.codec.cbor import dumps
+from healthcred.codec.cbor import dumps_ordered
 from healthcred.codec.compression import pack
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.errors import BadInput
 from healthcred.model import HealthCode
 from healthcred.signing.algorithms import PrivateKey
-from healthcred.signing.cose import sign1
+from healthcred.signing.cose import Signer, sign1
 
 __all__ = ["issue"]
 
 
-def issue(credential: HealthCode, key: PrivateKey, *, compression_level: int = 9) -> str:
+def issue(credential: HealthCode, key: PrivateKey | Signer, *, compression_level: int = 9) -> str:
     """Sign ``credential`` with the issuing region's ``key`` and return the QR text (``JKM1:…``).
 
     The key's type fixes the algorithm (Ed25519 → EdDSA, P-256 → ES256); its kid
-    goes in the protected header. The body is the zlib stream at
+    goes in the protected header. Pass a :class:`~healthcred.signing.cose.Signer`
+    (``Signer.for_key(key)``) when issuing many codes, to prepare the key once. The body is the zlib stream at
     ``compression_level`` when that is shorter than the message, else the bare
     message (usual for short codes: signatures and ids do not compress).
     """
@@ -28,5 +29,6 @@ def issue(credential: HealthCode, key: PrivateKey, *, compression_level: int = 9
         raise BadInput(f"issue() takes a HealthCode, not {type(credential).__name__}")
     if not 0 <= compression_level <= 9:
         raise BadInput("compression_level must be 0–9")
-    message = sign1(dumps(to_claims(credential)), key)
+    # to_claims builds every map in deterministic key order, so order-keeping encoding is exact.
+    message = sign1(dumps_ordered(to_claims(credential)), key)
     return NATIVE_PREFIX + b45encode(pack(message, compression_level))

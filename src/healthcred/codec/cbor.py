@@ -22,7 +22,7 @@ import cbor2
 from healthcred.codec.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS
 from healthcred.errors import MalformedCBOR
 
-__all__ = ["dumps", "key_order", "loads"]
+__all__ = ["Reader", "dumps", "dumps_ordered", "key_order", "loads"]
 
 _SCALARS = (int, str, bytes, bool, type(None))
 _INT_MIN, _INT_MAX = -(2**64), 2**64 - 1  # what major types 0 and 1 hold; beyond needs a bignum tag
@@ -31,6 +31,16 @@ _INT_MIN, _INT_MAX = -(2**64), 2**64 - 1  # what major types 0 and 1 hold; beyon
 def dumps(value: Any) -> bytes:
     """Encode ``value`` as deterministic CBOR (shortest forms, map keys sorted bytewise)."""
     return cbor2.dumps(value, canonical=True)
+
+
+def dumps_ordered(value: Any) -> bytes:
+    """Encode ``value`` keeping its maps' insertion order: deterministic iff that order already is.
+
+    About twice as fast as :func:`dumps` (cbor2 sorts by encoding each key). For
+    structures built in deterministic order by one function (the claims map);
+    the verifier's key-order check and the tests hold that function to it.
+    """
+    return cbor2.dumps(value)
 
 
 def key_order(key: int | str) -> tuple[int, int, bytes]:

@@ -4,6 +4,7 @@
 """
 
 from healthcred.signing.algorithms import Alg, PrivateKey, PublicKey, sign, verify_signature
+from healthcred.signing.cose import Signer
 from healthcred.signing.keys import (
     generate_key,
     kid_of,
@@ -19,6 +20,7 @@ __all__ = [
     "KeyGrant",
     "PrivateKey",
     "PublicKey",
+    "Signer",
     "TrustStore",
     "generate_key",
     "kid_of",

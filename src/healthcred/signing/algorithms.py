@@ -27,10 +27,12 @@ __all__ = [
     "Alg",
     "PrivateKey",
     "PublicKey",
+    "SignFunction",
     "Verifier",
     "alg_of",
     "parse_alg",
     "sign",
+    "signer_for",
     "verifier_for",
     "verify_signature",
 ]
@@ -41,6 +43,8 @@ PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 """Public keys healthcred verifies with."""
 Verifier = Callable[[bytes, bytes], None]
 """``verify(message, signature)``: returns on success, raises :class:`BadSignature`."""
+SignFunction = Callable[[bytes], bytes]
+"""``sign(message)`` → signature in COSE form."""
 
 
 class Alg(IntEnum):
@@ -81,15 +85,25 @@ def alg_of(key: PrivateKey | PublicKey) -> Alg:
     raise BadKey(f"{type(key).__name__} is not an Ed25519 or P-256 key")
 
 
-def sign(alg: Alg, private_key: PrivateKey, message: bytes) -> bytes:
-    """Sign ``message``; ES256 signatures are returned as raw ``r ‖ s``."""
+def signer_for(alg: Alg, private_key: PrivateKey) -> SignFunction:
+    """A prepared sign function for one key (ES256 signatures come out as raw ``r ‖ s``)."""
     if alg_of(private_key) is not alg:
         raise BadKey(f"a {alg_of(private_key).label} key cannot sign with {alg.label}")
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
-        return private_key.sign(message)
+        return private_key.sign
     assert isinstance(private_key, ec.EllipticCurvePrivateKey)
-    r, s = decode_dss_signature(private_key.sign(message, _ECDSA_SHA256))
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    key = private_key
+
+    def sign_es256(message: bytes) -> bytes:
+        r, s = decode_dss_signature(key.sign(message, _ECDSA_SHA256))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    return sign_es256
+
+
+def sign(alg: Alg, private_key: PrivateKey, message: bytes) -> bytes:
+    """Sign ``message``; ES256 signatures are returned as raw ``r ‖ s``."""
+    return signer_for(alg, private_key)(message)
 
 
 def verifier_for(alg: Alg, public_key: PublicKey) -> Verifier:

@@ -9,18 +9,26 @@ unprotected header and only the header labels this module knows.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-import cbor2
-
 from healthcred.codec.cbor import Reader, dumps
-from healthcred.errors import MalformedCBOR, MalformedCOSE
-from healthcred.signing.algorithms import Alg, PrivateKey, alg_of, parse_alg, sign
+from healthcred.errors import BadKey, MalformedCBOR, MalformedCOSE
+from healthcred.signing.algorithms import Alg, PrivateKey, alg_of, parse_alg, signer_for
 from healthcred.signing.keys import kid_of
 
-__all__ = ["SIGN1_TAG", "Header", "Sign1", "encode_sign1", "parse_sign1", "sig_structure", "sign1"]
+__all__ = [
+    "SIGN1_TAG",
+    "Header",
+    "Sign1",
+    "Signer",
+    "encode_sign1",
+    "parse_sign1",
+    "sig_structure",
+    "sign1",
+]
 
 SIGN1_TAG = 18
 """CBOR tag of COSE_Sign1."""
@@ -81,18 +89,56 @@ def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -
 
 
 def encode_sign1(protected: bytes, payload: bytes, signature: bytes) -> bytes:
-    """Assemble a tagged COSE_Sign1 with an empty unprotected header."""
-    return cbor2.dumps(cbor2.CBORTag(SIGN1_TAG, [protected, {}, payload, signature]))
+    """Assemble a tagged COSE_Sign1 with an empty unprotected header (deterministic CBOR)."""
+    return b"".join(
+        (
+            b"\xd2\x84",  # tag 18, array(4)
+            _bstr_head(len(protected)),
+            protected,
+            b"\xa0",  # unprotected: {}
+            _bstr_head(len(payload)),
+            payload,
+            _bstr_head(len(signature)),
+            signature,
+        )
+    )
 
 
-def sign1(payload: bytes, key: PrivateKey, *, content_type: str | None = None) -> bytes:
-    """Sign ``payload`` with ``key``: alg, kid (and content type) in the protected header."""
-    alg = alg_of(key)
-    header: dict[int, Any] = {Header.ALG: int(alg), Header.KID: kid_of(key)}
-    if content_type is not None:
-        header[Header.CONTENT_TYPE] = content_type
-    protected = dumps(header)
-    return encode_sign1(protected, payload, sign(alg, key, sig_structure(protected, payload)))
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """A private key prepared for signing: its algorithm, kid and protected header, computed once.
+
+    Build one per key with :meth:`for_key` and reuse it; ``issue`` also takes a
+    plain key and prepares it on each call.
+    """
+
+    alg: Alg
+    kid: bytes
+    protected: bytes
+    sign: Callable[[bytes], bytes] = field(repr=False, compare=False)
+
+    @classmethod
+    def for_key(cls, key: PrivateKey, *, content_type: str | None = None) -> Signer:
+        """Prepare ``key``: alg from its type, kid from its public key."""
+        alg = alg_of(key)
+        kid = kid_of(key)
+        header: dict[int, Any] = {Header.ALG: int(alg), Header.KID: kid}
+        if content_type is not None:
+            header[Header.CONTENT_TYPE] = content_type
+        return cls(alg, kid, dumps(header), signer_for(alg, key))
+
+    def sign1(self, payload: bytes) -> bytes:
+        """A tagged COSE_Sign1 over ``payload``."""
+        return encode_sign1(self.protected, payload, self.sign(sig_structure(self.protected, payload)))
+
+
+def sign1(payload: bytes, key: PrivateKey | Signer, *, content_type: str | None = None) -> bytes:
+    """Sign ``payload``: alg, kid (and content type) in the protected header."""
+    if isinstance(key, Signer):
+        if content_type is not None:
+            raise BadKey("give the content type when preparing the Signer")
+        return key.sign1(payload)
+    return Signer.for_key(key, content_type=content_type).sign1(payload)
 
 
 def parse_sign1(data: bytes) -> Sign1:
