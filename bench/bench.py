@@ -58,7 +58,7 @@ from healthcred import (
 from healthcred.claims import to_claims
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.cbor import dumps
-from healthcred.codec.compression import compress, unpack
+from healthcred.codec.compression import ZLIB_MIN_BYTES, compress, unpack
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.codec.qr import qr_version
 from healthcred.signing.algorithms import PrivateKey
@@ -215,7 +215,7 @@ def sizes(text: str, claims: bytes) -> dict[str, Any]:
         "claims CBOR": len(claims),
         "COSE_Sign1": len(message),
         "zlib (level 9)": len(compress(message)),
-        "body kept": "zlib" if body != message else "bare (zlib not shorter)",
+        "body kept": "zlib" if body != message else f"bare (zlib from {ZLIB_MIN_BYTES} B up)",
         "Base45 chars": len(text) - len(NATIVE_PREFIX),
         "text chars": len(text),
         "QR version at Q": qr_version(text, "Q"),
