@@ -5,15 +5,18 @@ Each test names the class of attack it guards against.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import forge
 from conftest import CHECKED, World
 from healthcred import Alg, TrustStore, generate_key, kid_of, verify
 from healthcred.claims import to_claims
-from healthcred.codec.base45 import b45encode
+from healthcred.codec.base45 import ALPHABET, b45encode
 from healthcred.codec.cbor import dumps
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.errors import (
@@ -119,3 +122,15 @@ def test_random_garbage_yields_only_typed_errors(world: World, size: int) -> Non
         ):
             with pytest.raises(HealthCredError):
                 verify(text, world.store, at=CHECKED)
+
+
+@given(
+    st.text(max_size=600)
+    | st.binary(max_size=600)
+    | st.text(alphabet=ALPHABET, max_size=600).map(NATIVE_PREFIX.__add__)
+)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_input_gives_a_result_or_a_typed_error(world: World, code: str | bytes) -> None:
+    """Totality: whatever arrives from a scanner, verify returns or raises HealthCredError."""
+    with contextlib.suppress(HealthCredError):
+        verify(code, world.store, at=CHECKED)
