@@ -140,3 +140,16 @@ def test_each_code_is_raised_where_documented(code: str, tmp_path: Path, world: 
     assert caught.value.code == code
     assert type(caught.value) is ERROR_CODES[code]
     assert str(caught.value).startswith(f"[{code}] ") and caught.value.message
+
+
+def test_issue_refuses_bad_arguments(world: World) -> None:
+    from healthcred.errors import BadInput, BadKey
+
+    credential, _ = world.code()
+    with pytest.raises(BadInput):
+        issue("not a credential", world.zhejiang)  # type: ignore[arg-type]
+    for level in (-1, 10, "9", 1.5):
+        with pytest.raises(BadInput):
+            issue(credential, world.zhejiang, compression_level=level)  # type: ignore[arg-type]
+    with pytest.raises(BadKey):
+        issue(credential, object())  # type: ignore[arg-type]

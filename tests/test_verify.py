@@ -309,6 +309,14 @@ def test_time_checks_with_skew(world: World) -> None:
         verify(text, world.store, at=datetime(2026, 11, 23, 9))  # naive: ambiguous
     with pytest.raises(BadInput):
         verify(text, world.store, at=CHECKED, skew=timedelta(minutes=-1))
+    for bad in (float("nan"), float("inf"), -1, 10**20, "2026-11-23", True):
+        with pytest.raises(BadInput):
+            verify(text, world.store, at=bad)  # type: ignore[arg-type]
+    for kwargs in ({"skew": 300}, {"palette": [1, 2]}):
+        with pytest.raises(BadInput):
+            verify(text, world.store, at=CHECKED, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(BadInput):
+        verify(text, "trust/")  # type: ignore[arg-type]
 
 
 def test_trust_list_validity_is_checked_at_verification_time(world: World) -> None:

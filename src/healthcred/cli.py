@@ -405,7 +405,13 @@ def verify_command(
     elif Path(code).suffix.lower() == ".txt" and Path(code).is_file():
         code = Path(code).read_text().rstrip("\r\n")
     try:
-        result = verify(code, load_trust(trust_dir), at=at, skew=timedelta(seconds=skew), qr_backend=backend)
+        result = verify(
+            code,
+            load_trust(trust_dir),
+            at=at,
+            skew=timedelta(seconds=skew),
+            qr_backend="pyzbar" if backend == "pyzbar" else "zxing",
+        )
     except HealthCredError as exc:
         _print_result({"valid": False, "error": exc.code, "message": exc.message}, as_json)
         sys.exit(1)

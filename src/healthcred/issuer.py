@@ -27,7 +27,7 @@ def issue(credential: HealthCode, key: PrivateKey | Signer, *, compression_level
     """
     if not isinstance(credential, HealthCode):
         raise BadInput(f"issue() takes a HealthCode, not {type(credential).__name__}")
-    if not 0 <= compression_level <= 9:
+    if type(compression_level) is not int or not 0 <= compression_level <= 9:
         raise BadInput("compression_level must be 0–9")
     # to_claims builds every map in deterministic key order, so order-keeping encoding is exact.
     message = sign1(dumps_ordered(to_claims(credential)), key)

@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from PIL import Image
+
 from healthcred.claims import from_claims
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.cbor import loads
 from healthcred.codec.compression import unpack
 from healthcred.codec.limits import MAX_TEXT_CHARS
 from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, strip_prefix
-from healthcred.codec.qr import read_qr
+from healthcred.codec.qr import Backend, read_qr
 from healthcred.errors import (
     BadInput,
     CodeExpired,
@@ -41,14 +43,14 @@ _TEXT_PREFIXES = (NATIVE_PREFIX, *FOREIGN_PREFIXES)
 _BYTES_PREFIXES = tuple(p.encode("ascii") for p in _TEXT_PREFIXES)
 
 
-def code_text(code: Any, *, qr_backend: str = "zxing") -> str:
+def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
     """The QR text of ``code``: text as it is; image bytes, a path or a PIL image are read as QR.
 
     A ``str`` is text unless it names an existing file and starts with no known prefix.
     """
     if isinstance(code, str):
         if not code.startswith(_TEXT_PREFIXES) and len(code) < 4096 and os.path.isfile(code):
-            return read_qr(code, backend=qr_backend)  # type: ignore[arg-type]
+            return read_qr(code, backend=qr_backend)
         return code
     if isinstance(code, bytes | bytearray | memoryview):
         raw = bytes(code)
@@ -57,12 +59,13 @@ def code_text(code: Any, *, qr_backend: str = "zxing") -> str:
                 return raw.decode("ascii")
             except UnicodeDecodeError as exc:
                 raise BadInput("code text holds a non-ASCII byte") from exc
-        return read_qr(raw, backend=qr_backend)  # type: ignore[arg-type]
-    if isinstance(code, os.PathLike):
-        return read_qr(code, backend=qr_backend)  # type: ignore[arg-type]
-    if type(code).__module__.startswith("PIL."):
-        return read_qr(code, backend=qr_backend)  # type: ignore[arg-type]
+        return read_qr(raw, backend=qr_backend)
+    if isinstance(code, os.PathLike | Image.Image):
+        return read_qr(code, backend=qr_backend)
     raise BadInput(f"a code is text, bytes, an image path or a PIL image, not {type(code).__name__}")
+
+
+_MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the largest time a datetime holds
 
 
 def _seconds(at: datetime | int | float | None) -> int:
@@ -73,6 +76,8 @@ def _seconds(at: datetime | int | float | None) -> int:
             raise BadInput("the validation time must be timezone-aware (e.g. datetime.now(UTC))")
         return int(at.timestamp())
     if isinstance(at, int | float) and not isinstance(at, bool):
+        if not 0 <= at <= _MAX_SECONDS:  # also false for NaN
+            raise BadInput(f"the validation time {at!r} is not between 1970 and 9999")
         return int(at)
     raise BadInput(f"the validation time must be a datetime or epoch seconds, not {type(at).__name__}")
 
@@ -106,9 +111,11 @@ def verify_text(
     if len(text) > MAX_TEXT_CHARS:
         raise TooLarge(f"code text is {len(text)} characters; a QR code holds at most {MAX_TEXT_CHARS}")
     now = _seconds(at)
+    if not isinstance(skew, timedelta) or skew < timedelta(0):
+        raise BadInput("skew must be a timedelta of zero or more")
+    if palette is not None and not isinstance(palette, Mapping):
+        raise BadInput("palette must map status codes to Status")
     allowance = int(skew.total_seconds())
-    if allowance < 0:
-        raise BadInput("skew must not be negative")
 
     message = parse_sign1(unpack(b45decode(strip_prefix(text))))
     entries = trust.resolve(message, now)
@@ -136,7 +143,7 @@ def verify(
     at: datetime | int | float | None = None,
     skew: timedelta = DEFAULT_SKEW,
     palette: Mapping[int, Status] | None = None,
-    qr_backend: str = "zxing",
+    qr_backend: Backend = "zxing",
 ) -> VerificationResult:
     """Verify a health code offline; return the result or raise one :class:`HealthCredError`.
 
