@@ -67,11 +67,14 @@ def grants(*pairs: tuple[PrivateKey, str]) -> list[KeyGrant]:
     return [KeyGrant(k.public_key(), region, ts(T0), ts(KEY_NOT_AFTER)) for k, region in pairs]
 
 
-def signed_list(root: PrivateKey, items: list[KeyGrant], version: int = 1, **times: datetime) -> bytes:
+def signed_list(
+    root: PrivateKey, items: list[KeyGrant], version: int = 1, list_id: str = "national", **times: datetime
+) -> bytes:
     return make_trust_list(
         root,
         items,
         version=version,
+        list_id=list_id,
         issued_at=ts(times.get("issued_at", T0)),
         expires_at=ts(times.get("expires_at", LIST_EXPIRES)),
     )

@@ -11,18 +11,23 @@ from healthcred.errors import ERROR_CODES
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _doc_script(name: str) -> object:
+    spec = importlib.util.spec_from_file_location(f"docs_{name}", ROOT / "docs" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_errors_page_lists_every_code() -> None:
     page = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `([a-z_0-9]+)` \|", page, flags=re.MULTILINE))
     assert listed == set(ERROR_CODES)
+    assert page == _doc_script("errors").page()  # type: ignore[attr-defined]
 
 
 def test_format_page_holds_the_current_worked_example() -> None:
-    spec = importlib.util.spec_from_file_location("docs_example", ROOT / "docs" / "example.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    example = module.example()
+    example = _doc_script("example").example()  # type: ignore[attr-defined]
     assert "Verified at 2026-11-23T01:00:00Z: valid" in example
     assert example in (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
 

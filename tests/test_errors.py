@@ -14,8 +14,18 @@ import pytest
 
 import forge
 import healthcred
-from conftest import CHECKED, World, grants, signed_list
-from healthcred import Alg, HealthCredError, TrustStore, generate_key, issue, load_trust, verify
+from conftest import CHECKED, KEY_NOT_AFTER, T0, World, grants, signed_list, ts
+from healthcred import (
+    Alg,
+    HealthCredError,
+    KeyGrant,
+    TrustStore,
+    generate_key,
+    issue,
+    load_trust,
+    make_revocation_list,
+    verify,
+)
 from healthcred.claims import to_claims
 from healthcred.codec.base45 import b45encode
 from healthcred.codec.cbor import dumps
@@ -57,7 +67,54 @@ def _blank_png(tmp: Path, world: World) -> None:
     healthcred.read_qr(tmp / "blank.png")
 
 
+def _granted(w: World, **grant: object) -> TrustStore:
+    """A store whose only list grants the Zhejiang key with extra restrictions."""
+    entry = KeyGrant(w.zhejiang.public_key(), "330000", ts(T0), ts(KEY_NOT_AFTER), **grant)  # type: ignore[arg-type]
+    return TrustStore([w.root.public_key()], [signed_list(w.root, [entry])])
+
+
+def _rollback(tmp: Path, w: World) -> None:
+    newer = signed_list(w.root, grants((w.zhejiang, "330000")), version=2)
+    TrustStore(
+        [w.root.public_key()], [w.trust_list], seen=TrustStore([w.root.public_key()], [newer]).versions
+    )
+
+
+def _conflict(tmp: Path, w: World) -> None:
+    other = generate_key(Alg.EDDSA)
+    bilateral = signed_list(other, grants((w.zhejiang, "330200")), list_id="bilateral")
+    verify(
+        w.code()[1],
+        TrustStore([w.root.public_key(), other.public_key()], [w.trust_list, bilateral]),
+        at=CHECKED,
+    )
+
+
+def _delegation(tmp: Path, w: World) -> None:
+    delegator = KeyGrant(w.zhejiang.public_key(), "330000", ts(T0), ts(KEY_NOT_AFTER), may_delegate=True)
+    national = signed_list(w.root, [delegator])
+    outside = signed_list(w.zhejiang, grants((generate_key(Alg.EDDSA), "310000")), list_id="cities")
+    TrustStore([w.root.public_key()], [national, outside])
+
+
+def _revoked(tmp: Path, w: World) -> None:
+    credential, text = w.code()
+    revocations = make_revocation_list(
+        w.zhejiang, version=1, issued_at=ts(T0), expires_at=ts(KEY_NOT_AFTER), added=[credential.id]
+    )
+    verify(text, TrustStore([w.root.public_key()], [w.trust_list], [revocations]), at=CHECKED)
+
+
 CATALOGUE: dict[str, Callable[[Path, World], object]] = {
+    "kind_not_allowed": lambda tmp, w: verify(w.code()[1], _granted(w, kinds=frozenset({2})), at=CHECKED),
+    "status_not_allowed": lambda tmp, w: verify(
+        w.code()[1], _granted(w, statuses=frozenset({3})), at=CHECKED
+    ),
+    "key_compromised": lambda tmp, w: verify(w.code()[1], _granted(w, compromised_at=ts(T0) + 1), at=CHECKED),
+    "trust_conflict": _conflict,
+    "delegation_not_allowed": _delegation,
+    "trust_list_rollback": _rollback,
+    "revoked": _revoked,
     "bad_input": lambda tmp, w: verify(3.5, w.store),
     "bad_key": lambda tmp, w: load_private_key(tmp / "missing.pem"),
     "bad_prefix": lambda tmp, w: verify("HC1:ABC", w.store, at=CHECKED),

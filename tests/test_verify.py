@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import forge
-from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, World, grants, signed_list, ts
+from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, grants, signed_list, ts
 from healthcred import (
     GREEN,
     RED,
@@ -49,6 +49,7 @@ from healthcred.errors import (
     MalformedCOSE,
     RegionNotAllowed,
     TooLarge,
+    TrustConflict,
     TrustListExpired,
     TrustListNotYetValid,
     UnknownKid,
@@ -329,17 +330,24 @@ def test_trust_list_validity_is_checked_at_verification_time(world: World) -> No
         verify(text, TrustStore([root.public_key()], [later]), at=CHECKED)
 
 
-def test_all_keys_sharing_a_kid_are_tried(world: World) -> None:
-    # Two lists name the same key (e.g. a bilateral list and the national list); one entry
-    # restricts it to another region. The verifier tries both and accepts via the one that fits.
+def test_one_key_on_two_lists_is_a_union_of_windows_but_a_conflict_of_regions(world: World) -> None:
+    # The same key on a bilateral list with a narrower window: both entries are tried.
     root2 = generate_key(Alg.EDDSA)
     narrow = signed_list(
-        root2, [KeyGrant(world.zhejiang.public_key(), "330200", ts(ISSUED) - 10, ts(ISSUED) + 10)]
+        root2, [KeyGrant(world.zhejiang.public_key(), "330000", ts(ISSUED) - 10, ts(ISSUED) + 10)]
     )
     store = TrustStore([world.root.public_key(), root2.public_key()], [narrow, world.trust_list])
-    assert len(store.entries(forge.kid_of(world.zhejiang))) == 2
-    _, text = world.code()
-    assert verify(text, store, at=CHECKED).key_region == "330000"
+    assert len(store.entries(forge.kid_of(world.zhejiang))) == 2 and not store.conflicts
+    _, text = world.code(issued_at=ISSUED + timedelta(days=1))  # outside the narrow window only
+    assert verify(text, store, at=ISSUED + timedelta(days=1, hours=1)).key_region == "330000"
+    # Different regions for one key: reported, and the key verifies nothing until resolved.
+    other = signed_list(root2, [KeyGrant(world.zhejiang.public_key(), "330200", ts(T0), ts(KEY_NOT_AFTER))])
+    store = TrustStore([world.root.public_key(), root2.public_key()], [other, world.trust_list])
+    assert "330000" in store.conflicts[forge.kid_of(world.zhejiang)]
+    with pytest.raises(TrustConflict):
+        verify(text, store, at=ISSUED + timedelta(days=1, hours=1))
+    _, shanghai_text = world.code(world.shanghai, region="310000")
+    assert verify(shanghai_text, store, at=CHECKED).region == "310000"  # other keys unaffected
 
 
 def test_unknown_status_colour_is_kept_not_guessed(world: World) -> None:

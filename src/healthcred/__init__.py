@@ -24,10 +24,12 @@ from healthcred.model import (
     Subject,
     VerificationResult,
 )
+from healthcred.national import derive_national
 from healthcred.signing.algorithms import Alg
 from healthcred.signing.cose import Signer
 from healthcred.signing.keys import generate_key, kid_of
-from healthcred.signing.trust import KeyGrant, TrustStore, load_trust, make_trust_list
+from healthcred.signing.revocation import make_revocation_list
+from healthcred.signing.trust import NATIONAL_REGION, KeyGrant, TrustStore, load_trust, make_trust_list
 from healthcred.verifier import DEFAULT_SKEW, verify
 
 __version__ = "0.1.0"
@@ -37,6 +39,7 @@ __all__ = [
     "ERROR_CODES",
     "GREEN",
     "NATIONAL_PALETTE",
+    "NATIONAL_REGION",
     "RED",
     "YELLOW",
     "Alg",
@@ -51,10 +54,12 @@ __all__ = [
     "TrustStore",
     "VerificationResult",
     "__version__",
+    "derive_national",
     "generate_key",
     "issue",
     "kid_of",
     "load_trust",
+    "make_revocation_list",
     "make_trust_list",
     "read_qr",
     "render_qr",

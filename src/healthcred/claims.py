@@ -50,6 +50,8 @@ class HCode(IntEnum):
     STATUS = 3
     REASON = 4
     SUBJECT = 5
+    SOURCE_REGION = 6
+    SOURCE_ID = 7
 
 
 class SubjectKey(IntEnum):
@@ -65,10 +67,14 @@ class SubjectKey(IntEnum):
 # ascending, then negative ones). Checking the whole sequence at once checks presence, order and
 # the absence of unknown keys in one comparison.
 _CLAIM_SHAPES = frozenset({(Claim.ISS, Claim.EXP, Claim.IAT, Claim.CTI, Claim.HCODE)})
+_HCODE_BASE = (HCode.VERSION, HCode.KIND, HCode.STATUS)
+_HCODE_SOURCE = (HCode.SOURCE_REGION, HCode.SOURCE_ID)
 _HCODE_SHAPES = frozenset(
     {
-        (HCode.VERSION, HCode.KIND, HCode.STATUS, HCode.SUBJECT),
-        (HCode.VERSION, HCode.KIND, HCode.STATUS, HCode.REASON, HCode.SUBJECT),
+        (*_HCODE_BASE, HCode.SUBJECT),
+        (*_HCODE_BASE, HCode.REASON, HCode.SUBJECT),
+        (*_HCODE_BASE, HCode.SUBJECT, *_HCODE_SOURCE),
+        (*_HCODE_BASE, HCode.REASON, HCode.SUBJECT, *_HCODE_SOURCE),
     }
 )
 _SUBJECT_SHAPES = frozenset({tuple(SubjectKey)})
@@ -94,6 +100,9 @@ def to_claims(code: HealthCode) -> dict[int, Any]:
         SubjectKey.DOCUMENT_TYPE: int(subject.document_type),
         SubjectKey.DOCUMENT_NUMBER: subject.document_number,
     }
+    if code.source_region is not None:
+        hcode[HCode.SOURCE_REGION] = code.source_region
+        hcode[HCode.SOURCE_ID] = code.source_id
     return {
         Claim.ISS: code.region,
         Claim.EXP: int(code.expires_at.timestamp()),
@@ -156,6 +165,8 @@ def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> Hea
                 "region": top[Claim.ISS],
                 "issued_at": datetime.fromtimestamp(_uint(top[Claim.IAT], "iat", _MAX_TIME), UTC),
                 "expires_at": datetime.fromtimestamp(_uint(top[Claim.EXP], "exp", _MAX_TIME), UTC),
+                "source_region": hcode.get(HCode.SOURCE_REGION),
+                "source_id": hcode.get(HCode.SOURCE_ID),
             }
         )
     except ValidationError as exc:

@@ -21,20 +21,27 @@ __all__ = [
     "ClaimsError",
     "CodeExpired",
     "CodeNotYetValid",
+    "DelegationNotAllowed",
     "FormatError",
     "HealthCredError",
+    "KeyCompromised",
     "KeyNotValid",
+    "KindNotAllowed",
     "MalformedCBOR",
     "MalformedCOSE",
     "QRBackendUnavailable",
     "QRError",
     "QRNotFound",
     "RegionNotAllowed",
+    "Revoked",
+    "StatusNotAllowed",
     "TooLarge",
+    "TrustConflict",
     "TrustError",
     "TrustListExpired",
     "TrustListMalformed",
     "TrustListNotYetValid",
+    "TrustListRollback",
     "TrustStoreError",
     "UnknownKid",
     "UnsupportedAlgorithm",
@@ -165,6 +172,48 @@ class RegionNotAllowed(TrustError):
     """The signing key may not issue codes for the region the code names."""
 
     code = "region_not_allowed"
+
+
+class KindNotAllowed(TrustError):
+    """The signing key may not issue credentials of this kind."""
+
+    code = "kind_not_allowed"
+
+
+class StatusNotAllowed(TrustError):
+    """The signing key may not issue this status (colour)."""
+
+    code = "status_not_allowed"
+
+
+class KeyCompromised(TrustError):
+    """The code was issued at or after its signing key's compromise time."""
+
+    code = "key_compromised"
+
+
+class TrustConflict(TrustError):
+    """Trust lists grant the same key different regions or algorithms; an operator must resolve it."""
+
+    code = "trust_conflict"
+
+
+class DelegationNotAllowed(TrustError):
+    """A delegated trust list oversteps its delegating key (role, region, kinds, statuses or window)."""
+
+    code = "delegation_not_allowed"
+
+
+class TrustListRollback(TrustError):
+    """A trust or revocation list is older than one this verifier has already accepted."""
+
+    code = "trust_list_rollback"
+
+
+class Revoked(TrustError):
+    """The credential is on a revocation list of its issuer."""
+
+    code = "revoked"
 
 
 class UntrustedList(TrustError):

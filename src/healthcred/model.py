@@ -48,9 +48,12 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class CredentialKind(IntEnum):
-    """What a credential asserts. Later kinds (national code, paper code) extend this list."""
+    """What a credential asserts (codes as on the wire). Later kinds (paper code) extend this list."""
 
     HEALTH_STATUS = 1
+    """A region's health code."""
+    NATIONAL = 2
+    """The national platform's epidemic prevention information code, derived from a regional one."""
 
 
 class DocumentType(IntEnum):
@@ -179,6 +182,12 @@ class HealthCode(BaseModel):
     region: Annotated[str, Field(pattern=_REGION, description="GB/T 2260 code, e.g. 330000")]
     issued_at: datetime
     expires_at: datetime
+    source_region: Annotated[str | None, Field(pattern=_REGION)] = None
+    """For a national code: the region whose code it was derived from."""
+    source_id: Annotated[
+        bytes | None, Field(min_length=CREDENTIAL_ID_BYTES, max_length=CREDENTIAL_ID_BYTES)
+    ] = None
+    """For a national code: the credential id of the regional code it was derived from."""
 
     @model_validator(mode="after")
     def _times(self) -> HealthCode:
@@ -187,6 +196,9 @@ class HealthCode(BaseModel):
                 raise ValueError("times must be UTC with whole seconds (the wire carries seconds)")
         if self.expires_at <= self.issued_at:
             raise ValueError("expires_at must be after issued_at")
+        derived = self.kind is CredentialKind.NATIONAL
+        if derived != (self.source_region is not None) or derived != (self.source_id is not None):
+            raise ValueError("a national code, and only a national code, names its source region and id")
         return self
 
     @classmethod
@@ -230,6 +242,8 @@ class VerificationResult:
     key_region: str
     trust_list_version: int
     verified_at: datetime
+    warnings: tuple[str, ...] = ()
+    """Things an operator should know although the code is valid (e.g. a trust list in grace)."""
 
     @property
     def status(self) -> Status:
@@ -278,4 +292,7 @@ class VerificationResult:
             "key_region": self.key_region,
             "trust_list_version": self.trust_list_version,
             "verified_at": self.verified_at.isoformat(),
+            "source_region": cred.source_region,
+            "source_credential_id": cred.source_id.hex() if cred.source_id else None,
+            "warnings": list(self.warnings),
         }

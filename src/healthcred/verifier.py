@@ -21,18 +21,11 @@ from healthcred.codec.compression import unpack
 from healthcred.codec.limits import MAX_TEXT_CHARS
 from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, strip_prefix
 from healthcred.codec.qr import Backend, read_qr
-from healthcred.errors import (
-    BadInput,
-    CodeExpired,
-    CodeNotYetValid,
-    KeyNotValid,
-    RegionNotAllowed,
-    TooLarge,
-)
-from healthcred.model import Status, VerificationResult
+from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
+from healthcred.model import HealthCode, Status, VerificationResult
 from healthcred.signing.algorithms import Alg
 from healthcred.signing.cose import parse_sign1
-from healthcred.signing.trust import TrustEntry, TrustStore, region_contains
+from healthcred.signing.trust import TrustEntry, TrustStore
 
 __all__ = ["DEFAULT_SKEW", "code_text", "verify", "verify_text"]
 
@@ -82,17 +75,19 @@ def _seconds(at: datetime | int | float | None) -> int:
     raise BadInput(f"the validation time must be a datetime or epoch seconds, not {type(at).__name__}")
 
 
-def _permitting_entry(entries: tuple[TrustEntry, ...], region: str, issued: int) -> TrustEntry:
-    # The first verified entry whose grant covers the code's region and issue time; if none does,
-    # the first entry's reason (region before key window) is the error.
+def _permitting_entry(entries: tuple[TrustEntry, ...], credential: HealthCode, issued: int) -> TrustEntry:
+    # The first verified entry whose grant covers the credential; if none does, the first entry's
+    # reason is the error (one key listed twice is a union of its grants, unless they conflict).
+    first: HealthCredError | None = None
     for entry in entries:
-        if region_contains(entry.region, region) and entry.not_before <= issued <= entry.not_after:
-            return entry
-    first = entries[0]
-    if not region_contains(first.region, region):
-        raise RegionNotAllowed(f"key {first.kid.hex()} may issue for region {first.region}, not {region}")
-    when = datetime.fromtimestamp(issued, UTC).isoformat()
-    raise KeyNotValid(f"code was issued at {when}, outside key {first.kid.hex()}'s validity window")
+        try:
+            entry.check(credential.region, issued, credential.kind, credential.status.code)
+        except HealthCredError as exc:
+            first = first or exc
+            continue
+        return entry
+    assert first is not None
+    raise first
 
 
 def verify_text(
@@ -101,6 +96,7 @@ def verify_text(
     *,
     at: datetime | int | float | None = None,
     skew: timedelta = DEFAULT_SKEW,
+    grace: timedelta = timedelta(0),
     palette: Mapping[int, Status] | None = None,
 ) -> VerificationResult:
     """Verify a native code's QR text offline against ``trust``; see :func:`verify`."""
@@ -113,19 +109,27 @@ def verify_text(
     now = _seconds(at)
     if not isinstance(skew, timedelta) or skew < timedelta(0):
         raise BadInput("skew must be a timedelta of zero or more")
+    if not isinstance(grace, timedelta) or grace < timedelta(0):
+        raise BadInput("grace must be a timedelta of zero or more")
     if palette is not None and not isinstance(palette, Mapping):
         raise BadInput("palette must map status codes to Status")
     allowance = int(skew.total_seconds())
 
     message = parse_sign1(unpack(b45decode(strip_prefix(text))))
-    entries = trust.resolve(message, now)
+    entries = trust.resolve(message, now, int(grace.total_seconds()))
     credential = from_claims(loads(message.payload, "claims", walk=False), palette)
     issued = int(credential.issued_at.timestamp())
-    entry = _permitting_entry(entries, credential.region, issued)
+    entry = _permitting_entry(entries, credential, issued)
+    if trust.is_revoked(credential.id, credential.region):
+        raise Revoked(f"credential {credential.id.hex()} is revoked by its issuer")
     if now > int(credential.expires_at.timestamp()) + allowance:
         raise CodeExpired(f"code expired at {credential.expires_at.isoformat()}")
     if issued > now + allowance:
         raise CodeNotYetValid(f"code is issued at {credential.issued_at.isoformat()}, in the future")
+    warnings: tuple[str, ...] = ()
+    if now > entry.list_expires_at:
+        expired = datetime.fromtimestamp(entry.list_expires_at, UTC).isoformat()
+        warnings = (f"trust list {entry.list_id!r} expired at {expired}; accepted within the grace period",)
     return VerificationResult(
         credential=credential,
         kid=entry.kid,
@@ -133,6 +137,7 @@ def verify_text(
         key_region=entry.region,
         trust_list_version=entry.list_version,
         verified_at=datetime.fromtimestamp(now, UTC),
+        warnings=warnings,
     )
 
 
@@ -142,6 +147,7 @@ def verify(
     *,
     at: datetime | int | float | None = None,
     skew: timedelta = DEFAULT_SKEW,
+    grace: timedelta = timedelta(0),
     palette: Mapping[int, Status] | None = None,
     qr_backend: Backend = "zxing",
 ) -> VerificationResult:
@@ -149,6 +155,9 @@ def verify(
 
     ``code`` is the QR text, its bytes, an image (path, bytes or PIL image);
     ``trust`` comes from :func:`~healthcred.signing.trust.load_trust`; ``at`` is
-    the validation time (default: now), ``skew`` the clock-skew allowance.
+    the validation time (default: now), ``skew`` the clock-skew allowance,
+    ``grace`` how long past its expiry a trust list is still used (the result
+    then carries a warning).
     """
-    return verify_text(code_text(code, qr_backend=qr_backend), trust, at=at, skew=skew, palette=palette)
+    text = code_text(code, qr_backend=qr_backend)
+    return verify_text(text, trust, at=at, skew=skew, grace=grace, palette=palette)

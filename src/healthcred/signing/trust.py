@@ -1,16 +1,18 @@
-"""Signed trust lists and the trust store a verifier holds.
+"""Signed trust lists, delegation, and the trust store a verifier holds.
 
-A national root key (a *trust anchor*) signs a list of regional issuer keys.
-A verifier is configured with anchors only; it accepts a list only if an
-anchor's signature on it verifies, and it trusts a key only through a list
-that is valid at the validation time. The algorithm of each key comes from
-its entry, never from a message header. See ``docs/format.md`` for the bytes.
+A national root key (a *trust anchor*) signs a list of issuer keys. A key on an
+anchor-signed list may be granted the *delegate* role: it then signs a list of
+its own (a province delegating to its cities), whose entries must stay inside
+its region, kinds, statuses and window. A verifier is configured with anchors
+only; it trusts a key only through a list valid at the validation time, and
+the algorithm of each key comes from its entry, never from a message header.
+See ``docs/format.md`` §9 for the bytes and ``docs/trust.md`` for operations.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +22,18 @@ from healthcred.errors import (
     AlgorithmMismatch,
     BadKey,
     BadSignature,
+    DelegationNotAllowed,
     HealthCredError,
+    KeyCompromised,
+    KeyNotValid,
+    KindNotAllowed,
+    RegionNotAllowed,
+    StatusNotAllowed,
+    TrustConflict,
     TrustListExpired,
     TrustListMalformed,
     TrustListNotYetValid,
+    TrustListRollback,
     TrustStoreError,
     UnknownKid,
     UnsupportedAlgorithm,
@@ -38,21 +48,30 @@ from healthcred.signing.algorithms import (
     parse_alg,
     verifier_for,
 )
-from healthcred.signing.cose import Sign1, parse_sign1, sign1
+from healthcred.signing.cose import Sign1, Signer, parse_sign1, sign1
 from healthcred.signing.keys import kid_of, load_public_key, public_key_der, public_key_from_der
+from healthcred.signing.revocation import (
+    RevocationList,
+    RevocationSet,
+    parse_revocation_body,
+    revocation_hash,
+)
 
 __all__ = [
     "ANCHORS_DIR",
     "LISTS_DIR",
     "NATIONAL_REGION",
+    "REVOCATIONS_DIR",
     "TRUST_LIST_CONTENT_TYPE",
     "Anchor",
     "KeyGrant",
+    "Revocations",
     "TrustEntry",
     "TrustList",
     "TrustStore",
     "load_trust",
     "make_trust_list",
+    "parse_trust_list",
     "region_contains",
 ]
 
@@ -69,14 +88,27 @@ ANCHORS_DIR = "anchors"
 """Sub-folder of a trust folder holding anchor public keys (``*.pem``)."""
 LISTS_DIR = "lists"
 """Sub-folder of a trust folder holding signed trust lists (``*.cose``)."""
+REVOCATIONS_DIR = "revocations"
+"""Sub-folder of a trust folder holding signed revocation lists (``*.cose``)."""
+
+ROLE_ISSUE = 1
+"""Role bit: the key signs credentials."""
+ROLE_DELEGATE = 2
+"""Role bit: the key signs a delegated trust list (its entries stay within its own grant)."""
 
 _ALLOWED_ALGS = frozenset(int(a) for a in Alg)
 _MAX_LIST_BYTES = 4 * 1024 * 1024
+_MAX_REVOCATION_BYTES = 80 * 1024 * 1024  # ten million 8-byte hashes
 _MAX_ENTRIES = 10_000
+_MAX_SET = 64  # most kinds or statuses one entry may list
 
 # Payload keys (one place): list map and entry map.
-_L_FORMAT, _L_VERSION, _L_ISSUED, _L_EXPIRES, _L_ENTRIES = 1, 2, 3, 4, 5
+_L_FORMAT, _L_VERSION, _L_ISSUED, _L_EXPIRES, _L_ENTRIES, _L_ID = 1, 2, 3, 4, 5, 6
 _E_KID, _E_ALG, _E_KEY, _E_REGION, _E_NOT_BEFORE, _E_NOT_AFTER = 1, 2, 3, 4, 5, 6
+_E_KINDS, _E_STATUSES, _E_ROLES, _E_COMPROMISED = 7, 8, 9, 10
+_LIST_KEYS = frozenset({_L_FORMAT, _L_VERSION, _L_ISSUED, _L_EXPIRES, _L_ENTRIES, _L_ID})
+_ENTRY_REQUIRED = frozenset({_E_KID, _E_ALG, _E_KEY, _E_REGION, _E_NOT_BEFORE, _E_NOT_AFTER})
+_ENTRY_OPTIONAL = frozenset({_E_KINDS, _E_STATUSES, _E_ROLES, _E_COMPROMISED})
 
 
 def region_contains(scope: str, region: str) -> bool:
@@ -94,25 +126,45 @@ def region_contains(scope: str, region: str) -> bool:
     return region == scope
 
 
+def _within(inner: frozenset[int] | None, outer: frozenset[int] | None) -> bool:
+    # None means "any"; a restricted grant cannot hand on an unrestricted one.
+    return outer is None or (inner is not None and inner <= outer)
+
+
 @dataclass(frozen=True, slots=True)
 class KeyGrant:
-    """One issuer key to put on a trust list: what it may issue for, and when."""
+    """One key to put on a trust list: what it may do, for which region, and when.
+
+    ``kinds`` and ``statuses`` restrict the credential kinds and status codes the
+    key may issue (``None``: any). ``compromised_at``: codes issued at or after
+    this time are refused, while earlier ones stay valid.
+    """
 
     public_key: PublicKey
     region: str
     not_before: int
     not_after: int
+    kinds: frozenset[int] | None = None
+    statuses: frozenset[int] | None = None
+    may_issue: bool = True
+    may_delegate: bool = False
+    compromised_at: int | None = None
 
     def __post_init__(self) -> None:
         if not (len(self.region) == 6 and self.region.isascii() and self.region.isdigit()):
             raise TrustListMalformed(f"region {self.region!r} is not a 6-digit GB/T 2260 code")
         if self.not_after <= self.not_before:
             raise TrustListMalformed("a key's validity must end after it starts")
+        if not (self.may_issue or self.may_delegate):
+            raise TrustListMalformed("a key must be granted at least one role (issue or delegate)")
+        for name, values in (("kinds", self.kinds), ("statuses", self.statuses)):
+            if values is not None and (not values or len(values) > _MAX_SET or min(values) < 0):
+                raise TrustListMalformed(f"{name} must be 1–{_MAX_SET} unsigned integers, or absent")
 
 
 @dataclass(frozen=True, slots=True)
 class TrustEntry:
-    """A trusted issuer key, with the list that vouches for it."""
+    """A trusted key with its grant, and the list that vouches for it."""
 
     kid: bytes
     alg: Alg
@@ -121,21 +173,67 @@ class TrustEntry:
     region: str
     not_before: int
     not_after: int
+    kinds: frozenset[int] | None
+    statuses: frozenset[int] | None
+    may_issue: bool
+    may_delegate: bool
+    compromised_at: int | None
+    list_id: str
     list_version: int
+    list_signer: bytes
     list_issued_at: int
     list_expires_at: int
+    delegated_by: bytes | None
     verify: Verifier = field(repr=False, compare=False)
+
+    def check(self, region: str, issued: int, kind: int, status: int) -> None:
+        """Raise unless this grant covers a credential of this kind and status, region and issue time."""
+        if not self.may_issue:
+            raise KindNotAllowed(f"key {self.kid.hex()} may delegate but not issue credentials")
+        if not region_contains(self.region, region):
+            raise RegionNotAllowed(f"key {self.kid.hex()} may issue for region {self.region}, not {region}")
+        if self.compromised_at is not None and issued >= self.compromised_at:
+            raise KeyCompromised(
+                f"code was issued after key {self.kid.hex()} was compromised (epoch {self.compromised_at})"
+            )
+        if not self.not_before <= issued <= self.not_after:
+            raise KeyNotValid(f"code was issued at epoch {issued}, outside key {self.kid.hex()}'s validity")
+        if self.kinds is not None and kind not in self.kinds:
+            raise KindNotAllowed(f"key {self.kid.hex()} may not issue credentials of kind {kind}")
+        if self.statuses is not None and status not in self.statuses:
+            raise StatusNotAllowed(f"key {self.kid.hex()} may not issue status {status}")
+
+    def grant(self) -> KeyGrant:
+        """The grant this entry carries (to rebuild or edit a list)."""
+        return KeyGrant(
+            self.public_key,
+            self.region,
+            self.not_before,
+            self.not_after,
+            self.kinds,
+            self.statuses,
+            self.may_issue,
+            self.may_delegate,
+            self.compromised_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class TrustList:
-    """A verified trust list: its version, validity, signer and entries."""
+    """A verified trust list: its series id, version, validity, signer and entries."""
 
+    id: str
     version: int
     issued_at: int
     expires_at: int
     signer_kid: bytes
     entries: tuple[TrustEntry, ...]
+    delegated: bool
+
+    @property
+    def series(self) -> str:
+        """The key under which versions of this list are compared: ``signer-kid/id``."""
+        return f"{self.signer_kid.hex()}/{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,18 +253,26 @@ class Anchor:
 
 
 def make_trust_list(
-    root_key: PrivateKey,
+    signer: PrivateKey | Signer,
     grants: Iterable[KeyGrant],
     *,
     version: int,
     issued_at: int,
     expires_at: int,
+    list_id: str = "national",
 ) -> bytes:
-    """Build and sign a trust list with ``root_key``; returns the COSE_Sign1 bytes."""
+    """Build and sign a trust list; returns the COSE_Sign1 bytes.
+
+    ``signer`` is a root key (anchor) or, for a delegated list, a key granted the
+    delegate role. ``list_id`` names the series whose versions must increase.
+    """
     if version < 1 or expires_at <= issued_at:
         raise TrustListMalformed("version must be ≥ 1 and the list must expire after it is issued")
-    entries = [
-        {
+    if not 1 <= len(list_id) <= 64:
+        raise TrustListMalformed("list id must be 1–64 characters")
+    entries = []
+    for g in grants:
+        entry: dict[int, Any] = {
             _E_KID: kid_of(g.public_key),
             _E_ALG: int(alg_of(g.public_key)),
             _E_KEY: public_key_der(g.public_key),
@@ -174,33 +280,73 @@ def make_trust_list(
             _E_NOT_BEFORE: g.not_before,
             _E_NOT_AFTER: g.not_after,
         }
-        for g in grants
-    ]
+        if g.kinds is not None:
+            entry[_E_KINDS] = sorted(g.kinds)
+        if g.statuses is not None:
+            entry[_E_STATUSES] = sorted(g.statuses)
+        roles = (ROLE_ISSUE if g.may_issue else 0) | (ROLE_DELEGATE if g.may_delegate else 0)
+        if roles != ROLE_ISSUE:
+            entry[_E_ROLES] = roles
+        if g.compromised_at is not None:
+            entry[_E_COMPROMISED] = g.compromised_at
+        entries.append(entry)
     payload = {
         _L_FORMAT: TRUST_LIST_FORMAT,
         _L_VERSION: version,
         _L_ISSUED: issued_at,
         _L_EXPIRES: expires_at,
         _L_ENTRIES: entries,
+        _L_ID: list_id,
     }
-    return sign1(dumps(payload), root_key, content_type=TRUST_LIST_CONTENT_TYPE)
+    return sign1(
+        dumps(payload),
+        signer
+        if isinstance(signer, Signer)
+        else Signer.for_key(signer, content_type=TRUST_LIST_CONTENT_TYPE),
+    )
 
 
-def _field(m: Mapping[int, Any], key: int, kind: type, what: str) -> Any:
+def _uint(m: Mapping[int, Any], key: int, what: str) -> int:
     value: Any = m.get(key)
-    if type(value) is not kind or (isinstance(value, int) and value < 0):
-        expected = "an unsigned integer" if kind is int else f"a {kind.__name__}"
-        raise TrustListMalformed(f"trust list {what} is missing or not {expected}")
+    if type(value) is not int or value < 0:
+        raise TrustListMalformed(f"trust list {what} is missing or not an unsigned integer")
     return value
 
 
-def _parse_entry(raw: Any, listed: tuple[int, int, int]) -> TrustEntry:
-    if type(raw) is not dict or set(raw) != {_E_KID, _E_ALG, _E_KEY, _E_REGION, _E_NOT_BEFORE, _E_NOT_AFTER}:
-        raise TrustListMalformed("trust list entry must be a map with exactly keys 1–6")
-    kid = _field(raw, _E_KID, bytes, "entry kid")
+def _typed(m: Mapping[int, Any], key: int, kind: type, what: str) -> Any:
+    value: Any = m.get(key)
+    if type(value) is not kind:
+        raise TrustListMalformed(f"trust list {what} is missing or not a {kind.__name__}")
+    return value
+
+
+def _int_set(raw: Any, what: str) -> frozenset[int] | None:
+    if raw is None:
+        return None
+    if type(raw) is not list or not 0 < len(raw) <= _MAX_SET or any(type(v) is not int or v < 0 for v in raw):
+        raise TrustListMalformed(f"entry {what} must be a list of 1–{_MAX_SET} unsigned integers")
+    if raw != sorted(set(raw)):
+        raise TrustListMalformed(f"entry {what} must be sorted and without repeats")
+    return frozenset(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    id: str
+    version: int
+    issued_at: int
+    expires_at: int
+    signer: bytes
+    delegated_by: bytes | None
+
+
+def _parse_entry(raw: Any, listed: _Listed) -> TrustEntry:
+    if type(raw) is not dict or not _ENTRY_REQUIRED <= set(raw) <= _ENTRY_REQUIRED | _ENTRY_OPTIONAL:
+        raise TrustListMalformed("trust list entry must be a map with keys 1–6 and optionally 7–10")
+    kid = _typed(raw, _E_KID, bytes, "entry kid")
     try:
         alg = parse_alg(raw[_E_ALG])
-        key = public_key_from_der(_field(raw, _E_KEY, bytes, "entry key"))
+        key = public_key_from_der(_typed(raw, _E_KEY, bytes, "entry key"))
         if alg_of(key) is not alg:
             raise TrustListMalformed(f"entry {kid.hex()} names {alg.label} for a {alg_of(key).label} key")
         verify = verifier_for(alg, key)
@@ -208,47 +354,77 @@ def _parse_entry(raw: Any, listed: tuple[int, int, int]) -> TrustEntry:
         raise TrustListMalformed(f"trust list entry {kid.hex()}: {exc}") from exc
     if kid != kid_of(key):
         raise TrustListMalformed(f"entry kid {kid.hex()} is not the kid of its key ({kid_of(key).hex()})")
-    region = _field(raw, _E_REGION, str, "entry region")
-    not_before = _field(raw, _E_NOT_BEFORE, int, "entry not-before")
-    not_after = _field(raw, _E_NOT_AFTER, int, "entry not-after")
+    roles = raw.get(_E_ROLES, ROLE_ISSUE)
+    if type(roles) is not int or roles not in (1, 2, 3):
+        raise TrustListMalformed(f"entry {kid.hex()} roles must be 1 (issue), 2 (delegate) or 3")
+    compromised = raw.get(_E_COMPROMISED)
+    if compromised is not None and (type(compromised) is not int or compromised < 0):
+        raise TrustListMalformed(f"entry {kid.hex()} compromise time must be an unsigned integer")
     try:
-        KeyGrant(key, region, not_before, not_after)
+        grant = KeyGrant(
+            key,
+            _typed(raw, _E_REGION, str, "entry region"),
+            _uint(raw, _E_NOT_BEFORE, "entry not-before"),
+            _uint(raw, _E_NOT_AFTER, "entry not-after"),
+            _int_set(raw.get(_E_KINDS), "kinds"),
+            _int_set(raw.get(_E_STATUSES), "statuses"),
+            bool(roles & ROLE_ISSUE),
+            bool(roles & ROLE_DELEGATE),
+            compromised,
+        )
     except TrustListMalformed as exc:
         raise TrustListMalformed(f"trust list entry {kid.hex()}: {exc.message}") from exc
-    return TrustEntry(kid, alg, key, raw[_E_KEY], region, not_before, not_after, *listed, verify)
+    return TrustEntry(
+        kid,
+        alg,
+        key,
+        raw[_E_KEY],
+        grant.region,
+        grant.not_before,
+        grant.not_after,
+        grant.kinds,
+        grant.statuses,
+        grant.may_issue,
+        grant.may_delegate,
+        grant.compromised_at,
+        listed.id,
+        listed.version,
+        listed.signer,
+        listed.issued_at,
+        listed.expires_at,
+        listed.delegated_by,
+        verify,
+    )
 
 
-def _verify_signed_by_anchor(message: Sign1, anchors: Iterable[Anchor]) -> Anchor:
-    candidates = [a for a in anchors if a.kid == message.kid]
-    if not candidates:
-        raise UntrustedList(f"trust list is signed by key {message.kid.hex()}, which is not a trust anchor")
-    for anchor in candidates:
-        if anchor.alg != message.alg:
-            continue
-        try:
-            anchor.verify(message.to_be_signed(), message.signature)
-        except BadSignature:
-            continue
-        return anchor
-    if all(anchor.alg != message.alg for anchor in candidates):
-        raise AlgorithmMismatch(f"trust list header alg {message.alg} is not its anchor's algorithm")
-    raise UntrustedList("trust list signature does not verify with any trust anchor (tampered?)")
-
-
-def parse_trust_list(data: bytes, anchors: Iterable[Anchor]) -> TrustList:
-    """Verify a signed trust list against ``anchors`` and parse it.
-
-    Raises :class:`UntrustedList` when no anchor signed it and
-    :class:`TrustListMalformed` when the signed content is not a valid list.
-    Validity in time is checked later, at each verification.
-    """
-    if len(data) > _MAX_LIST_BYTES:
-        raise TrustListMalformed(f"trust list is larger than {_MAX_LIST_BYTES} bytes")
+def _open(data: bytes, limit: int = _MAX_LIST_BYTES) -> Sign1:
+    if not isinstance(data, bytes):
+        raise TrustListMalformed(f"a trust list is bytes, not {type(data).__name__}")
+    if len(data) > limit:
+        raise TrustListMalformed(f"signed list is larger than {limit} bytes")
     try:
-        message = parse_sign1(data)
+        return parse_sign1(data)
     except HealthCredError as exc:
         raise TrustListMalformed(f"trust list is not a COSE_Sign1: {exc.message}") from exc
-    anchor = _verify_signed_by_anchor(message, anchors)
+
+
+def _verify_by(message: Sign1, candidates: Sequence[tuple[bytes, int, Verifier]], what: str) -> bytes:
+    # candidates: (kid, alg, verify) of keys allowed to sign this list; returns the signer's kid.
+    if not candidates:
+        raise UntrustedList(f"trust list is signed by key {message.kid.hex()}, which is not {what}")
+    matching = [c for c in candidates if c[1] == message.alg]
+    if not matching:
+        raise AlgorithmMismatch(f"trust list header alg {message.alg} is not its signer's algorithm")
+    for kid, _, verify in matching:
+        try:
+            verify(message.to_be_signed(), message.signature)
+        except BadSignature:
+            continue
+        return kid
+    raise UntrustedList(f"trust list signature does not verify with {what} (tampered?)")
+
+
+def _parse_body(message: Sign1, delegated_by: bytes | None) -> TrustList:
     if message.content_type != TRUST_LIST_CONTENT_TYPE:
         raise TrustListMalformed(
             f"signed message is not a trust list (content type {message.content_type!r})"
@@ -257,60 +433,278 @@ def parse_trust_list(data: bytes, anchors: Iterable[Anchor]) -> TrustList:
         body = loads(message.payload, "trust list")
     except HealthCredError as exc:
         raise TrustListMalformed(exc.message) from exc
-    if type(body) is not dict or set(body) != {_L_FORMAT, _L_VERSION, _L_ISSUED, _L_EXPIRES, _L_ENTRIES}:
-        raise TrustListMalformed("trust list must be a map with exactly keys 1–5")
+    if type(body) is not dict or set(body) != _LIST_KEYS:
+        raise TrustListMalformed("trust list must be a map with exactly keys 1–6")
     if body[_L_FORMAT] != TRUST_LIST_FORMAT:
         raise TrustListMalformed(f"unsupported trust list format {body[_L_FORMAT]!r}")
-    version = _field(body, _L_VERSION, int, "version")
-    issued = _field(body, _L_ISSUED, int, "issue time")
-    expires = _field(body, _L_EXPIRES, int, "expiry time")
-    raw_entries = _field(body, _L_ENTRIES, list, "entries")
+    list_id = _typed(body, _L_ID, str, "id")
+    version = _uint(body, _L_VERSION, "version")
+    raw_entries = _typed(body, _L_ENTRIES, list, "entries")
     if len(raw_entries) > _MAX_ENTRIES:
         raise TrustListMalformed(f"trust list holds more than {_MAX_ENTRIES} entries")
-    entries = tuple(_parse_entry(raw, (version, issued, expires)) for raw in raw_entries)
-    return TrustList(version, issued, expires, anchor.kid, entries)
+    listed = _Listed(
+        list_id,
+        version,
+        _uint(body, _L_ISSUED, "issue time"),
+        _uint(body, _L_EXPIRES, "expiry time"),
+        message.kid,
+        delegated_by,
+    )
+    if version < 1 or listed.expires_at <= listed.issued_at:
+        raise TrustListMalformed("trust list version must be ≥ 1 and it must expire after it is issued")
+    entries = tuple(_parse_entry(raw, listed) for raw in raw_entries)
+    return TrustList(
+        list_id, version, listed.issued_at, listed.expires_at, message.kid, entries, delegated_by is not None
+    )
+
+
+def parse_trust_list(data: bytes, anchors: Iterable[Anchor]) -> TrustList:
+    """Verify an anchor-signed trust list and parse it (delegated lists need a :class:`TrustStore`).
+
+    Raises :class:`UntrustedList` when no anchor signed it and
+    :class:`TrustListMalformed` when the signed content is not a valid list.
+    Validity in time is checked later, at each verification.
+    """
+    message = _open(data)
+    _verify_by(message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor")
+    return _parse_body(message, None)
+
+
+def _check_delegation(trust_list: TrustList, delegator: TrustEntry) -> TrustList:
+    # A delegated list may only hand on what its signer holds, and is bounded by its signer's list.
+    who = delegator.kid.hex()
+    if not delegator.not_before <= trust_list.issued_at <= delegator.not_after:
+        raise DelegationNotAllowed(f"delegated list was issued outside delegating key {who}'s window")
+    if delegator.compromised_at is not None and trust_list.issued_at >= delegator.compromised_at:
+        raise DelegationNotAllowed(f"delegated list was signed after key {who} was compromised")
+    entries = []
+    for e in trust_list.entries:
+        if e.may_delegate:
+            raise DelegationNotAllowed(f"delegated entry {e.kid.hex()} may not delegate again")
+        if not region_contains(delegator.region, e.region):
+            raise DelegationNotAllowed(
+                f"entry {e.kid.hex()} region {e.region} is outside {who}'s {delegator.region}"
+            )
+        if not (_within(e.kinds, delegator.kinds) and _within(e.statuses, delegator.statuses)):
+            raise DelegationNotAllowed(f"entry {e.kid.hex()} grants kinds or statuses {who} does not hold")
+        if e.not_before < delegator.not_before or e.not_after > delegator.not_after:
+            raise DelegationNotAllowed(f"entry {e.kid.hex()} validity exceeds {who}'s")
+        compromised = min(
+            (t for t in (e.compromised_at, delegator.compromised_at) if t is not None), default=None
+        )
+        entries.append(_bounded(e, delegator, compromised))
+    return TrustList(
+        trust_list.id,
+        trust_list.version,
+        trust_list.issued_at,
+        trust_list.expires_at,
+        trust_list.signer_kid,
+        tuple(entries),
+        True,
+    )
+
+
+def _bounded(e: TrustEntry, delegator: TrustEntry, compromised: int | None) -> TrustEntry:
+    return TrustEntry(
+        e.kid,
+        e.alg,
+        e.public_key,
+        e.key_der,
+        e.region,
+        e.not_before,
+        e.not_after,
+        e.kinds,
+        e.statuses,
+        e.may_issue,
+        e.may_delegate,
+        compromised,
+        e.list_id,
+        e.list_version,
+        e.list_signer,
+        max(e.list_issued_at, delegator.list_issued_at),
+        min(e.list_expires_at, delegator.list_expires_at),
+        delegator.kid,
+        e.verify,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Revocations:
+    """The folded state of one revocation series: which credentials it revokes, where."""
+
+    series: str
+    scope: str
+    version: int
+    issued_at: int
+    expires_at: int
+    hashes: RevocationSet = field(repr=False)
 
 
 class TrustStore:
-    """Anchors plus the trust lists they vouch for, indexed by kid. Immutable once built."""
+    """Anchors plus the trust lists they vouch for, indexed by kid. Immutable once built.
 
-    __slots__ = ("_index", "anchors", "lists")
+    Of several lists in one series (same signer and list id) only the highest
+    version counts. ``seen`` maps series to the highest version this verifier
+    accepted before (see :mod:`healthcred.signing.state`): an older list is a
+    rollback and refused. Conflicting grants of one key (different region or
+    algorithm) are kept in :attr:`conflicts`, and that key verifies nothing.
+    """
 
-    def __init__(self, anchors: Iterable[PublicKey | Anchor], lists: Iterable[bytes] = ()) -> None:
-        """Verify every list in ``lists`` (signed bytes) against ``anchors``; any failure raises."""
+    __slots__ = ("_index", "anchors", "conflicts", "lists", "raw_lists", "raw_revocations", "revocations")
+
+    def __init__(
+        self,
+        anchors: Iterable[PublicKey | Anchor],
+        lists: Iterable[bytes] = (),
+        revocations: Iterable[bytes] = (),
+        *,
+        seen: Mapping[str, int] | None = None,
+    ) -> None:
+        """Verify every trust list and revocation list (signed bytes); any failure raises."""
         self.anchors: tuple[Anchor, ...] = tuple(
             a if isinstance(a, Anchor) else Anchor.from_key(a) for a in anchors
         )
         if not self.anchors:
             raise TrustStoreError("a trust store needs at least one trust anchor")
-        self.lists: tuple[TrustList, ...] = tuple(parse_trust_list(data, self.anchors) for data in lists)
+        self.raw_lists: tuple[bytes, ...] = tuple(lists)
+        anchor_kids = {a.kid for a in self.anchors}
+        opened = [_open(data) for data in self.raw_lists]
+        rooted = [
+            _parse_body(m, None) for m in opened if m.kid in anchor_kids and _verify_anchor(m, self.anchors)
+        ]
+        rooted = self._latest(rooted, seen)
+        delegators: dict[bytes, list[TrustEntry]] = {}
+        for trust_list in rooted:
+            for entry in trust_list.entries:
+                if entry.may_delegate:
+                    delegators.setdefault(entry.kid, []).append(entry)
+        delegated = []
+        for message in opened:
+            if message.kid in anchor_kids:
+                continue
+            candidates = delegators.get(message.kid, [])
+            if not candidates:
+                raise UntrustedList(
+                    f"trust list is signed by key {message.kid.hex()}, which is neither a trust anchor "
+                    "nor a key granted the delegate role"
+                )
+            signer = _verify_by(message, [(e.kid, e.alg, e.verify) for e in candidates], "its delegating key")
+            parsed = _parse_body(message, signer)
+            delegated.append(_check_delegation(parsed, candidates[0]))
+        self.lists: tuple[TrustList, ...] = (*rooted, *self._latest(delegated, seen))
         index: dict[bytes, list[TrustEntry]] = {}
         for trust_list in self.lists:
             for entry in trust_list.entries:
                 index.setdefault(entry.kid, []).append(entry)
         self._index: dict[bytes, tuple[TrustEntry, ...]] = {k: tuple(v) for k, v in index.items()}
+        self.conflicts: dict[bytes, str] = {
+            kid: why for kid, entries in self._index.items() if (why := _conflict(entries)) is not None
+        }
+        self.raw_revocations: tuple[bytes, ...] = tuple(revocations)
+        self.revocations: tuple[Revocations, ...] = self._fold_revocations(seen)
 
-    def with_list(self, data: bytes) -> TrustStore:
-        """A new store with one more signed list (the old store is unchanged)."""
-        store = TrustStore(self.anchors)
-        store.lists = (*self.lists, parse_trust_list(data, self.anchors))
-        store._index = dict(self._index)
-        for entry in store.lists[-1].entries:
-            store._index[entry.kid] = (*store._index.get(entry.kid, ()), entry)
-        return store
+    def _revocation_signer(self, message: Sign1) -> str:
+        # An anchor revokes anywhere; an issuer key revokes within its own region.
+        anchors = [(a.kid, a.alg, a.verify) for a in self.anchors if a.kid == message.kid]
+        if anchors:
+            _verify_by(message, anchors, "a trust anchor")
+            return NATIONAL_REGION
+        issuers = [e for e in self._index.get(message.kid, ()) if e.may_issue]
+        _verify_by(
+            message, [(e.kid, e.alg, e.verify) for e in issuers], "a trust anchor or a listed issuer key"
+        )
+        regions = {e.region for e in issuers}
+        if len(regions) != 1:
+            raise TrustConflict(
+                f"revocation signer {message.kid.hex()} holds several regions: {sorted(regions)}"
+            )
+        return regions.pop()
+
+    def _fold_revocations(self, seen: Mapping[str, int] | None) -> tuple[Revocations, ...]:
+        series: dict[str, tuple[str, list[RevocationList]]] = {}
+        for data in self.raw_revocations:
+            message = _open(data, _MAX_REVOCATION_BYTES)
+            scope = self._revocation_signer(message)
+            parsed = parse_revocation_body(message)
+            series.setdefault(parsed.series, (scope, []))[1].append(parsed)
+        folded = []
+        for name, (scope, versions) in series.items():
+            versions.sort(key=lambda r: r.version)
+            if len({r.version for r in versions}) != len(versions):
+                raise TrustConflict(f"revocation series {name} holds two lists with one version")
+            start = max((i for i, r in enumerate(versions) if r.base == 0), default=None)
+            if start is None:
+                raise TrustListMalformed(f"revocation series {name} has deltas but no full list")
+            current = RevocationSet(versions[start].added)
+            version = versions[start].version
+            for delta in versions[start + 1 :]:
+                if delta.base != version:
+                    raise TrustListMalformed(
+                        f"revocation delta v{delta.version} of {name} builds on v{delta.base}, not v{version}"
+                    )
+                current, version = current.apply(delta.added, delta.removed), delta.version
+            floor = (seen or {}).get(name, 0)
+            if version < floor:
+                raise TrustListRollback(
+                    f"revocation list {name} v{version} is older than v{floor} already accepted"
+                )
+            latest = versions[-1]
+            folded.append(Revocations(name, scope, version, latest.issued_at, latest.expires_at, current))
+        return tuple(folded)
+
+    def is_revoked(self, credential_id: bytes, region: str) -> bool:
+        """Whether a revocation list that covers ``region`` names this credential id."""
+        if not self.revocations:
+            return False
+        value = revocation_hash(credential_id)
+        return any(value in r.hashes and region_contains(r.scope, region) for r in self.revocations)
+
+    @staticmethod
+    def _latest(lists: list[TrustList], seen: Mapping[str, int] | None) -> list[TrustList]:
+        newest: dict[str, TrustList] = {}
+        for trust_list in lists:
+            floor = (seen or {}).get(trust_list.series, 0)
+            if trust_list.version < floor:
+                raise TrustListRollback(
+                    f"trust list {trust_list.id!r} version {trust_list.version} is older than version "
+                    f"{floor} already accepted: refusing a rollback"
+                )
+            current = newest.get(trust_list.series)
+            if current is not None and current.version == trust_list.version and current != trust_list:
+                raise TrustConflict(
+                    f"two different trust lists {trust_list.id!r} claim version {trust_list.version}"
+                )
+            if current is None or trust_list.version > current.version:
+                newest[trust_list.series] = trust_list
+        return list(newest.values())
+
+    @property
+    def versions(self) -> dict[str, int]:
+        """Series → version of every trust and revocation list in use (what a state store records)."""
+        return {
+            **{t.series: t.version for t in self.lists},
+            **{r.series: r.version for r in self.revocations},
+        }
+
+    def with_list(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
+        """A new store with one more signed trust list (the old store is unchanged)."""
+        return TrustStore(self.anchors, (*self.raw_lists, data), self.raw_revocations, seen=seen)
+
+    def with_revocations(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
+        """A new store with one more signed revocation list (full or delta)."""
+        return TrustStore(self.anchors, self.raw_lists, (*self.raw_revocations, data), seen=seen)
 
     def entries(self, kid: bytes) -> tuple[TrustEntry, ...]:
-        """Every trusted entry with this kid, from any list (valid or not)."""
+        """Every trusted entry with this kid, from any list in use (valid now or not)."""
         return self._index.get(kid, ())
 
-    def resolve(self, message: Sign1, at: int) -> tuple[TrustEntry, ...]:
+    def resolve(self, message: Sign1, at: int, grace: int = 0) -> tuple[TrustEntry, ...]:
         """Every entry whose key verifies ``message``, from lists valid at ``at`` (epoch seconds).
 
-        Every entry with the kid is tried, using the algorithm the entry fixes; a
-        kid match alone proves nothing. Several entries are returned when one key
-        is granted more than once (say by a bilateral and the national list): the
-        caller accepts the code if any of them permits it. Each distinct key
-        verifies once. Raises :class:`UnsupportedAlgorithm`, :class:`UnknownKid`,
+        A list counts as valid up to ``grace`` seconds past its expiry. Every
+        entry with the kid is tried, using the algorithm the entry fixes; a kid
+        match alone proves nothing. Each distinct key verifies once. Raises
+        :class:`UnsupportedAlgorithm`, :class:`UnknownKid`, :class:`TrustConflict`,
         :class:`TrustListExpired`, :class:`TrustListNotYetValid`,
         :class:`AlgorithmMismatch` or :class:`BadSignature`.
         """
@@ -319,12 +713,14 @@ class TrustStore:
         entries = self._index.get(message.kid)
         if not entries:
             raise UnknownKid(f"no trusted key has kid {message.kid.hex()}")
+        if message.kid in self.conflicts:
+            raise TrustConflict(f"kid {message.kid.hex()}: {self.conflicts[message.kid]}")
         if len(entries) == 1:  # the usual case, without the bookkeeping below
             only = entries[0]
-            if only.list_issued_at <= at <= only.list_expires_at and only.alg == message.alg:
+            if only.list_issued_at <= at <= only.list_expires_at + grace and only.alg == message.alg:
                 only.verify(message.to_be_signed(), message.signature)
                 return entries
-        live = [e for e in entries if e.list_issued_at <= at <= e.list_expires_at]
+        live = [e for e in entries if e.list_issued_at <= at <= e.list_expires_at + grace]
         if not live:
             if any(at > e.list_expires_at for e in entries):
                 raise TrustListExpired(
@@ -353,8 +749,46 @@ class TrustStore:
         return verified
 
 
-def load_trust(path: str | os.PathLike[str]) -> TrustStore:
-    """Load a trust folder: ``anchors/*.pem`` (root public keys) and ``lists/*.cose`` (signed lists)."""
+def _verify_anchor(message: Sign1, anchors: tuple[Anchor, ...]) -> bool:
+    _verify_by(message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor")
+    return True
+
+
+def _conflict(entries: tuple[TrustEntry, ...]) -> str | None:
+    # Same key granted different regions or algorithms by different lists: ambiguous, never guessed.
+    by_key: dict[bytes, set[tuple[str, int]]] = {}
+    for e in entries:
+        by_key.setdefault(e.key_der, set()).add((e.region, int(e.alg)))
+    for grants in by_key.values():
+        if len(grants) > 1:
+            regions = ", ".join(sorted(f"{r} ({Alg(a).label})" for r, a in grants))
+            return f"the same key is granted different regions or algorithms: {regions}"
+    return None
+
+
+def _read_folder(folder: Path, limit: int) -> list[bytes]:
+    blobs: list[bytes] = []
+    for path in sorted(folder.glob("*.cose")) if folder.is_dir() else []:
+        try:
+            if path.stat().st_size > limit:
+                raise TrustListMalformed(f"{path.name}: larger than {limit} bytes")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise TrustStoreError(f"cannot read {path}: {exc.strerror}") from exc
+        try:
+            _open(data, limit)
+        except HealthCredError as exc:
+            raise type(exc)(f"{path.name}: {exc.message}") from exc
+        blobs.append(data)
+    return blobs
+
+
+def load_trust(path: str | os.PathLike[str], *, seen: Mapping[str, int] | None = None) -> TrustStore:
+    """Load a trust folder: ``anchors/*.pem``, ``lists/*.cose`` and ``revocations/*.cose``.
+
+    A failing list makes the load fail, naming the file. ``seen``: versions
+    accepted before (rollback protection; see :mod:`healthcred.signing.state`).
+    """
     root = Path(path)
     anchor_dir, list_dir = root / ANCHORS_DIR, root / LISTS_DIR
     if not anchor_dir.is_dir():
@@ -363,17 +797,12 @@ def load_trust(path: str | os.PathLike[str]) -> TrustStore:
     if not anchor_files:
         raise TrustStoreError(f"{anchor_dir} holds no anchor key (*.pem)")
     try:
-        anchors = [load_public_key(p) for p in anchor_files]
+        anchors = [Anchor.from_key(load_public_key(p)) for p in anchor_files]
     except BadKey as exc:
         raise TrustStoreError(f"cannot load a trust anchor: {exc.message}") from exc
-    store = TrustStore(anchors)
-    for list_file in sorted(list_dir.glob("*.cose")) if list_dir.is_dir() else []:
-        try:
-            if list_file.stat().st_size > _MAX_LIST_BYTES:
-                raise TrustListMalformed(f"larger than {_MAX_LIST_BYTES} bytes")
-            store = store.with_list(list_file.read_bytes())
-        except OSError as exc:
-            raise TrustStoreError(f"cannot read {list_file}: {exc.strerror}") from exc
-        except HealthCredError as exc:
-            raise type(exc)(f"{list_file.name}: {exc.message}") from exc
-    return store
+    blobs = _read_folder(list_dir, _MAX_LIST_BYTES)
+    revocations = _read_folder(root / REVOCATIONS_DIR, _MAX_REVOCATION_BYTES)
+    try:
+        return TrustStore(anchors, blobs, revocations, seen=seen)
+    except HealthCredError as exc:
+        raise type(exc)(f"{root}: {exc.message}") from exc
