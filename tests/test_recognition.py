@@ -411,3 +411,27 @@ def test_trust_folder_with_revocations(nation: Nation, tmp_path: object) -> None
     )
     with pytest.raises(Revoked):
         verify(text, load_trust(folder), at=CHECKED)
+
+
+def test_state_file_refuses_rollback_across_restarts(nation: Nation, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from healthcred.errors import TrustStoreError
+    from healthcred.signing.state import load_state, save_state
+
+    state = Path(str(tmp_path)) / "state" / "state.json"
+    assert load_state(state) == {}
+    v2 = signed(nation.root, [grant(nation.shanghai, "310000")], version=2)
+    save_state(state, TrustStore([nation.root.public_key()], [v2]).versions)
+    save_state(
+        state, TrustStore([nation.root.public_key()], [nation.national_list]).versions
+    )  # never goes back
+    assert max(load_state(state).values()) == 2
+    with pytest.raises(TrustListRollback):  # a verifier restarted with the old list
+        TrustStore([nation.root.public_key()], [nation.national_list], seen=load_state(state))
+    state.write_text('{"versions": {"x": -1}}')
+    with pytest.raises(TrustStoreError):
+        load_state(state)
+    state.write_text("not json")
+    with pytest.raises(TrustStoreError):
+        load_state(state)

@@ -49,14 +49,19 @@ HASH_BYTES = 8
 """Length of a revocation hash."""
 
 _DOMAIN = b"healthcred/revocation/v1\x00"
+_DOMAIN_STATE = hashlib.sha256(_DOMAIN)  # copied per hash: the domain prefix is absorbed once
 _R_FORMAT, _R_ID, _R_VERSION, _R_ISSUED, _R_EXPIRES, _R_BASE, _R_ADDED, _R_REMOVED = 1, 2, 3, 4, 5, 6, 7, 8
 _KEYS = frozenset(range(1, 9))
 _SMALL_DELTA = 256  # up to this many changes, edit a copy in place instead of rebuilding
+_BUCKET_SHIFT = 48
+_BUCKETS = 1 << 16
 
 
 def revocation_hash(credential_id: bytes) -> int:
     """The 64-bit revocation hash of a credential id: SHA-256(domain ‖ cti)[:8], big-endian."""
-    return int.from_bytes(hashlib.sha256(_DOMAIN + credential_id).digest()[:HASH_BYTES], "big")
+    digest = _DOMAIN_STATE.copy()
+    digest.update(credential_id)
+    return int.from_bytes(digest.digest()[:HASH_BYTES], "big")
 
 
 def _to_array(raw: bytes, what: str) -> array[int]:
@@ -78,19 +83,28 @@ def _to_bytes(values: Iterable[int]) -> bytes:
 
 
 class RevocationSet:
-    """A sorted set of revocation hashes with O(log n) membership and ~8 bytes per entry."""
+    """A sorted set of revocation hashes: ~8 bytes per entry, lookups by indexed bisection.
 
-    __slots__ = ("_values",)
+    A 65,537-entry index of where each top-16-bit bucket starts (256 KiB) narrows
+    each bisection to the few hashes of one bucket.
+    """
+
+    __slots__ = ("_starts", "_values")
 
     def __init__(self, values: array[int] | None = None) -> None:
-        """Wrap a sorted, repeat-free ``array('Q')`` (not copied)."""
+        """Wrap a sorted, repeat-free ``array('Q')`` (not copied) and index it."""
         self._values: array[int] = values if values is not None else array("Q")
+        self._starts = array("I", (bisect_left(self._values, b << _BUCKET_SHIFT) for b in range(_BUCKETS)))
+        self._starts.append(len(self._values))
 
     def __contains__(self, value: object) -> bool:
-        if type(value) is not int:
-            return False
+        return type(value) is int and 0 <= value < 1 << 64 and self.contains(value)
+
+    def contains(self, value: int) -> bool:
+        """Whether the 64-bit hash ``value`` is in the set."""
+        bucket = value >> _BUCKET_SHIFT
         values = self._values
-        i = bisect_left(values, value)
+        i = bisect_left(values, value, self._starts[bucket], self._starts[bucket + 1])
         return i < len(values) and values[i] == value
 
     def __len__(self) -> int:
@@ -98,8 +112,8 @@ class RevocationSet:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the set (the array object and its buffer)."""
-        return sys.getsizeof(self._values)
+        """Memory held by the set (the hash array and its bucket index)."""
+        return sys.getsizeof(self._values) + sys.getsizeof(self._starts)
 
     def revoked(self, credential_id: bytes) -> bool:
         """Whether the credential with this id is revoked."""

@@ -657,7 +657,10 @@ class TrustStore:
         if not self.revocations:
             return False
         value = revocation_hash(credential_id)
-        return any(value in r.hashes and region_contains(r.scope, region) for r in self.revocations)
+        for revocations in self.revocations:
+            if revocations.hashes.contains(value) and region_contains(revocations.scope, region):
+                return True
+        return False
 
     @staticmethod
     def _latest(lists: list[TrustList], seen: Mapping[str, int] | None) -> list[TrustList]:
