@@ -45,7 +45,7 @@ from healthcred.errors import (
     UntrustedList,
 )
 from healthcred.signing.algorithms import PrivateKey
-from healthcred.signing.trust import load_trust
+from healthcred.signing.folder import load_trust
 
 SUBJECT = Subject.create("张三丰", "1985-03-12", DocumentType.RESIDENT_ID_CARD, "330106198503121234")
 NOT_BEFORE, NOT_AFTER = ts(T0), ts(KEY_NOT_AFTER)

@@ -27,9 +27,10 @@ from healthcred.model import (
 from healthcred.national import derive_national
 from healthcred.signing.algorithms import Alg
 from healthcred.signing.cose import Signer
+from healthcred.signing.folder import load_trust
 from healthcred.signing.keys import generate_key, kid_of
 from healthcred.signing.revocation import make_revocation_list
-from healthcred.signing.trust import NATIONAL_REGION, KeyGrant, TrustStore, load_trust, make_trust_list
+from healthcred.signing.trust import NATIONAL_REGION, KeyGrant, TrustStore, make_trust_list
 from healthcred.verifier import DEFAULT_SKEW, verify
 
 __version__ = "0.1.0"

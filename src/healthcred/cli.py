@@ -21,6 +21,7 @@ from healthcred.errors import HealthCredError
 from healthcred.issuer import issue
 from healthcred.model import NATIONAL_PALETTE, DocumentType, HealthCode, Subject
 from healthcred.signing.algorithms import parse_alg
+from healthcred.signing.folder import load_trust
 from healthcred.signing.keys import (
     generate_key,
     kid_of,
@@ -32,7 +33,6 @@ from healthcred.signing.keys import (
 from healthcred.signing.trust import (
     Anchor,
     KeyGrant,
-    load_trust,
     make_trust_list,
     parse_trust_list,
 )

@@ -16,8 +16,9 @@ from healthcred.errors import HealthCredError
 from healthcred.issuer import issue
 from healthcred.model import GREEN, RED, YELLOW, DocumentType, HealthCode, Status, Subject
 from healthcred.signing.algorithms import Alg
+from healthcred.signing.folder import load_trust
 from healthcred.signing.keys import generate_key, save_private_key, save_public_key
-from healthcred.signing.trust import ANCHORS_DIR, LISTS_DIR, KeyGrant, load_trust, make_trust_list
+from healthcred.signing.trust import ANCHORS_DIR, LISTS_DIR, KeyGrant, make_trust_list
 from healthcred.verifier import verify
 
 __all__ = ["run_demo"]

@@ -5,6 +5,7 @@
 
 from healthcred.signing.algorithms import Alg, PrivateKey, PublicKey, sign, verify_signature
 from healthcred.signing.cose import Signer
+from healthcred.signing.folder import load_trust
 from healthcred.signing.keys import (
     generate_key,
     kid_of,
@@ -13,7 +14,7 @@ from healthcred.signing.keys import (
     save_private_key,
     save_public_key,
 )
-from healthcred.signing.trust import KeyGrant, TrustStore, load_trust, make_trust_list
+from healthcred.signing.trust import KeyGrant, TrustStore, make_trust_list
 
 __all__ = [
     "Alg",

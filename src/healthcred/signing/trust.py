@@ -11,10 +11,8 @@ See ``docs/format.md`` §9 for the bytes and ``docs/trust.md`` for operations.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from healthcred.codec.cbor import dumps, loads
@@ -49,7 +47,7 @@ from healthcred.signing.algorithms import (
     verifier_for,
 )
 from healthcred.signing.cose import Sign1, Signer, parse_sign1, sign1
-from healthcred.signing.keys import kid_of, load_public_key, public_key_der, public_key_from_der
+from healthcred.signing.keys import kid_of, public_key_der, public_key_from_der
 from healthcred.signing.revocation import (
     RevocationList,
     RevocationSet,
@@ -69,10 +67,11 @@ __all__ = [
     "TrustEntry",
     "TrustList",
     "TrustStore",
-    "load_trust",
     "make_trust_list",
+    "open_signed",
     "parse_trust_list",
     "region_contains",
+    "verify_signer",
 ]
 
 TRUST_LIST_CONTENT_TYPE = "application/vnd.healthcred.trustlist+cbor"
@@ -97,8 +96,10 @@ ROLE_DELEGATE = 2
 """Role bit: the key signs a delegated trust list (its entries stay within its own grant)."""
 
 _ALLOWED_ALGS = frozenset(int(a) for a in Alg)
-_MAX_LIST_BYTES = 4 * 1024 * 1024
-_MAX_REVOCATION_BYTES = 80 * 1024 * 1024  # ten million 8-byte hashes
+MAX_LIST_BYTES = 4 * 1024 * 1024
+"""Largest signed trust list accepted."""
+MAX_REVOCATION_BYTES = 80 * 1024 * 1024
+"""Largest signed revocation list accepted (ten million 8-byte hashes)."""
 _MAX_ENTRIES = 10_000
 _MAX_SET = 64  # most kinds or statuses one entry may list
 
@@ -397,7 +398,8 @@ def _parse_entry(raw: Any, listed: _Listed) -> TrustEntry:
     )
 
 
-def _open(data: bytes, limit: int = _MAX_LIST_BYTES) -> Sign1:
+def open_signed(data: bytes, limit: int = MAX_LIST_BYTES) -> Sign1:
+    """Parse a signed list's COSE envelope (size-bounded); its signature is not checked here."""
     if not isinstance(data, bytes):
         raise TrustListMalformed(f"a trust list is bytes, not {type(data).__name__}")
     if len(data) > limit:
@@ -408,8 +410,11 @@ def _open(data: bytes, limit: int = _MAX_LIST_BYTES) -> Sign1:
         raise TrustListMalformed(f"trust list is not a COSE_Sign1: {exc.message}") from exc
 
 
-def _verify_by(message: Sign1, candidates: Sequence[tuple[bytes, int, Verifier]], what: str) -> bytes:
-    # candidates: (kid, alg, verify) of keys allowed to sign this list; returns the signer's kid.
+def verify_signer(message: Sign1, candidates: Sequence[tuple[bytes, int, Verifier]], what: str) -> bytes:
+    """Verify ``message`` with one of ``candidates`` — (kid, alg, verify) of the keys allowed to sign it.
+
+    Returns the signer's kid; raises :class:`UntrustedList` or :class:`AlgorithmMismatch`.
+    """
     if not candidates:
         raise UntrustedList(f"trust list is signed by key {message.kid.hex()}, which is not {what}")
     matching = [c for c in candidates if c[1] == message.alg]
@@ -465,8 +470,10 @@ def parse_trust_list(data: bytes, anchors: Iterable[Anchor]) -> TrustList:
     :class:`TrustListMalformed` when the signed content is not a valid list.
     Validity in time is checked later, at each verification.
     """
-    message = _open(data)
-    _verify_by(message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor")
+    message = open_signed(data)
+    verify_signer(
+        message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor"
+    )
     return _parse_body(message, None)
 
 
@@ -568,7 +575,7 @@ class TrustStore:
             raise TrustStoreError("a trust store needs at least one trust anchor")
         self.raw_lists: tuple[bytes, ...] = tuple(lists)
         anchor_kids = {a.kid for a in self.anchors}
-        opened = [_open(data) for data in self.raw_lists]
+        opened = [open_signed(data) for data in self.raw_lists]
         rooted = [
             _parse_body(m, None) for m in opened if m.kid in anchor_kids and _verify_anchor(m, self.anchors)
         ]
@@ -588,7 +595,9 @@ class TrustStore:
                     f"trust list is signed by key {message.kid.hex()}, which is neither a trust anchor "
                     "nor a key granted the delegate role"
                 )
-            signer = _verify_by(message, [(e.kid, e.alg, e.verify) for e in candidates], "its delegating key")
+            signer = verify_signer(
+                message, [(e.kid, e.alg, e.verify) for e in candidates], "its delegating key"
+            )
             parsed = _parse_body(message, signer)
             delegated.append(_check_delegation(parsed, candidates[0]))
         self.lists: tuple[TrustList, ...] = (*rooted, *self._latest(delegated, seen))
@@ -607,10 +616,10 @@ class TrustStore:
         # An anchor revokes anywhere; an issuer key revokes within its own region.
         anchors = [(a.kid, a.alg, a.verify) for a in self.anchors if a.kid == message.kid]
         if anchors:
-            _verify_by(message, anchors, "a trust anchor")
+            verify_signer(message, anchors, "a trust anchor")
             return NATIONAL_REGION
         issuers = [e for e in self._index.get(message.kid, ()) if e.may_issue]
-        _verify_by(
+        verify_signer(
             message, [(e.kid, e.alg, e.verify) for e in issuers], "a trust anchor or a listed issuer key"
         )
         regions = {e.region for e in issuers}
@@ -623,7 +632,7 @@ class TrustStore:
     def _fold_revocations(self, seen: Mapping[str, int] | None) -> tuple[Revocations, ...]:
         series: dict[str, tuple[str, list[RevocationList]]] = {}
         for data in self.raw_revocations:
-            message = _open(data, _MAX_REVOCATION_BYTES)
+            message = open_signed(data, MAX_REVOCATION_BYTES)
             scope = self._revocation_signer(message)
             parsed = parse_revocation_body(message)
             series.setdefault(parsed.series, (scope, []))[1].append(parsed)
@@ -753,7 +762,9 @@ class TrustStore:
 
 
 def _verify_anchor(message: Sign1, anchors: tuple[Anchor, ...]) -> bool:
-    _verify_by(message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor")
+    verify_signer(
+        message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor"
+    )
     return True
 
 
@@ -767,45 +778,3 @@ def _conflict(entries: tuple[TrustEntry, ...]) -> str | None:
             regions = ", ".join(sorted(f"{r} ({Alg(a).label})" for r, a in grants))
             return f"the same key is granted different regions or algorithms: {regions}"
     return None
-
-
-def _read_folder(folder: Path, limit: int) -> list[bytes]:
-    blobs: list[bytes] = []
-    for path in sorted(folder.glob("*.cose")) if folder.is_dir() else []:
-        try:
-            if path.stat().st_size > limit:
-                raise TrustListMalformed(f"{path.name}: larger than {limit} bytes")
-            data = path.read_bytes()
-        except OSError as exc:
-            raise TrustStoreError(f"cannot read {path}: {exc.strerror}") from exc
-        try:
-            _open(data, limit)
-        except HealthCredError as exc:
-            raise type(exc)(f"{path.name}: {exc.message}") from exc
-        blobs.append(data)
-    return blobs
-
-
-def load_trust(path: str | os.PathLike[str], *, seen: Mapping[str, int] | None = None) -> TrustStore:
-    """Load a trust folder: ``anchors/*.pem``, ``lists/*.cose`` and ``revocations/*.cose``.
-
-    A failing list makes the load fail, naming the file. ``seen``: versions
-    accepted before (rollback protection; see :mod:`healthcred.signing.state`).
-    """
-    root = Path(path)
-    anchor_dir, list_dir = root / ANCHORS_DIR, root / LISTS_DIR
-    if not anchor_dir.is_dir():
-        raise TrustStoreError(f"{root} is not a trust folder: it has no {ANCHORS_DIR}/ sub-folder")
-    anchor_files = sorted(anchor_dir.glob("*.pem"))
-    if not anchor_files:
-        raise TrustStoreError(f"{anchor_dir} holds no anchor key (*.pem)")
-    try:
-        anchors = [Anchor.from_key(load_public_key(p)) for p in anchor_files]
-    except BadKey as exc:
-        raise TrustStoreError(f"cannot load a trust anchor: {exc.message}") from exc
-    blobs = _read_folder(list_dir, _MAX_LIST_BYTES)
-    revocations = _read_folder(root / REVOCATIONS_DIR, _MAX_REVOCATION_BYTES)
-    try:
-        return TrustStore(anchors, blobs, revocations, seen=seen)
-    except HealthCredError as exc:
-        raise type(exc)(f"{root}: {exc.message}") from exc
