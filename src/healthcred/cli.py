@@ -10,16 +10,18 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from healthcred.cli_support import fail_typed, parse_time, time_option, write_file
+from healthcred.cli_trust import trust
 from healthcred.codec.qr import save_qr
 from healthcred.errors import HealthCredError
 from healthcred.issuer import issue
 from healthcred.model import NATIONAL_PALETTE, DocumentType, HealthCode, Subject
+from healthcred.national import derive_national
 from healthcred.signing.algorithms import parse_alg
 from healthcred.signing.folder import load_trust
 from healthcred.signing.keys import (
@@ -41,48 +43,6 @@ from healthcred.verifier import DEFAULT_SKEW, verify
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STATUS_NAMES = {s.name: s for s in NATIONAL_PALETTE.values()}
-
-
-def _fail_typed(func: F) -> F:
-    # A HealthCredError becomes one line on stderr and exit code 1, never a traceback.
-    @wraps(func)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except HealthCredError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    return run  # type: ignore[return-value]
-
-
-def _write(path: Path, data: bytes | str) -> None:
-    # Output folders are created as needed; an unwritable path is a clear error, not a traceback.
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, str):
-            path.write_text(data, encoding="utf-8")
-        else:
-            path.write_bytes(data)
-    except OSError as exc:
-        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
-
-
-def parse_time(value: str) -> datetime:
-    """An ISO 8601 time with an offset (``2026-11-23T08:00:00+08:00``, ``…Z``) or epoch seconds."""
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value), UTC)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time or epoch seconds") from exc
-    if moment.tzinfo is None:
-        raise click.BadParameter("give the time with an offset, e.g. 2026-11-23T08:00:00+08:00 or …Z")
-    return moment
-
-
-def _time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    return None if value is None else parse_time(value)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,7 +71,7 @@ def main() -> None:
     show_default=True,
     help="Folder to write NAME.key.pem (mode 0600) and NAME.pub.pem into.",
 )
-@_fail_typed
+@fail_typed
 def keygen(name: str, alg: str, directory: Path) -> None:
     """Generate a key pair; print its kid."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -147,7 +107,7 @@ def _epoch(moment: datetime) -> int:
 )
 @click.option("--version", "list_version", type=click.IntRange(min=1), required=True, help="List version.")
 @click.option(
-    "--issued", metavar="TIME", callback=_time_option, default=None, help="List issue time (default now)."
+    "--issued", metavar="TIME", callback=time_option, default=None, help="List issue time (default now)."
 )
 @click.option(
     "--valid-days", type=click.IntRange(min=1), default=30, show_default=True, help="Days the list is valid."
@@ -165,7 +125,7 @@ def _epoch(moment: datetime) -> int:
     required=True,
     help="Where to write the unsigned list (JSON, for review before signing).",
 )
-@_fail_typed
+@fail_typed
 def trustlist_build(
     entries: tuple[str, ...],
     list_version: int,
@@ -198,7 +158,7 @@ def trustlist_build(
         "expires_at": (start + timedelta(days=valid_days)).isoformat(),
         "entries": grants,
     }
-    _write(out, json.dumps(spec, indent=2) + "\n")
+    write_file(out, json.dumps(spec, indent=2) + "\n")
     click.echo(f"wrote {out}: {len(grants)} entries, version {list_version}; sign it with `trustlist sign`")
 
 
@@ -216,7 +176,7 @@ def trustlist_build(
     required=True,
     help="Where to write the signed list (.cose).",
 )
-@_fail_typed
+@fail_typed
 def trustlist_sign(spec: Path, root: Path, out: Path) -> None:
     """Sign a JSON trust list (from `trustlist build`) with the root key."""
     try:
@@ -240,7 +200,7 @@ def trustlist_sign(spec: Path, root: Path, out: Path) -> None:
     signed = make_trust_list(
         load_private_key(root), grants, version=version, issued_at=_epoch(issued), expires_at=_epoch(expires)
     )
-    _write(out, signed)
+    write_file(out, signed)
     click.echo(f"wrote {out} ({len(signed)} bytes, {len(grants)} entries, version {version})")
 
 
@@ -254,7 +214,7 @@ def trustlist_sign(spec: Path, root: Path, out: Path) -> None:
     help="Root public key(s) the list must be signed by.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@_fail_typed
+@fail_typed
 def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Verify a signed trust list against anchor(s) and show its entries."""
     parsed = parse_trust_list(listfile.read_bytes(), [Anchor.from_key(load_public_key(a)) for a in anchor])
@@ -318,7 +278,7 @@ def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> N
 @click.option(
     "--svg", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the QR as SVG."
 )
-@_fail_typed
+@fail_typed
 def issue_command(
     key: Path,
     status: str,
@@ -375,7 +335,7 @@ def _print_result(payload: dict[str, Any], as_json: bool) -> None:
 @click.option(
     "--at",
     metavar="TIME",
-    callback=_time_option,
+    callback=time_option,
     default=None,
     help="Validation time (ISO 8601 with offset, or epoch); default now.",
 )
@@ -385,6 +345,13 @@ def _print_result(payload: dict[str, Any], as_json: bool) -> None:
     default=int(DEFAULT_SKEW.total_seconds()),
     show_default=True,
     help="Clock-skew allowance in seconds.",
+)
+@click.option(
+    "--grace",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds past its expiry a trust list is still used (the result then warns).",
 )
 @click.option(
     "--backend",
@@ -397,7 +364,7 @@ def _print_result(payload: dict[str, Any], as_json: bool) -> None:
     "--json", "as_json", is_flag=True, help="Machine-readable result, with the error code if invalid."
 )
 def verify_command(
-    code: str, trust_dir: Path, at: datetime | None, skew: int, backend: str, as_json: bool
+    code: str, trust_dir: Path, at: datetime | None, skew: int, grace: int, backend: str, as_json: bool
 ) -> None:
     """Verify CODE offline: QR text, `-` for stdin, or an image or .txt path. Exit 0 valid, 1 invalid."""
     if code == "-":
@@ -410,12 +377,58 @@ def verify_command(
             load_trust(trust_dir),
             at=at,
             skew=timedelta(seconds=skew),
+            grace=timedelta(seconds=grace),
             qr_backend="pyzbar" if backend == "pyzbar" else "zxing",
         )
     except HealthCredError as exc:
         _print_result({"valid": False, "error": exc.code, "message": exc.message}, as_json)
         sys.exit(1)
     _print_result(result.summary(), as_json)
+
+
+@main.command("national")
+@click.argument("code")
+@click.option(
+    "--trust",
+    "trust_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="Trust folder holding the national list of regional keys.",
+)
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The national issuer's private key (granted kind 2, national codes).",
+)
+@click.option("--at", metavar="TIME", callback=time_option, default=None, help="Issue time (default now).")
+@click.option(
+    "--valid-hours",
+    type=click.IntRange(min=1),
+    default=24,
+    show_default=True,
+    help="Longest validity; never beyond the source code's expiry.",
+)
+@click.option(
+    "--png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the QR as PNG."
+)
+@fail_typed
+def national_command(
+    code: str, trust_dir: Path, key: Path, at: datetime | None, valid_hours: int, png: Path | None
+) -> None:
+    """Verify a regional CODE and print the national code derived from it."""
+    if Path(code).suffix.lower() == ".txt" and Path(code).is_file():
+        code = Path(code).read_text().rstrip("\r\n")
+    text = derive_national(
+        code, load_trust(trust_dir), load_private_key(key), at=at, valid_for=timedelta(hours=valid_hours)
+    )
+    if png is not None:
+        png.parent.mkdir(parents=True, exist_ok=True)
+        save_qr(text, png)
+    click.echo(text)
+
+
+main.add_command(trust)
 
 
 @main.command()

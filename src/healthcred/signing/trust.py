@@ -673,14 +673,9 @@ class TrustStore:
 
     @staticmethod
     def _latest(lists: list[TrustList], seen: Mapping[str, int] | None) -> list[TrustList]:
+        # Older versions beside a newer one are superseded; only the newest must reach the floor.
         newest: dict[str, TrustList] = {}
         for trust_list in lists:
-            floor = (seen or {}).get(trust_list.series, 0)
-            if trust_list.version < floor:
-                raise TrustListRollback(
-                    f"trust list {trust_list.id!r} version {trust_list.version} is older than version "
-                    f"{floor} already accepted: refusing a rollback"
-                )
             current = newest.get(trust_list.series)
             if current is not None and current.version == trust_list.version and current != trust_list:
                 raise TrustConflict(
@@ -688,6 +683,13 @@ class TrustStore:
                 )
             if current is None or trust_list.version > current.version:
                 newest[trust_list.series] = trust_list
+        for trust_list in newest.values():
+            floor = (seen or {}).get(trust_list.series, 0)
+            if trust_list.version < floor:
+                raise TrustListRollback(
+                    f"trust list {trust_list.id!r} version {trust_list.version} is older than version "
+                    f"{floor} already accepted: refusing a rollback"
+                )
         return list(newest.values())
 
     @property

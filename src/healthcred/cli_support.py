@@ -1,0 +1,64 @@
+"""Helpers shared by the command-line modules: typed failures, file writes, time options."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from healthcred.errors import HealthCredError
+
+__all__ = ["fail_typed", "parse_time", "time_option", "write_file"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail_typed(func: F) -> F:
+    """Decorate a command so that a HealthCredError is one line on stderr and exit code 1."""
+
+    # A HealthCredError becomes one line on stderr and exit code 1, never a traceback.
+    @wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HealthCredError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return run  # type: ignore[return-value]
+
+
+def write_file(path: Path, data: bytes | str) -> None:
+    """Write a file, creating folders; failures are click errors, not tracebacks."""
+    # Output folders are created as needed; an unwritable path is a clear error, not a traceback.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time with an offset (``2026-11-23T08:00:00+08:00``, ``…Z``) or epoch seconds."""
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value), UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time or epoch seconds") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the time with an offset, e.g. 2026-11-23T08:00:00+08:00 or …Z")
+    return moment
+
+
+def time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """A click callback turning an option's text into a time (see :func:`parse_time`)."""
+    return None if value is None else parse_time(value)
