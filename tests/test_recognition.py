@@ -435,3 +435,45 @@ def test_state_file_refuses_rollback_across_restarts(nation: Nation, tmp_path: o
     state.write_text("not json")
     with pytest.raises(TrustStoreError):
         load_state(state)
+
+
+def test_two_keys_sharing_a_kid_are_both_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Real kids are SHA-256 prefixes, so a shared kid means a 64-bit collision or a hostile list;
+    # force one: each key is tried, and the signature decides which grant applies.
+    import healthcred.signing.cose as cose
+    import healthcred.signing.trust as trust
+
+    monkeypatch.setattr(trust, "kid_of", lambda key: b"\x07" * 8)
+    monkeypatch.setattr(cose, "kid_of", lambda key: b"\x07" * 8)
+    root, first, second = generate_key(Alg.EDDSA), generate_key(Alg.EDDSA), generate_key(Alg.EDDSA)
+    store = TrustStore([root.public_key()], [signed(root, [grant(first, "330000"), grant(second, "310000")])])
+    assert len(store.entries(b"\x07" * 8)) == 2 and not store.conflicts
+    assert verify(code(second, "310000")[1], store, at=CHECKED).key_region == "310000"
+    assert verify(code(first, "330100")[1], store, at=CHECKED).key_region == "330000"
+    with pytest.raises(RegionNotAllowed):
+        verify(code(second, "330100")[1], store, at=CHECKED)  # the second key's grant is Shanghai only
+
+
+def test_corrupt_bundle_changes_nothing(nation: Nation, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from healthcred.signing.bundle import install_bundle, make_bundle, open_bundle
+    from healthcred.signing.keys import save_public_key
+    from healthcred.signing.trust import Anchor
+
+    folder = Path(str(tmp_path))
+    (folder / "anchors").mkdir()
+    save_public_key(nation.root.public_key(), folder / "anchors" / "root.pem")
+    anchors = [Anchor.from_key(nation.root.public_key())]
+    good = make_bundle(nation.root, version=1, issued_at=ts(T0), trust_lists=[nation.national_list])
+    install_bundle(folder, good, anchors)
+    state = (folder / "state.json").read_text()
+    for bad in (good[:-10], good[:40], b"", good[:-1] + bytes([good[-1] ^ 1])):
+        with pytest.raises((TrustListMalformed, UntrustedList)):
+            install_bundle(folder, bad, anchors)
+        assert (folder / "bundle.cose").read_bytes() == good
+        assert (folder / "state.json").read_text() == state
+    stranger = make_bundle(generate_key(Alg.EDDSA), version=2, issued_at=ts(T0), trust_lists=[])
+    with pytest.raises(UntrustedList):
+        open_bundle(stranger, anchors)
+    assert verify(code(nation.shanghai, "310000")[1], load_trust(folder), at=CHECKED).status == GREEN
