@@ -2,8 +2,13 @@
 
 Usage::
 
-    python bench/bench.py            # full run, about 15 s on a 2-core VM
-    python bench/bench.py --quick    # smoke run for CI (a few seconds); its numbers mean nothing
+    python bench/bench.py            # full run, 10–20 s on a 2-core VM
+    python bench/bench.py --quick    # smoke run for CI (about a second); its numbers mean nothing
+
+Options: ``--rounds R``, ``--round-ms MS`` (batch length), ``--ops N`` (fixed batch size instead
+of calibrating), ``--seed S`` (the fresh-input pools). Versions of Python, the libraries and the
+machine are printed first: cbor2 in particular matters (python-cwt pins cbor2 < 6, so an
+environment with python-cwt runs cbor2 5.x).
 
 What is measured
 ----------------
@@ -43,7 +48,8 @@ Ratios are what carry over between machines; microseconds do not. A target reads
 both the ratio and the paired ratio are at or below it, "MISSED" when both are above, and
 "borderline" otherwise. Targets (from the foundation issue): verify ≤ 1.30× raw (ES256) and
 ≤ 1.15× raw ``cryptography`` (EdDSA); issue-to-text ≤ 3× raw sign. The p25–p75 range of the
-per-round times shows how noisy the run was. Nothing here is asserted anywhere.
+per-round times shows how noisy the run was (a note flags a spread above 15 % of the median:
+rerun on a quieter machine). Nothing here is asserted anywhere.
 """
 
 from __future__ import annotations
@@ -114,6 +120,7 @@ FULL_ROUNDS, QUICK_ROUNDS = 41, 5
 FULL_ROUND_MS, QUICK_ROUND_MS = 20.0, 2.0
 CALIBRATION_OPS = 24
 MIN_OPS, MAX_OPS = 3, 5000
+NOISY = 0.15
 
 RAW_CRYPTOGRAPHY = "raw cryptography"
 RAW_PYNACL = "raw PyNaCl"
@@ -585,6 +592,9 @@ def print_comparison(result: Comparison) -> None:
             pair = None if t.baseline else result.ratios(t.label, b.label)
             line += "  " + (f"{pair[0]:13.2f} {pair[1]:13.2f}" if pair else f"{'':13} {'':13}")
         print(line)
+    noisy = [t.label for t in result.timings if t.quantile(0.75) - t.quantile(0.25) > NOISY * t.median]
+    if noisy:
+        print(f"  note: noisy run ({', '.join(noisy)}: p25–p75 wider than {NOISY:.0%} of the median)")
 
 
 @dataclass(frozen=True)

@@ -1,37 +1,31 @@
-"""Smoke test of bench/bench.py: it runs end to end and prints its report. Timings are never asserted."""
+"""The benchmark scripts run (tiny sizes; they print figures, nothing about speed is asserted)."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench.py"
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-@pytest.fixture(scope="module")
-def bench() -> Iterator[ModuleType]:
-    spec = importlib.util.spec_from_file_location("healthcred_bench", BENCH)
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_quick_run_prints_the_report(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
-    main: Callable[[list[str]], int] = bench.main
-    assert main(["--quick", "--rounds", "2", "--ops", "3"]) == 0
+def test_pipeline_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _load("bench").main(["--quick", "--rounds", "2", "--ops", "3"]) == 0
     out = capsys.readouterr().out
-    for heading in ("cryptography ", "cbor2 ", "pynacl ", "pydantic ", "CPUs", "summary", "QR version at Q"):
-        assert heading in out
+    for word in ("cryptography ", "cbor2 ", "pynacl ", "pydantic ", "CPUs", "QR version at Q"):
+        assert word in out
     assert "EU DCC DE-1 (vaccination)" in out
     summary = out[out.index("\nsummary") :].splitlines()
     for operation, subject in (
@@ -46,11 +40,17 @@ def test_quick_run_prints_the_report(bench: ModuleType, capsys: pytest.CaptureFi
         assert lines, f"no summary line for {operation} / {subject}"
         assert all(" ratio " in line and " paired " in line for line in lines)
     assert any("raw PyNaCl" in line for line in summary)
-    # python-cwt rows are either measured or reported as skipped, never silently missing.
-    cwt_lines = [line for line in summary if " python-cwt " in line]
-    assert len(cwt_lines) == 2
+    # python-cwt rows are measured or marked skipped, never silently missing.
+    assert len([line for line in summary if " python-cwt " in line]) == 2
 
 
-def test_rejects_nonsense_options(bench: ModuleType) -> None:
+def test_pipeline_bench_rejects_nonsense_options() -> None:
     with pytest.raises(SystemExit):
-        bench.main(["--rounds", "0"])
+        _load("bench").main(["--rounds", "0"])
+
+
+def test_revocation_bench_runs_small() -> None:
+    lines: list[str] = []
+    figures = _load("revocation").main(["--entries", "2000", "--probes", "200"], echo=lines.append)
+    assert figures["entries"] == 2000
+    assert figures["is_revoked (hash + scope) µs"] > 0
