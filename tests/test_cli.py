@@ -21,6 +21,11 @@ COMMANDS = [
     ["issue"],
     ["verify"],
     ["demo"],
+    ["national"],
+    *(
+        ["trust", sub]
+        for sub in ("init", "add", "remove", "rotate", "revoke", "sign", "show", "verify", "diff")
+    ),
 ]
 
 

@@ -319,6 +319,8 @@ def _print_result(payload: dict[str, Any], as_json: bool) -> None:
             f"VALID  {payload['status'].upper()}  {payload['name']}  region {payload['region']}  "
             f"until {payload['expires_at']}  (key {payload['kid']}, {payload['alg']})"
         )
+        for warning in payload.get("warnings") or ():
+            click.echo(f"  warning: {warning}")
     else:
         click.echo(f"INVALID  [{payload['error']}] {payload['message']}")
 
