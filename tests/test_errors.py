@@ -31,12 +31,13 @@ from healthcred.codec.base45 import b45encode
 from healthcred.codec.cbor import dumps
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.errors import ERROR_CODES
+from healthcred.rules import evaluate, validate
 from healthcred.signing.algorithms import verify_signature
 from healthcred.signing.cose import sign1
 from healthcred.signing.keys import load_private_key
 from healthcred.signing.trust import TRUST_LIST_CONTENT_TYPE
 
-ABSTRACT = {"healthcred_error", "format_error", "trust_error", "validity_error", "qr_error"}
+ABSTRACT = {"healthcred_error", "format_error", "trust_error", "validity_error", "qr_error", "rule_error"}
 
 
 def _payload(world: World, **changes: object) -> bytes:
@@ -106,6 +107,8 @@ def _revoked(tmp: Path, w: World) -> None:
 
 
 CATALOGUE: dict[str, Callable[[Path, World], object]] = {
+    "invalid_rule": lambda tmp, w: validate({"unknown-op": [1]}),
+    "rule_evaluation_error": lambda tmp, w: evaluate({"+": [1, {"var": "x"}]}, {"x": "2"}),
     "kind_not_allowed": lambda tmp, w: verify(w.code()[1], _granted(w, kinds=frozenset({2})), at=CHECKED),
     "status_not_allowed": lambda tmp, w: verify(
         w.code()[1], _granted(w, statuses=frozenset({3})), at=CHECKED

@@ -24,6 +24,7 @@ __all__ = [
     "DelegationNotAllowed",
     "FormatError",
     "HealthCredError",
+    "InvalidRule",
     "KeyCompromised",
     "KeyNotValid",
     "KindNotAllowed",
@@ -34,6 +35,8 @@ __all__ = [
     "QRNotFound",
     "RegionNotAllowed",
     "Revoked",
+    "RuleError",
+    "RuleEvaluationError",
     "StatusNotAllowed",
     "TooLarge",
     "TrustConflict",
@@ -265,6 +268,27 @@ class CodeNotYetValid(ValidityError):
     """The code's issue time is after the validation time (plus the clock-skew allowance)."""
 
     code = "not_yet_valid"
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+class RuleError(HealthCredError):
+    """A rule (CertLogic expression) or rule set cannot be used."""
+
+    code = "rule_error"
+
+
+class InvalidRule(RuleError):
+    """A CertLogic expression is not valid; the message gives the path to the fault."""
+
+    code = "invalid_rule"
+
+
+class RuleEvaluationError(RuleError):
+    """A valid CertLogic expression failed on this data (a type mismatch, or its work budget)."""
+
+    code = "rule_evaluation_error"
 
 
 # --- QR images -------------------------------------------------------------------------------
