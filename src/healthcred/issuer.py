@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from healthcred.claims import to_claims
 from healthcred.codec.base45 import b45encode
 from healthcred.codec.cbor import dumps_ordered
@@ -10,10 +12,12 @@ from healthcred.codec.compression import pack
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.errors import BadInput
 from healthcred.model import HealthCode
+from healthcred.rules.declaration import Background, Declaration
+from healthcred.rules.status import Determination, StatusRuleSet, determine
 from healthcred.signing.algorithms import PrivateKey
 from healthcred.signing.cose import Signer, sign1
 
-__all__ = ["issue"]
+__all__ = ["issue", "issue_from_declaration"]
 
 
 def issue(credential: HealthCode, key: PrivateKey | Signer, *, compression_level: int = 9) -> str:
@@ -32,3 +36,30 @@ def issue(credential: HealthCode, key: PrivateKey | Signer, *, compression_level
     # to_claims builds every map in deterministic key order, so order-keeping encoding is exact.
     message = sign1(dumps_ordered(to_claims(credential)), key)
     return NATIVE_PREFIX + b45encode(pack(message, compression_level))
+
+
+def issue_from_declaration(
+    declaration: Declaration,
+    background: Background,
+    key: PrivateKey | Signer,
+    *,
+    region: str,
+    rules: StatusRuleSet | None = None,
+) -> tuple[str, Determination]:
+    """Review a declaration (default rules: the seed policy) and issue the resulting code.
+
+    The code is issued at the declaration time and valid until the determination's
+    end: the end of observation or isolation, or the green code's validity.
+    Returns the QR text and the determination (status, end, reasons).
+    """
+    outcome = determine(declaration, background, rules)
+    issued = declaration.declared_at.astimezone(UTC).replace(microsecond=0)
+    credential = HealthCode.create(
+        subject=declaration.subject,
+        status=outcome.status,
+        region=region,
+        reason=outcome.reason,
+        issued_at=issued,
+        valid_for=outcome.until - issued,
+    )
+    return issue(credential, key), outcome

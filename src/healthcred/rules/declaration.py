@@ -1,0 +1,111 @@
+"""What a citizen declares, and the background data an issuer checks it against.
+
+The declaration never leaves the issuer: the code carries only the resulting
+status. The key-personnel control list is keyed by an HMAC of the document
+number (:func:`personnel_key`), never by the clear number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from healthcred.model import Subject
+
+__all__ = ["Background", "Declaration", "RiskArea", "Stay", "LabTest", "personnel_key"]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_REGION = r"^[0-9]{6}$"
+
+RiskLevel = Literal["low", "medium", "high"]
+ContactKind = Literal["none", "suspected", "confirmed"]
+
+
+class Stay(BaseModel):
+    """A stay in a region (GB/T 2260 code), first and last day included."""
+
+    model_config = _FROZEN
+
+    region: Annotated[str, Field(pattern=_REGION)]
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Stay:
+        if self.end < self.start:
+            raise ValueError("a stay ends on or after its first day")
+        return self
+
+
+class LabTest(BaseModel):
+    """A nucleic-acid (PCR) or antigen test."""
+
+    model_config = _FROZEN
+
+    kind: Literal["pcr", "antigen"]
+    result: Literal["positive", "negative"]
+    taken: date
+
+
+class Declaration(BaseModel):
+    """One health declaration, as the citizen (or a guardian) filed it."""
+
+    model_config = _FROZEN
+
+    subject: Subject
+    document_number: Annotated[str, Field(min_length=3, max_length=32)]
+    """In clear: the issuer needs it to check the key-personnel list; it is never encoded."""
+    declared_at: datetime
+    temperature: Annotated[float | None, Field(ge=30.0, le=45.0)] = None
+    symptoms: tuple[
+        Literal["fever", "cough", "sore_throat", "fatigue", "loss_of_smell", "diarrhoea"], ...
+    ] = ()
+    stays: Annotated[tuple[Stay, ...], Field(max_length=64)] = ()
+    contact: ContactKind = "none"
+    contact_date: date | None = None
+    tests: Annotated[tuple[LabTest, ...], Field(max_length=32)] = ()
+    vaccine_doses: Annotated[int, Field(ge=0, le=10)] = 0
+
+    @model_validator(mode="after")
+    def _contact_dated(self) -> Declaration:
+        if self.declared_at.tzinfo is None:
+            raise ValueError("declared_at must be timezone-aware")
+        if (self.contact != "none") != (self.contact_date is not None):
+            raise ValueError("a contact, and only a contact, has a date")
+        return self
+
+
+class RiskArea(BaseModel):
+    """A region's risk level over a period (end None: still in force)."""
+
+    model_config = _FROZEN
+
+    region: Annotated[str, Field(pattern=_REGION)]
+    level: RiskLevel
+    start: date
+    end: date | None = None
+
+
+def personnel_key(list_key: bytes, document_number: str) -> str:
+    """The control-list key of a document number: HMAC-SHA256 under the list's key, hex.
+
+    A plain hash of a Chinese ID number (region + birth date + sequence) is
+    brute-forced in minutes; the HMAC key stays with the list's publisher and
+    the issuers that check it.
+    """
+    return hmac.new(list_key, document_number.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class Background(BaseModel):
+    """Background data for the review: risk areas and the key-personnel control list."""
+
+    model_config = _FROZEN
+
+    risk_areas: Annotated[tuple[RiskArea, ...], Field(max_length=100_000)] = ()
+    list_key: bytes = b""
+    key_personnel: frozenset[str] = frozenset()
+    """:func:`personnel_key` values of the people under control."""

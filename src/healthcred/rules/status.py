@@ -1,0 +1,263 @@
+"""Status determination: a declaration plus background data → colour, end date and reasons.
+
+Python only derives plain *facts* (day counts, flags) from the declaration and
+the background data; which facts make a code red or yellow, and for how long,
+is a rule set of CertLogic expressions that a region can change without code.
+:data:`DEFAULT_STATUS_RULES` reproduces the seed policy: red means isolation
+for 14 days, yellow observation for up to 7 days, green otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from healthcred.errors import InvalidRule
+from healthcred.model import NATIONAL_PALETTE, Status
+from healthcred.rules.certlogic import Rule, compile_rule
+from healthcred.rules.declaration import Background, Declaration, personnel_key
+
+__all__ = ["DEFAULT_STATUS_RULES", "Determination", "StatusRuleSet", "determine", "status_facts"]
+
+_NAMES = {s.name: s for s in NATIONAL_PALETTE.values()}
+
+
+def _days_ago(today: date, last: date | None) -> int | None:
+    return None if last is None else (today - last).days
+
+
+def status_facts(declaration: Declaration, background: Background) -> dict[str, Any]:
+    """The data context a status rule set sees: integers, strings, booleans, lists; no floats, no dates."""
+    today = declaration.declared_at.astimezone(UTC).date()
+    last_in: dict[str, date | None] = {"high": None, "medium": None}
+    for stay in declaration.stays:
+        for area in background.risk_areas:
+            if area.region != stay.region or area.level == "low":
+                continue
+            start = max(stay.start, area.start)
+            end = min(stay.end, area.end or stay.end, today)
+            previous = last_in[area.level]
+            if start <= end and (previous is None or end > previous):
+                last_in[area.level] = end
+    positives = [t.taken for t in declaration.tests if t.result == "positive"]
+    negatives = [t.taken for t in declaration.tests if t.result == "negative"]
+    listed = bool(background.key_personnel) and (
+        personnel_key(background.list_key, declaration.document_number) in background.key_personnel
+    )
+    return {
+        "high_risk_days_ago": _days_ago(today, last_in["high"]),
+        "medium_risk_days_ago": _days_ago(today, last_in["medium"]),
+        "contact": declaration.contact,
+        "contact_days_ago": _days_ago(today, declaration.contact_date),
+        "positive_test_days_ago": _days_ago(today, max(positives, default=None)),
+        "negative_test_days_ago": _days_ago(today, max(negatives, default=None)),
+        "temperature_tenths": None
+        if declaration.temperature is None
+        else round(declaration.temperature * 10),
+        "symptoms": list(declaration.symptoms),
+        "key_personnel": listed,
+        "vaccine_doses": declaration.vaccine_doses,
+    }
+
+
+class _StatusRule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64)
+    description: str = Field(max_length=500)
+    status: str
+    days: int = Field(ge=1, le=180)
+    reason: int = Field(ge=0, le=0xFFFF)
+    logic: Any
+
+    @field_validator("status")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in _NAMES or value == "green":
+            raise ValueError("a status rule makes a code yellow or red")
+        return value
+
+
+class _StatusRuleSetSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64)
+    version: int = Field(ge=1)
+    kind: str
+    green_valid_hours: int = Field(ge=1, le=24 * 30)
+    rules: list[_StatusRule] = Field(max_length=500)
+
+
+class Determination(BaseModel):
+    """The outcome of a review: the colour, until when it holds, and which rules decided."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Status
+    until: datetime
+    """End of observation/isolation (yellow, red) or of the green code's validity."""
+    reason: int | None
+    reasons: tuple[str, ...]
+    """Ids of every rule that fired, most severe first."""
+
+
+class StatusRuleSet:
+    """A validated, compiled status rule set."""
+
+    __slots__ = ("green_valid_hours", "id", "rules", "version")
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        """Validate ``spec`` (the JSON form, see docs/rules.md) and compile every rule's logic."""
+        try:
+            parsed = _StatusRuleSetSpec.model_validate(spec)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InvalidRule(f"status rule set: {where}: {first['msg']}") from exc
+        if parsed.kind != "status":
+            raise InvalidRule(f"status rule set: kind must be 'status', not {parsed.kind!r}")
+        ids = [r.id for r in parsed.rules]
+        if len(set(ids)) != len(ids):
+            raise InvalidRule("status rule set: rule ids must be unique")
+        self.id, self.version, self.green_valid_hours = parsed.id, parsed.version, parsed.green_valid_hours
+        self.rules: tuple[tuple[_StatusRule, Rule], ...] = tuple(
+            (rule, _compile(rule.logic, f"rules[{i}] ({rule.id})")) for i, rule in enumerate(parsed.rules)
+        )
+
+    def determine(self, declaration: Declaration, background: Background) -> Determination:
+        """Apply the rules: the most severe status among the rules that fire, else green."""
+        facts = status_facts(declaration, background)
+        now = declaration.declared_at.astimezone(UTC).replace(microsecond=0)
+        fired = [rule for rule, logic in self.rules if logic.evaluate(facts) is True]
+        if not fired:
+            return Determination(
+                status=_NAMES["green"],
+                until=now + timedelta(hours=self.green_valid_hours),
+                reason=None,
+                reasons=(),
+            )
+        severity = {"red": 0, "yellow": 1}
+        fired.sort(key=lambda r: severity[r.status])
+        worst = [r for r in fired if r.status == fired[0].status]
+        days = max(r.days for r in worst)
+        return Determination(
+            status=_NAMES[fired[0].status],
+            until=now + timedelta(days=days),
+            reason=worst[0].reason,
+            reasons=tuple(r.id for r in fired),
+        )
+
+
+def _compile(logic: Any, where: str) -> Rule:
+    try:
+        return compile_rule(logic)
+    except InvalidRule as exc:
+        raise InvalidRule(f"status rule set: {where}: {exc.message}") from exc
+
+
+def _within(fact: str, days: int) -> dict[str, Any]:
+    # "fact is a day count ≤ days": a truthy (non-zero) count is compared; a falsy one is 0
+    # (today: within) or null (never: not within). CertLogic has no null literal to test against.
+    return {"if": [{"var": fact}, {"<=": [{"var": fact}, days]}, {"===": [{"var": fact}, 0]}]}
+
+
+def _is(fact: str, value: str) -> dict[str, Any]:
+    return {"===": [{"var": fact}, value]}
+
+
+DEFAULT_STATUS_RULES: dict[str, Any] = {
+    "id": "seed-policy",
+    "version": 1,
+    "kind": "status",
+    "green_valid_hours": 24,
+    "rules": [
+        {
+            "id": "confirmed-contact",
+            "status": "red",
+            "days": 14,
+            "reason": 11,
+            "description": "close contact of a confirmed case within 14 days: isolation 14 days",
+            "logic": {"and": [_is("contact", "confirmed"), _within("contact_days_ago", 14)]},
+        },
+        {
+            "id": "positive-test",
+            "status": "red",
+            "days": 14,
+            "reason": 12,
+            "description": "positive test within 14 days: isolation 14 days",
+            "logic": _within("positive_test_days_ago", 14),
+        },
+        {
+            "id": "high-risk-stay",
+            "status": "red",
+            "days": 14,
+            "reason": 13,
+            "description": "stay in a high-risk area within 14 days: isolation 14 days",
+            "logic": _within("high_risk_days_ago", 14),
+        },
+        {
+            "id": "key-personnel",
+            "status": "red",
+            "days": 14,
+            "reason": 14,
+            "description": "on the key-personnel control list: isolation 14 days",
+            "logic": {"===": [{"var": "key_personnel"}, True]},
+        },
+        {
+            "id": "medium-risk-stay",
+            "status": "yellow",
+            "days": 7,
+            "reason": 21,
+            "description": "stay in a medium-risk area within 7 days: observation 7 days",
+            "logic": _within("medium_risk_days_ago", 7),
+        },
+        {
+            "id": "suspected-contact",
+            "status": "yellow",
+            "days": 7,
+            "reason": 22,
+            "description": "contact with a suspected case within 7 days: observation 7 days",
+            "logic": {"and": [_is("contact", "suspected"), _within("contact_days_ago", 7)]},
+        },
+        {
+            "id": "fever",
+            "status": "yellow",
+            "days": 3,
+            "reason": 23,
+            "description": "temperature of 37.3 °C or more, or declared fever: observation until a test",
+            "logic": {
+                "if": [
+                    {"in": ["fever", {"var": "symptoms"}]},
+                    True,
+                    {
+                        "if": [
+                            {"var": "temperature_tenths"},
+                            {">=": [{"var": "temperature_tenths"}, 373]},
+                            False,
+                        ]
+                    },
+                ]
+            },
+        },
+        {
+            "id": "symptoms",
+            "status": "yellow",
+            "days": 3,
+            "reason": 24,
+            "description": "other declared symptoms: observation",
+            "logic": {"if": [{"var": "symptoms.0"}, True, False]},
+        },
+    ],
+}
+"""The seed policy as a status rule set (JSON-shaped; see docs/rules.md)."""
+
+
+def determine(
+    declaration: Declaration, background: Background, rules: StatusRuleSet | Mapping[str, Any] | None = None
+) -> Determination:
+    """Review ``declaration`` against ``background`` with ``rules`` (default: the seed policy)."""
+    rule_set = rules if isinstance(rules, StatusRuleSet) else StatusRuleSet(rules or DEFAULT_STATUS_RULES)
+    return rule_set.determine(declaration, background)
