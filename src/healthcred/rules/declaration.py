@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from healthcred.model import Subject
 
-__all__ = ["Background", "Declaration", "RiskArea", "Stay", "LabTest", "personnel_key"]
+__all__ = ["Background", "Declaration", "LabTest", "RiskArea", "Stay", "personnel_key"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _REGION = r"^[0-9]{6}$"
