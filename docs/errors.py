@@ -39,6 +39,7 @@ ACTION = {
     "trust_store_error": "The trust folder is missing, empty or unreadable.",
     "expired": "The holder must get a fresh code.",
     "invalid_rule": "A rule set holds an invalid expression (the message gives its path): do not deploy it.",
+    "rule_set_unavailable": "Install a current signed rule set (trust add, or a new bundle).",
     "rule_evaluation_error": "A rule failed on this data: treat the decision as 'deny' and report the rule.",
     "not_yet_valid": "Issued in the future: check the verifier's clock (beyond the skew allowance).",
     "bad_image": "The file is not an image the reader opens; rescan or re-export.",
@@ -54,7 +55,7 @@ ORDER = [
     "delegation_not_allowed", "trust_list_rollback", "revoked", "untrusted_list", "trust_list_malformed",
     "trust_list_expired", "trust_list_not_yet_valid", "trust_store_error",
     "validity_error", "expired", "not_yet_valid",
-    "rule_error", "invalid_rule", "rule_evaluation_error",
+    "rule_error", "invalid_rule", "rule_set_unavailable", "rule_evaluation_error",
     "qr_error", "bad_image", "qr_not_found", "qr_backend_unavailable",
 ]  # fmt: skip
 

@@ -108,6 +108,7 @@ def _revoked(tmp: Path, w: World) -> None:
 
 CATALOGUE: dict[str, Callable[[Path, World], object]] = {
     "invalid_rule": lambda tmp, w: validate({"unknown-op": [1]}),
+    "rule_set_unavailable": lambda tmp, w: w.store.rule_set("policy", ts(T0)),
     "rule_evaluation_error": lambda tmp, w: evaluate({"+": [1, {"var": "x"}]}, {"x": "2"}),
     "kind_not_allowed": lambda tmp, w: verify(w.code()[1], _granted(w, kinds=frozenset({2})), at=CHECKED),
     "status_not_allowed": lambda tmp, w: verify(

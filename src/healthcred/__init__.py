@@ -11,6 +11,7 @@ trust list of regional issuer keys::
 
 from healthcred.codec.qr import read_qr, render_qr
 from healthcred.errors import ERROR_CODES, HealthCredError
+from healthcred.gate import Gate
 from healthcred.issuer import issue
 from healthcred.model import (
     GREEN,
@@ -46,6 +47,7 @@ __all__ = [
     "Alg",
     "CredentialKind",
     "DocumentType",
+    "Gate",
     "HealthCode",
     "HealthCredError",
     "KeyGrant",

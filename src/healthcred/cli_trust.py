@@ -16,17 +16,21 @@ from typing import Any
 import click
 
 from healthcred.cli_support import fail_typed, time_option, write_file
-from healthcred.errors import HealthCredError, TrustStoreError
+from healthcred.errors import HealthCredError, InvalidRule, TrustStoreError
+from healthcred.rules.policy import PolicySet
+from healthcred.rules.status import StatusRuleSet
 from healthcred.signing.bundle import BUNDLE_CONTENT_TYPE, install_bundle, make_bundle, open_bundle
 from healthcred.signing.folder import load_anchors, load_trust
 from healthcred.signing.keys import kid_of, load_private_key, load_public_key, save_public_key
 from healthcred.signing.revocation import REVOCATION_CONTENT_TYPE, make_revocation_list
+from healthcred.signing.rulesets import RULES_CONTENT_TYPE
 from healthcred.signing.state import STATE_FILE, load_state, save_state
 from healthcred.signing.trust import (
     ANCHORS_DIR,
     LISTS_DIR,
     MAX_REVOCATION_BYTES,
     REVOCATIONS_DIR,
+    RULES_DIR,
     TRUST_LIST_CONTENT_TYPE,
     Anchor,
     KeyGrant,
@@ -89,9 +93,29 @@ def store_view(store: TrustStore) -> dict[str, Any]:
             }
             for r in store.revocations
         ],
+        "rule_sets": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "version": r.version,
+                "signer": r.signer_kid.hex(),
+                "issued_at": _when(r.issued_at),
+                "expires_at": _when(r.expires_at),
+            }
+            for r in store.rule_sets
+        ],
         "conflicts": {kid.hex(): why for kid, why in store.conflicts.items()},
         "versions": store.versions,
     }
+
+
+def validate_rule_sets(store: TrustStore) -> None:
+    """Compile every rule set in ``store`` so an invalid one is refused before it is installed."""
+    for signed in store.rule_sets:
+        try:
+            (StatusRuleSet if signed.kind == "status" else PolicySet)(signed.body)
+        except InvalidRule as exc:
+            raise InvalidRule(f"rule set {signed.id!r} v{signed.version}: {exc.message}") from exc
 
 
 def _anchors(options: tuple[Path, ...], fallback: Path | None = None) -> list[Anchor]:
@@ -145,16 +169,24 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
             bundle = install_bundle(folder, data, anchors)
             click.echo(f"installed bundle {bundle.id!r} v{bundle.version} ({len(bundle.store.lists)} lists)")
             continue
-        sub = {TRUST_LIST_CONTENT_TYPE: LISTS_DIR, REVOCATION_CONTENT_TYPE: REVOCATIONS_DIR}.get(kind or "")
+        sub = {
+            TRUST_LIST_CONTENT_TYPE: LISTS_DIR,
+            REVOCATION_CONTENT_TYPE: REVOCATIONS_DIR,
+            RULES_CONTENT_TYPE: RULES_DIR,
+        }.get(kind or "")
         if sub is None:
-            raise click.UsageError(f"{path} is not a trust list, revocation list or bundle ({kind!r})")
+            raise click.UsageError(
+                f"{path} is not a trust list, revocation list, rule set or bundle ({kind!r})"
+            )
         placed.append((folder / sub / path.name, data))
     if not placed:
         return
     existing = load_trust(folder)  # the folder as it is must load; then with the additions
     lists = [*existing.raw_lists, *(d for p, d in placed if p.parent.name == LISTS_DIR)]
     revocations = [*existing.raw_revocations, *(d for p, d in placed if p.parent.name == REVOCATIONS_DIR)]
-    store = TrustStore(existing.anchors, lists, revocations, seen=load_state(folder / STATE_FILE))
+    rule_sets = [*existing.raw_rule_sets, *(d for p, d in placed if p.parent.name == RULES_DIR)]
+    store = TrustStore(existing.anchors, lists, revocations, rule_sets, seen=load_state(folder / STATE_FILE))
+    validate_rule_sets(store)
     for path, data in placed:
         if path.exists() and path.read_bytes() != data:
             raise click.UsageError(f"{path} exists with other content; remove it first")
@@ -175,7 +207,9 @@ def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
     """Remove list files (by file name) if the folder still loads without them."""
     targets = []
     for name in names:
-        found = [p for p in (folder / LISTS_DIR / name, folder / REVOCATIONS_DIR / name) if p.is_file()]
+        found = [
+            p for p in (folder / sub / name for sub in (LISTS_DIR, REVOCATIONS_DIR, RULES_DIR)) if p.is_file()
+        ]
         if not found:
             raise click.UsageError(f"no list file {name!r} in {folder}")
         targets.append(found[0])
@@ -382,6 +416,7 @@ def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path
         issued_at=now,
         trust_lists=store.raw_lists,
         revocations=store.raw_revocations,
+        rule_sets=store.raw_rule_sets,
         bundle_id=bundle_id,
     )
     write_file(out, data)
@@ -414,6 +449,8 @@ def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
             )
     for r in view["revocations"]:
         click.echo(f"revocations {r['series']} v{r['version']}: {r['revoked']} revoked, scope {r['scope']}")
+    for r in view["rule_sets"]:
+        click.echo(f"rule set {r['id']!r} ({r['kind']}) v{r['version']} until {r['expires_at']}")
     for kid, why in view["conflicts"].items():
         click.echo(f"CONFLICT {kid}: {why}")
 

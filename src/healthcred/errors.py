@@ -37,6 +37,7 @@ __all__ = [
     "Revoked",
     "RuleError",
     "RuleEvaluationError",
+    "RuleSetUnavailable",
     "StatusNotAllowed",
     "TooLarge",
     "TrustConflict",
@@ -283,6 +284,12 @@ class InvalidRule(RuleError):
     """A CertLogic expression is not valid; the message gives the path to the fault."""
 
     code = "invalid_rule"
+
+
+class RuleSetUnavailable(RuleError):
+    """No signed rule set of the needed kind is valid at the decision time; nothing unsigned is used."""
+
+    code = "rule_set_unavailable"
 
 
 class RuleEvaluationError(RuleError):

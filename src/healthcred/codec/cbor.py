@@ -55,10 +55,18 @@ def key_order(key: int | str) -> tuple[int, int, bytes]:
     return (2, len(raw), raw)
 
 
-def loads(data: bytes, what: str = "CBOR item", *, walk: bool = True) -> Any:
+def loads(
+    data: bytes,
+    what: str = "CBOR item",
+    *,
+    walk: bool = True,
+    max_depth: int = MAX_CBOR_DEPTH,
+    max_items: int = MAX_CBOR_ITEMS,
+) -> Any:
     """Decode one deterministic CBOR item of ints, text, bytes, bools, null, arrays and maps.
 
-    ``what`` names the item in error messages. Raises :class:`MalformedCBOR`.
+    ``what`` names the item in error messages; ``max_depth`` and ``max_items``
+    bound the structure (rule sets nest deeper than codes). Raises :class:`MalformedCBOR`.
     """
     try:
         value = cbor2.loads(data)
@@ -71,11 +79,11 @@ def loads(data: bytes, what: str = "CBOR item", *, walk: bool = True) -> Any:
             "indefinite or non-shortest lengths, floats or tags)"
         )
     if walk:
-        _check_structure(value, what)
+        _check_structure(value, what, max_depth, max_items)
     return value
 
 
-def _check_structure(value: Any, what: str) -> None:
+def _check_structure(value: Any, what: str, max_depth: int, max_items: int) -> None:
     # Iterative, so hostile nesting cannot exhaust the Python stack.
     items = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
@@ -85,8 +93,8 @@ def _check_structure(value: Any, what: str) -> None:
             if type(node) is int and not _INT_MIN <= node <= _INT_MAX:
                 raise MalformedCBOR(f"{what} holds a bignum (tag 2 or 3), which the format does not use")
             continue
-        if depth >= MAX_CBOR_DEPTH:
-            raise MalformedCBOR(f"{what} nests deeper than {MAX_CBOR_DEPTH} levels")
+        if depth >= max_depth:
+            raise MalformedCBOR(f"{what} nests deeper than {max_depth} levels")
         if isinstance(node, list):
             items += len(node)
             stack.extend((child, depth + 1) for child in node)
@@ -100,8 +108,8 @@ def _check_structure(value: Any, what: str) -> None:
             stack.extend((child, depth + 1) for child in node.values())
         else:
             raise MalformedCBOR(f"{what} holds a {type(node).__name__}, which the format does not use")
-        if items > MAX_CBOR_ITEMS:
-            raise MalformedCBOR(f"{what} holds more than {MAX_CBOR_ITEMS} items")
+        if items > max_items:
+            raise MalformedCBOR(f"{what} holds more than {max_items} items")
 
 
 class Reader:

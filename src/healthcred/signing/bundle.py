@@ -6,8 +6,7 @@ A bundle is a COSE_Sign1 by a trust anchor (content type
 where each list is itself a signed message, verified on its own as if loaded
 separately. The bundle signature and version add what separate files cannot:
 the set is complete and current (no list withheld, no old bundle replayed).
-Rule sets arrive with the rules work; the slot is here so the format does not
-change.
+Rule sets (status rules, verification policies) travel in the third array.
 
 :func:`install_bundle` is how a verifier takes an update: the new bundle is
 verified completely (signatures, contents, versions against the state file)
@@ -72,9 +71,10 @@ def make_bundle(
     issued_at: int,
     trust_lists: Iterable[bytes],
     revocations: Iterable[bytes] = (),
+    rule_sets: Iterable[bytes] = (),
     bundle_id: str = "national",
 ) -> bytes:
-    """Sign a bundle of already-signed trust and revocation lists with a root key."""
+    """Sign a bundle of already-signed trust lists, revocation lists and rule sets with a root key."""
     if version < 1 or not 1 <= len(bundle_id) <= 64:
         raise TrustListMalformed("bundle version must be ≥ 1 and its id 1–64 characters")
     payload: dict[int, Any] = {
@@ -84,7 +84,7 @@ def make_bundle(
         _B_ISSUED: issued_at,
         _B_LISTS: list(trust_lists),
         _B_REVOCATIONS: list(revocations),
-        _B_RULES: [],
+        _B_RULES: list(rule_sets),
     }
     signer = root if isinstance(root, Signer) else Signer.for_key(root, content_type=BUNDLE_CONTENT_TYPE)
     return sign1(dumps(payload), signer)
@@ -120,15 +120,13 @@ def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, in
     parts = [body[_B_LISTS], body[_B_REVOCATIONS], body[_B_RULES]]
     if any(type(p) is not list or any(type(x) is not bytes for x in p) for p in parts):
         raise TrustListMalformed("bundle lists, revocations and rule sets must be arrays of byte strings")
-    if parts[2]:
-        raise TrustListMalformed("this version of healthcred cannot use rule sets yet")
     series = f"bundle:{message.kid.hex()}/{bundle_id}"
     floor = (seen or {}).get(series, 0)
     if version < floor:
         raise TrustListRollback(
             f"bundle {bundle_id!r} version {version} is older than version {floor} installed"
         )
-    store = TrustStore(anchors, parts[0], parts[1], seen=seen)
+    store = TrustStore(anchors, parts[0], parts[1], parts[2], seen=seen)
     return Bundle(bundle_id, version, issued, message.kid, store)
 
 

@@ -1,9 +1,10 @@
 """Trust folders on disk: what a verifier keeps, and how it is read.
 
 A trust folder holds ``anchors/*.pem`` (root public keys), optionally
-``bundle.cose`` (a signed trust bundle), ``lists/*.cose`` and
-``revocations/*.cose`` (loose signed lists), and ``state.json`` (the highest
-list versions accepted, for rollback protection).
+``bundle.cose`` (a signed trust bundle), ``lists/*.cose``,
+``revocations/*.cose`` and ``rules/*.cose`` (loose signed lists and rule
+sets), and ``state.json`` (the highest versions accepted, for rollback
+protection).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from healthcred.signing.trust import (
     MAX_LIST_BYTES,
     MAX_REVOCATION_BYTES,
     REVOCATIONS_DIR,
+    RULES_DIR,
     Anchor,
     TrustStore,
     open_signed,
@@ -73,6 +75,7 @@ def load_trust(path: str | os.PathLike[str], *, seen: Mapping[str, int] | None =
     floor = merge_state(load_state(root / STATE_FILE), seen or {})
     blobs = _read_folder(root / LISTS_DIR, MAX_LIST_BYTES)
     revocations = _read_folder(root / REVOCATIONS_DIR, MAX_REVOCATION_BYTES)
+    rule_sets = _read_folder(root / RULES_DIR, MAX_LIST_BYTES)
     bundle_path = root / BUNDLE_FILE
     try:
         if bundle_path.is_file():
@@ -82,6 +85,7 @@ def load_trust(path: str | os.PathLike[str], *, seen: Mapping[str, int] | None =
                 raise TrustStoreError(f"cannot read {bundle_path}: {exc.strerror}") from exc
             blobs = [*bundle.store.raw_lists, *blobs]
             revocations = [*bundle.store.raw_revocations, *revocations]
-        return TrustStore(anchors, blobs, revocations, seen=floor)
+            rule_sets = [*bundle.store.raw_rule_sets, *rule_sets]
+        return TrustStore(anchors, blobs, revocations, rule_sets, seen=floor)
     except HealthCredError as exc:
         raise type(exc)(f"{root}: {exc.message}") from exc

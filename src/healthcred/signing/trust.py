@@ -11,6 +11,7 @@ See ``docs/format.md`` §9 for the bytes and ``docs/trust.md`` for operations.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from healthcred.errors import (
     KeyNotValid,
     KindNotAllowed,
     RegionNotAllowed,
+    RuleSetUnavailable,
     StatusNotAllowed,
     TrustConflict,
     TrustListExpired,
@@ -54,12 +56,14 @@ from healthcred.signing.revocation import (
     parse_revocation_body,
     revocation_hash,
 )
+from healthcred.signing.rulesets import SignedRuleSet, parse_rule_set_body
 
 __all__ = [
     "ANCHORS_DIR",
     "LISTS_DIR",
     "NATIONAL_REGION",
     "REVOCATIONS_DIR",
+    "RULES_DIR",
     "TRUST_LIST_CONTENT_TYPE",
     "Anchor",
     "KeyGrant",
@@ -87,6 +91,8 @@ ANCHORS_DIR = "anchors"
 """Sub-folder of a trust folder holding anchor public keys (``*.pem``)."""
 LISTS_DIR = "lists"
 """Sub-folder of a trust folder holding signed trust lists (``*.cose``)."""
+RULES_DIR = "rules"
+"""Sub-folder of a trust folder holding signed rule sets (``*.cose``)."""
 REVOCATIONS_DIR = "revocations"
 """Sub-folder of a trust folder holding signed revocation lists (``*.cose``)."""
 
@@ -94,6 +100,8 @@ ROLE_ISSUE = 1
 """Role bit: the key signs credentials."""
 ROLE_DELEGATE = 2
 """Role bit: the key signs a delegated trust list (its entries stay within its own grant)."""
+ROLE_RULES = 4
+"""Role bit: the key signs rule sets (status rules, verification policies)."""
 
 _ALLOWED_ALGS = frozenset(int(a) for a in Alg)
 MAX_LIST_BYTES = 4 * 1024 * 1024
@@ -150,14 +158,15 @@ class KeyGrant:
     may_issue: bool = True
     may_delegate: bool = False
     compromised_at: int | None = None
+    may_sign_rules: bool = False
 
     def __post_init__(self) -> None:
         if not (len(self.region) == 6 and self.region.isascii() and self.region.isdigit()):
             raise TrustListMalformed(f"region {self.region!r} is not a 6-digit GB/T 2260 code")
         if self.not_after <= self.not_before:
             raise TrustListMalformed("a key's validity must end after it starts")
-        if not (self.may_issue or self.may_delegate):
-            raise TrustListMalformed("a key must be granted at least one role (issue or delegate)")
+        if not (self.may_issue or self.may_delegate or self.may_sign_rules):
+            raise TrustListMalformed("a key must be granted at least one role (issue, delegate, rules)")
         for name, values in (("kinds", self.kinds), ("statuses", self.statuses)):
             if values is not None and (not values or len(values) > _MAX_SET or min(values) < 0):
                 raise TrustListMalformed(f"{name} must be 1–{_MAX_SET} unsigned integers, or absent")
@@ -179,6 +188,7 @@ class TrustEntry:
     may_issue: bool
     may_delegate: bool
     compromised_at: int | None
+    may_sign_rules: bool
     list_id: str
     list_version: int
     list_signer: bytes
@@ -216,6 +226,7 @@ class TrustEntry:
             self.may_issue,
             self.may_delegate,
             self.compromised_at,
+            self.may_sign_rules,
         )
 
 
@@ -285,7 +296,11 @@ def make_trust_list(
             entry[_E_KINDS] = sorted(g.kinds)
         if g.statuses is not None:
             entry[_E_STATUSES] = sorted(g.statuses)
-        roles = (ROLE_ISSUE if g.may_issue else 0) | (ROLE_DELEGATE if g.may_delegate else 0)
+        roles = (
+            (ROLE_ISSUE if g.may_issue else 0)
+            | (ROLE_DELEGATE if g.may_delegate else 0)
+            | (ROLE_RULES if g.may_sign_rules else 0)
+        )
         if roles != ROLE_ISSUE:
             entry[_E_ROLES] = roles
         if g.compromised_at is not None:
@@ -356,8 +371,10 @@ def _parse_entry(raw: Any, listed: _Listed) -> TrustEntry:
     if kid != kid_of(key):
         raise TrustListMalformed(f"entry kid {kid.hex()} is not the kid of its key ({kid_of(key).hex()})")
     roles = raw.get(_E_ROLES, ROLE_ISSUE)
-    if type(roles) is not int or roles not in (1, 2, 3):
-        raise TrustListMalformed(f"entry {kid.hex()} roles must be 1 (issue), 2 (delegate) or 3")
+    if type(roles) is not int or not 1 <= roles <= 7:
+        raise TrustListMalformed(
+            f"entry {kid.hex()} roles must be a sum of 1 (issue), 2 (delegate), 4 (rules)"
+        )
     compromised = raw.get(_E_COMPROMISED)
     if compromised is not None and (type(compromised) is not int or compromised < 0):
         raise TrustListMalformed(f"entry {kid.hex()} compromise time must be an unsigned integer")
@@ -372,6 +389,7 @@ def _parse_entry(raw: Any, listed: _Listed) -> TrustEntry:
             bool(roles & ROLE_ISSUE),
             bool(roles & ROLE_DELEGATE),
             compromised,
+            bool(roles & ROLE_RULES),
         )
     except TrustListMalformed as exc:
         raise TrustListMalformed(f"trust list entry {kid.hex()}: {exc.message}") from exc
@@ -388,6 +406,7 @@ def _parse_entry(raw: Any, listed: _Listed) -> TrustEntry:
         grant.may_issue,
         grant.may_delegate,
         grant.compromised_at,
+        grant.may_sign_rules,
         listed.id,
         listed.version,
         listed.signer,
@@ -488,6 +507,8 @@ def _check_delegation(trust_list: TrustList, delegator: TrustEntry) -> TrustList
     for e in trust_list.entries:
         if e.may_delegate:
             raise DelegationNotAllowed(f"delegated entry {e.kid.hex()} may not delegate again")
+        if e.may_sign_rules and not delegator.may_sign_rules:
+            raise DelegationNotAllowed(f"delegated entry {e.kid.hex()} may not sign rules: {who} may not")
         if not region_contains(delegator.region, e.region):
             raise DelegationNotAllowed(
                 f"entry {e.kid.hex()} region {e.region} is outside {who}'s {delegator.region}"
@@ -512,26 +533,12 @@ def _check_delegation(trust_list: TrustList, delegator: TrustEntry) -> TrustList
 
 
 def _bounded(e: TrustEntry, delegator: TrustEntry, compromised: int | None) -> TrustEntry:
-    return TrustEntry(
-        e.kid,
-        e.alg,
-        e.public_key,
-        e.key_der,
-        e.region,
-        e.not_before,
-        e.not_after,
-        e.kinds,
-        e.statuses,
-        e.may_issue,
-        e.may_delegate,
-        compromised,
-        e.list_id,
-        e.list_version,
-        e.list_signer,
-        max(e.list_issued_at, delegator.list_issued_at),
-        min(e.list_expires_at, delegator.list_expires_at),
-        delegator.kid,
-        e.verify,
+    return dataclasses.replace(
+        e,
+        compromised_at=compromised,
+        list_issued_at=max(e.list_issued_at, delegator.list_issued_at),
+        list_expires_at=min(e.list_expires_at, delegator.list_expires_at),
+        delegated_by=delegator.kid,
     )
 
 
@@ -557,17 +564,28 @@ class TrustStore:
     algorithm) are kept in :attr:`conflicts`, and that key verifies nothing.
     """
 
-    __slots__ = ("_index", "anchors", "conflicts", "lists", "raw_lists", "raw_revocations", "revocations")
+    __slots__ = (
+        "_index",
+        "anchors",
+        "conflicts",
+        "lists",
+        "raw_lists",
+        "raw_revocations",
+        "raw_rule_sets",
+        "revocations",
+        "rule_sets",
+    )
 
     def __init__(
         self,
         anchors: Iterable[PublicKey | Anchor],
         lists: Iterable[bytes] = (),
         revocations: Iterable[bytes] = (),
+        rule_sets: Iterable[bytes] = (),
         *,
         seen: Mapping[str, int] | None = None,
     ) -> None:
-        """Verify every trust list and revocation list (signed bytes); any failure raises."""
+        """Verify every trust list, revocation list and rule set (signed bytes); any failure raises."""
         self.anchors: tuple[Anchor, ...] = tuple(
             a if isinstance(a, Anchor) else Anchor.from_key(a) for a in anchors
         )
@@ -611,6 +629,45 @@ class TrustStore:
         }
         self.raw_revocations: tuple[bytes, ...] = tuple(revocations)
         self.revocations: tuple[Revocations, ...] = self._fold_revocations(seen)
+        self.raw_rule_sets: tuple[bytes, ...] = tuple(rule_sets)
+        self.rule_sets: tuple[SignedRuleSet, ...] = self._newest_rule_sets(seen)
+
+    def _newest_rule_sets(self, seen: Mapping[str, int] | None) -> tuple[SignedRuleSet, ...]:
+        # Signed by an anchor or a key granted the rules role; the newest version of each series.
+        newest: dict[str, SignedRuleSet] = {}
+        for data in self.raw_rule_sets:
+            message = open_signed(data)
+            candidates = [(a.kid, a.alg, a.verify) for a in self.anchors if a.kid == message.kid]
+            candidates += [
+                (e.kid, e.alg, e.verify) for e in self._index.get(message.kid, ()) if e.may_sign_rules
+            ]
+            verify_signer(message, candidates, "a trust anchor or a key granted the rules role")
+            parsed = parse_rule_set_body(message)
+            current = newest.get(parsed.series)
+            if current is not None and current.version == parsed.version and current != parsed:
+                raise TrustConflict(f"two different rule sets {parsed.id!r} claim version {parsed.version}")
+            if current is None or parsed.version > current.version:
+                newest[parsed.series] = parsed
+        for rule_set in newest.values():
+            floor = (seen or {}).get(rule_set.series, 0)
+            if rule_set.version < floor:
+                raise TrustListRollback(
+                    f"rule set {rule_set.id!r} v{rule_set.version} is older than v{floor} accepted"
+                )
+        return tuple(newest.values())
+
+    def rule_set(self, kind: str, at: int) -> SignedRuleSet:
+        """The newest signed rule set of ``kind`` (``status`` or ``policy``) valid at ``at``.
+
+        Raises :class:`RuleSetUnavailable` when there is none: a verifier never
+        falls back to unsigned or expired rules.
+        """
+        valid = [r for r in self.rule_sets if r.kind == kind and r.issued_at <= at <= r.expires_at]
+        if not valid:
+            known = [r for r in self.rule_sets if r.kind == kind]
+            why = "all have expired or are not valid yet" if known else "none is installed"
+            raise RuleSetUnavailable(f"no signed {kind} rule set is valid now: {why}")
+        return max(valid, key=lambda r: (r.issued_at, r.version))
 
     def _revocation_signer(self, message: Sign1) -> str:
         # An anchor revokes anywhere; an issuer key revokes within its own region.
@@ -694,19 +751,30 @@ class TrustStore:
 
     @property
     def versions(self) -> dict[str, int]:
-        """Series → version of every trust and revocation list in use (what a state store records)."""
+        """Series → version of every trust list, revocation list and rule set in use (for the state file)."""
         return {
             **{t.series: t.version for t in self.lists},
             **{r.series: r.version for r in self.revocations},
+            **{r.series: r.version for r in self.rule_sets},
         }
 
     def with_list(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
         """A new store with one more signed trust list (the old store is unchanged)."""
-        return TrustStore(self.anchors, (*self.raw_lists, data), self.raw_revocations, seen=seen)
+        return TrustStore(
+            self.anchors, (*self.raw_lists, data), self.raw_revocations, self.raw_rule_sets, seen=seen
+        )
 
     def with_revocations(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
         """A new store with one more signed revocation list (full or delta)."""
-        return TrustStore(self.anchors, self.raw_lists, (*self.raw_revocations, data), seen=seen)
+        return TrustStore(
+            self.anchors, self.raw_lists, (*self.raw_revocations, data), self.raw_rule_sets, seen=seen
+        )
+
+    def with_rule_set(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
+        """A new store with one more signed rule set."""
+        return TrustStore(
+            self.anchors, self.raw_lists, self.raw_revocations, (*self.raw_rule_sets, data), seen=seen
+        )
 
     def entries(self, kid: bytes) -> tuple[TrustEntry, ...]:
         """Every trusted entry with this kid, from any list in use (valid now or not)."""
