@@ -22,6 +22,10 @@ COMMANDS = [
     ["verify"],
     ["demo"],
     ["national"],
+    ["declare"],
+    ["decide"],
+    ["rules", "default"],
+    ["rules", "sign"],
     *(
         ["trust", sub]
         for sub in ("init", "add", "remove", "rotate", "revoke", "sign", "show", "verify", "diff")

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from healthcred.cli_rules import decide, declare, rules
 from healthcred.cli_support import fail_typed, parse_time, time_option, write_file
 from healthcred.cli_trust import trust
 from healthcred.codec.qr import save_qr
@@ -431,6 +432,9 @@ def national_command(
 
 
 main.add_command(trust)
+main.add_command(rules)
+main.add_command(declare)
+main.add_command(decide)
 
 
 @main.command()
