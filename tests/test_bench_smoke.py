@@ -54,3 +54,10 @@ def test_revocation_bench_runs_small() -> None:
     figures = _load("revocation").main(["--entries", "2000", "--probes", "200"], echo=lines.append)
     assert figures["entries"] == 2000
     assert figures["is_revoked (hash + scope) µs"] > 0
+
+
+def test_rules_bench_runs() -> None:
+    lines: list[str] = []
+    figures = _load("rules").main(["--rounds", "1"], echo=lines.append)
+    assert any(k.startswith("decide") for k in figures) and all(v > 0 for v in figures.values())
+    assert lines[-1].startswith("slowest policy decision")
