@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,7 +107,36 @@ def _revoked(tmp: Path, w: World) -> None:
     verify(text, TrustStore([w.root.public_key()], [w.trust_list], [revocations]), at=CHECKED)
 
 
+def _dcc_case(country: str, name: str) -> tuple[Any, Any]:
+    import base64
+    import json
+
+    from healthcred.foreign.hc1 import load_dsc, parse_hc1_cose
+
+    case = json.loads(
+        (Path(__file__).parent / "vectors" / "dcc" / country / "2DCode" / "raw" / f"{name}.json").read_text()
+    )
+    return parse_hc1_cose(bytes.fromhex(case["COSE"])), load_dsc(
+        base64.b64decode(case["TESTCTX"]["CERTIFICATE"])
+    )
+
+
+def _key_usage(tmp: Path, w: World) -> None:
+    from healthcred.foreign.hc1 import verify_hc1
+
+    message, dsc = _dcc_case("NL", "216-NL-test+wrong_key")
+    verify_hc1(message, [dsc], at=0)
+
+
+def _bad_certificate(tmp: Path, w: World) -> None:
+    from healthcred.foreign.hc1 import load_dsc
+
+    load_dsc(b"not a certificate")
+
+
 CATALOGUE: dict[str, Callable[[Path, World], object]] = {
+    "key_usage_mismatch": _key_usage,
+    "bad_certificate": _bad_certificate,
     "invalid_rule": lambda tmp, w: validate({"unknown-op": [1]}),
     "rule_set_unavailable": lambda tmp, w: w.store.rule_set("policy", ts(T0)),
     "rule_evaluation_error": lambda tmp, w: evaluate({"+": [1, {"var": "x"}]}, {"x": "2"}),

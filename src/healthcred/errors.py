@@ -12,6 +12,8 @@ __all__ = [
     "ERROR_CODES",
     "AlgorithmMismatch",
     "BadBase45",
+    "BadCertificate",
+    "BadChunk",
     "BadCompression",
     "BadImage",
     "BadInput",
@@ -27,9 +29,11 @@ __all__ = [
     "InvalidRule",
     "KeyCompromised",
     "KeyNotValid",
+    "KeyUsageMismatch",
     "KindNotAllowed",
     "MalformedCBOR",
     "MalformedCOSE",
+    "MalformedJWS",
     "QRBackendUnavailable",
     "QRError",
     "QRNotFound",
@@ -47,6 +51,7 @@ __all__ = [
     "TrustListNotYetValid",
     "TrustListRollback",
     "TrustStoreError",
+    "UnknownIssuer",
     "UnknownKid",
     "UnsupportedAlgorithm",
     "UntrustedList",
@@ -125,6 +130,18 @@ class MalformedCBOR(FormatError):
     """A CBOR item is not well-formed, not deterministic, or has duplicate keys or trailing bytes."""
 
     code = "malformed_cbor"
+
+
+class MalformedJWS(FormatError):
+    """A compact JWS (SMART Health Card) is not three base64url parts with a valid header and payload."""
+
+    code = "malformed_jws"
+
+
+class BadChunk(FormatError):
+    """SMART Health Card QR chunks are malformed, missing, repeated or inconsistent."""
+
+    code = "bad_chunk"
 
 
 class ClaimsError(FormatError):
@@ -218,6 +235,24 @@ class Revoked(TrustError):
     """The credential is on a revocation list of its issuer."""
 
     code = "revoked"
+
+
+class UnknownIssuer(TrustError):
+    """The credential's issuer (an SHC ``iss`` URL, or a DSC's country) is not in the trust store."""
+
+    code = "unknown_issuer"
+
+
+class BadCertificate(TrustError):
+    """A signing certificate (DSC) cannot be used: unparseable, wrong key type, or outside its validity."""
+
+    code = "bad_certificate"
+
+
+class KeyUsageMismatch(TrustError):
+    """The signing certificate's extended key usage does not allow this certificate type."""
+
+    code = "key_usage_mismatch"
 
 
 class UntrustedList(TrustError):

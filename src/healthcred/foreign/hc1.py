@@ -1,0 +1,369 @@
+"""EU Digital COVID Certificates (``HC1:``): decode and verify against signing certificates (DSCs).
+
+The pipeline mirrors the native one — prefix, Base45, bounded zlib, COSE_Sign1,
+CWT claims — but follows the HCERT specification where it differs: the body is
+usually zlib (bare COSE is accepted), the message may be tagged, untagged or
+double-tagged, the kid may sit in the protected or only the unprotected header,
+PS256 (RSA-PSS, salt length 32) is allowed besides ES256, and CBOR need not be
+deterministic (it must still be one complete, bounded item). Trust entries are
+X.509 DSCs: kid = first 8 bytes of SHA-256 over the certificate DER; every
+certificate sharing a kid is tried; a DSC's extended key usage may restrict it
+to test, vaccination or recovery certificates.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cbor2
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from healthcred.codec.base45 import b45decode
+from healthcred.codec.compression import decompress
+from healthcred.codec.limits import MAX_COSE_BYTES, MAX_TEXT_CHARS
+from healthcred.errors import (
+    AlgorithmMismatch,
+    BadCertificate,
+    BadPrefix,
+    BadSignature,
+    ClaimsError,
+    CodeExpired,
+    CodeNotYetValid,
+    KeyUsageMismatch,
+    MalformedCBOR,
+    MalformedCOSE,
+    TooLarge,
+    UnknownKid,
+    UnsupportedAlgorithm,
+)
+from healthcred.signing.algorithms import Alg, verifier_for
+from healthcred.signing.cose import sig_structure
+
+__all__ = [
+    "HC1_PREFIX",
+    "Dsc",
+    "Hc1Credential",
+    "Hc1Message",
+    "decode_hc1",
+    "hc1_signer",
+    "load_dsc",
+    "load_dsc_list",
+    "parse_hc1_cose",
+    "verify_hc1",
+]
+
+HC1_PREFIX = "HC1:"
+"""Prefix of an EU DCC in its QR code."""
+
+PS256 = -37
+"""COSE alg of RSASSA-PSS with SHA-256 (HCERT allows it besides ES256)."""
+
+# Extended key usage OIDs restricting a DSC (HCERT §5.1.1), in both arcs seen in the wild.
+_EKU = {
+    "t": ("1.3.6.1.4.1.1847.2021.1.1", "1.3.6.1.4.1.0.1847.2021.1.1"),
+    "v": ("1.3.6.1.4.1.1847.2021.1.2", "1.3.6.1.4.1.0.1847.2021.1.2"),
+    "r": ("1.3.6.1.4.1.1847.2021.1.3", "1.3.6.1.4.1.0.1847.2021.1.3"),
+}
+_HCERT_CLAIM, _DGC_KEY = -260, 1
+_SKEW = 300
+
+
+def _oid_der(dotted: str) -> bytes:
+    parts = [int(p) for p in dotted.split(".")]
+    body = bytearray([40 * parts[0] + parts[1]])
+    for part in parts[2:]:
+        chunk = [part & 0x7F]
+        part >>= 7
+        while part:
+            chunk.append(0x80 | (part & 0x7F))
+            part >>= 7
+        body.extend(reversed(chunk))
+    return bytes([0x06, len(body)]) + bytes(body)
+
+
+@dataclass(frozen=True, slots=True)
+class Dsc:
+    """A document signer certificate used as a trust entry."""
+
+    kid: bytes
+    country: str | None
+    not_before: datetime
+    not_after: datetime
+    usages: frozenset[str]
+    """Certificate types it may sign (``t``, ``v``, ``r``); all three when it names none."""
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey = field(repr=False)
+    der: bytes = field(repr=False)
+
+
+def load_dsc(der: bytes, *, country: str | None = None) -> Dsc:
+    """A DSC from its DER bytes (or PEM); kid = SHA-256(DER)[:8].
+
+    Some real DSCs carry extensions that are not strict DER, which
+    ``cryptography`` refuses to parse; their key-usage OIDs are then read from
+    the raw certificate bytes. The signature check never depends on extensions.
+    """
+    try:
+        if der.lstrip().startswith(b"-----BEGIN"):
+            der = x509.load_pem_x509_certificate(der).public_bytes(Encoding.DER)
+        cert = x509.load_der_x509_certificate(der)
+        key = cert.public_key()
+    except (ValueError, TypeError) as exc:
+        raise BadCertificate(f"not an X.509 certificate: {exc}") from exc
+    if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise BadCertificate(f"a DSC key must be EC P-256 or RSA, not {type(key).__name__}")
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        oids = {o.dotted_string for o in eku}
+    except x509.ExtensionNotFound:
+        oids = set()
+    except ValueError:
+        oids = {o for group in _EKU.values() for o in group if _oid_der(o) in cert.tbs_certificate_bytes}
+    usages = frozenset(t for t, group in _EKU.items() if oids.intersection(group)) or frozenset(_EKU)
+    if country is None:
+        names = cert.subject.get_attributes_for_oid(x509.NameOID.COUNTRY_NAME)
+        country = str(names[0].value) if names else None
+    return Dsc(
+        hashlib.sha256(der).digest()[:8],
+        country,
+        cert.not_valid_before_utc,
+        cert.not_valid_after_utc,
+        usages,
+        key,
+        der,
+    )
+
+
+def load_dsc_list(source: bytes | str | os.PathLike[str] | Iterable[Mapping[str, Any]]) -> list[Dsc]:
+    """DSCs from the common JSON list shape ``[{"kid": b64, "country": "DE", "rawData": b64 DER}, …]``.
+
+    Also accepted: a path to such a JSON file, to a DER/PEM certificate, or to a folder of them.
+    A listed kid that differs from the certificate's own is refused (``bad_certificate``).
+    """
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if path.is_dir():
+            return [
+                d
+                for p in sorted(path.iterdir())
+                if p.suffix.lower() in (".der", ".pem", ".crt", ".cer", ".json")
+                for d in load_dsc_list(p)
+            ]
+        data = path.read_bytes()
+        if path.suffix.lower() != ".json":
+            return [load_dsc(data)]
+        source = data
+    if isinstance(source, bytes):
+        try:
+            source = json.loads(source)
+        except ValueError as exc:
+            raise BadCertificate(f"DSC list is not JSON: {exc}") from exc
+    dscs = []
+    for item in source:  # type: ignore[union-attr]
+        if not isinstance(item, Mapping):
+            raise BadCertificate("a DSC list entry must be an object")
+        raw = item.get("rawData") or item.get("certificate") or item.get("raw")
+        if not isinstance(raw, str):
+            raise BadCertificate("a DSC list entry needs base64 'rawData'")
+        dsc = load_dsc(base64.b64decode(raw), country=item.get("country"))
+        listed = item.get("kid")
+        if isinstance(listed, str) and base64.b64decode(listed) != dsc.kid:
+            raise BadCertificate(f"listed kid {listed} is not the certificate's kid")
+        dscs.append(dsc)
+    return dscs
+
+
+@dataclass(frozen=True, slots=True)
+class Hc1Message:
+    """A parsed HCERT COSE_Sign1 (kid and alg from the protected header, else the unprotected one)."""
+
+    protected: bytes
+    alg: int | None
+    kid: bytes | None
+    payload: bytes
+    signature: bytes
+
+
+def _one_item(data: bytes, what: str) -> Any:
+    # Lenient about map order and encodings (HCERT does not require deterministic CBOR), strict about
+    # trailing bytes; the input is already bounded by the decompression limit.
+    stream = io.BytesIO(data)
+    try:
+        value = cbor2.CBORDecoder(stream).decode()
+    except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise MalformedCBOR(f"{what} is not well-formed CBOR: {exc}") from exc
+    if stream.tell() != len(data):
+        raise MalformedCBOR(f"{len(data) - stream.tell()} bytes follow the {what}")
+    return value
+
+
+def parse_hc1_cose(data: bytes) -> Hc1Message:
+    """Parse a tagged, untagged or double-tagged COSE_Sign1; raise :class:`MalformedCOSE`."""
+    try:
+        item = _one_item(data, "COSE message")
+    except MalformedCBOR as exc:
+        raise MalformedCOSE(exc.message) from exc
+    for _ in range(2):  # CWT tag 61 around COSE tag 18 occurs in the wild
+        if isinstance(item, cbor2.CBORTag):
+            if item.tag not in (18, 61):
+                raise MalformedCOSE(f"CBOR tag {item.tag} is not COSE_Sign1")
+            item = item.value
+    if not isinstance(item, list) or len(item) != 4:
+        raise MalformedCOSE("COSE_Sign1 must be an array of 4 items")
+    protected, unprotected, payload, signature = item
+    if not isinstance(protected, bytes) or not isinstance(payload, bytes) or not isinstance(signature, bytes):
+        raise MalformedCOSE("protected header, payload and signature must be byte strings")
+    if not isinstance(unprotected, dict):
+        raise MalformedCOSE("the unprotected header must be a map")
+    try:
+        headers = _one_item(protected, "protected header") if protected else {}
+    except MalformedCBOR as exc:
+        raise MalformedCOSE(exc.message) from exc
+    if not isinstance(headers, dict):
+        raise MalformedCOSE("the protected header must be a map")
+    alg = headers.get(1, unprotected.get(1))
+    kid = headers.get(4, unprotected.get(4))
+    return Hc1Message(
+        protected,
+        alg if type(alg) is int else None,
+        kid if isinstance(kid, bytes) else None,
+        payload,
+        signature,
+    )
+
+
+def decode_hc1(text: str) -> Hc1Message:
+    """Prefix → Base45 → zlib (bounded; a bare COSE body is accepted) → COSE_Sign1."""
+    if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
+        raise TooLarge("an HC1 code is at most one QR code of text")
+    if not text.startswith(HC1_PREFIX):
+        raise BadPrefix(f"text does not start with {HC1_PREFIX!r}")
+    body = b45decode(text[len(HC1_PREFIX) :])
+    cose = body if body[:1] in (b"\xd2", b"\x84", b"\xd8") else decompress(body, MAX_COSE_BYTES)
+    return parse_hc1_cose(cose)
+
+
+def _verify_with(dsc: Dsc, alg: int, message: Hc1Message) -> None:
+    to_be_signed = sig_structure(message.protected, message.payload)
+    if alg == PS256:
+        if not isinstance(dsc.public_key, rsa.RSAPublicKey):
+            raise AlgorithmMismatch("PS256 needs an RSA certificate")
+        try:
+            dsc.public_key.verify(
+                message.signature,
+                to_be_signed,
+                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+                hashes.SHA256(),
+            )
+        except InvalidSignature as exc:
+            raise BadSignature("PS256 signature does not verify") from exc
+        return
+    if alg != Alg.ES256:
+        raise UnsupportedAlgorithm(f"HC1 alg {alg} is not allowed (ES256, PS256)")
+    if not isinstance(dsc.public_key, ec.EllipticCurvePublicKey):
+        raise AlgorithmMismatch("ES256 needs an EC certificate")
+    verifier_for(Alg.ES256, dsc.public_key)(to_be_signed, message.signature)
+
+
+@dataclass(frozen=True, slots=True)
+class Hc1Credential:
+    """A verified EU DCC: the issuing country, times, the DGC payload and the certificate that signed it."""
+
+    issuer: str | None
+    issued_at: datetime | None
+    expires_at: datetime | None
+    dgc: Mapping[str, Any] = field(repr=False)
+    dsc: Dsc = field(repr=False)
+
+    @property
+    def kind(self) -> str:
+        """``vaccination``, ``test`` or ``recovery`` (from the DGC's ``v``/``t``/``r`` entry)."""
+        for key, name in (("v", "vaccination"), ("t", "test"), ("r", "recovery")):
+            if self.dgc.get(key):
+                return name
+        return "unknown"
+
+
+def _claims(message: Hc1Message) -> dict[Any, Any]:
+    claims = _one_item(message.payload, "CWT claims")
+    if not isinstance(claims, dict):
+        raise ClaimsError("HC1 payload must be a CWT claims map")
+    hcert = claims.get(_HCERT_CLAIM)
+    if not isinstance(hcert, dict) or not isinstance(hcert.get(_DGC_KEY), dict):
+        raise ClaimsError("HC1 payload lacks the hcert claim (-260) with a DGC (1)")
+    return claims
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if type(value) is int and 0 <= value < 2**34 else None
+
+
+def hc1_signer(message: Hc1Message, dscs: Iterable[Dsc]) -> Dsc:
+    """The DSC whose key verifies ``message`` (the signature alone: no time, no key usage).
+
+    Every DSC sharing the kid is tried. Raises :class:`UnsupportedAlgorithm`,
+    :class:`MalformedCOSE` (no 8-byte kid), :class:`UnknownKid` or :class:`BadSignature`.
+    """
+    if message.alg is None or message.alg not in (Alg.ES256, PS256):
+        raise UnsupportedAlgorithm(f"HC1 alg {message.alg} is not allowed (ES256, PS256)")
+    if message.kid is None or len(message.kid) != 8:
+        raise MalformedCOSE("an HC1 kid is 8 bytes, in the protected or unprotected header")
+    candidates = [d for d in dscs if d.kid == message.kid]
+    if not candidates:
+        raise UnknownKid(f"no DSC has kid {message.kid.hex()}")
+    for dsc in candidates:
+        try:
+            _verify_with(dsc, message.alg, message)
+        except (BadSignature, AlgorithmMismatch):
+            continue
+        return dsc
+    raise BadSignature(f"no DSC with kid {message.kid.hex()} verifies the signature")
+
+
+def verify_hc1(
+    code: str | Hc1Message, dscs: Iterable[Dsc], *, at: datetime | int | None = None, check_usage: bool = True
+) -> Hc1Credential:
+    """Verify an HC1 code against DSCs at ``at`` (default now); every DSC sharing the kid is tried.
+
+    Raises the usual typed errors; :class:`KeyUsageMismatch` when the DSC may
+    not sign this certificate type, :class:`BadCertificate` when the DSC is not
+    valid at the issue time.
+    """
+    message = code if isinstance(code, Hc1Message) else decode_hc1(code)
+    signer = hc1_signer(message, dscs)
+    claims = _claims(message)
+    issued, expires = _time(claims.get(6)), _time(claims.get(4))
+    credential = Hc1Credential(
+        claims.get(1) if isinstance(claims.get(1), str) else None,
+        issued,
+        expires,
+        claims[_HCERT_CLAIM][_DGC_KEY],
+        signer,
+    )
+    # Trust first (may this certificate sign this type, was it valid then), then time.
+    if check_usage:
+        kinds = {k for k in ("v", "t", "r") if credential.dgc.get(k)}
+        if not kinds <= signer.usages:
+            raise KeyUsageMismatch(
+                f"DSC {signer.kid.hex()} may sign {sorted(signer.usages)}, not {sorted(kinds)}"
+            )
+    if issued is not None and not signer.not_before <= issued <= signer.not_after:
+        raise BadCertificate(f"DSC {signer.kid.hex()} was not valid when the certificate was issued")
+    now = at if isinstance(at, int) else int((at or datetime.now(UTC)).timestamp())
+    if expires is not None and now > expires.timestamp() + _SKEW:
+        raise CodeExpired(f"certificate expired at {expires.isoformat()}")
+    if issued is not None and issued.timestamp() > now + _SKEW:
+        raise CodeNotYetValid(f"certificate issued at {issued.isoformat()}, in the future")
+    return credential
