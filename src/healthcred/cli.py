@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from healthcred.cli_rules import decide, declare, rules
-from healthcred.cli_support import fail_typed, parse_time, time_option, write_file
+from healthcred.cli_support import fail_typed, parse_time, time_option, trust_folder_option, write_file
 from healthcred.cli_trust import trust
 from healthcred.codec.qr import save_qr
 from healthcred.errors import HealthCredError
@@ -328,13 +328,7 @@ def _print_result(payload: dict[str, Any], as_json: bool) -> None:
 
 @main.command("verify")
 @click.argument("code")
-@click.option(
-    "--trust",
-    "trust_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    required=True,
-    help="Trust folder: anchors/*.pem and lists/*.cose (as `demo` writes).",
-)
+@trust_folder_option()
 @click.option(
     "--at",
     metavar="TIME",
@@ -391,13 +385,7 @@ def verify_command(
 
 @main.command("national")
 @click.argument("code")
-@click.option(
-    "--trust",
-    "trust_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    required=True,
-    help="Trust folder holding the national list of regional keys.",
-)
+@trust_folder_option("Trust folder holding the national list of regional keys.")
 @click.option(
     "--key",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

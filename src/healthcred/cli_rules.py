@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from healthcred.cli_support import fail_typed, time_option, write_file
+from healthcred.cli_support import fail_typed, time_option, trust_folder_option, write_file
 from healthcred.codec.qr import save_qr
 from healthcred.errors import HealthCredError
 from healthcred.gate import Gate
@@ -126,9 +126,7 @@ def declare(
 
 @click.command()
 @click.argument("code")
-@click.option(
-    "--trust", "trust_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True
-)
+@trust_folder_option()
 @click.option("--scene", type=click.Choice(SCENES), required=True)
 @click.option("--level", type=click.Choice(AREA_LEVELS), required=True, help="Risk level of this area.")
 @click.option("--at", metavar="TIME", callback=time_option, default=None)

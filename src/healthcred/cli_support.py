@@ -13,7 +13,7 @@ import click
 
 from healthcred.errors import HealthCredError
 
-__all__ = ["fail_typed", "parse_time", "time_option", "write_file"]
+__all__ = ["fail_typed", "parse_time", "time_option", "trust_folder_option", "write_file"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,3 +62,17 @@ def parse_time(value: str) -> datetime:
 def time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     """A click callback turning an option's text into a time (see :func:`parse_time`)."""
     return None if value is None else parse_time(value)
+
+
+def trust_folder_option(
+    help_text: str = "Trust folder (anchors/, lists/, …; as `demo` writes one).",
+) -> Callable[[F], F]:
+    """The ``--trust DIR`` option of the commands that verify."""
+    option: Callable[[F], F] = click.option(
+        "--trust",
+        "trust_dir",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        required=True,
+        help=help_text,
+    )
+    return option

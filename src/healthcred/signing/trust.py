@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from healthcred.codec.cbor import dumps, loads
 from healthcred.errors import (
@@ -597,7 +597,7 @@ class TrustStore:
         rooted = [
             _parse_body(m, None) for m in opened if m.kid in anchor_kids and _verify_anchor(m, self.anchors)
         ]
-        rooted = self._latest(rooted, seen)
+        rooted = _newest(rooted, seen, "trust list")
         delegators: dict[bytes, list[TrustEntry]] = {}
         for trust_list in rooted:
             for entry in trust_list.entries:
@@ -618,7 +618,7 @@ class TrustStore:
             )
             parsed = _parse_body(message, signer)
             delegated.append(_check_delegation(parsed, candidates[0]))
-        self.lists: tuple[TrustList, ...] = (*rooted, *self._latest(delegated, seen))
+        self.lists: tuple[TrustList, ...] = (*rooted, *_newest(delegated, seen, "trust list"))
         index: dict[bytes, list[TrustEntry]] = {}
         for trust_list in self.lists:
             for entry in trust_list.entries:
@@ -634,7 +634,7 @@ class TrustStore:
 
     def _newest_rule_sets(self, seen: Mapping[str, int] | None) -> tuple[SignedRuleSet, ...]:
         # Signed by an anchor or a key granted the rules role; the newest version of each series.
-        newest: dict[str, SignedRuleSet] = {}
+        parsed = []
         for data in self.raw_rule_sets:
             message = open_signed(data)
             candidates = [(a.kid, a.alg, a.verify) for a in self.anchors if a.kid == message.kid]
@@ -642,19 +642,8 @@ class TrustStore:
                 (e.kid, e.alg, e.verify) for e in self._index.get(message.kid, ()) if e.may_sign_rules
             ]
             verify_signer(message, candidates, "a trust anchor or a key granted the rules role")
-            parsed = parse_rule_set_body(message)
-            current = newest.get(parsed.series)
-            if current is not None and current.version == parsed.version and current != parsed:
-                raise TrustConflict(f"two different rule sets {parsed.id!r} claim version {parsed.version}")
-            if current is None or parsed.version > current.version:
-                newest[parsed.series] = parsed
-        for rule_set in newest.values():
-            floor = (seen or {}).get(rule_set.series, 0)
-            if rule_set.version < floor:
-                raise TrustListRollback(
-                    f"rule set {rule_set.id!r} v{rule_set.version} is older than v{floor} accepted"
-                )
-        return tuple(newest.values())
+            parsed.append(parse_rule_set_body(message))
+        return tuple(_newest(parsed, seen, "rule set"))
 
     def rule_set(self, kind: str, at: int) -> SignedRuleSet:
         """The newest signed rule set of ``kind`` (``status`` or ``policy``) valid at ``at``.
@@ -727,27 +716,6 @@ class TrustStore:
             if revocations.hashes.contains(value) and region_contains(revocations.scope, region):
                 return True
         return False
-
-    @staticmethod
-    def _latest(lists: list[TrustList], seen: Mapping[str, int] | None) -> list[TrustList]:
-        # Older versions beside a newer one are superseded; only the newest must reach the floor.
-        newest: dict[str, TrustList] = {}
-        for trust_list in lists:
-            current = newest.get(trust_list.series)
-            if current is not None and current.version == trust_list.version and current != trust_list:
-                raise TrustConflict(
-                    f"two different trust lists {trust_list.id!r} claim version {trust_list.version}"
-                )
-            if current is None or trust_list.version > current.version:
-                newest[trust_list.series] = trust_list
-        for trust_list in newest.values():
-            floor = (seen or {}).get(trust_list.series, 0)
-            if trust_list.version < floor:
-                raise TrustListRollback(
-                    f"trust list {trust_list.id!r} version {trust_list.version} is older than version "
-                    f"{floor} already accepted: refusing a rollback"
-                )
-        return list(newest.values())
 
     @property
     def versions(self) -> dict[str, int]:
@@ -829,6 +797,38 @@ class TrustStore:
         if not verified:
             raise BadSignature(f"signature does not verify with any trusted key of kid {message.kid.hex()}")
         return verified
+
+
+class _Versioned(Protocol):
+    @property
+    def series(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def id(self) -> str: ...
+
+
+V = TypeVar("V", bound=_Versioned)
+
+
+def _newest(items: Iterable[V], seen: Mapping[str, int] | None, what: str) -> list[V]:
+    # The highest version of each series wins; older ones beside it are superseded. Only the newest
+    # must reach the version already accepted (else a rollback); two different items may not share one.
+    newest: dict[str, V] = {}
+    for item in items:
+        current = newest.get(item.series)
+        if current is not None and current.version == item.version and current != item:
+            raise TrustConflict(f"two different {what}s {item.id!r} claim version {item.version}")
+        if current is None or item.version > current.version:
+            newest[item.series] = item
+    for item in newest.values():
+        floor = (seen or {}).get(item.series, 0)
+        if item.version < floor:
+            raise TrustListRollback(
+                f"{what} {item.id!r} version {item.version} is older than version {floor} already accepted: "
+                "refusing a rollback"
+            )
+    return list(newest.values())
 
 
 def _verify_anchor(message: Sign1, anchors: tuple[Anchor, ...]) -> bool:
