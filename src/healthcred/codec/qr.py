@@ -1,9 +1,10 @@
 """QR images: render with segno, read with zxing-cpp (default) or pyzbar.
 
 Rendering keeps the 4-module quiet zone and error correction Q by default.
-Reading opens the image with Pillow under a pixel bound, refuses images that
-hold more than one distinct QR text (a verifier must not guess), and maps
-every failure of Pillow or a backend to a typed :class:`QRError`.
+Reading opens the image with Pillow under a size bound and a short list of
+raster formats, refuses images that hold more than one distinct QR text (a
+verifier must not guess), and maps every failure of Pillow or a backend to a
+typed :class:`~healthcred.errors.QRError`.
 """
 
 from __future__ import annotations
@@ -12,51 +13,90 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import segno
 from PIL import Image
 
 from healthcred.errors import BadImage, BadInput, QRBackendUnavailable, QRError, QRNotFound
 
-__all__ = ["MAX_IMAGE_PIXELS", "qr_version", "read_qr", "render_qr", "save_qr"]
+__all__ = [
+    "IMAGE_FORMATS",
+    "MAX_IMAGE_PIXELS",
+    "Backend",
+    "ErrorLevel",
+    "Kind",
+    "qr_version",
+    "read_qr",
+    "render_qr",
+    "save_qr",
+]
 
 MAX_IMAGE_PIXELS = 40_000_000
-"""Largest image (width × height) a reader opens; checked from the header, before decoding."""
+"""Largest image (width × height) a reader decodes; checked from the header, before decoding."""
+
+IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
+"""Pillow formats :func:`read_qr` opens from a path or bytes.
+
+Why a list: Pillow otherwise also opens formats such as EPS, whose loader runs
+Ghostscript on the input, and a verifier reads images from strangers.
+"""
 
 _MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024
 
 ErrorLevel = Literal["L", "M", "Q", "H"]
+"""QR error correction level: about 7, 15, 25 or 30 % of the code words can be restored."""
 Kind = Literal["png", "svg"]
+"""Image kind :func:`render_qr` produces."""
 Backend = Literal["zxing", "pyzbar"]
+"""QR reader :func:`read_qr` uses."""
+
+_KINDS: tuple[Kind, ...] = ("png", "svg")
+_LEVELS: tuple[ErrorLevel, ...] = ("L", "M", "Q", "H")
+_SUFFIX_KINDS: dict[str, Kind] = {".png": "png", ".svg": "svg"}
+_PYZBAR_HINT = (
+    "install `healthcred[pyzbar]` (pip install 'healthcred[pyzbar]') and the system library libzbar0"
+)
 
 
 def _make(text: str, error: str) -> segno.QRCode:
     if not isinstance(text, str) or not text:
         raise BadInput("QR text must be a non-empty string")
-    if error not in ("L", "M", "Q", "H"):
+    if error not in _LEVELS:
         raise BadInput(f"error correction level must be L, M, Q or H, not {error!r}")
     try:
+        # boost_error=False: the level is what the caller asked for, so sizes
+        # and reports are reproducible. No mode is forced: uppercase Base45
+        # texts get segno's compact alphanumeric mode on their own.
         return segno.make_qr(text, error=error, boost_error=False)
     except segno.DataOverflowError as exc:
         raise BadInput(f"text of {len(text)} characters does not fit in a QR code at level {error}") from exc
+    except ValueError as exc:  # segno refuses some inputs (e.g. unencodable text) with ValueError
+        raise BadInput(f"segno cannot encode this text: {exc}") from exc
 
 
 def qr_version(text: str, error: ErrorLevel = "Q") -> int:
-    """The QR version (1–40) ``text`` needs at error correction level ``error``."""
-    version = _make(text, error).version
-    assert isinstance(version, int)
-    return version
+    """The QR version (1–40) segno picks for ``text`` at error correction level ``error``."""
+    # make_qr never yields a Micro QR, whose versions are strings ("M1"…).
+    return int(_make(text, error).version)
 
 
 def render_qr(
     text: str, *, kind: Kind = "png", error: ErrorLevel = "Q", scale: int = 4, border: int = 4
 ) -> bytes:
-    """Render ``text`` as one QR code: PNG or SVG bytes, level Q and a 4-module quiet zone by default."""
-    if kind not in ("png", "svg"):
+    """Render ``text`` as one QR code and return PNG or SVG bytes.
+
+    ``scale`` is pixels (PNG) or units (SVG) per module; ``border`` is the
+    quiet zone in modules, 4 by default as the QR standard asks: scanners find
+    codes with a narrower margin less reliably. Raises :class:`BadInput` for an
+    empty text, a text too long for any QR code, or a bad argument.
+    """
+    if kind not in _KINDS:
         raise BadInput(f"kind must be 'png' or 'svg', not {kind!r}")
-    if not isinstance(scale, int) or scale < 1 or not isinstance(border, int) or border < 0:
-        raise BadInput("scale must be ≥ 1 and border ≥ 0")
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise BadInput(f"scale must be an integer ≥ 1, not {scale!r}")
+    if isinstance(border, bool) or not isinstance(border, int) or border < 0:
+        raise BadInput(f"border must be an integer ≥ 0, not {border!r}")
     code = _make(text, error)
     out = io.BytesIO()
     code.save(out, kind=kind, scale=scale, border=border)
@@ -73,54 +113,91 @@ def save_qr(
     border: int = 4,
 ) -> None:
     """Write ``text`` as a QR image file; the kind follows the suffix (``.png`` or ``.svg``) unless given."""
-    target = Path(path)
-    chosen = kind or target.suffix.lower().lstrip(".")
-    if chosen not in ("png", "svg"):
-        raise BadInput(f"cannot tell the image kind of {target}: use .png or .svg")
-    data = render_qr(text, kind=chosen, error=error, scale=scale, border=border)  # type: ignore[arg-type]
+    if not isinstance(path, str | os.PathLike):
+        raise BadInput(f"path must be a str or os.PathLike, not {type(path).__name__}")
+    try:
+        target = Path(path)
+    except TypeError as exc:  # a PathLike that yields bytes
+        raise BadInput(f"path must name a file as text: {exc}") from exc
+    chosen = kind if kind is not None else _SUFFIX_KINDS.get(target.suffix.lower())
+    if chosen is None:
+        raise BadInput(f"cannot tell the image kind of {target}: use .png or .svg, or pass kind=")
+    data = render_qr(text, kind=chosen, error=error, scale=scale, border=border)
     try:
         target.write_bytes(data)
     except OSError as exc:
-        raise BadInput(f"cannot write {target}: {exc.strerror}") from exc
+        raise BadInput(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
-def _open(image: Any) -> Image.Image:
-    if isinstance(image, Image.Image):
-        picture = image
-    else:
-        if isinstance(image, str | os.PathLike):
-            try:
-                if os.path.getsize(image) > _MAX_IMAGE_FILE_BYTES:
-                    raise BadImage(f"{os.fspath(image)} is larger than {_MAX_IMAGE_FILE_BYTES} bytes")
-                source: Any = Path(image).read_bytes()
-            except OSError as exc:
-                raise BadImage(f"cannot read {os.fspath(image)}: {exc.strerror}") from exc
-        elif isinstance(image, bytes | bytearray | memoryview):
-            source = bytes(image)
-            if len(source) > _MAX_IMAGE_FILE_BYTES:
-                raise BadImage(f"image is larger than {_MAX_IMAGE_FILE_BYTES} bytes")
-        else:
-            raise BadInput(f"an image is a path, bytes or a PIL image, not {type(image).__name__}")
+def _load_source(image: object) -> bytes:
+    """The bytes of a path or bytes-like ``image``, bounded in size."""
+    if isinstance(image, str | os.PathLike):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                picture = Image.open(io.BytesIO(source))
-        except (
-            OSError,
-            ValueError,
-            SyntaxError,
-            Image.DecompressionBombWarning,
-            Image.DecompressionBombError,
-        ) as exc:
-            raise BadImage(f"not an image this reader opens: {exc}") from exc
+            name = os.fspath(image)
+            # Check the size first so a huge file is never read into memory.
+            if os.path.getsize(name) > _MAX_IMAGE_FILE_BYTES:
+                raise BadImage(f"{name!r} is larger than {_MAX_IMAGE_FILE_BYTES} bytes")
+            with open(name, "rb") as handle:
+                return handle.read(_MAX_IMAGE_FILE_BYTES + 1)
+        except OSError as exc:
+            raise BadImage(f"cannot read image file {image!r}: {exc.strerror or exc}") from exc
+        except (TypeError, ValueError) as exc:  # a bytes PathLike, a NUL in the name
+            raise BadInput(f"not a usable image path: {image!r}") from exc
+    if isinstance(image, bytes | bytearray | memoryview):
+        return bytes(image)
+    raise BadInput(f"an image is a path, image bytes or a PIL image, not {type(image).__name__}")
+
+
+def _open(image: object) -> Image.Image:
+    """A Pillow image for ``image``, not yet decoded when it came as a path or bytes."""
+    if isinstance(image, Image.Image):
+        return image
+    source = _load_source(image)
+    if len(source) > _MAX_IMAGE_FILE_BYTES:
+        raise BadImage(f"image is larger than {_MAX_IMAGE_FILE_BYTES} bytes")
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns below twice its own bound; make that a refusal too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Image.open reads the header only; pixels are decoded later, after the size check.
+            return Image.open(io.BytesIO(source), formats=IMAGE_FORMATS)
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ) as exc:
+        formats = ", ".join(IMAGE_FORMATS)
+        raise BadImage(f"not an image this reader opens (formats: {formats}): {exc}") from exc
+
+
+def _greyscale(picture: Image.Image) -> Image.Image:
+    """Check the declared size, then decode ``picture`` to 8-bit grey on a white background."""
     width, height = picture.size
-    if width * height > MAX_IMAGE_PIXELS or width < 1 or height < 1:
+    if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
         raise BadImage(
-            f"image of {width} × {height} pixels is outside the bounds (at most {MAX_IMAGE_PIXELS})"
+            f"image of {width} × {height} pixels is outside the bounds (at most {MAX_IMAGE_PIXELS} pixels)"
         )
     try:
-        return picture.convert("L")
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if "A" in picture.mode or "transparency" in picture.info:
+                # Why: a code saved with a transparent background has light
+                # modules that are often transparent *black*; dropping the alpha
+                # channel would make them dark and the code unreadable.
+                white = Image.new("RGBA", picture.size, (255, 255, 255, 255))
+                return Image.alpha_composite(white, picture.convert("RGBA")).convert("L")
+            return picture.convert("L")
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ) as exc:
         raise BadImage(f"image cannot be decoded: {exc}") from exc
 
 
@@ -128,51 +205,59 @@ def _read_zxing(picture: Image.Image) -> list[str]:
     try:
         import zxingcpp
     except ImportError as exc:  # pragma: no cover - a required dependency
-        raise QRBackendUnavailable("zxing-cpp is not installed (pip install zxing-cpp)") from exc
+        raise QRBackendUnavailable("the zxing backend needs zxing-cpp (pip install zxing-cpp)") from exc
     try:
         found = zxingcpp.read_barcodes(
-            picture, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+            picture,
+            formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
+            # Plain: the decoded text as is. The default (HRI) rewrites control
+            # characters as "<HT>", "<NUL>"…, which is not the text encoded.
+            text_mode=zxingcpp.TextMode.Plain,
         )
     except (ValueError, RuntimeError, TypeError) as exc:
         raise BadImage(f"zxing-cpp cannot read this image: {exc}") from exc
-    return [str(b.text) for b in found if getattr(b, "valid", True)]
+    # zxing-cpp 3 counts Micro QR into the QRCode filter; only full QR codes
+    # carry health codes (and pyzbar sees only those), so keep those alone.
+    return [str(b.text) for b in found if b.valid and b.format == zxingcpp.BarcodeFormat.QRCode]
 
 
 def _read_pyzbar(picture: Image.Image) -> list[str]:
     try:
+        # Loading pyzbar loads libzbar: ImportError or OSError when it is missing.
         from pyzbar import pyzbar
     except (ImportError, OSError) as exc:
-        raise QRBackendUnavailable(
-            "the pyzbar backend needs `pip install 'healthcred[pyzbar]'` and the system library libzbar0"
-        ) from exc
+        raise QRBackendUnavailable(f"the pyzbar backend is not available: {_PYZBAR_HINT}") from exc
     try:
         found = pyzbar.decode(picture, symbols=[pyzbar.ZBarSymbol.QRCODE])
-    except (ValueError, TypeError, OSError) as exc:
+    except (pyzbar.PyZbarError, ValueError, TypeError, OSError) as exc:
         raise BadImage(f"pyzbar cannot read this image: {exc}") from exc
     texts = []
     for symbol in found:
         try:
-            texts.append(symbol.data.decode("utf-8"))
+            texts.append(bytes(symbol.data).decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise QRNotFound("the QR code does not hold UTF-8 text") from exc
+            raise QRNotFound("a QR code was found but does not hold UTF-8 text") from exc
     return texts
 
 
 def read_qr(image: str | os.PathLike[str] | bytes | Image.Image, *, backend: Backend = "zxing") -> str:
-    """The text of the one QR code in ``image`` (a path, image bytes or a PIL image).
+    """The text of the one QR code in ``image``: a path, image bytes (PNG, JPEG…) or a PIL image.
 
-    Raises :class:`BadImage` for something that is not a readable image,
-    :class:`QRNotFound` when no QR code is found, :class:`QRError` when the
-    image holds several different QR codes, and :class:`QRBackendUnavailable`
-    when the chosen backend is not installed.
+    Raises :class:`BadImage` for something that is not a readable image or is
+    larger than :data:`MAX_IMAGE_PIXELS`, :class:`QRNotFound` when no QR code
+    is found, :class:`QRError` when the image holds several different QR codes
+    (the same code twice counts once), :class:`QRBackendUnavailable` when the
+    chosen backend is not installed, and :class:`BadInput` for an argument of
+    the wrong type.
     """
     if backend not in ("zxing", "pyzbar"):
         raise BadInput(f"backend must be 'zxing' or 'pyzbar', not {backend!r}")
-    picture = _open(image)
+    picture = _greyscale(_open(image))
     texts = _read_zxing(picture) if backend == "zxing" else _read_pyzbar(picture)
     distinct = list(dict.fromkeys(texts))
     if not distinct:
         raise QRNotFound("no readable QR code in the image")
     if len(distinct) > 1:
-        raise QRError(f"the image holds {len(distinct)} different QR codes; crop it to one")
+        # Which one was meant is not knowable; picking one could verify the wrong code.
+        raise QRError(f"image holds {len(distinct)} different QR codes; crop to one")
     return distinct[0]
