@@ -13,7 +13,6 @@ __all__ = [
     "AlgorithmMismatch",
     "BadBase45",
     "BadCertificate",
-    "BadChunk",
     "BadCompression",
     "BadImage",
     "BadInput",
@@ -33,7 +32,6 @@ __all__ = [
     "KindNotAllowed",
     "MalformedCBOR",
     "MalformedCOSE",
-    "MalformedJWS",
     "QRBackendUnavailable",
     "QRError",
     "QRNotFound",
@@ -51,7 +49,6 @@ __all__ = [
     "TrustListNotYetValid",
     "TrustListRollback",
     "TrustStoreError",
-    "UnknownIssuer",
     "UnknownKid",
     "UnsupportedAlgorithm",
     "UntrustedList",
@@ -130,18 +127,6 @@ class MalformedCBOR(FormatError):
     """A CBOR item is not well-formed, not deterministic, or has duplicate keys or trailing bytes."""
 
     code = "malformed_cbor"
-
-
-class MalformedJWS(FormatError):
-    """A compact JWS (SMART Health Card) is not three base64url parts with a valid header and payload."""
-
-    code = "malformed_jws"
-
-
-class BadChunk(FormatError):
-    """SMART Health Card QR chunks are malformed, missing, repeated or inconsistent."""
-
-    code = "bad_chunk"
 
 
 class ClaimsError(FormatError):
@@ -235,12 +220,6 @@ class Revoked(TrustError):
     """The credential is on a revocation list of its issuer."""
 
     code = "revoked"
-
-
-class UnknownIssuer(TrustError):
-    """The credential's issuer (an SHC ``iss`` URL, or a DSC's country) is not in the trust store."""
-
-    code = "unknown_issuer"
 
 
 class BadCertificate(TrustError):
