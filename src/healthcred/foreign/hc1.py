@@ -220,18 +220,19 @@ def parse_hc1_cose(data: bytes) -> Hc1Message:
             if item.tag not in (18, 61):
                 raise MalformedCOSE(f"CBOR tag {item.tag} is not COSE_Sign1")
             item = item.value
-    if not isinstance(item, list) or len(item) != 4:
+    # cbor2 6 decodes the contents of a tag as immutable tuples and frozendicts, cbor2 5 as lists and dicts.
+    if not isinstance(item, list | tuple) or len(item) != 4:
         raise MalformedCOSE("COSE_Sign1 must be an array of 4 items")
     protected, unprotected, payload, signature = item
     if not isinstance(protected, bytes) or not isinstance(payload, bytes) or not isinstance(signature, bytes):
         raise MalformedCOSE("protected header, payload and signature must be byte strings")
-    if not isinstance(unprotected, dict):
+    if not isinstance(unprotected, Mapping):
         raise MalformedCOSE("the unprotected header must be a map")
     try:
         headers = _one_item(protected, "protected header") if protected else {}
     except MalformedCBOR as exc:
         raise MalformedCOSE(exc.message) from exc
-    if not isinstance(headers, dict):
+    if not isinstance(headers, Mapping):
         raise MalformedCOSE("the protected header must be a map")
     alg = headers.get(1, unprotected.get(1))
     kid = headers.get(4, unprotected.get(4))
