@@ -56,6 +56,22 @@ def test_demo_leaves_a_usable_folder(demo_dir: Path) -> None:
     assert stat.S_IMODE((demo_dir / "keys" / "national-root.key.pem").stat().st_mode) == 0o600
     assert (demo_dir / "trust" / "anchors" / "national-root.pem").is_file()
     assert (demo_dir / "trust" / "lists" / "national.cose").is_file()
+    red = demo_dir / "codes" / "red-ningbo.png"
+    denied = CliRunner().invoke(
+        main,
+        [
+            "decide",
+            "--trust",
+            str(demo_dir / "trust"),
+            "--scene",
+            "mall",
+            "--level",
+            "high",
+            "--json",
+            str(red),
+        ],
+    )
+    assert denied.exit_code == 1 and json.loads(denied.output)["rule"] == "red"
 
 
 @pytest.mark.parametrize("stem", ["green-hangzhou", "yellow-shanghai", "red-ningbo"])

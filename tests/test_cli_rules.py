@@ -24,9 +24,10 @@ def test_rules_declare_decide(tmp_path: Path) -> None:
     policy = tmp_path / "policy.json"
     policy.write_text(run("rules", "default", "policy").output)
     assert json.loads(policy.read_text())["kind"] == "policy"
+    policy.write_text(json.dumps({**json.loads(policy.read_text()), "version": 2}))
     run("rules", "sign", policy, "--key", keys / "national-root.key.pem", "--out", tmp_path / "policy.cose")
     run("trust", "add", trust, tmp_path / "policy.cose")
-    assert "rule set 'seed-policy' (policy) v1" in run("trust", "show", trust).output
+    assert "rule set 'seed-policy' (policy) v2" in run("trust", "show", trust).output
 
     green = trust.parent / "codes" / "green-hangzhou.png"
     out = json.loads(

@@ -15,10 +15,12 @@ from healthcred.codec.qr import read_qr, save_qr
 from healthcred.errors import HealthCredError
 from healthcred.issuer import issue
 from healthcred.model import GREEN, RED, YELLOW, DocumentType, HealthCode, Status, Subject
+from healthcred.rules.policy import DEFAULT_POLICIES
 from healthcred.signing.algorithms import Alg
 from healthcred.signing.folder import load_trust
 from healthcred.signing.keys import generate_key, save_private_key, save_public_key
-from healthcred.signing.trust import ANCHORS_DIR, LISTS_DIR, KeyGrant, make_trust_list
+from healthcred.signing.rulesets import make_rule_set
+from healthcred.signing.trust import ANCHORS_DIR, LISTS_DIR, RULES_DIR, KeyGrant, make_trust_list
 from healthcred.verifier import verify
 
 __all__ = ["run_demo"]
@@ -81,7 +83,14 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> bool:
     ]
     signed = make_trust_list(root, grants, version=1, issued_at=start - 3600, expires_at=start + 30 * 86400)
     (lists_dir / "national.cose").write_bytes(signed)
-    echo(f"trust folder {out / 'trust'}: 1 anchor, list v1 with {len(grants)} issuers ({len(signed)} bytes)")
+    rules_dir = out / "trust" / RULES_DIR
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    policy = make_rule_set(root, DEFAULT_POLICIES, issued_at=start - 3600, expires_at=start + 30 * 86400)
+    (rules_dir / "seed-policy.cose").write_bytes(policy)
+    echo(
+        f"trust folder {out / 'trust'}: 1 anchor, list v1 with {len(grants)} issuers ({len(signed)} bytes), "
+        "the seed verification policy (signed)"
+    )
 
     trust = load_trust(out / "trust")
     rows = []
