@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import forge
 from conftest import CHECKED, T0, World, grants, signed_list, ts
-from healthcred import Alg, KeyGrant, TrustStore, generate_key, kid_of, load_trust, verify
+from healthcred import Alg, KeyGrant, TrustStore, generate_key, kid_of, load_trust, make_trust_list, verify
 from healthcred.codec.cbor import dumps
 from healthcred.errors import (
     AlgorithmMismatch,
@@ -203,3 +203,15 @@ def test_key_grant_validation() -> None:
         KeyGrant(key, "33000", 0, 10)
     with pytest.raises(TrustListMalformed):
         KeyGrant(key, "330000", 10, 10)
+
+
+def test_a_prepared_signer_must_match_the_content_type(world: World) -> None:
+    from healthcred.signing.cose import Signer
+    from healthcred.signing.revocation import make_revocation_list
+
+    code_signer = Signer.for_key(world.root)  # prepared for codes: no content type
+    with pytest.raises(BadKey):
+        make_revocation_list(code_signer, version=1, issued_at=0, expires_at=10)
+    list_signer = Signer.for_key(world.root, content_type=TRUST_LIST_CONTENT_TYPE)
+    data = make_trust_list(list_signer, [], version=1, issued_at=0, expires_at=10)
+    assert TrustStore([world.root.public_key()], [data]).lists[0].version == 1

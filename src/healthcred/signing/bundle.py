@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from healthcred.codec.cbor import dumps, loads
 from healthcred.errors import HealthCredError, TrustListMalformed, TrustListRollback, TrustStoreError
 from healthcred.signing.algorithms import PrivateKey
-from healthcred.signing.cose import Signer, parse_sign1, sign1
+from healthcred.signing.cose import Signer, open_content, parse_sign1, sign_content
 from healthcred.signing.state import STATE_FILE, load_state, save_state
 from healthcred.signing.trust import Anchor, TrustStore, verify_signer
 
@@ -86,8 +85,7 @@ def make_bundle(
         _B_REVOCATIONS: list(revocations),
         _B_RULES: list(rule_sets),
     }
-    signer = root if isinstance(root, Signer) else Signer.for_key(root, content_type=BUNDLE_CONTENT_TYPE)
-    return sign1(dumps(payload), signer)
+    return sign_content(payload, root, BUNDLE_CONTENT_TYPE)
 
 
 def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, int] | None = None) -> Bundle:
@@ -106,12 +104,7 @@ def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, in
     verify_signer(
         message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor"
     )
-    if message.content_type != BUNDLE_CONTENT_TYPE:
-        raise TrustListMalformed(f"signed message is not a trust bundle ({message.content_type!r})")
-    try:
-        body = loads(message.payload, "bundle")
-    except HealthCredError as exc:
-        raise TrustListMalformed(exc.message) from exc
+    body = open_content(message, BUNDLE_CONTENT_TYPE, "trust bundle")
     if type(body) is not dict or set(body) != set(range(1, 8)) or body[_B_FORMAT] != BUNDLE_FORMAT:
         raise TrustListMalformed("bundle must be a format-1 map with exactly keys 1–7")
     bundle_id, version, issued = body[_B_ID], body[_B_VERSION], body[_B_ISSUED]

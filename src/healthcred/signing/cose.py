@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from healthcred.codec.cbor import Reader, dumps
-from healthcred.errors import BadKey, MalformedCBOR, MalformedCOSE
+from healthcred.codec.cbor import Reader, dumps, loads
+from healthcred.codec.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS
+from healthcred.errors import BadKey, HealthCredError, MalformedCBOR, MalformedCOSE, TrustListMalformed
 from healthcred.signing.algorithms import Alg, PrivateKey, alg_of, parse_alg, signer_for
 from healthcred.signing.keys import kid_of
 
@@ -25,9 +26,11 @@ __all__ = [
     "Sign1",
     "Signer",
     "encode_sign1",
+    "open_content",
     "parse_sign1",
     "sig_structure",
     "sign1",
+    "sign_content",
 ]
 
 SIGN1_TAG = 18
@@ -116,6 +119,7 @@ class Signer:
     kid: bytes
     protected: bytes
     sign: Callable[[bytes], bytes] = field(repr=False, compare=False)
+    content_type: str | None = None
 
     @classmethod
     def for_key(cls, key: PrivateKey, *, content_type: str | None = None) -> Signer:
@@ -125,7 +129,7 @@ class Signer:
         header: dict[int, Any] = {Header.ALG: int(alg), Header.KID: kid}
         if content_type is not None:
             header[Header.CONTENT_TYPE] = content_type
-        return cls(alg, kid, dumps(header), signer_for(alg, key))
+        return cls(alg, kid, dumps(header), signer_for(alg, key), content_type)
 
     def sign1(self, payload: bytes) -> bytes:
         """A tagged COSE_Sign1 over ``payload``."""
@@ -139,6 +143,38 @@ def sign1(payload: bytes, key: PrivateKey | Signer, *, content_type: str | None 
             raise BadKey("give the content type when preparing the Signer")
         return key.sign1(payload)
     return Signer.for_key(key, content_type=content_type).sign1(payload)
+
+
+def sign_content(payload: Any, signer: PrivateKey | Signer, content_type: str) -> bytes:
+    """Sign ``payload`` (as deterministic CBOR) as a message of ``content_type``.
+
+    A prepared :class:`Signer` must have been prepared for that content type.
+    """
+    if isinstance(signer, Signer):
+        if signer.content_type != content_type:
+            raise BadKey(f"this Signer was prepared for {signer.content_type!r}, not {content_type!r}")
+        return signer.sign1(dumps(payload))
+    return Signer.for_key(signer, content_type=content_type).sign1(dumps(payload))
+
+
+def open_content(
+    message: Sign1,
+    content_type: str,
+    what: str,
+    *,
+    max_depth: int = MAX_CBOR_DEPTH,
+    max_items: int = MAX_CBOR_ITEMS,
+) -> Any:
+    """The decoded payload of a signed ``what`` whose content type must be ``content_type``.
+
+    Any fault is :class:`TrustListMalformed`; the signature is the caller's to check.
+    """
+    if message.content_type != content_type:
+        raise TrustListMalformed(f"signed message is not a {what} (content type {message.content_type!r})")
+    try:
+        return loads(message.payload, what, max_depth=max_depth, max_items=max_items)
+    except HealthCredError as exc:
+        raise TrustListMalformed(exc.message) from exc
 
 
 def parse_sign1(data: bytes) -> Sign1:

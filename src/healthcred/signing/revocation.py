@@ -24,10 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
-from healthcred.codec.cbor import dumps, loads
-from healthcred.errors import HealthCredError, TrustListMalformed
+from healthcred.errors import TrustListMalformed
 from healthcred.signing.algorithms import PrivateKey
-from healthcred.signing.cose import Sign1, Signer, sign1
+from healthcred.signing.cose import Sign1, Signer, open_content, sign_content
 
 __all__ = [
     "HASH_BYTES",
@@ -186,19 +185,12 @@ def make_revocation_list(
         _R_ADDED: _to_bytes(as_hash),
         _R_REMOVED: _to_bytes(gone),
     }
-    if isinstance(signer, Signer):
-        return sign1(dumps(payload), signer)
-    return sign1(dumps(payload), Signer.for_key(signer, content_type=REVOCATION_CONTENT_TYPE))
+    return sign_content(payload, signer, REVOCATION_CONTENT_TYPE)
 
 
 def parse_revocation_body(message: Sign1) -> RevocationList:
     """Parse the payload of a revocation list whose signature the caller has verified."""
-    if message.content_type != REVOCATION_CONTENT_TYPE:
-        raise TrustListMalformed(f"signed message is not a revocation list ({message.content_type!r})")
-    try:
-        body = loads(message.payload, "revocation list")
-    except HealthCredError as exc:
-        raise TrustListMalformed(exc.message) from exc
+    body = open_content(message, REVOCATION_CONTENT_TYPE, "revocation list")
     if type(body) is not dict or set(body) != _KEYS or body[_R_FORMAT] != REVOCATION_FORMAT:
         raise TrustListMalformed("revocation list must be a format-1 map with exactly keys 1–8")
     ints = [body[k] for k in (_R_VERSION, _R_ISSUED, _R_EXPIRES, _R_BASE)]

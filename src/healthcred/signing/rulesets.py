@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from healthcred.codec.cbor import dumps, loads
-from healthcred.errors import HealthCredError, TrustListMalformed
+from healthcred.errors import TrustListMalformed
 from healthcred.signing.algorithms import PrivateKey
-from healthcred.signing.cose import Sign1, Signer, sign1
+from healthcred.signing.cose import Sign1, Signer, open_content, sign_content
 
 __all__ = ["RULES_CONTENT_TYPE", "SignedRuleSet", "make_rule_set", "parse_rule_set_body"]
 
@@ -53,19 +52,14 @@ def make_rule_set(
     if expires_at <= issued_at:
         raise TrustListMalformed("a rule set must expire after it is issued")
     payload = {1: RULES_FORMAT, 2: issued_at, 3: expires_at, 4: dict(body)}
-    if isinstance(signer, Signer):
-        return sign1(dumps(payload), signer)
-    return sign1(dumps(payload), Signer.for_key(signer, content_type=RULES_CONTENT_TYPE))
+    return sign_content(payload, signer, RULES_CONTENT_TYPE)
 
 
 def parse_rule_set_body(message: Sign1) -> SignedRuleSet:
     """The rule set in a message whose signature the caller has verified."""
-    if message.content_type != RULES_CONTENT_TYPE:
-        raise TrustListMalformed(f"signed message is not a rule set ({message.content_type!r})")
-    try:
-        payload = loads(message.payload, "rule set", max_depth=_MAX_DEPTH, max_items=_MAX_ITEMS)
-    except HealthCredError as exc:
-        raise TrustListMalformed(exc.message) from exc
+    payload = open_content(
+        message, RULES_CONTENT_TYPE, "rule set", max_depth=_MAX_DEPTH, max_items=_MAX_ITEMS
+    )
     if type(payload) is not dict or set(payload) != {1, 2, 3, 4} or payload[1] != RULES_FORMAT:
         raise TrustListMalformed("rule set must be a format-1 map with exactly keys 1–4")
     issued, expires, body = payload[2], payload[3], payload[4]

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from healthcred.codec.cbor import dumps, loads
 from healthcred.errors import (
     AlgorithmMismatch,
     BadKey,
@@ -48,7 +47,7 @@ from healthcred.signing.algorithms import (
     parse_alg,
     verifier_for,
 )
-from healthcred.signing.cose import Sign1, Signer, parse_sign1, sign1
+from healthcred.signing.cose import Sign1, Signer, open_content, parse_sign1, sign_content
 from healthcred.signing.keys import kid_of, public_key_der, public_key_from_der
 from healthcred.signing.revocation import (
     RevocationList,
@@ -314,12 +313,7 @@ def make_trust_list(
         _L_ENTRIES: entries,
         _L_ID: list_id,
     }
-    return sign1(
-        dumps(payload),
-        signer
-        if isinstance(signer, Signer)
-        else Signer.for_key(signer, content_type=TRUST_LIST_CONTENT_TYPE),
-    )
+    return sign_content(payload, signer, TRUST_LIST_CONTENT_TYPE)
 
 
 def _uint(m: Mapping[int, Any], key: int, what: str) -> int:
@@ -449,14 +443,7 @@ def verify_signer(message: Sign1, candidates: Sequence[tuple[bytes, int, Verifie
 
 
 def _parse_body(message: Sign1, delegated_by: bytes | None) -> TrustList:
-    if message.content_type != TRUST_LIST_CONTENT_TYPE:
-        raise TrustListMalformed(
-            f"signed message is not a trust list (content type {message.content_type!r})"
-        )
-    try:
-        body = loads(message.payload, "trust list")
-    except HealthCredError as exc:
-        raise TrustListMalformed(exc.message) from exc
+    body = open_content(message, TRUST_LIST_CONTENT_TYPE, "trust list")
     if type(body) is not dict or set(body) != _LIST_KEYS:
         raise TrustListMalformed("trust list must be a map with exactly keys 1–6")
     if body[_L_FORMAT] != TRUST_LIST_FORMAT:
