@@ -12,6 +12,14 @@ from healthcred.errors import ERROR_CODES, HealthCredError
 ACTION = {
     "bad_input": "A program passed the wrong kind of argument; fix the calling code.",
     "bad_key": "Check the key file: PEM, unencrypted, Ed25519 or P-256.",
+    "bad_id_number": "Re-read or re-type the ID number (the check digit caught a typo); never guess.",
+    "bad_place_code": "The place code is not of a conforming issuer: have the venue replace the poster.",
+    "id_check_unavailable": "Install the ID-check key, or compare name and masked number with the ID.",
+    "bad_binding": "The binding or family file is damaged or of another format: export it again.",
+    "binding_mismatch": "The binding is for other people: refuse the code on the guardian's behalf.",
+    "too_many_dependents": "A guardian holds at most 8 dependents: remove one before adding another.",
+    "scan_log_error": "Check the scan-log file (path, permissions, disk, local file system) and its key.",
+    "missing_glyph": "The name has characters the bundled font lacks: print with font= a fuller CJK font.",
     "bad_prefix": "Not a healthcred code (or another format's code, which the message names).",
     "bad_base45": "The text was damaged or mistyped (scanner added characters, lower case, newline).",
     "too_large": "Input bigger than any real code; likely hostile or not a code.",
@@ -19,6 +27,9 @@ ACTION = {
     "malformed_cose": "The code is damaged or was not made by a conforming issuer.",
     "malformed_cbor": "The signed content is not deterministic CBOR: report to the issuer.",
     "bad_claims": "The signed content misses or mistypes a field: report to the issuer.",
+    "malformed_jws": "The SMART Health Card is damaged or not a compact JWS.",
+    "bad_chunk": "Scan every QR code of a multi-part SMART Health Card, each once.",
+    "unknown_issuer": "The issuer is not trusted here: add its keys (DSC list, JWKS), or refuse.",
     "bad_certificate": "The signing certificate is unusable or not valid at the validation time.",
     "key_usage_mismatch": "The certificate may not sign this type (test, vaccination, recovery).",
     "unsupported_alg": "The code uses an algorithm this verifier does not allow.",
@@ -49,17 +60,19 @@ ACTION = {
     "qr_backend_unavailable": "Install the chosen reader (healthcred[pyzbar] plus libzbar0), or use zxing.",
 }
 ORDER = [
-    "healthcred_error", "bad_input", "bad_key",
+    "healthcred_error", "bad_input", "missing_glyph", "bad_id_number", "bad_key",
     "format_error", "bad_prefix", "bad_base45", "too_large", "bad_compression", "malformed_cose",
-    "malformed_cbor", "bad_claims",
+    "malformed_cbor", "bad_claims", "malformed_jws", "bad_chunk", "bad_place_code",
     "trust_error", "unsupported_alg", "unknown_kid", "alg_mismatch", "bad_signature", "key_not_valid",
     "region_not_allowed", "kind_not_allowed", "status_not_allowed", "key_compromised", "trust_conflict",
     "delegation_not_allowed", "trust_list_rollback", "revoked", "untrusted_list", "trust_list_malformed",
     "trust_list_expired", "trust_list_not_yet_valid", "trust_store_error",
-    "bad_certificate", "key_usage_mismatch",
+    "unknown_issuer", "bad_certificate", "key_usage_mismatch", "id_check_unavailable",
     "validity_error", "expired", "not_yet_valid",
     "rule_error", "invalid_rule", "rule_set_unavailable", "rule_evaluation_error",
     "qr_error", "bad_image", "qr_not_found", "qr_backend_unavailable",
+    "binding_error", "bad_binding", "binding_mismatch", "too_many_dependents",
+    "scan_log_error",
 ]  # fmt: skip
 
 

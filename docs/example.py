@@ -121,6 +121,9 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--update"]:
         page = Path(__file__).with_name("format.md")
         text = page.read_text(encoding="utf-8")
-        page.write_text(text[: text.index(_HEADING)] + _HEADING + _INTRO + example(), encoding="utf-8")
+        start = text.index(_HEADING)
+        end = text.find("\n## ", start + len(_HEADING))  # later sections (12–) are kept
+        rest = "" if end < 0 else text[end:]
+        page.write_text(text[:start] + _HEADING + _INTRO + example() + rest, encoding="utf-8")
     else:
         print(example(), end="")

@@ -61,3 +61,11 @@ def test_rules_bench_runs() -> None:
     figures = _load("rules").main(["--rounds", "1"], echo=lines.append)
     assert any(k.startswith("decide") for k in figures) and all(v > 0 for v in figures.values())
     assert lines[-1].startswith("slowest policy decision")
+
+
+def test_batch_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _load("batch").main(["--quick", "--no-pdf"]) == 0
+    out = capsys.readouterr().out
+    expected = ("codes/s (target ≥ 300", "stage issue", "zxing-cpp / segno", "PNG, segno", "content: 200/200")
+    for words in expected:
+        assert words in out

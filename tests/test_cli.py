@@ -120,8 +120,9 @@ def test_verify_fails_with_distinct_codes_when_tampered(demo_dir: Path, tmp_path
     (trust / "lists" / "national.cose").write_bytes(bytes(signed))
     code, out = _verify(demo_dir, text, trust=trust)
     assert code == 1 and out["error"] in {"untrusted_list", "trust_list_malformed"}
-    # a foreign code
-    assert _verify(demo_dir, "HC1:NCFOXN")[1]["error"] == "bad_prefix"
+    # a foreign code is read as one (and this one is garbage); an unknown prefix is named
+    assert _verify(demo_dir, "HC1:NCFOXN")[1]["error"] == "bad_compression"
+    assert _verify(demo_dir, "XYZ1:NCFOXN")[1]["error"] == "bad_prefix"
 
 
 def test_verify_usage_errors_exit_2(demo_dir: Path) -> None:

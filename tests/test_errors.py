@@ -15,7 +15,7 @@ import pytest
 
 import forge
 import healthcred
-from conftest import CHECKED, KEY_NOT_AFTER, T0, World, grants, signed_list, ts
+from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, grants, signed_list, ts
 from healthcred import (
     Alg,
     HealthCredError,
@@ -38,7 +38,10 @@ from healthcred.signing.cose import sign1
 from healthcred.signing.keys import load_private_key
 from healthcred.signing.trust import TRUST_LIST_CONTENT_TYPE
 
-ABSTRACT = {"healthcred_error", "format_error", "trust_error", "validity_error", "qr_error", "rule_error"}
+ABSTRACT = {
+    "healthcred_error", "format_error", "trust_error", "validity_error", "qr_error", "rule_error",
+    "binding_error",
+}  # fmt: skip
 
 
 def _payload(world: World, **changes: object) -> bytes:
@@ -134,9 +137,91 @@ def _bad_certificate(tmp: Path, w: World) -> None:
     load_dsc(b"not a certificate")
 
 
+def _unknown_issuer(tmp: Path, w: World) -> None:
+    from healthcred.foreign.shc import load_health_cards, verify_shc
+
+    card = Path(__file__).parent / "vectors" / "shc" / "examples" / "example-00-e-file.smart-health-card"
+    verify_shc(load_health_cards(card)[0], [], at=0)
+
+
+def _malformed_jws(tmp: Path, w: World) -> None:
+    from healthcred.foreign.shc import decode_shc
+
+    decode_shc("shc:/525354")  # digit pairs 52 53 54 are "abc": one part, not a compact JWS
+
+
+def _bad_chunk(tmp: Path, w: World) -> None:
+    from healthcred.foreign.shc import decode_shc
+
+    decode_shc(["shc:/1/3/5676", "shc:/3/3/5676"])  # chunk 2 of 3 is missing
+
+
+def _binding(w: World) -> bytes:
+    from healthcred.binding import Relation, make_binding
+
+    guardian = w.code()[0].subject
+    dependent = healthcred.Subject.create("李四", "1950", healthcred.DocumentType.PASSPORT, "E12345678")
+    return make_binding(
+        guardian, dependent, Relation.PARENT, w.zhejiang, region="330100", slot=1, issued_at=ISSUED
+    )
+
+
+def _binding_mismatch(tmp: Path, w: World) -> None:
+    from healthcred.binding import verify_dependent
+
+    verify_dependent(w.code()[1], _binding(w), w.store, at=CHECKED)
+
+
+def _scan_log_error(tmp: Path, w: World) -> None:
+    from healthcred.scanlog import open_log
+
+    (tmp / "not.db").write_bytes(b"not a database" * 100)
+    open_log(tmp / "not.db", bytes(32))
+
+
+def _id_check_unavailable(tmp: Path, w: World) -> None:
+    from healthcred.signing.idcheck import check_id, generate_id_key
+
+    check_id(verify(w.code()[1], w.store, at=CHECKED), "11010519491231002X", generate_id_key())
+
+
+def _bad_place_code(tmp: Path, w: World) -> None:
+    from healthcred.places import issue_place
+
+    issue_place(w.zhejiang, venue_id="v", name="n", region="330100", scene="casino")
+
+
+def _bad_id_number(tmp: Path, w: World) -> None:
+    from healthcred.signing.idcheck import normalise_id_number
+
+    normalise_id_number("110105194912310021")
+
+
+def _bad_binding(tmp: Path, w: World) -> None:
+    from healthcred.binding import read_family_bundle
+
+    read_family_bundle(b"\xa0")
+
+
+def _too_many_dependents(tmp: Path, w: World) -> None:
+    from healthcred.binding import make_family_bundle
+
+    make_family_bundle(w.code()[1], [(w.code()[1], b"")] * 9)
+
+
 CATALOGUE: dict[str, Callable[[Path, World], object]] = {
+    "bad_id_number": _bad_id_number,
+    "id_check_unavailable": _id_check_unavailable,
+    "bad_place_code": _bad_place_code,
+    "bad_binding": _bad_binding,
+    "binding_mismatch": _binding_mismatch,
+    "too_many_dependents": _too_many_dependents,
+    "scan_log_error": _scan_log_error,
     "key_usage_mismatch": _key_usage,
     "bad_certificate": _bad_certificate,
+    "unknown_issuer": _unknown_issuer,
+    "malformed_jws": _malformed_jws,
+    "bad_chunk": _bad_chunk,
     "invalid_rule": lambda tmp, w: validate({"unknown-op": [1]}),
     "rule_set_unavailable": lambda tmp, w: w.store.rule_set("policy", ts(T0)),
     "rule_evaluation_error": lambda tmp, w: evaluate({"+": [1, {"var": "x"}]}, {"x": "2"}),
@@ -150,8 +235,9 @@ CATALOGUE: dict[str, Callable[[Path, World], object]] = {
     "trust_list_rollback": _rollback,
     "revoked": _revoked,
     "bad_input": lambda tmp, w: verify(3.5, w.store),
+    "missing_glyph": lambda tmp, w: __import__("healthcred.printing").printing.check_glyphs("𠀀"),
     "bad_key": lambda tmp, w: load_private_key(tmp / "missing.pem"),
-    "bad_prefix": lambda tmp, w: verify("HC1:ABC", w.store, at=CHECKED),
+    "bad_prefix": lambda tmp, w: verify("XYZ1:ABC", w.store, at=CHECKED),
     "bad_base45": lambda tmp, w: verify(NATIVE_PREFIX + "abc", w.store, at=CHECKED),
     "too_large": lambda tmp, w: verify(NATIVE_PREFIX + "0" * 9000, w.store, at=CHECKED),
     "bad_compression": lambda tmp, w: verify(NATIVE_PREFIX + b45encode(b"\x78\x9c\x00"), w.store, at=CHECKED),

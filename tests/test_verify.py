@@ -145,11 +145,9 @@ def test_format_errors(world: World) -> None:
     _, text = world.code()
     body = _b45_body(text)
     cases: list[tuple[object, type[HealthCredError]]] = [
-        ("HC1:NCFOXN%TS3DH", BadPrefix),
-        (
-            "shc:/567629095243206034602924374044603122295953265460346029254077280433602870286471674522280928613331456437653141590640220306450459085643550341424541364037063665417137241236380304375622046737407532323925433443326057360106452931531270742428395038373032",
-            BadPrefix,
-        ),
+        ("XYZ1:NCFOXN%TS3DH", BadPrefix),
+        ("HC1:NCFOXN%TS3DH", BadCompression),  # read as an EU DCC (garbage), not refused by prefix
+        ("jkm1:" + text[5:], BadPrefix),  # prefixes are case-sensitive
         (NATIVE_PREFIX + "AB=", BadBase45),
         (NATIVE_PREFIX + "A" * 5000, TooLarge),
         (NATIVE_PREFIX + b45encode(b"\x78\x9c garbage"), BadCompression),

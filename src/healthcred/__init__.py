@@ -7,12 +7,17 @@ trust list of regional issuer keys::
     trust = healthcred.load_trust("demo/trust")
     result = healthcred.verify("JKM1:...", trust)
     print(result.status.name, result.subject.masked_name, result.region)
+
+The same ``verify`` reads EU DCCs (``HC1:``) and SMART Health Cards
+(``shc:/``) against DSCs and SHC issuers in the store; paper codes, relatives
+bindings and place codes have their own functions below.
 """
 
+from healthcred.binding import Relation, make_binding, make_family_bundle, verify_dependent, verify_family
 from healthcred.codec.qr import read_qr, render_qr
 from healthcred.errors import ERROR_CODES, HealthCredError
 from healthcred.gate import Gate
-from healthcred.issuer import issue
+from healthcred.issuer import issue, issue_paper
 from healthcred.model import (
     GREEN,
     NATIONAL_PALETTE,
@@ -20,19 +25,24 @@ from healthcred.model import (
     YELLOW,
     CredentialKind,
     DocumentType,
+    ForeignCredential,
     HealthCode,
+    Person,
+    SourceFormat,
     Status,
     Subject,
     VerificationResult,
 )
 from healthcred.national import derive_national
+from healthcred.places import issue_place, verify_place
 from healthcred.signing.algorithms import Alg
 from healthcred.signing.cose import Signer
 from healthcred.signing.folder import load_trust
+from healthcred.signing.idcheck import IdCheckKey, check_id, generate_id_key
 from healthcred.signing.keys import generate_key, kid_of
 from healthcred.signing.revocation import make_revocation_list
 from healthcred.signing.trust import NATIONAL_REGION, KeyGrant, TrustStore, make_trust_list
-from healthcred.verifier import DEFAULT_SKEW, verify
+from healthcred.verifier import DEFAULT_SKEW, verify, verify_all
 
 __version__ = "0.1.0"
 
@@ -47,24 +57,39 @@ __all__ = [
     "Alg",
     "CredentialKind",
     "DocumentType",
+    "ForeignCredential",
     "Gate",
     "HealthCode",
     "HealthCredError",
+    "IdCheckKey",
     "KeyGrant",
+    "Person",
+    "Relation",
     "Signer",
+    "SourceFormat",
     "Status",
     "Subject",
     "TrustStore",
     "VerificationResult",
     "__version__",
+    "check_id",
     "derive_national",
+    "generate_id_key",
     "generate_key",
     "issue",
+    "issue_paper",
+    "issue_place",
     "kid_of",
     "load_trust",
+    "make_binding",
+    "make_family_bundle",
     "make_revocation_list",
     "make_trust_list",
     "read_qr",
     "render_qr",
     "verify",
+    "verify_all",
+    "verify_dependent",
+    "verify_family",
+    "verify_place",
 ]

@@ -52,6 +52,8 @@ class HCode(IntEnum):
     SUBJECT = 5
     SOURCE_REGION = 6
     SOURCE_ID = 7
+    ID_TAG = 8
+    """``[key id, tag]``: keyed tag of the holder's ID number (required for a paper code, else optional)."""
 
 
 class SubjectKey(IntEnum):
@@ -69,14 +71,14 @@ class SubjectKey(IntEnum):
 _CLAIM_SHAPES = frozenset({(Claim.ISS, Claim.EXP, Claim.IAT, Claim.CTI, Claim.HCODE)})
 _HCODE_BASE = (HCode.VERSION, HCode.KIND, HCode.STATUS)
 _HCODE_SOURCE = (HCode.SOURCE_REGION, HCode.SOURCE_ID)
-_HCODE_SHAPES = frozenset(
-    {
-        (*_HCODE_BASE, HCode.SUBJECT),
-        (*_HCODE_BASE, HCode.REASON, HCode.SUBJECT),
-        (*_HCODE_BASE, HCode.SUBJECT, *_HCODE_SOURCE),
-        (*_HCODE_BASE, HCode.REASON, HCode.SUBJECT, *_HCODE_SOURCE),
-    }
+_HCODE_UNTAGGED = (
+    (*_HCODE_BASE, HCode.SUBJECT),
+    (*_HCODE_BASE, HCode.REASON, HCode.SUBJECT),
+    (*_HCODE_BASE, HCode.SUBJECT, *_HCODE_SOURCE),
+    (*_HCODE_BASE, HCode.REASON, HCode.SUBJECT, *_HCODE_SOURCE),
 )
+# The ID tag (key 8) is the last key when present, so each shape may end with it.
+_HCODE_SHAPES = frozenset(_HCODE_UNTAGGED + tuple((*shape, HCode.ID_TAG) for shape in _HCODE_UNTAGGED))
 _SUBJECT_SHAPES = frozenset({tuple(SubjectKey)})
 _MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z
 # Plain dict look-ups: calling an Enum class costs more than the rest of a claim's checks.
@@ -87,7 +89,7 @@ _DOC_TYPES = {int(m): m for m in DocumentType}
 # Plain-int copies of the keys for encoding: cbor2 encodes IntEnum keys through a slow path
 # (10 µs against 4 µs per claims map, measured with cbor2 5.9).
 _ISS, _EXP, _IAT, _CTI, _HCODE = map(int, (Claim.ISS, Claim.EXP, Claim.IAT, Claim.CTI, Claim.HCODE))
-_VERSION, _KIND, _STATUS, _REASON, _SUBJECT, _SOURCE_REGION, _SOURCE_ID = map(int, HCode)
+_VERSION, _KIND, _STATUS, _REASON, _SUBJECT, _SOURCE_REGION, _SOURCE_ID, _ID_TAG = map(int, HCode)
 _NAME, _BIRTH_DATE, _DOCUMENT_TYPE, _DOCUMENT_NUMBER = map(int, SubjectKey)
 
 
@@ -106,6 +108,8 @@ def to_claims(code: HealthCode) -> dict[int, Any]:
     if code.source_region is not None:
         hcode[_SOURCE_REGION] = code.source_region
         hcode[_SOURCE_ID] = code.source_id
+    if code.id_tag is not None:
+        hcode[_ID_TAG] = [code.id_tag.key_id, code.id_tag.tag]
     return {
         _ISS: code.region,
         _EXP: int(code.expires_at.timestamp()),
@@ -136,6 +140,15 @@ def _uint(value: Any, what: str, limit: int) -> int:
     return value
 
 
+def _id_tag(value: Any) -> dict[str, Any] | None:
+    # Sizes are the model's to check (strict pydantic); the shape is ours.
+    if value is None:
+        return None
+    if type(value) is not list or len(value) != 2:
+        raise ClaimsError("ID tag must be an array [key id, tag]")
+    return {"key_id": value[0], "tag": value[1]}
+
+
 def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> HealthCode:
     """Rebuild the :class:`HealthCode` from a decoded claims map; raise :class:`ClaimsError`.
 
@@ -151,6 +164,9 @@ def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> Hea
     doc_type = _DOC_TYPES.get(_uint(subject[SubjectKey.DOCUMENT_TYPE], "document type", 0xFFFF))
     if kind is None or doc_type is None:
         raise ClaimsError(f"unknown credential kind {hcode[HCode.KIND]} or document type")
+    id_tag = _id_tag(hcode.get(HCode.ID_TAG))
+    if kind is CredentialKind.PAPER and id_tag is None:
+        raise ClaimsError("a paper code must carry an ID tag (health-code key 8)")
     try:
         return HealthCode.model_validate(
             {
@@ -170,6 +186,7 @@ def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> Hea
                 "expires_at": datetime.fromtimestamp(_uint(top[Claim.EXP], "exp", _MAX_TIME), UTC),
                 "source_region": hcode.get(HCode.SOURCE_REGION),
                 "source_id": hcode.get(HCode.SOURCE_ID),
+                "id_tag": id_tag,
             }
         )
     except ValidationError as exc:

@@ -7,6 +7,7 @@ Exit codes: 0 success (for ``verify``: the code is valid), 1 a healthcred error
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,9 @@ from typing import Any, TypeVar
 
 import click
 
+from healthcred.cli_batch import batch
+from healthcred.cli_conformance import conformance
+from healthcred.cli_places import register_places
 from healthcred.cli_rules import decide, declare, rules
 from healthcred.cli_support import fail_typed, parse_time, time_option, trust_folder_option, write_file
 from healthcred.cli_trust import trust
@@ -39,7 +43,7 @@ from healthcred.signing.trust import (
     make_trust_list,
     parse_trust_list,
 )
-from healthcred.verifier import DEFAULT_SKEW, verify
+from healthcred.verifier import DEFAULT_SKEW, verify_all
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -315,19 +319,54 @@ def issue_command(
 def _print_result(payload: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-    elif payload["valid"]:
+    elif payload["valid"] and payload["format"] == "native":
         click.echo(
             f"VALID  {payload['status'].upper()}  {payload['name']}  region {payload['region']}  "
             f"until {payload['expires_at']}  (key {payload['kid']}, {payload['alg']})"
         )
-        for warning in payload.get("warnings") or ():
-            click.echo(f"  warning: {warning}")
+    elif payload["valid"]:
+        until = f"until {payload['expires_at']}" if payload["expires_at"] else "no expiry"
+        click.echo(
+            f"VALID  {payload['format'].upper()} {payload['kind'].upper()}  {payload['name']}  "
+            f"issuer {payload['issuer']}  {until}  (key {payload['kid'][:16]}, {payload['alg']})"
+        )
     else:
         click.echo(f"INVALID  [{payload['error']}] {payload['message']}")
+    for warning in payload.get("warnings") or ():
+        click.echo(f"  warning: {warning}")
+
+
+def _read_code(code: str) -> str:
+    if code == "-":
+        return sys.stdin.read().rstrip("\r\n")
+    if Path(code).suffix.lower() == ".txt" and Path(code).is_file():
+        return Path(code).read_text().rstrip("\r\n")
+    return code
+
+
+_CHUNK = re.compile(r"shc:/([0-9]{1,2})/([0-9]{1,2})/")
+
+
+def _group_chunks(codes: list[str]) -> list[str | list[str]]:
+    # Consecutive `shc:/N/M/…` texts are the M chunks of one card; everything else is one code each.
+    grouped: list[str | list[str]] = []
+    card: list[str] = []
+    for code in codes:
+        match = _CHUNK.match(code)
+        if match is None:
+            grouped.append(code)
+            continue
+        card.append(code)
+        if len(card) >= int(match.group(2)):
+            grouped.append(card)
+            card = []
+    if card:
+        grouped.append(card)  # incomplete: verification names what is missing
+    return grouped
 
 
 @main.command("verify")
-@click.argument("code")
+@click.argument("codes", nargs=-1, required=True, metavar="CODE...")
 @trust_folder_option()
 @click.option(
     "--at",
@@ -361,26 +400,46 @@ def _print_result(payload: dict[str, Any], as_json: bool) -> None:
     "--json", "as_json", is_flag=True, help="Machine-readable result, with the error code if invalid."
 )
 def verify_command(
-    code: str, trust_dir: Path, at: datetime | None, skew: int, grace: int, backend: str, as_json: bool
+    codes: tuple[str, ...],
+    trust_dir: tuple[Path, ...],
+    at: datetime | None,
+    skew: int,
+    grace: int,
+    backend: str,
+    as_json: bool,
 ) -> None:
-    """Verify CODE offline: QR text, `-` for stdin, or an image or .txt path. Exit 0 valid, 1 invalid."""
-    if code == "-":
-        code = sys.stdin.read().rstrip("\r\n")
-    elif Path(code).suffix.lower() == ".txt" and Path(code).is_file():
-        code = Path(code).read_text().rstrip("\r\n")
+    """Verify each CODE offline: native (JKM1:), EU DCC (HC1:) or SMART Health Card (shc:/).
+
+    A CODE is QR text, `-` for stdin, or an image or .txt path. The chunks of a multi-part
+    SMART Health Card (shc:/1/3/…, shc:/2/3/…) given one after another are one card. Exit 0 if
+    every code is valid, 1 if any is not.
+    """
     try:
-        result = verify(
-            code,
-            load_trust(trust_dir),
-            at=at,
-            skew=timedelta(seconds=skew),
-            grace=timedelta(seconds=grace),
-            qr_backend="pyzbar" if backend == "pyzbar" else "zxing",
-        )
+        trust = load_trust(trust_dir)
     except HealthCredError as exc:
         _print_result({"valid": False, "error": exc.code, "message": exc.message}, as_json)
         sys.exit(1)
-    _print_result(result.summary(), as_json)
+    items = _group_chunks([_read_code(c) for c in codes])
+    outcomes = verify_all(
+        items,
+        trust,
+        at=at,
+        skew=timedelta(seconds=skew),
+        grace=timedelta(seconds=grace),
+        qr_backend="pyzbar" if backend == "pyzbar" else "zxing",
+    )
+    payloads = [
+        o.summary()
+        if not isinstance(o, HealthCredError)
+        else {"valid": False, "error": o.code, "message": o.message}
+        for o in outcomes
+    ]
+    if as_json and len(payloads) > 1:
+        click.echo(json.dumps(payloads, ensure_ascii=False, indent=2))
+    else:
+        for payload in payloads:
+            _print_result(payload, as_json)
+    sys.exit(0 if all(p["valid"] for p in payloads) else 1)
 
 
 @main.command("national")
@@ -405,7 +464,7 @@ def verify_command(
 )
 @fail_typed
 def national_command(
-    code: str, trust_dir: Path, key: Path, at: datetime | None, valid_hours: int, png: Path | None
+    code: str, trust_dir: tuple[Path, ...], key: Path, at: datetime | None, valid_hours: int, png: Path | None
 ) -> None:
     """Verify a regional CODE and print the national code derived from it."""
     if Path(code).suffix.lower() == ".txt" and Path(code).is_file():
@@ -423,6 +482,9 @@ main.add_command(trust)
 main.add_command(rules)
 main.add_command(declare)
 main.add_command(decide)
+main.add_command(conformance)
+main.add_command(batch)
+register_places(main)
 
 
 @main.command()

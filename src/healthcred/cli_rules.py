@@ -131,7 +131,9 @@ def declare(
 @click.option("--level", type=click.Choice(AREA_LEVELS), required=True, help="Risk level of this area.")
 @click.option("--at", metavar="TIME", callback=time_option, default=None)
 @click.option("--json", "as_json", is_flag=True)
-def decide(code: str, trust_dir: Path, scene: str, level: str, at: datetime | None, as_json: bool) -> None:
+def decide(
+    code: str, trust_dir: tuple[Path, ...], scene: str, level: str, at: datetime | None, as_json: bool
+) -> None:
     """Verify CODE and apply the signed policy of the trust folder. Exit 0 admit / not checked, 1 deny."""
     try:
         decision, result = Gate(load_trust(trust_dir), scene=scene, level=level).check(code, at=at)
@@ -146,7 +148,8 @@ def decide(code: str, trust_dir: Path, scene: str, level: str, at: datetime | No
                     "rule": decision.rule,
                     "message": decision.message,
                     "policy": decision.policy,
-                    "status": result.status.name if result else None,
+                    "status": result.status.name if result and result.status else None,
+                    "kind": result.kind if result else None,
                 },
                 ensure_ascii=False,
             )

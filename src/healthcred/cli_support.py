@@ -67,12 +67,19 @@ def time_option(ctx: click.Context, param: click.Parameter, value: str | None) -
 def trust_folder_option(
     help_text: str = "Trust folder (anchors/, lists/, …; as `demo` writes one).",
 ) -> Callable[[F], F]:
-    """The ``--trust DIR`` option of the commands that verify."""
+    """The ``--trust PATH`` option of the commands that verify: repeatable, for ``load_trust``.
+
+    Each PATH is a trust folder or foreign trust (a DSC file or folder, a JSON DSC list, an
+    SHC issuer file); the command gets them as a tuple, merged into one store by ``load_trust``.
+    """
     option: Callable[[F], F] = click.option(
         "--trust",
         "trust_dir",
-        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        type=click.Path(exists=True, path_type=Path),
         required=True,
-        help=help_text,
+        multiple=True,
+        help=help_text
+        + " Repeat it to add foreign trust: EU DCC signing certificates (DER, PEM, a folder, a JSON list)"
+        + " or a SMART Health Card issuer file ({iss, keys, crls}).",
     )
     return option

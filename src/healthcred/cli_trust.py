@@ -20,7 +20,9 @@ from healthcred.errors import HealthCredError, InvalidRule, TrustStoreError
 from healthcred.rules.policy import PolicySet
 from healthcred.rules.status import StatusRuleSet
 from healthcred.signing.bundle import BUNDLE_CONTENT_TYPE, install_bundle, make_bundle, open_bundle
-from healthcred.signing.folder import load_anchors, load_trust
+from healthcred.signing.dsc import Dsc
+from healthcred.signing.folder import DSC_DIR, SHC_DIR, load_anchors, load_foreign, load_trust
+from healthcred.signing.jwks import ShcIssuer
 from healthcred.signing.keys import kid_of, load_private_key, load_public_key, save_public_key
 from healthcred.signing.revocation import REVOCATION_CONTENT_TYPE, make_revocation_list
 from healthcred.signing.rulesets import RULES_CONTENT_TYPE
@@ -46,6 +48,7 @@ __all__ = ["trust"]
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _ANY = click.Path(exists=True, path_type=Path)
+_FOREIGN_SUFFIXES = (".der", ".pem", ".crt", ".cer", ".json")
 
 
 def _when(epoch: int | None) -> str | None:
@@ -106,6 +109,24 @@ def store_view(store: TrustStore) -> dict[str, Any]:
         ],
         "conflicts": {kid.hex(): why for kid, why in store.conflicts.items()},
         "versions": store.versions,
+        "dscs": [
+            {
+                "kid": d.kid.hex(),
+                "country": d.country,
+                "usages": sorted(d.usages),
+                "not_before": d.not_before.isoformat(),
+                "not_after": d.not_after.isoformat(),
+            }
+            for d in store.dscs
+        ],
+        "shc_issuers": [
+            {
+                "iss": i.iss,
+                "keys": [k.kid for k in i.keys],
+                "revoked": sum(len(r) for r in i.revocations.values()),
+            }
+            for i in store.shc_issuers
+        ],
     }
 
 
@@ -159,11 +180,20 @@ def trust_init(folder: Path, anchor: tuple[Path, ...]) -> None:
 @click.argument("files", type=_FILE, nargs=-1, required=True)
 @fail_typed
 def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
-    """Add signed trust lists, revocation lists or a bundle, after verifying the folder with them."""
+    """Add signed trust lists, revocation lists, rule sets, a bundle, or foreign trust.
+
+    Foreign trust is EU DCC signing certificates (.der/.pem/.crt/.cer, or a .json DSC list) and
+    SMART Health Card issuer files (.json with "iss"): they are checked, then copied to dsc/ or shc/.
+    """
     anchors = load_anchors(folder)
     placed: list[tuple[Path, bytes]] = []
+    foreign: list[tuple[list[Dsc], list[ShcIssuer]]] = []
     for path in files:
         data = path.read_bytes()
+        if path.suffix.lower() in _FOREIGN_SUFFIXES:
+            foreign.append(load_foreign(path))
+            placed.append((folder / (SHC_DIR if foreign[-1][1] else DSC_DIR) / path.name, data))
+            continue
         kind = open_signed(data, MAX_REVOCATION_BYTES).content_type
         if kind == BUNDLE_CONTENT_TYPE:
             bundle = install_bundle(folder, data, anchors)
@@ -185,7 +215,15 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
     lists = [*existing.raw_lists, *(d for p, d in placed if p.parent.name == LISTS_DIR)]
     revocations = [*existing.raw_revocations, *(d for p, d in placed if p.parent.name == REVOCATIONS_DIR)]
     rule_sets = [*existing.raw_rule_sets, *(d for p, d in placed if p.parent.name == RULES_DIR)]
-    store = TrustStore(existing.anchors, lists, revocations, rule_sets, seen=load_state(folder / STATE_FILE))
+    store = TrustStore(
+        existing.anchors,
+        lists,
+        revocations,
+        rule_sets,
+        seen=load_state(folder / STATE_FILE),
+        dscs=[*existing.dscs, *(d for dscs, _ in foreign for d in dscs)],
+        shc_issuers=[*existing.shc_issuers, *(i for _, issuers in foreign for i in issuers)],
+    )
     validate_rule_sets(store)
     for path, data in placed:
         if path.exists() and path.read_bytes() != data:
@@ -193,7 +231,8 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
         write_file(path, data)
     save_state(folder / STATE_FILE, store.versions)
     click.echo(
-        f"added {len(placed)} file(s); {len(store.lists)} lists, {len(store.revocations)} revocation series"
+        f"added {len(placed)} file(s); {len(store.lists)} lists, {len(store.revocations)} revocation series, "
+        f"{len(store.dscs)} DSCs, {len(store.shc_issuers)} SHC issuers"
     )
     for kid, why in store.conflicts.items():
         click.echo(f"warning: conflict for kid {kid.hex()}: {why}", err=True)
@@ -204,12 +243,11 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
 @click.argument("names", nargs=-1, required=True)
 @fail_typed
 def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
-    """Remove list files (by file name) if the folder still loads without them."""
+    """Remove list files or foreign trust files (by file name) if the folder still loads without them."""
     targets = []
+    subs = (LISTS_DIR, REVOCATIONS_DIR, RULES_DIR, DSC_DIR, SHC_DIR)
     for name in names:
-        found = [
-            p for p in (folder / sub / name for sub in (LISTS_DIR, REVOCATIONS_DIR, RULES_DIR)) if p.is_file()
-        ]
+        found = [p for p in (folder / sub / name for sub in subs) if p.is_file()]
         if not found:
             raise click.UsageError(f"no list file {name!r} in {folder}")
         targets.append(found[0])
@@ -404,7 +442,7 @@ def trust_revoke(
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @fail_typed
 def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path) -> None:
-    """Sign the folder's lists and revocation lists into one bundle."""
+    """Sign the folder's lists, revocation lists, rule sets and foreign trust into one bundle."""
     store = load_trust(folder)
     key = load_private_key(root)
     if kid_of(key) not in {a.kid for a in store.anchors}:
@@ -418,6 +456,8 @@ def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path
         revocations=store.raw_revocations,
         rule_sets=store.raw_rule_sets,
         bundle_id=bundle_id,
+        dscs=store.dscs,
+        shc_issuers=store.shc_issuers,
     )
     write_file(out, data)
     click.echo(
@@ -453,6 +493,12 @@ def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
         click.echo(f"rule set {r['id']!r} ({r['kind']}) v{r['version']} until {r['expires_at']}")
     for kid, why in view["conflicts"].items():
         click.echo(f"CONFLICT {kid}: {why}")
+    for d in view["dscs"]:
+        click.echo(
+            f"DSC {d['kid']} {d['country']} {'+'.join(d['usages'])} {d['not_before']} → {d['not_after']}"
+        )
+    for i in view["shc_issuers"]:
+        click.echo(f"SHC issuer {i['iss']}: {len(i['keys'])} keys, {i['revoked']} revoked rids")
 
 
 @trust.command("verify")

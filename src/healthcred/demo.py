@@ -110,17 +110,19 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> bool:
         try:
             read_back = read_qr(codes_dir / f"{stem}.png")
             result = verify(read_back, trust)
+            native = result.health_code
+            assert native is not None  # the demo issues native codes only
             verdict = "VALID" if read_back == text else "MISMATCH"
             all_ok &= read_back == text
             rows.append(
                 (
                     stem,
                     verdict,
-                    result.status.name,
-                    result.subject.masked_name,
-                    result.region,
+                    native.status.name,
+                    native.subject.masked_name,
+                    native.region,
                     result.alg,
-                    result.expires_at.strftime("%Y-%m-%d %H:%M"),
+                    native.expires_at.strftime("%Y-%m-%d %H:%M"),
                     len(text),
                 )
             )

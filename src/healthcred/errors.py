@@ -12,19 +12,26 @@ __all__ = [
     "ERROR_CODES",
     "AlgorithmMismatch",
     "BadBase45",
+    "BadBinding",
     "BadCertificate",
+    "BadChunk",
     "BadCompression",
+    "BadIdNumber",
     "BadImage",
     "BadInput",
     "BadKey",
+    "BadPlaceCode",
     "BadPrefix",
     "BadSignature",
+    "BindingError",
+    "BindingMismatch",
     "ClaimsError",
     "CodeExpired",
     "CodeNotYetValid",
     "DelegationNotAllowed",
     "FormatError",
     "HealthCredError",
+    "IdCheckUnavailable",
     "InvalidRule",
     "KeyCompromised",
     "KeyNotValid",
@@ -32,6 +39,8 @@ __all__ = [
     "KindNotAllowed",
     "MalformedCBOR",
     "MalformedCOSE",
+    "MalformedJWS",
+    "MissingGlyph",
     "QRBackendUnavailable",
     "QRError",
     "QRNotFound",
@@ -40,8 +49,10 @@ __all__ = [
     "RuleError",
     "RuleEvaluationError",
     "RuleSetUnavailable",
+    "ScanLogError",
     "StatusNotAllowed",
     "TooLarge",
+    "TooManyDependents",
     "TrustConflict",
     "TrustError",
     "TrustListExpired",
@@ -49,6 +60,7 @@ __all__ = [
     "TrustListNotYetValid",
     "TrustListRollback",
     "TrustStoreError",
+    "UnknownIssuer",
     "UnknownKid",
     "UnsupportedAlgorithm",
     "UntrustedList",
@@ -78,10 +90,22 @@ class BadInput(HealthCredError):
     code = "bad_input"
 
 
+class MissingGlyph(BadInput):
+    """Text to print has characters the font lacks; printing it would show boxes instead."""
+
+    code = "missing_glyph"
+
+
 class BadKey(HealthCredError):
     """A key file or key object cannot be used (wrong type, unreadable, unsupported curve)."""
 
     code = "bad_key"
+
+
+class BadIdNumber(BadInput):
+    """An ID document number is malformed, or its GB 11643 check digit is wrong."""
+
+    code = "bad_id_number"
 
 
 # --- the encoded text and its layers ---------------------------------------------------------
@@ -129,10 +153,28 @@ class MalformedCBOR(FormatError):
     code = "malformed_cbor"
 
 
+class MalformedJWS(FormatError):
+    """A compact JWS (SMART Health Card) is not three base64url parts with a valid header and payload."""
+
+    code = "malformed_jws"
+
+
+class BadChunk(FormatError):
+    """SMART Health Card QR chunks are malformed, missing, repeated or inconsistent."""
+
+    code = "bad_chunk"
+
+
 class ClaimsError(FormatError):
     """The signed claims are well-formed CBOR but miss or mistype a required claim."""
 
     code = "bad_claims"
+
+
+class BadPlaceCode(FormatError):
+    """A place code's signed content is not of the prescribed shape (venue, region, scene, validity)."""
+
+    code = "bad_place_code"
 
 
 # --- trust -----------------------------------------------------------------------------------
@@ -222,6 +264,12 @@ class Revoked(TrustError):
     code = "revoked"
 
 
+class UnknownIssuer(TrustError):
+    """The credential's issuer (an SHC ``iss`` URL, or a DSC's country) is not in the trust store."""
+
+    code = "unknown_issuer"
+
+
 class BadCertificate(TrustError):
     """A signing certificate (DSC) cannot be used: unparseable, wrong key type, or outside its validity."""
 
@@ -264,6 +312,12 @@ class TrustStoreError(TrustError):
     code = "trust_store_error"
 
 
+class IdCheckUnavailable(TrustError):
+    """The code carries no ID tag, or this verifier holds no ID-check key with the tag's key id."""
+
+    code = "id_check_unavailable"
+
+
 # --- time ------------------------------------------------------------------------------------
 
 
@@ -283,6 +337,42 @@ class CodeNotYetValid(ValidityError):
     """The code's issue time is after the validation time (plus the clock-skew allowance)."""
 
     code = "not_yet_valid"
+
+
+# --- relatives binding ----------------------------------------------------------------------
+
+
+class BindingError(HealthCredError):
+    """A relatives binding or a family bundle cannot be used."""
+
+    code = "binding_error"
+
+
+class BadBinding(BindingError):
+    """A binding or family-bundle file is not of the prescribed shape, version or size."""
+
+    code = "bad_binding"
+
+
+class BindingMismatch(BindingError):
+    """The binding does not name this guardian's and this dependent's credentials."""
+
+    code = "binding_mismatch"
+
+
+class TooManyDependents(BindingError):
+    """A guardian would hold more dependents than the limit (8)."""
+
+    code = "too_many_dependents"
+
+
+# --- scan log --------------------------------------------------------------------------------
+
+
+class ScanLogError(HealthCredError):
+    """The verifier's scan log cannot be opened, written or read."""
+
+    code = "scan_log_error"
 
 
 # --- rules ---------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -22,7 +22,11 @@ __all__ = [
     "YELLOW",
     "CredentialKind",
     "DocumentType",
+    "ForeignCredential",
     "HealthCode",
+    "IdTag",
+    "Person",
+    "SourceFormat",
     "Status",
     "Subject",
     "VerificationResult",
@@ -39,6 +43,16 @@ CREDENTIAL_ID_BYTES = 16
 
 # Checked by pydantic-core (Rust) rather than Python validators: verification builds these
 # models on its hot path.
+PAPER_LIFETIME = timedelta(days=14)
+"""Default lifetime of a paper code (a sheet is printed once and carried for weeks)."""
+PAPER_MAX_LIFETIME = timedelta(days=180)
+"""Longest lifetime a paper code may have: refused when issuing and when verifying."""
+
+ID_KEY_ID_BYTES = 8
+"""Length of an ID-check key's id in an ID tag."""
+ID_TAG_BYTES = 16
+"""Length of the truncated HMAC-SHA256 in an ID tag (128 bits: no online guessing of a tag)."""
+
 _REGION = r"^[0-9]{6}$"
 _BIRTH_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 _MASKED_DOC = r"^[0-9A-Za-z]{0,6}\*+[0-9A-Za-z]{0,4}$"
@@ -54,6 +68,8 @@ class CredentialKind(IntEnum):
     """A region's health code."""
     NATIONAL = 2
     """The national platform's epidemic prevention information code, derived from a regional one."""
+    PAPER = 3
+    """A long-lived printed code for people without a phone; the holder is checked against an ID document."""
 
 
 class DocumentType(IntEnum):
@@ -162,6 +178,20 @@ class Subject(BaseModel):
         return mask_name(self.name)
 
 
+class IdTag(BaseModel):
+    """A keyed tag of the holder's ID number: lets a verifier holding the ID-check key confirm it.
+
+    ``tag`` is HMAC-SHA256 under the key named by ``key_id`` over the credential
+    id and the normalised number (see :mod:`healthcred.signing.idcheck`); the
+    number itself is never in the code.
+    """
+
+    model_config = _FROZEN
+
+    key_id: Annotated[bytes, Field(min_length=ID_KEY_ID_BYTES, max_length=ID_KEY_ID_BYTES)]
+    tag: Annotated[bytes, Field(min_length=ID_TAG_BYTES, max_length=ID_TAG_BYTES)]
+
+
 def _utc_seconds(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("times must be timezone-aware")
@@ -188,6 +218,8 @@ class HealthCode(BaseModel):
         bytes | None, Field(min_length=CREDENTIAL_ID_BYTES, max_length=CREDENTIAL_ID_BYTES)
     ] = None
     """For a national code: the credential id of the regional code it was derived from."""
+    id_tag: IdTag | None = None
+    """Keyed tag of the holder's ID number; required on the wire for a paper code, optional otherwise."""
 
     @model_validator(mode="after")
     def _times(self) -> HealthCode:
@@ -199,6 +231,8 @@ class HealthCode(BaseModel):
         derived = self.kind is CredentialKind.NATIONAL
         if derived != (self.source_region is not None) or derived != (self.source_id is not None):
             raise ValueError("a national code, and only a national code, names its source region and id")
+        if self.kind is CredentialKind.PAPER and self.expires_at - self.issued_at > PAPER_MAX_LIFETIME:
+            raise ValueError(f"a paper code may be valid for at most {PAPER_MAX_LIFETIME.days} days")
         return self
 
     @classmethod
@@ -208,14 +242,19 @@ class HealthCode(BaseModel):
         subject: Subject,
         status: Status,
         region: str,
-        valid_for: timedelta = timedelta(days=1),
+        valid_for: timedelta | None = None,
         issued_at: datetime | None = None,
         reason: int | None = None,
         id: bytes | None = None,
         **extra: Any,
     ) -> HealthCode:
-        """A new credential with a random id, issued now (or at ``issued_at``) for ``valid_for``."""
+        """A new credential with a random id, issued now (or at ``issued_at``) for ``valid_for``.
+
+        ``valid_for`` defaults to one day, or :data:`PAPER_LIFETIME` (14 days) for a paper code.
+        """
         start = _utc_seconds(issued_at or datetime.now(UTC))
+        if valid_for is None:
+            valid_for = PAPER_LIFETIME if extra.get("kind") == CredentialKind.PAPER else timedelta(days=1)
         return cls(
             id=id if id is not None else os.urandom(CREDENTIAL_ID_BYTES),
             status=status,
@@ -228,53 +267,185 @@ class HealthCode(BaseModel):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class VerificationResult:
-    """What a successful verification tells: the credential and the key that vouched for it.
+class SourceFormat(StrEnum):
+    """The wire format a verified credential came in."""
 
-    A plain frozen dataclass, not a pydantic model: the verifier builds it only
-    from parts it has already validated, on its hot path.
+    NATIVE = "native"
+    """healthcred's own ``JKM1:`` code."""
+    HC1 = "hc1"
+    """EU Digital COVID Certificate (``HC1:``)."""
+    SHC = "shc"
+    """SMART Health Card (``shc:/``)."""
+
+
+FOREIGN_KINDS = ("vaccination", "test", "recovery")
+"""Credential kinds a foreign format carries (a native code's kind is a :class:`CredentialKind`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The person a foreign credential names: as the issuer wrote it, nothing more.
+
+    Foreign formats carry no document number, so a checker compares name and
+    birth date with an ID document.
     """
 
-    credential: HealthCode
+    name: str
+    """Display form, family name first (``MUSTERMANN, ERIKA``; ``Anyperson, John B.``)."""
+    birth_date: str | None
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as the issuer wrote it; ``None`` if absent."""
+    family_name: str | None = None
+    given_name: str | None = None
+
+    @property
+    def masked_name(self) -> str:
+        """The name as a display should show it: each word masked like a Chinese name, punctuation kept."""
+        words = []
+        for word in self.name.split(" "):
+            core = word.rstrip(",.")
+            words.append(mask_name(core) + word[len(core) :])
+        return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignCredential:
+    """A verified EU DCC or SMART Health Card mapped into the common result.
+
+    ``facts`` holds what the kind carries, under stable keys (see
+    ``docs/interop.md``): for ``vaccination`` ``disease``, ``product``,
+    ``dose``, ``doses_required``, ``date``; for ``test`` ``disease``,
+    ``test_type``, ``result`` (``positive``/``negative``/``other``),
+    ``sampled_at``; for ``recovery`` ``disease``, ``first_positive``,
+    ``valid_from``, ``valid_until``. Values the issuer did not give are absent.
+    ``raw`` is the payload as decoded (DGC map, or FHIR bundle), for callers
+    that need more.
+    """
+
+    format: SourceFormat
+    kind: str
+    """``vaccination``, ``test``, ``recovery`` or ``unknown``."""
+    subject: Person
+    issuer: str
+    """Country (ISO 3166 alpha-2) for HC1; the ``iss`` URL for SHC."""
+    issued_at: datetime | None
+    expires_at: datetime | None
+    id: str | None
+    """Certificate identifier (HC1 ``ci``), or the SHC revocation id ``rid`` if any."""
+    facts: Mapping[str, Any]
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """What a successful verification tells, for any format: the credential and what vouched for it.
+
+    ``credential`` is a :class:`HealthCode` for a native code and a
+    :class:`ForeignCredential` for an EU DCC or a SMART Health Card; the
+    properties below read the same way for all three. A plain frozen
+    dataclass, not a pydantic model: the verifier builds it only from parts it
+    has already validated, on its hot path.
+    """
+
+    credential: HealthCode | ForeignCredential
     kid: bytes
+    """The signing key's id (native and HC1: 8 bytes; SHC: the 32-byte JWK thumbprint)."""
     alg: str
     key_region: str
+    """Native: the region the key is granted; HC1: the DSC's country; SHC: the issuer URL."""
     trust_list_version: int
+    """Native: version of the trust list that granted the key; foreign: 0 (DSCs and JWKS have none)."""
     verified_at: datetime
     warnings: tuple[str, ...] = ()
     """Things an operator should know although the code is valid (e.g. a trust list in grace)."""
 
     @property
-    def status(self) -> Status:
-        """The credential's colour."""
-        return self.credential.status
+    def health_code(self) -> HealthCode | None:
+        """The native credential, or ``None`` for a foreign one."""
+        return self.credential if isinstance(self.credential, HealthCode) else None
 
     @property
-    def subject(self) -> Subject:
-        """The person the credential names."""
+    def format(self) -> SourceFormat:
+        """The wire format the code came in."""
+        cred = self.credential
+        return SourceFormat.NATIVE if isinstance(cred, HealthCode) else cred.format
+
+    @property
+    def kind(self) -> str:
+        """The kind: a native `CredentialKind` name, or `vaccination`, `test`, `recovery`, `unknown`."""
+        cred = self.credential
+        return cred.kind.name.lower() if isinstance(cred, HealthCode) else cred.kind
+
+    @property
+    def status(self) -> Status | None:
+        """The health-code colour; ``None`` for a foreign credential, which has none."""
+        cred = self.credential
+        return cred.status if isinstance(cred, HealthCode) else None
+
+    @property
+    def subject(self) -> Subject | Person:
+        """The person the credential names (``name``, ``birth_date``, ``masked_name`` for every format)."""
         return self.credential.subject
 
     @property
-    def region(self) -> str:
-        """The issuing region's GB/T 2260 code."""
-        return self.credential.region
+    def region(self) -> str | None:
+        """The issuing region's GB/T 2260 code; ``None`` for a foreign credential."""
+        cred = self.credential
+        return cred.region if isinstance(cred, HealthCode) else None
 
     @property
-    def issued_at(self) -> datetime:
-        """When the credential was issued."""
+    def issuer(self) -> str:
+        """Who issued it: the region code (native), the country (HC1) or the ``iss`` URL (SHC)."""
+        cred = self.credential
+        return cred.region if isinstance(cred, HealthCode) else cred.issuer
+
+    @property
+    def issued_at(self) -> datetime | None:
+        """When the credential was issued (always set for native codes)."""
         return self.credential.issued_at
 
     @property
-    def expires_at(self) -> datetime:
-        """When the credential expires."""
+    def expires_at(self) -> datetime | None:
+        """When the credential expires (always set for native codes; SHC often has none)."""
         return self.credential.expires_at
+
+    @property
+    def facts(self) -> Mapping[str, Any]:
+        """What the credential's kind carries (colour and reason for native codes; see ForeignCredential)."""
+        cred = self.credential
+        if isinstance(cred, HealthCode):
+            return {"status": cred.status.name, "status_code": cred.status.code, "reason": cred.reason}
+        return cred.facts
+
+    @property
+    def id_check_required(self) -> bool:
+        """Whether the holder must be checked against an ID document (a paper code: no phone to trust)."""
+        cred = self.credential
+        return isinstance(cred, HealthCode) and cred.kind is CredentialKind.PAPER
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary with personal data masked, for displays and ``--json``."""
         cred = self.credential
+        if not isinstance(cred, HealthCode):
+            return {
+                "valid": True,
+                "format": cred.format.value,
+                "kind": cred.kind,
+                "name": cred.subject.masked_name,
+                "birth_date": cred.subject.birth_date,
+                "issuer": cred.issuer,
+                "issued_at": cred.issued_at.isoformat() if cred.issued_at else None,
+                "expires_at": cred.expires_at.isoformat() if cred.expires_at else None,
+                "credential_id": cred.id,
+                "facts": dict(cred.facts),
+                "kid": self.kid.hex(),
+                "alg": self.alg,
+                "key_region": self.key_region,
+                "verified_at": self.verified_at.isoformat(),
+                "warnings": list(self.warnings),
+            }
         return {
             "valid": True,
+            "format": SourceFormat.NATIVE.value,
             "status": cred.status.name,
             "status_code": cred.status.code,
             "reason": cred.reason,
@@ -294,5 +465,7 @@ class VerificationResult:
             "verified_at": self.verified_at.isoformat(),
             "source_region": cred.source_region,
             "source_credential_id": cred.source_id.hex() if cred.source_id else None,
+            "id_check_required": self.id_check_required,
+            "id_tag": cred.id_tag is not None,
             "warnings": list(self.warnings),
         }

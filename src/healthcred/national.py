@@ -32,6 +32,7 @@ def derive_national(
     at: datetime | None = None,
     valid_for: timedelta = timedelta(days=1),
     skew: timedelta = DEFAULT_SKEW,
+    credential_id: bytes | None = None,
 ) -> str:
     """Verify regional ``code`` and return the text of the national code derived from it.
 
@@ -39,22 +40,24 @@ def derive_national(
     earlier of ``at + valid_for`` and the source's expiry. Raises any
     verification error of the source, :class:`BadInput` for a source that is not
     a regional health code, and :class:`CodeExpired` if nothing would be left
-    of its validity.
+    of its validity. ``credential_id`` fixes the new code's id (default: 16
+    random bytes), for reproducible test vectors.
     """
     if at is not None and (not isinstance(at, datetime) or at.tzinfo is None):
         raise BadInput("at must be a timezone-aware datetime")
     if not isinstance(valid_for, timedelta) or valid_for <= timedelta(0):
         raise BadInput("valid_for must be a positive timedelta")
     now = (at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    source = verify(code, trust, at=now, skew=skew).credential
-    if source.kind is not CredentialKind.HEALTH_STATUS:
-        raise BadInput(f"only a regional health code can be converted, not a {source.kind.name.lower()} code")
+    verified = verify(code, trust, at=now, skew=skew)
+    source = verified.health_code
+    if source is None or source.kind is not CredentialKind.HEALTH_STATUS:
+        raise BadInput(f"only a regional health code can be converted, not a {verified.kind} credential")
     expires = min(source.expires_at, now + valid_for)
     if expires <= now:
         raise CodeExpired("the source code has no validity left to carry over")
     national = HealthCode(
         kind=CredentialKind.NATIONAL,
-        id=os.urandom(CREDENTIAL_ID_BYTES),
+        id=os.urandom(CREDENTIAL_ID_BYTES) if credential_id is None else credential_id,
         status=source.status,
         reason=source.reason,
         subject=source.subject,

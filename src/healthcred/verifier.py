@@ -1,6 +1,10 @@
 """The verifying flow: text (or image) → prefix → Base45 → bounded zlib → COSE_Sign1 → trusted key
 → signature → claims → credential → region, key-window and time checks → result.
 
+:func:`verify` dispatches on the prefix: native ``JKM1:`` codes take the flow
+above; EU DCCs (``HC1:``) and SMART Health Cards (``shc:/``) take their own
+codecs (:mod:`healthcred.foreign`) against the store's DSCs and SHC issuers,
+and all three end in one :class:`~healthcred.model.VerificationResult`.
 Every stage raises its own :class:`~healthcred.errors.HealthCredError`; nothing
 else escapes, whatever the input.
 """
@@ -8,7 +12,7 @@ else escapes, whatever the input.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,12 +26,16 @@ from healthcred.codec.limits import MAX_TEXT_CHARS
 from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, strip_prefix
 from healthcred.codec.qr import Backend, read_qr
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
+from healthcred.foreign.hc1 import HC1_PREFIX, PS256, decode_hc1, to_foreign, verify_hc1
+from healthcred.foreign.shc import MAX_CHUNKS as MAX_SHC_CHUNKS
+from healthcred.foreign.shc import SHC_PREFIX, decode_shc, verify_shc
 from healthcred.model import HealthCode, Status, VerificationResult
+from healthcred.signed import epoch_seconds
 from healthcred.signing.algorithms import Alg
 from healthcred.signing.cose import parse_sign1
 from healthcred.signing.trust import TrustEntry, TrustStore
 
-__all__ = ["DEFAULT_SKEW", "code_text", "verify", "verify_text"]
+__all__ = ["DEFAULT_SKEW", "MAX_BATCH", "code_text", "verify", "verify_all", "verify_text"]
 
 DEFAULT_SKEW = timedelta(minutes=5)
 """Clock-skew allowance between issuer and verifier clocks."""
@@ -56,23 +64,6 @@ def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
     if isinstance(code, os.PathLike | Image.Image):
         return read_qr(code, backend=qr_backend)
     raise BadInput(f"a code is text, bytes, an image path or a PIL image, not {type(code).__name__}")
-
-
-_MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the largest time a datetime holds
-
-
-def _seconds(at: datetime | int | float | None) -> int:
-    if at is None:
-        return int(datetime.now(UTC).timestamp())
-    if isinstance(at, datetime):
-        if at.tzinfo is None:
-            raise BadInput("the validation time must be timezone-aware (e.g. datetime.now(UTC))")
-        return int(at.timestamp())
-    if isinstance(at, int | float) and not isinstance(at, bool):
-        if not 0 <= at <= _MAX_SECONDS:  # also false for NaN
-            raise BadInput(f"the validation time {at!r} is not between 1970 and 9999")
-        return int(at)
-    raise BadInput(f"the validation time must be a datetime or epoch seconds, not {type(at).__name__}")
 
 
 def _permitting_entry(entries: tuple[TrustEntry, ...], credential: HealthCode, issued: int) -> TrustEntry:
@@ -106,7 +97,7 @@ def verify_text(
         raise BadInput(f"text must be str, not {type(text).__name__}")
     if len(text) > MAX_TEXT_CHARS:
         raise TooLarge(f"code text is {len(text)} characters; a QR code holds at most {MAX_TEXT_CHARS}")
-    now = _seconds(at)
+    now = epoch_seconds(at)
     if not isinstance(skew, timedelta) or skew < timedelta(0):
         raise BadInput("skew must be a timedelta of zero or more")
     if not isinstance(grace, timedelta) or grace < timedelta(0):
@@ -141,6 +132,48 @@ def verify_text(
     )
 
 
+def _check_options(trust: Any, skew: Any, grace: Any) -> None:
+    if not isinstance(trust, TrustStore):
+        raise BadInput(f"trust must be a TrustStore (see load_trust), not {type(trust).__name__}")
+    if not isinstance(skew, timedelta) or skew < timedelta(0):
+        raise BadInput("skew must be a timedelta of zero or more")
+    if not isinstance(grace, timedelta) or grace < timedelta(0):
+        raise BadInput("grace must be a timedelta of zero or more")
+
+
+def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
+    message = decode_hc1(text)
+    hc1 = verify_hc1(message, trust.dscs, at=now, skew=int(skew.total_seconds()))
+    return VerificationResult(
+        credential=to_foreign(hc1),
+        kid=hc1.dsc.kid,
+        alg="PS256" if message.alg == PS256 else "ES256",
+        key_region=hc1.dsc.country or "",
+        trust_list_version=0,
+        verified_at=datetime.fromtimestamp(now, UTC),
+    )
+
+
+def _verify_shc(chunks: list[str], trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
+    message = decode_shc(chunks[0] if len(chunks) == 1 else chunks)
+    credential = verify_shc(message, trust.shc_issuers, at=now, skew=int(skew.total_seconds()))
+    # A key that announces a revocation list the store lacks: valid, but the operator should know.
+    unchecked = any(
+        message.kid in issuer.missing_crls for issuer in trust.shc_issuers if issuer.iss == credential.issuer
+    )
+    return VerificationResult(
+        credential=credential,
+        kid=message.kid_bytes,
+        alg="ES256",
+        key_region=credential.issuer,
+        trust_list_version=0,
+        verified_at=datetime.fromtimestamp(now, UTC),
+        warnings=(f"no revocation list of key {message.kid} is installed: revocation not checked",)
+        if unchecked
+        else (),
+    )
+
+
 def verify(
     code: Any,
     trust: TrustStore,
@@ -151,13 +184,68 @@ def verify(
     palette: Mapping[int, Status] | None = None,
     qr_backend: Backend = "zxing",
 ) -> VerificationResult:
-    """Verify a health code offline; return the result or raise one :class:`HealthCredError`.
+    """Verify a health credential offline; return the result or raise one :class:`HealthCredError`.
 
-    ``code`` is the QR text, its bytes, an image (path, bytes or PIL image);
-    ``trust`` comes from :func:`~healthcred.signing.trust.load_trust`; ``at`` is
-    the validation time (default: now), ``skew`` the clock-skew allowance,
-    ``grace`` how long past its expiry a trust list is still used (the result
-    then carries a warning).
+    ``code`` is QR text, its bytes, or an image (path, bytes or PIL image) of a
+    native code (``JKM1:``), an EU DCC (``HC1:``) or a SMART Health Card
+    (``shc:/``); a list or tuple holds the QR chunks of one multi-part SMART
+    Health Card, in any order. ``trust`` comes from
+    :func:`~healthcred.signing.folder.load_trust`; ``at`` is the validation
+    time (default: now), ``skew`` the clock-skew allowance, ``grace`` how long
+    past its expiry a native trust list is still used (the result then carries
+    a warning), ``palette`` names regional colours.
     """
+    if isinstance(code, list | tuple):
+        if not 1 <= len(code) <= MAX_SHC_CHUNKS:
+            raise BadInput(f"a multi-part SMART Health Card has 1–{MAX_SHC_CHUNKS} chunks, not {len(code)}")
+        texts = [code_text(part, qr_backend=qr_backend) for part in code]
+        if not all(t.startswith(SHC_PREFIX) for t in texts):
+            raise BadInput(
+                "a list of codes is the chunks of one SMART Health Card (use verify_all for a batch)"
+            )
+        _check_options(trust, skew, grace)
+        return _verify_shc(texts, trust, epoch_seconds(at), skew)
     text = code_text(code, qr_backend=qr_backend)
+    if text.startswith(HC1_PREFIX):
+        _check_options(trust, skew, grace)
+        return _verify_hc1(text, trust, epoch_seconds(at), skew)
+    if text.startswith(SHC_PREFIX):
+        _check_options(trust, skew, grace)
+        return _verify_shc([text], trust, epoch_seconds(at), skew)
     return verify_text(text, trust, at=at, skew=skew, grace=grace, palette=palette)
+
+
+MAX_BATCH = 100_000
+"""Most codes one :func:`verify_all` call takes."""
+
+
+def verify_all(
+    codes: Iterable[Any],
+    trust: TrustStore,
+    *,
+    at: datetime | int | float | None = None,
+    skew: timedelta = DEFAULT_SKEW,
+    grace: timedelta = timedelta(0),
+    palette: Mapping[int, Status] | None = None,
+    qr_backend: Backend = "zxing",
+) -> list[VerificationResult | HealthCredError]:
+    """Verify a batch of codes of any format at one validation time; one outcome per code, in order.
+
+    Each item is what :func:`verify` takes (a list or tuple: the chunks of one
+    SMART Health Card). A failing code gives its :class:`HealthCredError` in
+    its place instead of stopping the batch.
+    """
+    if isinstance(codes, str | bytes) or not isinstance(codes, Iterable):
+        raise BadInput("codes must be an iterable of codes (a str is one code: use verify)")
+    moment = epoch_seconds(at)  # one clock for the whole batch
+    outcomes: list[VerificationResult | HealthCredError] = []
+    for code in codes:
+        if len(outcomes) >= MAX_BATCH:
+            raise TooLarge(f"a batch holds at most {MAX_BATCH} codes")
+        try:
+            outcomes.append(
+                verify(code, trust, at=moment, skew=skew, grace=grace, palette=palette, qr_backend=qr_backend)
+            )
+        except HealthCredError as exc:
+            outcomes.append(exc)
+    return outcomes

@@ -37,23 +37,25 @@ def compress(data: bytes, level: int = 9) -> bytes:
     return deflater.compress(data) + deflater.flush()
 
 
-def decompress(data: bytes, limit: int = MAX_COSE_BYTES) -> bytes:
-    """Inflate one zlib stream to at most ``limit`` bytes.
+def decompress(data: bytes, limit: int = MAX_COSE_BYTES, *, raw: bool = False) -> bytes:
+    """Inflate one zlib stream (``raw``: one raw DEFLATE stream, RFC 1951) to at most ``limit`` bytes.
 
-    Raises :class:`TooLarge` past the limit and :class:`BadCompression` for a
-    corrupt, truncated or trailing-data stream.
+    Never produces more than ``limit + 1`` bytes whatever the input claims. Raises
+    :class:`TooLarge` past the limit and :class:`BadCompression` for a corrupt,
+    truncated or trailing-data stream.
     """
-    inflater = zlib.decompressobj()
+    kind = "DEFLATE" if raw else "zlib"
+    inflater = zlib.decompressobj(-15 if raw else 15)
     try:
         out = inflater.decompress(data, limit + 1)
     except zlib.error as exc:
-        raise BadCompression(f"not a valid zlib stream: {exc}") from exc
+        raise BadCompression(f"not a valid {kind} stream: {exc}") from exc
     if len(out) > limit:
         raise TooLarge(f"decompressed body exceeds {limit} bytes")
     if not inflater.eof:
-        raise BadCompression("zlib stream is truncated")
+        raise BadCompression(f"{kind} stream is truncated")
     if inflater.unused_data:
-        raise BadCompression(f"{len(inflater.unused_data)} bytes follow the zlib stream")
+        raise BadCompression(f"{len(inflater.unused_data)} bytes follow the {kind} stream")
     return out
 
 

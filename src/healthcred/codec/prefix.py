@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from healthcred.errors import BadPrefix
 
-__all__ = ["FOREIGN_PREFIXES", "NATIVE_PREFIX", "strip_prefix"]
+__all__ = ["FOREIGN_PREFIXES", "NATIVE_PREFIX", "PLACE_PREFIX", "strip_prefix"]
 
 NATIVE_PREFIX = "JKM1:"
 """healthcred's prefix: "JKM" for jiankangma (health code), "1" for the format version.
@@ -12,6 +12,15 @@ NATIVE_PREFIX = "JKM1:"
 Every character is in the QR alphanumeric set, and it shares no prefix with
 ``HC1:`` (EU DCC) or ``shc:/`` (SMART Health Cards).
 """
+
+PLACE_PREFIX = "JKP1:"
+"""A venue's place code (collection point): "JKP" for jiankang place, "1" for its format version.
+
+It differs from ``JKM1:`` in the third character, so neither is a prefix of the other (nor of
+``HC1:`` or ``shc:/``), and a reader dispatches on the first five characters.
+"""
+
+_OWN_PREFIXES = {NATIVE_PREFIX: "a healthcred health code", PLACE_PREFIX: "a healthcred place code"}
 
 FOREIGN_PREFIXES = {"HC1:": "an EU Digital COVID Certificate", "shc:/": "a SMART Health Card"}
 """Prefixes of other formats, named in error messages so a user learns what they scanned."""
@@ -21,7 +30,7 @@ def strip_prefix(text: str, prefix: str = NATIVE_PREFIX) -> str:
     """Return ``text`` without ``prefix``; raise :class:`BadPrefix` if it does not start with it."""
     if text.startswith(prefix):
         return text[len(prefix) :]
-    for other, name in FOREIGN_PREFIXES.items():
+    for other, name in (*_OWN_PREFIXES.items(), *FOREIGN_PREFIXES.items()):
         if text.startswith(other):
             raise BadPrefix(f"this is {name} ({other}), not a healthcred code ({prefix})")
     if text[:3] == "JKM" and text[3:4].isdigit():

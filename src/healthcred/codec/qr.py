@@ -1,6 +1,11 @@
-"""QR images: render with segno, read with zxing-cpp (default) or pyzbar.
+"""QR images: render with segno (default) or zxing-cpp, read with zxing-cpp (default) or pyzbar.
 
 Rendering keeps the 4-module quiet zone and error correction Q by default.
+The two encoders write the same data bits at the same version and level; they
+may choose a different mask pattern (see :func:`render_qr`). segno is the
+default because its output is the reference; zxing-cpp is ~15× faster (segno
+spends most of its time scoring the eight masks in Python), which matters when
+rendering thousands of codes.
 Reading opens the image with Pillow under a size bound and a short list of
 raster formats, refuses images that hold more than one distinct QR text (a
 verifier must not guess), and maps every failure of Pillow or a backend to a
@@ -13,7 +18,7 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import segno
 from PIL import Image
@@ -24,8 +29,10 @@ __all__ = [
     "IMAGE_FORMATS",
     "MAX_IMAGE_PIXELS",
     "Backend",
+    "Encoder",
     "ErrorLevel",
     "Kind",
+    "qr_matrix",
     "qr_version",
     "read_qr",
     "render_qr",
@@ -50,6 +57,8 @@ Kind = Literal["png", "svg"]
 """Image kind :func:`render_qr` produces."""
 Backend = Literal["zxing", "pyzbar"]
 """QR reader :func:`read_qr` uses."""
+Encoder = Literal["segno", "zxing"]
+"""QR encoder :func:`render_qr` and :func:`qr_matrix` use."""
 
 _KINDS: tuple[Kind, ...] = ("png", "svg")
 _LEVELS: tuple[ErrorLevel, ...] = ("L", "M", "Q", "H")
@@ -75,6 +84,64 @@ def _make(text: str, error: str) -> segno.QRCode:
         raise BadInput(f"segno cannot encode this text: {exc}") from exc
 
 
+def _zxing_modules(text: str, error: str) -> Image.Image:
+    """``text`` encoded by zxing-cpp: a mode-L image of one pixel per module (0 dark), no quiet zone."""
+    if not isinstance(text, str) or not text:
+        raise BadInput("QR text must be a non-empty string")
+    if error not in _LEVELS:
+        raise BadInput(f"error correction level must be L, M, Q or H, not {error!r}")
+    import zxingcpp
+
+    try:
+        barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=error)
+        bitmap = barcode.to_image(scale=1, add_quiet_zones=False)
+    except (ValueError, RuntimeError) as exc:  # "Input too long for ECC level Q", unencodable input
+        raise BadInput(f"zxing-cpp cannot encode this text at level {error}: {exc}") from exc
+    height, width = bitmap.shape[0], bitmap.shape[1]
+    pixels: Any = bitmap  # a buffer of one byte per module; the stub does not declare the protocol
+    return Image.frombuffer("L", (width, height), bytes(pixels), "raw", "L", 0, 1)
+
+
+def _check_encoder(encoder: object) -> None:
+    if encoder not in ("segno", "zxing"):
+        raise BadInput(f"encoder must be 'segno' or 'zxing', not {encoder!r}")
+
+
+def qr_matrix(
+    text: str, *, error: ErrorLevel = "Q", encoder: Encoder = "segno"
+) -> tuple[tuple[bool, ...], ...]:
+    """The modules of ``text``'s QR code, row by row (``True`` dark), without the quiet zone."""
+    _check_encoder(encoder)
+    if encoder == "zxing":
+        modules = _zxing_modules(text, error)
+        data = modules.tobytes()
+        size = modules.width
+        return tuple(tuple(v < 128 for v in data[y * size : (y + 1) * size]) for y in range(size))
+    return tuple(tuple(bool(v) for v in row) for row in _make(text, error).matrix)
+
+
+def _svg_from_matrix(matrix: tuple[tuple[bool, ...], ...], scale: int, border: int) -> bytes:
+    """A standalone SVG of ``matrix``: one path of horizontal runs, like segno writes."""
+    size = len(matrix) + 2 * border
+    runs = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < len(row):
+            if row[x]:
+                start = x
+                while x < len(row) and row[x]:
+                    x += 1
+                runs.append(f"M{start + border} {y + border + 0.5}h{x - start}")
+            else:
+                x += 1
+    side = size * scale
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+        f'width="{side}" height="{side}" viewBox="0 0 {size} {size}">'
+        f'<path stroke="#000" d="{"".join(runs)}"/></svg>\n'
+    ).encode()
+
+
 def qr_version(text: str, error: ErrorLevel = "Q") -> int:
     """The QR version (1–40) segno picks for ``text`` at error correction level ``error``."""
     # make_qr never yields a Micro QR, whose versions are strings ("M1"…).
@@ -82,7 +149,13 @@ def qr_version(text: str, error: ErrorLevel = "Q") -> int:
 
 
 def render_qr(
-    text: str, *, kind: Kind = "png", error: ErrorLevel = "Q", scale: int = 4, border: int = 4
+    text: str,
+    *,
+    kind: Kind = "png",
+    error: ErrorLevel = "Q",
+    scale: int = 4,
+    border: int = 4,
+    encoder: Encoder = "segno",
 ) -> bytes:
     """Render ``text`` as one QR code and return PNG or SVG bytes.
 
@@ -90,6 +163,12 @@ def render_qr(
     quiet zone in modules, 4 by default as the QR standard asks: scanners find
     codes with a narrower margin less reliably. Raises :class:`BadInput` for an
     empty text, a text too long for any QR code, or a bad argument.
+
+    ``encoder="zxing"`` encodes with zxing-cpp (~1 ms instead of ~18 ms for a
+    native code): same mode, version, error correction level and data bits as
+    segno, but zxing-cpp scores the masks differently, so in about one code in
+    five it picks another of the eight mask patterns. Both are valid QR codes of
+    the same text; the PNG is 1-bit greyscale either way, the same size.
     """
     if kind not in _KINDS:
         raise BadInput(f"kind must be 'png' or 'svg', not {kind!r}")
@@ -97,6 +176,20 @@ def render_qr(
         raise BadInput(f"scale must be an integer ≥ 1, not {scale!r}")
     if isinstance(border, bool) or not isinstance(border, int) or border < 0:
         raise BadInput(f"border must be an integer ≥ 0, not {border!r}")
+    _check_encoder(encoder)
+    if encoder == "zxing":
+        if kind == "svg":
+            return _svg_from_matrix(qr_matrix(text, error=error, encoder="zxing"), scale, border)
+        modules = _zxing_modules(text, error)
+        side = modules.width + 2 * border
+        framed = Image.new("L", (side, side), 255)
+        framed.paste(modules, (border, border))
+        # To 1 bit before scaling up: converting the large image would dither it pixel by pixel.
+        picture = framed.convert("1", dither=Image.Dither.NONE)
+        picture = picture.resize((side * scale, side * scale), Image.Resampling.NEAREST)
+        out = io.BytesIO()
+        picture.save(out, format="PNG")
+        return out.getvalue()
     code = _make(text, error)
     out = io.BytesIO()
     code.save(out, kind=kind, scale=scale, border=border)
@@ -111,6 +204,7 @@ def save_qr(
     error: ErrorLevel = "Q",
     scale: int = 4,
     border: int = 4,
+    encoder: Encoder = "segno",
 ) -> None:
     """Write ``text`` as a QR image file; the kind follows the suffix (``.png`` or ``.svg``) unless given."""
     if not isinstance(path, str | os.PathLike):
@@ -122,7 +216,7 @@ def save_qr(
     chosen = kind if kind is not None else _SUFFIX_KINDS.get(target.suffix.lower())
     if chosen is None:
         raise BadInput(f"cannot tell the image kind of {target}: use .png or .svg, or pass kind=")
-    data = render_qr(text, kind=chosen, error=error, scale=scale, border=border)
+    data = render_qr(text, kind=chosen, error=error, scale=scale, border=border, encoder=encoder)
     try:
         target.write_bytes(data)
     except OSError as exc:

@@ -42,6 +42,7 @@ from healthcred.errors import (
     UnknownKid,
     UnsupportedAlgorithm,
 )
+from healthcred.model import ForeignCredential, Person, SourceFormat
 from healthcred.signing.algorithms import Alg, verifier_for
 from healthcred.signing.cose import sig_structure
 from healthcred.signing.dsc import Dsc, load_dsc, load_dsc_list
@@ -56,6 +57,7 @@ __all__ = [
     "load_dsc",
     "load_dsc_list",
     "parse_hc1_cose",
+    "to_foreign",
     "verify_hc1",
 ]
 
@@ -218,7 +220,12 @@ def hc1_signer(message: Hc1Message, dscs: Iterable[Dsc]) -> Dsc:
 
 
 def verify_hc1(
-    code: str | Hc1Message, dscs: Iterable[Dsc], *, at: datetime | int | None = None, check_usage: bool = True
+    code: str | Hc1Message,
+    dscs: Iterable[Dsc],
+    *,
+    at: datetime | int | None = None,
+    check_usage: bool = True,
+    skew: int = _SKEW,
 ) -> Hc1Credential:
     """Verify an HC1 code against DSCs at ``at`` (default now); every DSC sharing the kid is tried.
 
@@ -247,8 +254,62 @@ def verify_hc1(
     if issued is not None and not signer.not_before <= issued <= signer.not_after:
         raise BadCertificate(f"DSC {signer.kid.hex()} was not valid when the certificate was issued")
     now = at if isinstance(at, int) else int((at or datetime.now(UTC)).timestamp())
-    if expires is not None and now > expires.timestamp() + _SKEW:
+    if expires is not None and now > expires.timestamp() + skew:
         raise CodeExpired(f"certificate expired at {expires.isoformat()}")
-    if issued is not None and issued.timestamp() > now + _SKEW:
+    if issued is not None and issued.timestamp() > now + skew:
         raise CodeNotYetValid(f"certificate issued at {issued.isoformat()}, in the future")
     return credential
+
+
+# DGC entry fields → the common facts (docs/interop.md "What maps to what"); one table per kind.
+_FACTS = {
+    "v": ("vaccination", {"tg": "disease", "vp": "vaccine_type", "mp": "product", "ma": "manufacturer",
+                          "dn": "dose", "sd": "doses_required", "dt": "date", "co": "country"}),
+    "t": ("test", {"tg": "disease", "tt": "test_type", "nm": "test_name", "ma": "manufacturer",
+                   "sc": "sampled_at", "tc": "centre", "co": "country"}),
+    "r": ("recovery", {"tg": "disease", "fr": "first_positive", "df": "valid_from", "du": "valid_until",
+                       "co": "country"}),
+}  # fmt: skip
+# SNOMED CT codes HCERT uses for a test result (value set "test-result").
+_TEST_RESULTS = {"260415000": "negative", "260373001": "positive"}
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _person(dgc: Mapping[str, Any]) -> Person:
+    nam = dgc.get("nam")
+    if not isinstance(nam, Mapping):
+        nam = {}
+    family = _text(nam.get("fn")) or _text(nam.get("fnt"))
+    given = _text(nam.get("gn")) or _text(nam.get("gnt"))
+    name = ", ".join(part for part in (family, given) if part) or "(no name)"
+    return Person(name=name, birth_date=_text(dgc.get("dob")), family_name=family, given_name=given)
+
+
+def to_foreign(credential: Hc1Credential) -> ForeignCredential:
+    """Map a verified EU DCC into the common result: person, kind, facts of its (first) entry, times."""
+    dgc = credential.dgc
+    kind, facts, ident = "unknown", {}, None
+    for key, (name, fields) in _FACTS.items():
+        entries = dgc.get(key)
+        if isinstance(entries, list | tuple) and entries and isinstance(entries[0], Mapping):
+            entry = entries[0]
+            kind = name
+            facts = {common: entry[field] for field, common in fields.items() if field in entry}
+            if key == "t":
+                facts["result"] = _TEST_RESULTS.get(str(entry.get("tr")), "other")
+            ident = _text(entry.get("ci"))
+            break
+    return ForeignCredential(
+        format=SourceFormat.HC1,
+        kind=kind,
+        subject=_person(dgc),
+        issuer=credential.issuer or credential.dsc.country or "",
+        issued_at=credential.issued_at,
+        expires_at=credential.expires_at,
+        id=ident,
+        facts=facts,
+        raw=dgc,
+    )

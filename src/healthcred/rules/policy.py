@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from healthcred.errors import BadInput, InvalidRule
-from healthcred.model import HealthCode
+from healthcred.model import ForeignCredential, HealthCode
 from healthcred.rules.certlogic import Rule, compile_rule
 
 __all__ = ["AREA_LEVELS", "DEFAULT_POLICIES", "SCENES", "Decision", "PolicySet", "policy_facts"]
@@ -62,21 +62,43 @@ class Decision:
     policy: str
 
 
-def policy_facts(credential: HealthCode, at: datetime, scene: str, level: str) -> dict[str, Any]:
-    """The data context a policy sees: the verified code's facts, the place, the area's risk level."""
-    return {
-        "code": {
+def policy_facts(
+    credential: HealthCode | ForeignCredential, at: datetime, scene: str, level: str
+) -> dict[str, Any]:
+    """The data context a policy sees: the verified credential's facts, the place, the area's risk level.
+
+    Every format gives the same keys under ``code``: a foreign credential (EU DCC, SMART Health
+    Card) has ``status`` ``None`` and no region, so a rule about colours never admits it by
+    accident; rules about it read ``code.format``, ``code.kind``, ``code.issuer`` and ``code.facts``.
+    """
+    if isinstance(credential, HealthCode):
+        code: dict[str, Any] = {
+            "format": "native",
             "status": credential.status.name,
             "status_code": credential.status.code,
             "kind": credential.kind.name.lower(),
             "region": credential.region,
             "province": credential.region[:2],
             "city": credential.region[:4],
+            "issuer": credential.region,
             "age_hours": int((at - credential.issued_at).total_seconds() // 3600),
-        },
-        "scene": scene,
-        "area_level": level,
-    }
+            "facts": {"reason": credential.reason},
+        }
+    else:
+        issued = credential.issued_at
+        code = {
+            "format": credential.format.value,
+            "status": None,
+            "status_code": None,
+            "kind": credential.kind,
+            "region": None,
+            "province": None,
+            "city": None,
+            "issuer": credential.issuer,
+            "age_hours": int((at - issued).total_seconds() // 3600) if issued is not None else None,
+            "facts": dict(credential.facts),
+        }
+    return {"code": code, "scene": scene, "area_level": level}
 
 
 class PolicySet:
@@ -108,7 +130,12 @@ class PolicySet:
         self.rules = tuple(compiled)
 
     def decide(
-        self, credential: HealthCode, *, scene: str, level: str, at: datetime | None = None
+        self,
+        credential: HealthCode | ForeignCredential,
+        *,
+        scene: str,
+        level: str,
+        at: datetime | None = None,
     ) -> Decision:
         """Decide for a verified credential at a ``scene`` in an area of risk ``level``."""
         if scene not in SCENES or level not in AREA_LEVELS:

@@ -85,17 +85,32 @@ def alg_of(key: PrivateKey | PublicKey) -> Alg:
     raise BadKey(f"{type(key).__name__} is not an Ed25519 or P-256 key")
 
 
-def signer_for(alg: Alg, private_key: PrivateKey) -> SignFunction:
-    """A prepared sign function for one key (ES256 signatures come out as raw ``r ‖ s``)."""
+def _deterministic_ecdsa() -> ec.ECDSA:
+    # RFC 6979 nonces arrived in cryptography 44; the library itself only needs 42.
+    try:
+        return ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+    except TypeError as exc:  # pragma: no cover - depends on the installed cryptography
+        raise BadKey("deterministic ES256 signing (RFC 6979) needs cryptography ≥ 44") from exc
+
+
+def signer_for(alg: Alg, private_key: PrivateKey, *, deterministic: bool = False) -> SignFunction:
+    """A prepared sign function for one key (ES256 signatures come out as raw ``r ‖ s``).
+
+    ``deterministic=True`` makes ES256 use RFC 6979 nonces, so one message and key
+    always give one signature: for test vectors, not for issuing (a random nonce
+    is the default because it does not depend on the nonce derivation being
+    implemented right). Ed25519 is deterministic either way.
+    """
     if alg_of(private_key) is not alg:
         raise BadKey(f"a {alg_of(private_key).label} key cannot sign with {alg.label}")
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         return private_key.sign
     assert isinstance(private_key, ec.EllipticCurvePrivateKey)
     key = private_key
+    ecdsa = _deterministic_ecdsa() if deterministic else _ECDSA_SHA256
 
     def sign_es256(message: bytes) -> bytes:
-        r, s = decode_dss_signature(key.sign(message, _ECDSA_SHA256))
+        r, s = decode_dss_signature(key.sign(message, ecdsa))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
     return sign_es256

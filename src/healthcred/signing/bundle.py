@@ -7,6 +7,11 @@ where each list is itself a signed message, verified on its own as if loaded
 separately. The bundle signature and version add what separate files cannot:
 the set is complete and current (no list withheld, no old bundle replayed).
 Rule sets (status rules, verification policies) travel in the third array.
+Foreign trust may follow: ``8: [DSC DER]`` (EU DCC document signer
+certificates) and ``9: [issuer JSON]`` (SMART Health Card issuers: UTF-8 JSON
+``{"iss", "keys", "crls"}`` with sorted keys and no whitespace); each key is
+present only when its array is not empty, so a bundle without foreign trust
+keeps exactly keys 1–7.
 
 :func:`install_bundle` is how a verifier takes an update: the new bundle is
 verified completely (signatures, contents, versions against the state file)
@@ -16,6 +21,7 @@ verifier on its last good bundle.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -26,6 +32,8 @@ from typing import Any
 from healthcred.errors import HealthCredError, TrustListMalformed, TrustListRollback, TrustStoreError
 from healthcred.signing.algorithms import PrivateKey
 from healthcred.signing.cose import Signer, open_content, parse_sign1, sign_content
+from healthcred.signing.dsc import Dsc, load_dsc
+from healthcred.signing.jwks import ShcIssuer, issuer_document, load_shc_issuer
 from healthcred.signing.state import STATE_FILE, load_state, save_state
 from healthcred.signing.trust import Anchor, TrustStore, verify_signer
 
@@ -39,6 +47,8 @@ BUNDLE_FILE = "bundle.cose"
 
 BUNDLE_FORMAT = 1
 _B_FORMAT, _B_ID, _B_VERSION, _B_ISSUED, _B_LISTS, _B_REVOCATIONS, _B_RULES = 1, 2, 3, 4, 5, 6, 7
+_B_DSCS, _B_SHC = 8, 9
+_REQUIRED = frozenset(range(1, 8))
 _MAX_BUNDLE_BYTES = 100 * 1024 * 1024
 
 
@@ -72,8 +82,13 @@ def make_bundle(
     revocations: Iterable[bytes] = (),
     rule_sets: Iterable[bytes] = (),
     bundle_id: str = "national",
+    dscs: Iterable[Dsc | bytes] = (),
+    shc_issuers: Iterable[ShcIssuer] = (),
 ) -> bytes:
-    """Sign a bundle of already-signed trust lists, revocation lists and rule sets with a root key."""
+    """Sign a bundle of already-signed trust lists, revocation lists and rule sets with a root key.
+
+    ``dscs`` (certificates or their DER) and ``shc_issuers`` add foreign trust to the bundle.
+    """
     if version < 1 or not 1 <= len(bundle_id) <= 64:
         raise TrustListMalformed("bundle version must be ≥ 1 and its id 1–64 characters")
     payload: dict[int, Any] = {
@@ -85,7 +100,18 @@ def make_bundle(
         _B_REVOCATIONS: list(revocations),
         _B_RULES: list(rule_sets),
     }
+    ders = [d.der if isinstance(d, Dsc) else load_dsc(d).der for d in dscs]
+    if ders:
+        payload[_B_DSCS] = ders
+    issuers = [_issuer_json(i) for i in shc_issuers]
+    if issuers:
+        payload[_B_SHC] = issuers
     return sign_content(payload, root, BUNDLE_CONTENT_TYPE)
+
+
+def _issuer_json(issuer: ShcIssuer) -> bytes:
+    # One canonical JSON form, so the same issuer always gives the same bundle bytes.
+    return json.dumps(issuer_document(issuer), sort_keys=True, separators=(",", ":")).encode()
 
 
 def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, int] | None = None) -> Bundle:
@@ -105,21 +131,41 @@ def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, in
         message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor"
     )
     body = open_content(message, BUNDLE_CONTENT_TYPE, "trust bundle")
-    if type(body) is not dict or set(body) != set(range(1, 8)) or body[_B_FORMAT] != BUNDLE_FORMAT:
-        raise TrustListMalformed("bundle must be a format-1 map with exactly keys 1–7")
+    if (
+        type(body) is not dict
+        or not _REQUIRED <= set(body) <= _REQUIRED | {_B_DSCS, _B_SHC}
+        or body[_B_FORMAT] != BUNDLE_FORMAT
+    ):
+        raise TrustListMalformed("bundle must be a format-1 map with keys 1–7 and optionally 8, 9")
     bundle_id, version, issued = body[_B_ID], body[_B_VERSION], body[_B_ISSUED]
     if type(bundle_id) is not str or type(version) is not int or version < 1 or type(issued) is not int:
         raise TrustListMalformed("bundle id must be text, version ≥ 1 and issue time an integer")
-    parts = [body[_B_LISTS], body[_B_REVOCATIONS], body[_B_RULES]]
+    parts = [
+        body[_B_LISTS],
+        body[_B_REVOCATIONS],
+        body[_B_RULES],
+        body.get(_B_DSCS, []),
+        body.get(_B_SHC, []),
+    ]
     if any(type(p) is not list or any(type(x) is not bytes for x in p) for p in parts):
-        raise TrustListMalformed("bundle lists, revocations and rule sets must be arrays of byte strings")
+        raise TrustListMalformed("every array of a bundle must hold byte strings")
+    if any(k in body and not body[k] for k in (_B_DSCS, _B_SHC)):  # deterministic: absent, not empty
+        raise TrustListMalformed("bundle keys 8 and 9 are present only with a non-empty array")
     series = f"bundle:{message.kid.hex()}/{bundle_id}"
     floor = (seen or {}).get(series, 0)
     if version < floor:
         raise TrustListRollback(
             f"bundle {bundle_id!r} version {version} is older than version {floor} installed"
         )
-    store = TrustStore(anchors, parts[0], parts[1], parts[2], seen=seen)
+    store = TrustStore(
+        anchors,
+        parts[0],
+        parts[1],
+        parts[2],
+        seen=seen,
+        dscs=[load_dsc(der) for der in parts[3]],
+        shc_issuers=[load_shc_issuer(doc) for doc in parts[4]],
+    )
     return Bundle(bundle_id, version, issued, message.kid, store)
 
 

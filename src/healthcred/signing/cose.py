@@ -122,14 +122,20 @@ class Signer:
     content_type: str | None = None
 
     @classmethod
-    def for_key(cls, key: PrivateKey, *, content_type: str | None = None) -> Signer:
-        """Prepare ``key``: alg from its type, kid from its public key."""
+    def for_key(
+        cls, key: PrivateKey, *, content_type: str | None = None, deterministic: bool = False
+    ) -> Signer:
+        """Prepare ``key``: alg from its type, kid from its public key.
+
+        ``deterministic=True`` signs ES256 with RFC 6979 nonces (reproducible
+        test vectors); issuing keeps random nonces by default.
+        """
         alg = alg_of(key)
         kid = kid_of(key)
         header: dict[int, Any] = {Header.ALG: int(alg), Header.KID: kid}
         if content_type is not None:
             header[Header.CONTENT_TYPE] = content_type
-        return cls(alg, kid, dumps(header), signer_for(alg, key), content_type)
+        return cls(alg, kid, dumps(header), signer_for(alg, key, deterministic=deterministic), content_type)
 
     def sign1(self, payload: bytes) -> bytes:
         """A tagged COSE_Sign1 over ``payload``."""

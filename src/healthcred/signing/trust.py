@@ -48,6 +48,8 @@ from healthcred.signing.algorithms import (
     verifier_for,
 )
 from healthcred.signing.cose import Sign1, Signer, open_content, parse_sign1, sign_content
+from healthcred.signing.dsc import Dsc
+from healthcred.signing.jwks import ShcIssuer
 from healthcred.signing.keys import kid_of, public_key_der, public_key_from_der
 from healthcred.signing.revocation import (
     RevocationList,
@@ -549,18 +551,25 @@ class TrustStore:
     accepted before (see :mod:`healthcred.signing.state`): an older list is a
     rollback and refused. Conflicting grants of one key (different region or
     algorithm) are kept in :attr:`conflicts`, and that key verifies nothing.
+
+    Foreign trust sits beside the native lists: ``dscs`` (X.509 document
+    signer certificates, for EU DCCs) and ``shc_issuers`` (SMART Health Card
+    issuers: ``iss`` URL, JWKS and revocation list). They are trusted as given
+    — loaded by the operator from files, or from a bundle an anchor signed.
     """
 
     __slots__ = (
         "_index",
         "anchors",
         "conflicts",
+        "dscs",
         "lists",
         "raw_lists",
         "raw_revocations",
         "raw_rule_sets",
         "revocations",
         "rule_sets",
+        "shc_issuers",
     )
 
     def __init__(
@@ -571,14 +580,28 @@ class TrustStore:
         rule_sets: Iterable[bytes] = (),
         *,
         seen: Mapping[str, int] | None = None,
+        dscs: Iterable[Dsc] = (),
+        shc_issuers: Iterable[ShcIssuer] = (),
     ) -> None:
-        """Verify every trust list, revocation list and rule set (signed bytes); any failure raises."""
+        """Verify every trust list, revocation list and rule set (signed bytes); any failure raises.
+
+        A store needs a trust anchor, unless it holds only foreign trust (DSCs, SHC issuers).
+        """
         self.anchors: tuple[Anchor, ...] = tuple(
             a if isinstance(a, Anchor) else Anchor.from_key(a) for a in anchors
         )
-        if not self.anchors:
-            raise TrustStoreError("a trust store needs at least one trust anchor")
+        self.dscs: tuple[Dsc, ...] = tuple(dscs)
+        self.shc_issuers: tuple[ShcIssuer, ...] = tuple(shc_issuers)
+        if any(not isinstance(d, Dsc) for d in self.dscs) or any(
+            not isinstance(i, ShcIssuer) for i in self.shc_issuers
+        ):
+            raise TrustStoreError("dscs must be Dsc and shc_issuers ShcIssuer objects (see load_trust)")
         self.raw_lists: tuple[bytes, ...] = tuple(lists)
+        revocations, rule_sets = tuple(revocations), tuple(rule_sets)
+        if not self.anchors and (
+            self.raw_lists or revocations or rule_sets or not (self.dscs or self.shc_issuers)
+        ):
+            raise TrustStoreError("a trust store needs at least one trust anchor")
         anchor_kids = {a.kid for a in self.anchors}
         opened = [open_signed(data) for data in self.raw_lists]
         rooted = [
@@ -716,19 +739,48 @@ class TrustStore:
     def with_list(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
         """A new store with one more signed trust list (the old store is unchanged)."""
         return TrustStore(
-            self.anchors, (*self.raw_lists, data), self.raw_revocations, self.raw_rule_sets, seen=seen
+            self.anchors,
+            (*self.raw_lists, data),
+            self.raw_revocations,
+            self.raw_rule_sets,
+            seen=seen,
+            dscs=self.dscs,
+            shc_issuers=self.shc_issuers,
         )
 
     def with_revocations(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
         """A new store with one more signed revocation list (full or delta)."""
         return TrustStore(
-            self.anchors, self.raw_lists, (*self.raw_revocations, data), self.raw_rule_sets, seen=seen
+            self.anchors,
+            self.raw_lists,
+            (*self.raw_revocations, data),
+            self.raw_rule_sets,
+            seen=seen,
+            dscs=self.dscs,
+            shc_issuers=self.shc_issuers,
         )
 
     def with_rule_set(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
         """A new store with one more signed rule set."""
         return TrustStore(
-            self.anchors, self.raw_lists, self.raw_revocations, (*self.raw_rule_sets, data), seen=seen
+            self.anchors,
+            self.raw_lists,
+            self.raw_revocations,
+            (*self.raw_rule_sets, data),
+            seen=seen,
+            dscs=self.dscs,
+            shc_issuers=self.shc_issuers,
+        )
+
+    def with_foreign(self, *, dscs: Iterable[Dsc] = (), shc_issuers: Iterable[ShcIssuer] = ()) -> TrustStore:
+        """A new store with more foreign trust: DSCs for EU DCCs, issuers for SMART Health Cards."""
+        return TrustStore(
+            self.anchors,
+            self.raw_lists,
+            self.raw_revocations,
+            self.raw_rule_sets,
+            dscs=(*self.dscs, *dscs),
+            shc_issuers=(*self.shc_issuers, *shc_issuers),
         )
 
     def entries(self, kid: bytes) -> tuple[TrustEntry, ...]:
