@@ -345,3 +345,78 @@ def test_cli_batch(tmp_path: Path, world: World) -> None:
     assert "3 rows, 2 issued now" in result.output and "row 2 (line 3): [bad_input]" in result.output
     result = CliRunner().invoke(main, ["batch", "--help"])
     assert result.exit_code == 0 and "household" in result.output
+
+
+def test_paper_lifetime_is_set_by_the_status_rule_set(tmp_path: Path, world: World) -> None:
+    from datetime import timedelta
+
+    from healthcred.errors import InvalidRule
+    from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet
+
+    assert StatusRuleSet(DEFAULT_STATUS_RULES).paper_lifetime == timedelta(days=14)
+    month = StatusRuleSet({**DEFAULT_STATUS_RULES, "paper_valid_days": 30})
+    for too_long in (0, 181):
+        with pytest.raises(InvalidRule):
+            StatusRuleSet({**DEFAULT_STATUS_RULES, "paper_valid_days": too_long})
+    items = rows(2)
+    for item in items:
+        item["valid_days"] = ""  # the rule decides
+    source = write_csv(tmp_path / "in.csv", items)
+    run_batch(source, tmp_path / "out", world.zhejiang, id_key=ID_KEY, pdf=False, workers=0, issued_at=ISSUED,
+              rules=month)  # fmt: skip
+    for entry in journal(tmp_path / "out"):
+        result = healthcred.verify(str(entry["text"]), world.store, at=CHECKED)
+        assert result.expires_at == ISSUED + timedelta(days=30)
+    # The same through issue_paper, and through the CLI's --status-rules.
+    credential = healthcred.HealthCode.create(
+        subject=healthcred.Subject.create("李四", "1950-01-01", healthcred.DocumentType.RESIDENT_ID_CARD,
+                                          resident_id(7)),
+        status=healthcred.GREEN, region="330100", kind=healthcred.CredentialKind.PAPER, issued_at=ISSUED,
+    )  # fmt: skip
+    text = healthcred.issue_paper(
+        credential, world.zhejiang, id_number=resident_id(7), id_key=ID_KEY, rules=month
+    )
+    assert healthcred.verify(text, world.store, at=CHECKED).expires_at == ISSUED + timedelta(days=30)
+    key, id_key, rules_file = tmp_path / "k.pem", tmp_path / "id.json", tmp_path / "status.json"
+    save_private_key(world.zhejiang, key)
+    save_id_key(ID_KEY, id_key)
+    rules_file.write_text(json.dumps({**DEFAULT_STATUS_RULES, "paper_valid_days": 60}), encoding="utf-8")
+    args = ["batch", str(source), "--key", str(key), "--id-key", str(id_key), "--out", str(tmp_path / "cli"),
+            "--no-pdf", "--workers", "0", "--issued", ISSUED.isoformat(), "--quiet"]  # fmt: skip
+    assert CliRunner().invoke(main, [*args, "--status-rules", str(rules_file)]).exit_code == 0
+    for entry in journal(tmp_path / "cli"):
+        result = healthcred.verify(str(entry["text"]), world.store, at=CHECKED)
+        assert result.expires_at == ISSUED + timedelta(days=60)
+    rules_file.write_text("{not json", encoding="utf-8")
+    out = CliRunner().invoke(main, [*args, "--status-rules", str(rules_file)])
+    assert out.exit_code == 1 and "bad_input" in out.output
+
+
+def test_cli_print_card_and_family_sheet(tmp_path: Path, world: World) -> None:
+    from healthcred.signing.keys import save_public_key
+
+    trust = tmp_path / "trust"
+    (trust / "anchors").mkdir(parents=True)
+    (trust / "lists").mkdir()
+    save_public_key(world.root.public_key(), trust / "anchors" / "root.pem")
+    (trust / "lists" / "national.cose").write_bytes(world.trust_list)
+    texts = [world.code()[1] for _ in range(3)]
+    png_path = tmp_path / "one.png"
+    png_path.write_bytes(healthcred.render_qr(texts[0]))
+    runner = CliRunner()
+    at = ["--trust", str(trust), "--at", CHECKED.isoformat()]
+    out = runner.invoke(main, ["print", str(png_path), *at, "--out", str(tmp_path / "card.pdf")])
+    assert out.exit_code == 0, out.output
+    assert "card" in out.output
+    out = runner.invoke(main, ["print", *texts, *at, "--out", str(tmp_path / "family.png")])
+    assert out.exit_code == 0 and "family sheet of 3" in out.output
+    import zxingcpp  # read_qr refuses an image of several codes; zxing-cpp lists them all
+
+    assert {b.text for b in zxingcpp.read_barcodes(Image.open(tmp_path / "family.png"))} == set(texts)
+    page = pdfium.PdfDocument(str(tmp_path / "card.pdf"))[0]
+    assert read_qr(page.render(scale=300 / 72).to_pil()) == texts[0]
+    # Forged or foreign codes are not printed.
+    out = runner.invoke(main, ["print", texts[0][:-4] + "AAAA", *at, "--out", str(tmp_path / "x.pdf")])
+    assert out.exit_code == 1 and not (tmp_path / "x.pdf").exists()
+    out = runner.invoke(main, ["print", texts[0], *at, "--out", str(tmp_path / "x.txt")])
+    assert out.exit_code == 2

@@ -52,7 +52,18 @@ def test_every_command_has_help(args: list[str]) -> None:
 
 def test_demo_leaves_a_usable_folder(demo_dir: Path) -> None:
     codes = sorted((demo_dir / "codes").glob("*.png"))
-    assert [p.stem for p in codes] == ["green-hangzhou", "red-ningbo", "yellow-shanghai"]
+    assert [p.stem for p in codes] == [
+        "green-hangzhou", "paper-grandmother-card", "place-mall", "red-ningbo", "yellow-shanghai",
+    ]  # fmt: skip
+    assert (demo_dir / "codes" / "paper-grandmother-card.pdf").read_bytes().startswith(b"%PDF")
+    assert stat.S_IMODE((demo_dir / "keys" / "id-check.json").stat().st_mode) == 0o600
+    paper = CliRunner().invoke(
+        main, ["verify", "--trust", str(demo_dir / "trust"), "--json", str(codes[1])]
+    )  # read back from the printed card
+    assert paper.exit_code == 0 and json.loads(paper.output)["kind"] == "paper"
+    place_text = str(demo_dir / "codes" / "place-mall.txt")
+    place = CliRunner().invoke(main, ["place", "verify", "--trust", str(demo_dir / "trust"), place_text])
+    assert place.exit_code == 0, place.output
     assert stat.S_IMODE((demo_dir / "keys" / "national-root.key.pem").stat().st_mode) == 0o600
     assert (demo_dir / "trust" / "anchors" / "national-root.pem").is_file()
     assert (demo_dir / "trust" / "lists" / "national.cose").is_file()

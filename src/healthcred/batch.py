@@ -61,6 +61,7 @@ from healthcred.model import (
     mask_name,
 )
 from healthcred.printing import MAX_FAMILY, check_glyphs, render_pdfs
+from healthcred.rules.status import StatusRuleSet
 from healthcred.signing.algorithms import PrivateKey
 from healthcred.signing.cose import Signer, parse_sign1
 from healthcred.signing.idcheck import IdCheckKey, normalise_id_number
@@ -329,7 +330,9 @@ def _text(fields: Mapping[str, Any], name: str, default: str | None = None) -> s
     return str(value).strip()
 
 
-def _credential(fields: Mapping[str, Any], default_kind: Kind, issued_at: datetime) -> tuple[HealthCode, str]:
+def _credential(
+    fields: Mapping[str, Any], default_kind: Kind, issued_at: datetime, paper_days: int = PAPER_LIFETIME.days
+) -> tuple[HealthCode, str]:
     """The credential a row asks for, and the clear document number; raises a typed error."""
     unknown = sorted(set(fields) - set(COLUMNS))
     if unknown:
@@ -348,7 +351,7 @@ def _credential(fields: Mapping[str, Any], default_kind: Kind, issued_at: dateti
         )
     except (KeyError, ValueError) as exc:
         raise BadInput(f"unknown document_type {doc_name!r}") from exc
-    default_days = PAPER_LIFETIME.days if kind is CredentialKind.PAPER else 1
+    default_days = paper_days if kind is CredentialKind.PAPER else 1
     days_text = _text(fields, "valid_days", str(default_days))
     if not days_text.isdigit() or not 1 <= int(days_text) <= PAPER_MAX_LIFETIME.days:
         # The model enforces 180 days for paper codes; a batch holds health codes to it as well.
@@ -479,6 +482,7 @@ def run_batch(
     issued_at: datetime | None = None,
     encoder: Encoder = "zxing",
     progress: Callable[[str, int, int], None] | None = None,
+    rules: StatusRuleSet | None = None,
 ) -> BatchSummary:
     """Issue a code for every row of ``source`` (CSV with a header, or JSONL) into the folder ``out``.
 
@@ -492,6 +496,8 @@ def run_batch(
     ``out`` resumes: rows already journaled are never signed again.
     ``workers`` render processes (default: one per CPU; 0 renders in this
     process). ``issued_at`` fixes the issue time (default: now).
+    ``rules`` (the region's status rule set) sets the lifetime of paper rows
+    without ``valid_days`` (its ``paper_valid_days``; default 14 days).
     ``progress(stage, done, total)`` is called as rows are signed (``issue``),
     written (``codes``) and PDFs rendered (``pdf``); an exception it raises
     stops the run, which can be resumed. Raises :class:`BadInput` for a bad
@@ -508,6 +514,9 @@ def run_batch(
         raise BadInput("workers must be an integer ≥ 0")
     if encoder not in ("segno", "zxing"):
         raise BadInput(f"encoder must be 'segno' or 'zxing', not {encoder!r}")
+    if rules is not None and not isinstance(rules, StatusRuleSet):
+        raise BadInput("rules must be a StatusRuleSet (healthcred.rules.StatusRuleSet)")
+    paper_days = rules.paper_valid_days if rules is not None else PAPER_LIFETIME.days
     signer = key if isinstance(key, Signer) else Signer.for_key(key)
     moment = (issued_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
 
@@ -534,7 +543,7 @@ def run_batch(
             if identity in journal:
                 summary.already += 1
                 continue
-            credential, number = _credential(fields, kind, moment)
+            credential, number = _credential(fields, kind, moment, paper_days)
             if credential.kind is CredentialKind.PAPER and id_key is None:
                 raise BadInput("a paper code needs the ID-check key (id_key=, --id-key)")
             if pdf:  # a name the font cannot print is refused now, not after signing

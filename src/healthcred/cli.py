@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from healthcred.cli_batch import batch
+from healthcred.cli_batch import batch, print_command
 from healthcred.cli_conformance import conformance
 from healthcred.cli_places import register_places
 from healthcred.cli_rules import decide, declare, rules
@@ -484,6 +484,7 @@ main.add_command(declare)
 main.add_command(decide)
 main.add_command(conformance)
 main.add_command(batch)
+main.add_command(print_command)
 register_places(main)
 
 

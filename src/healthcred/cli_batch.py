@@ -1,7 +1,8 @@
-"""``healthcred batch``: issue codes for every row of a CSV or JSONL file, resumably."""
+"""``healthcred batch`` (a code for every row of a CSV or JSONL file, resumably) and ``healthcred print``."""
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -10,11 +11,16 @@ from typing import Any, Literal, cast
 import click
 
 from healthcred.batch import run_batch
-from healthcred.cli_support import fail_typed, time_option
+from healthcred.cli_support import fail_typed, time_option, trust_folder_option, write_file
+from healthcred.errors import BadInput
+from healthcred.printing import render_card, render_family_sheet
+from healthcred.rules.status import StatusRuleSet
+from healthcred.signing.folder import load_trust
 from healthcred.signing.idcheck import load_id_key
 from healthcred.signing.keys import load_private_key
+from healthcred.verifier import code_text, verify
 
-__all__ = ["batch"]
+__all__ = ["batch", "print_command"]
 
 _STAGES = {"issue": "signing", "codes": "texts + PNGs", "pdf": "PDF sheets"}
 
@@ -58,6 +64,12 @@ _STAGES = {"issue": "signing", "codes": "texts + PNGs", "pdf": "PDF sheets"}
 @click.option(
     "--issued", metavar="TIME", callback=time_option, default=None, help="Issue time (default now)."
 )
+@click.option(
+    "--status-rules",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The region's status rule set (JSON): its paper_valid_days sets paper codes' lifetime.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @fail_typed
 def batch(
@@ -72,19 +84,27 @@ def batch(
     batch_id: str | None,
     workers: int | None,
     issued: datetime | None,
+    status_rules: Path | None,
     quiet: bool,
 ) -> None:
     """Issue a code for every row of SOURCE (CSV with a header, or JSONL) into --out.
 
     Columns: name, birth_date, document_number, status (green/yellow/red), region
-    (GB/T 2260), and optionally document_type, valid_days (default 14 for paper
-    codes, 1 otherwise; at most 180), kind (paper/health) and household (rows
-    sharing one are printed on family sheets of up to 8). Writes codes/*.txt and
+    (GB/T 2260), and optionally document_type, valid_days (default: the status
+    rule set's paper_valid_days, 14, for paper codes; 1 otherwise; at most 180),
+    kind (paper/health) and household (rows sharing one are printed on family
+    sheets of up to 8). Writes codes/*.txt and
     codes/*.png per row, sheets/*.pdf, journal.jsonl and report.csv (bad rows).
     Exit 0 when every row is issued, 1 when some rows are bad or on an error.
     """
     bars: dict[str, Any] = {}
     done: dict[str, int] = {}
+    rules = None
+    if status_rules is not None:
+        try:
+            rules = StatusRuleSet(json.loads(status_rules.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise BadInput(f"{status_rules}: not a JSON status rule set: {exc}") from exc
 
     def progress(stage: str, count: int, total: int) -> None:
         if quiet or total == 0:
@@ -112,6 +132,7 @@ def batch(
             workers=workers,
             issued_at=issued,
             progress=progress,
+            rules=rules,
         )
     finally:
         for bar in bars.values():
@@ -127,3 +148,45 @@ def batch(
         for item in summary.bad[:10]:
             click.echo(f"  row {item.row} (line {item.line}): [{item.code}] {item.message}", err=True)
         sys.exit(1)
+
+
+@click.command("print")
+@click.argument("codes", nargs=-1, required=True, metavar="CODE...")
+@trust_folder_option()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output file: .pdf, .svg or .png (the format follows the suffix).",
+)
+@click.option(
+    "--at", metavar="TIME", callback=time_option, default=None, help="Validation time (default now)."
+)
+@fail_typed
+def print_command(
+    codes: tuple[str, ...], trust_dir: tuple[Path, ...], out: Path, at: datetime | None
+) -> None:
+    """Print native codes: one CODE is a card (A6), 2–8 are a family sheet (A4).
+
+    Each CODE (text, a .txt file or an image) is verified against --trust first, so only genuine,
+    valid codes are printed; the sheet shows masked names, colours, validity and regions in words.
+    """
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "svg", "png"):
+        raise click.UsageError("--out must end in .pdf, .svg or .png")
+    trust = load_trust(trust_dir)
+    items = []
+    for code in codes:
+        if Path(code).suffix.lower() == ".txt" and Path(code).is_file():
+            code = Path(code).read_text(encoding="utf-8").strip()
+        text = code_text(code)
+        result = verify(text, trust, at=at)
+        if result.health_code is None:
+            raise BadInput(f"only native codes are printed, not a {result.format.value} credential")
+        items.append((text, result.health_code))
+    chosen = cast(Literal["pdf", "svg", "png"], fmt)
+    data = render_card(*items[0], fmt=chosen) if len(items) == 1 else render_family_sheet(items, fmt=chosen)
+    write_file(out, data)
+    click.echo(
+        f"wrote {out}: {'card' if len(items) == 1 else f'family sheet of {len(items)}'}, {len(data)} bytes"
+    )

@@ -2,7 +2,10 @@
 
 A national root signs a trust list of two provincial issuers (Zhejiang, ES256;
 Shanghai, EdDSA); three codes are issued, rendered as PNG, read back from the
-images and verified offline against the trust folder.
+images and verified offline against the trust folder. Then the people without
+a phone: a paper code for an elderly resident, printed as a card (PDF and PNG),
+read back from the card, checked against her ID number; her grandson holds it
+through a signed binding; and a mall's place code for its scanning post.
 """
 
 from __future__ import annotations
@@ -11,16 +14,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from healthcred.binding import Relation, make_binding, verify_dependent
 from healthcred.codec.qr import read_qr, save_qr
 from healthcred.errors import HealthCredError
-from healthcred.issuer import issue
-from healthcred.model import GREEN, RED, YELLOW, DocumentType, HealthCode, Status, Subject
+from healthcred.issuer import issue, issue_paper
+from healthcred.model import GREEN, RED, YELLOW, CredentialKind, DocumentType, HealthCode, Status, Subject
+from healthcred.places import issue_place, verify_place
+from healthcred.printing import render_card
 from healthcred.rules.policy import DEFAULT_POLICIES
-from healthcred.signing.algorithms import Alg
+from healthcred.signing.algorithms import Alg, PrivateKey
 from healthcred.signing.folder import load_trust
+from healthcred.signing.idcheck import check_id, generate_id_key, save_id_key
 from healthcred.signing.keys import generate_key, save_private_key, save_public_key
 from healthcred.signing.rulesets import make_rule_set
-from healthcred.signing.trust import ANCHORS_DIR, LISTS_DIR, RULES_DIR, KeyGrant, make_trust_list
+from healthcred.signing.trust import ANCHORS_DIR, LISTS_DIR, RULES_DIR, KeyGrant, TrustStore, make_trust_list
 from healthcred.verifier import verify
 
 __all__ = ["run_demo"]
@@ -139,7 +146,64 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> bool:
     echo(
         f"codes in {codes_dir}; try: healthcred verify --trust {out / 'trust'} {codes_dir / _CODES[0][0]}.png"
     )
-    return all_ok
+    people_ok = _people(out, trust, issuers["zhejiang"][0], now, echo)
+    return all_ok and people_ok
+
+
+# An elderly resident without a phone, and her grandson (the holder of the first code).
+_GRANDMOTHER = ("王秀英", "1942-05-08", "330106194205081229")
+
+
+def _people(
+    out: Path, trust: TrustStore, key: PrivateKey, now: datetime, echo: Callable[[str], None]
+) -> bool:
+    """Paper code + printed card + ID check, relatives binding, place code; True if all check out."""
+    codes_dir = out / "codes"
+    id_key = generate_id_key("330000")  # in production: distributed to trust-listed verifiers only
+    save_id_key(id_key, out / "keys" / "id-check.json")
+    name, birth, number = _GRANDMOTHER
+    subject = Subject.create(name, birth, DocumentType.RESIDENT_ID_CARD, number)
+    paper = HealthCode.create(
+        subject=subject, status=GREEN, region="330106", kind=CredentialKind.PAPER, issued_at=now
+    )
+    text = issue_paper(paper, key, id_number=number, id_key=id_key)
+    (codes_dir / "paper-grandmother.txt").write_text(text + "\n")
+    (codes_dir / "paper-grandmother-card.pdf").write_bytes(render_card(text, paper, fmt="pdf"))
+    card_png = codes_dir / "paper-grandmother-card.png"
+    card_png.write_bytes(render_card(text, paper, fmt="png", dpi=200))
+    ok = True
+    try:
+        result = verify(read_qr(card_png), trust)  # read back from the printed card
+        id_ok = check_id(result, number, id_key)
+        echo(
+            f"paper code for {subject.masked_name}: valid until {result.credential.expires_at:%Y-%m-%d}, "
+            f"ID check {'matches' if id_ok else 'DOES NOT MATCH'}; "
+            f"card: {codes_dir}/paper-grandmother-card.pdf"
+        )
+        ok &= id_ok and not check_id(result, "330106194205081237", id_key)  # a neighbour's number
+        grandson_text = (codes_dir / f"{_CODES[0][0]}.txt").read_text().strip()
+        grandson = verify(grandson_text, trust).health_code
+        assert grandson is not None
+        binding = make_binding(grandson, paper, Relation.GRANDPARENT, key, region="330000", slot=1)
+        (codes_dir / "binding-grandmother.cose").write_bytes(binding)
+        held = verify_dependent(text, binding, trust, guardian=grandson_text)
+        echo(
+            f"relatives binding: {grandson.subject.masked_name} shows {subject.masked_name}'s code "
+            f"({held.relation.name.lower()}, slot {held.binding.slot}); "
+            f"binding: {codes_dir}/binding-grandmother.cose"
+        )
+        place = issue_place(key, venue_id="HZ-MALL-0001", name="湖滨银泰 in77", region="330102", scene="mall")
+        (codes_dir / "place-mall.txt").write_text(place + "\n")
+        save_qr(place, codes_dir / "place-mall.png")
+        venue = verify_place(place, trust)
+        echo(
+            f"place code: {venue.place.name} ({venue.place.scene}, {venue.place.region}): "
+            f"{codes_dir}/place-mall.png"
+        )
+    except HealthCredError as exc:
+        echo(f"people and places: INVALID {exc.code}: {exc.message}")
+        return False
+    return ok
 
 
 def _width(text: str) -> int:

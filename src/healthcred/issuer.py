@@ -75,6 +75,7 @@ def issue_paper(
     id_number: str,
     id_key: IdCheckKey,
     valid_for: timedelta | None = None,
+    rules: StatusRuleSet | None = None,
     compression_level: int = 9,
 ) -> str:
     """Issue ``credential`` as a paper code (kind 3) bound to the holder's ID number; return the QR text.
@@ -84,7 +85,8 @@ def issue_paper(
     ``HealthCode.create(kind=CredentialKind.PAPER, …)`` (14 days by default) or
     a health-status credential, which becomes a paper code with the same id,
     subject, status and times. ``valid_for`` (from the issue time) replaces its
-    lifetime; at most 180 days either way. ``id_number`` is the holder's clear
+    lifetime; without it, ``rules`` (the region's status rule set) sets it by its
+    ``paper_valid_days``; at most 180 days either way. ``id_number`` is the holder's clear
     document number: it is normalised (GB 11643 check digit for resident ID
     cards), must match the subject's masked number, and goes into the code only
     as a keyed tag under ``id_key`` (the ID-check key verifiers hold), never in
@@ -97,6 +99,10 @@ def issue_paper(
         raise BadInput(f"a {credential.kind.name.lower()} credential cannot become a paper code")
     if valid_for is not None and not isinstance(valid_for, timedelta):
         raise BadInput("valid_for must be a timedelta")
+    if rules is not None and not isinstance(rules, StatusRuleSet):
+        raise BadInput("rules must be a StatusRuleSet")
+    if valid_for is None and rules is not None:
+        valid_for = rules.paper_lifetime
     number = normalise_id_number(id_number, credential.subject.document_type)
     # Catches a batch row whose number belongs to someone else before a wrong sheet is printed.
     if mask_document_number(number) != credential.subject.document_number:

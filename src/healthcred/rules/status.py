@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from healthcred.errors import InvalidRule
-from healthcred.model import NATIONAL_PALETTE, Status
+from healthcred.model import NATIONAL_PALETTE, PAPER_LIFETIME, PAPER_MAX_LIFETIME, Status
 from healthcred.rules.certlogic import Rule, compile_rule
 from healthcred.rules.declaration import Background, Declaration, personnel_key
 
@@ -88,6 +88,7 @@ class _StatusRuleSetSpec(BaseModel):
     version: int = Field(ge=1)
     kind: str
     green_valid_hours: int = Field(ge=1, le=24 * 30)
+    paper_valid_days: int = Field(default=PAPER_LIFETIME.days, ge=1, le=PAPER_MAX_LIFETIME.days)
     rules: list[_StatusRule] = Field(max_length=500)
 
 
@@ -107,7 +108,7 @@ class Determination(BaseModel):
 class StatusRuleSet:
     """A validated, compiled status rule set."""
 
-    __slots__ = ("green_valid_hours", "id", "rules", "version")
+    __slots__ = ("green_valid_hours", "id", "paper_valid_days", "rules", "version")
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         """Validate ``spec`` (the JSON form, see docs/rules.md) and compile every rule's logic."""
@@ -123,9 +124,15 @@ class StatusRuleSet:
         if len(set(ids)) != len(ids):
             raise InvalidRule("status rule set: rule ids must be unique")
         self.id, self.version, self.green_valid_hours = parsed.id, parsed.version, parsed.green_valid_hours
+        self.paper_valid_days: int = parsed.paper_valid_days
         self.rules: tuple[tuple[_StatusRule, Rule], ...] = tuple(
             (rule, _compile(rule.logic, f"rules[{i}] ({rule.id})")) for i, rule in enumerate(parsed.rules)
         )
+
+    @property
+    def paper_lifetime(self) -> timedelta:
+        """How long a paper code issued under these rules is valid (``paper_valid_days``, 1–180)."""
+        return timedelta(days=self.paper_valid_days)
 
     def determine(self, declaration: Declaration, background: Background) -> Determination:
         """Apply the rules: the most severe status among the rules that fire, else green."""
@@ -173,6 +180,7 @@ DEFAULT_STATUS_RULES: dict[str, Any] = {
     "version": 1,
     "kind": "status",
     "green_valid_hours": 24,
+    "paper_valid_days": 14,
     "rules": [
         {
             "id": "confirmed-contact",
