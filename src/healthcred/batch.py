@@ -42,11 +42,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from healthcred.claims import from_claims
-from healthcred.codec.base45 import b45decode
-from healthcred.codec.cbor import loads
-from healthcred.codec.compression import unpack
-from healthcred.codec.prefix import strip_prefix
 from healthcred.codec.qr import Encoder, render_qr
 from healthcred.errors import BadInput, HealthCredError
 from healthcred.issuer import issue, issue_paper
@@ -63,8 +58,9 @@ from healthcred.model import (
 from healthcred.printing import MAX_FAMILY, check_glyphs, render_pdfs
 from healthcred.rules.status import StatusRuleSet
 from healthcred.signing.algorithms import PrivateKey
-from healthcred.signing.cose import Signer, parse_sign1
+from healthcred.signing.cose import Signer
 from healthcred.signing.idcheck import IdCheckKey, normalise_id_number
+from healthcred.verifier import decode_unverified
 
 __all__ = [
     "BATCH_FILE_FORMAT",
@@ -391,13 +387,6 @@ def _household(fields: Mapping[str, Any]) -> str | None:
 # --- rendering (in worker processes) -----------------------------------------------------------
 
 
-def _decode(text: str) -> HealthCode:
-    """The credential in a text this batch signed (from the journal): decoded, not verified."""
-    return from_claims(
-        loads(parse_sign1(unpack(b45decode(strip_prefix(text)))).payload, "claims", walk=False)
-    )
-
-
 def _render_codes(task: tuple[str, Sequence[tuple[str, str]], Encoder]) -> int:
     """Write ``codes/STEM.txt`` and ``codes/STEM.png`` for each (stem, text); return how many."""
     out, items, encoder = task
@@ -411,7 +400,8 @@ def _render_codes(task: tuple[str, Sequence[tuple[str, str]], Encoder]) -> int:
 def _render_sheets(task: tuple[str, Sequence[tuple[str, Sequence[str]]], Encoder]) -> int:
     """Write a group of PDFs (name, texts): a card for one text, a family sheet for several (≤ 8)."""
     out, group, encoder = task
-    sheets = [[(text, _decode(text)) for text in texts] for _, texts in group]
+    # Texts this batch signed (from the journal): decoded, not verified.
+    sheets = [[(text, decode_unverified(text)) for text in texts] for _, texts in group]
     for (name, _), data in zip(group, render_pdfs(sheets, encoder=encoder), strict=True):
         _write_atomic(Path(out) / "sheets" / name, data)
     return len(group)

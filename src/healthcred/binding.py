@@ -13,6 +13,7 @@ dependents' codes and their bindings (``docs/format.md`` §13–14).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
@@ -52,6 +53,7 @@ __all__ = [
     "make_binding",
     "make_family_bundle",
     "open_binding",
+    "read_binding",
     "read_family_bundle",
     "subject_hash",
     "verify_dependent",
@@ -271,24 +273,8 @@ def _parse_body(data: bytes) -> tuple[Any, dict[int, Any]]:
     return message, body
 
 
-def open_binding(
-    data: bytes,
-    trust: TrustStore,
-    *,
-    at: datetime | int | float | None = None,
-    skew: timedelta = DEFAULT_SKEW,
-    grace: timedelta = timedelta(0),
-) -> Binding:
-    """Verify a signed binding against ``trust`` at ``at``: signature, regional grant, shape, window, slot.
-
-    Raises trust errors (``unknown_kid``, ``bad_signature``, ``region_not_allowed``…),
-    ``bad_binding``, ``too_many_dependents`` (slot above 8), ``expired`` or ``not_yet_valid``.
-    """
-    if not isinstance(trust, TrustStore):
-        raise BadInput("trust must be a TrustStore")
-    now = epoch_seconds(at)
-    message, body = _parse_body(data)
-    entries = trust.resolve(message, now, int(grace.total_seconds()))
+def _binding(body: dict[int, Any], kid: bytes, key_region: str) -> Binding:
+    # The shape rules of docs/format.md §13, in one place for verified and unverified reads.
     bid = _field(body, _B_ID, bytes, "id")
     region = _field(body, _B_REGION, str, "region")
     issued, expires = _field(body, _B_ISSUED, int, "issue time"), _field(body, _B_EXPIRES, int, "expiry")
@@ -308,8 +294,6 @@ def open_binding(
         raise BadBinding(f"binding window must be positive and at most {BINDING_MAX_LIFETIME.days} days")
     if not 1 <= slot <= MAX_DEPENDENTS:
         raise TooManyDependents(f"binding slot {slot}: a guardian holds at most {MAX_DEPENDENTS} dependents")
-    entry = grant_for(entries, region=region, issued=issued, kind=BINDING_GRANT_KIND, what="binding")
-    check_window(issued, expires, now, int(skew.total_seconds()), "binding")
     return Binding(
         bid,
         region,
@@ -319,9 +303,45 @@ def open_binding(
         dependent,
         relation,
         slot,
-        entry.kid,
-        entry.region,
+        kid,
+        key_region,
     )
+
+
+def read_binding(data: bytes) -> Binding:
+    """Decode a binding and check its shape WITHOUT verifying its signature, signer or window.
+
+    For displays that label the result unverified (``healthcred family show``):
+    ``kid`` is the header's claim and ``key_region`` is empty. Raises
+    ``bad_binding`` or ``too_many_dependents``. Use :func:`open_binding` to trust one.
+    """
+    message, body = _parse_body(data)
+    return _binding(body, message.kid, "")
+
+
+def open_binding(
+    data: bytes,
+    trust: TrustStore,
+    *,
+    at: datetime | int | float | None = None,
+    skew: timedelta = DEFAULT_SKEW,
+    grace: timedelta = timedelta(0),
+) -> Binding:
+    """Verify a signed binding against ``trust`` at ``at``: signature, regional grant, shape, window, slot.
+
+    Raises trust errors (``unknown_kid``, ``bad_signature``, ``region_not_allowed``…),
+    ``bad_binding``, ``too_many_dependents`` (slot above 8), ``expired`` or ``not_yet_valid``.
+    """
+    if not isinstance(trust, TrustStore):
+        raise BadInput("trust must be a TrustStore")
+    now = epoch_seconds(at)
+    message, body = _parse_body(data)
+    entries = trust.resolve(message, now, int(grace.total_seconds()))
+    shape = _binding(body, message.kid, "")
+    issued, expires = int(shape.issued_at.timestamp()), int(shape.expires_at.timestamp())
+    entry = grant_for(entries, region=shape.region, issued=issued, kind=BINDING_GRANT_KIND, what="binding")
+    check_window(issued, expires, now, int(skew.total_seconds()), "binding")
+    return dataclasses.replace(shape, kid=entry.kid, key_region=entry.region)
 
 
 def _match(binding: Binding, dependent: VerificationResult, guardian: VerificationResult | None) -> None:

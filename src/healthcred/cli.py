@@ -15,20 +15,32 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from healthcred.cli_batch import batch, print_command
 from healthcred.cli_conformance import conformance
+from healthcred.cli_family import family
 from healthcred.cli_places import register_places
 from healthcred.cli_rules import decide, declare, rules
 from healthcred.cli_support import fail_typed, parse_time, time_option, trust_folder_option, write_file
 from healthcred.cli_trust import trust
 from healthcred.codec.qr import save_qr
-from healthcred.errors import HealthCredError
-from healthcred.issuer import issue
-from healthcred.model import NATIONAL_PALETTE, DocumentType, HealthCode, Subject
+from healthcred.errors import BadInput, HealthCredError
+from healthcred.issuer import issue, issue_paper
+from healthcred.model import (
+    NATIONAL_PALETTE,
+    PAPER_LIFETIME,
+    PAPER_MAX_LIFETIME,
+    CredentialKind,
+    DocumentType,
+    HealthCode,
+    Subject,
+)
 from healthcred.national import derive_national
+from healthcred.rules.status import StatusRuleSet
 from healthcred.signing.algorithms import parse_alg
 from healthcred.signing.folder import load_trust
+from healthcred.signing.idcheck import load_id_key, normalise_id_number
 from healthcred.signing.keys import (
     generate_key,
     kid_of,
@@ -278,6 +290,29 @@ def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> N
 @click.option("--reason", type=click.IntRange(0, 0xFFFF), default=None, help="Optional reason code.")
 @click.option("--valid-hours", type=click.IntRange(min=1), default=24, show_default=True)
 @click.option(
+    "--paper",
+    is_flag=True,
+    help="Issue a paper code (kind 3) bound to --doc-number by an ID tag; needs --id-key.",
+)
+@click.option(
+    "--id-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="ID-check key file (JSON) for --paper.",
+)
+@click.option(
+    "--valid-days",
+    type=click.IntRange(1, PAPER_MAX_LIFETIME.days),
+    default=None,
+    help=f"Paper code lifetime in days (default: --status-rules, else {PAPER_LIFETIME.days}).",
+)
+@click.option(
+    "--status-rules",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Status rule set (JSON) whose paper_valid_days sets the --paper lifetime.",
+)
+@click.option(
     "--png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the QR as PNG."
 )
 @click.option(
@@ -294,26 +329,85 @@ def issue_command(
     region: str,
     reason: int | None,
     valid_hours: int,
+    paper: bool,
+    id_key: Path | None,
+    valid_days: int | None,
+    status_rules: Path | None,
     png: Path | None,
     svg: Path | None,
 ) -> None:
-    """Issue a health code: print its text, optionally write it as a QR image."""
-    try:
-        credential = HealthCode.create(
-            subject=Subject.create(name, birth_date, DocumentType[doc_type.upper()], doc_number),
-            status=_STATUS_NAMES[status],
-            region=region,
-            reason=reason,
-            valid_for=timedelta(hours=valid_hours),
-        )
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        raise click.UsageError(str(exc)) from exc
-    text = issue(credential, load_private_key(key))
+    """Issue a health code: print its text, optionally write it as a QR image.
+
+    With --paper, a paper code for someone without a smartphone: --doc-number is the clear ID
+    number, which goes into the code only as a keyed tag under --id-key.
+    """
+    if paper:
+        subject = (name, birth_date, doc_type, doc_number)
+        text = _issue_paper(key, status, subject, region, reason, id_key, valid_days, status_rules)
+    else:
+        if id_key is not None or valid_days is not None or status_rules is not None:
+            raise click.UsageError("--id-key, --valid-days and --status-rules are for --paper")
+        try:
+            credential = HealthCode.create(
+                subject=Subject.create(name, birth_date, DocumentType[doc_type.upper()], doc_number),
+                status=_STATUS_NAMES[status],
+                region=region,
+                reason=reason,
+                valid_for=timedelta(hours=valid_hours),
+            )
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            raise click.UsageError(str(exc)) from exc
+        text = issue(credential, load_private_key(key))
     for path in (png, svg):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             save_qr(text, path)
     click.echo(text)
+
+
+def _issue_paper(
+    key: Path,
+    status: str,
+    subject: tuple[str, str, str, str],
+    region: str,
+    reason: int | None,
+    id_key: Path | None,
+    valid_days: int | None,
+    status_rules: Path | None,
+) -> str:
+    """The text of a paper code (``issue --paper``): lifetime from --valid-days, the rules or 14 days."""
+    if id_key is None:
+        raise click.UsageError("--paper needs --id-key (the ID-check key file)")
+    source = click.get_current_context().get_parameter_source("valid_hours")
+    if source is not None and source is not ParameterSource.DEFAULT:
+        raise click.UsageError("--valid-hours is for health codes; a paper code takes --valid-days")
+    rules = None
+    if status_rules is not None:
+        try:
+            rules = StatusRuleSet(json.loads(status_rules.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise BadInput(f"{status_rules}: not a JSON status rule set: {exc}") from exc
+    name, birth_date, doc_type, doc_number = subject
+    document = DocumentType[doc_type.upper()]
+    number = normalise_id_number(doc_number, document)
+    try:
+        credential = HealthCode.create(
+            subject=Subject.create(name, birth_date, document, number),
+            status=_STATUS_NAMES[status],
+            region=region,
+            reason=reason,
+            kind=CredentialKind.PAPER,
+        )
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise click.UsageError(str(exc)) from exc
+    return issue_paper(
+        credential,
+        load_private_key(key),
+        id_number=number,
+        id_key=load_id_key(id_key),
+        valid_for=None if valid_days is None else timedelta(days=valid_days),
+        rules=rules,
+    )
 
 
 def _print_result(payload: dict[str, Any], as_json: bool) -> None:
@@ -486,6 +580,7 @@ main.add_command(conformance)
 main.add_command(batch)
 main.add_command(print_command)
 register_places(main)
+main.add_command(family)
 
 
 @main.command()

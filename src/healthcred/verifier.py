@@ -35,7 +35,15 @@ from healthcred.signing.algorithms import Alg
 from healthcred.signing.cose import parse_sign1
 from healthcred.signing.trust import TrustEntry, TrustStore
 
-__all__ = ["DEFAULT_SKEW", "MAX_BATCH", "code_text", "verify", "verify_all", "verify_text"]
+__all__ = [
+    "DEFAULT_SKEW",
+    "MAX_BATCH",
+    "code_text",
+    "decode_unverified",
+    "verify",
+    "verify_all",
+    "verify_text",
+]
 
 DEFAULT_SKEW = timedelta(minutes=5)
 """Clock-skew allowance between issuer and verifier clocks."""
@@ -130,6 +138,18 @@ def verify_text(
         verified_at=datetime.fromtimestamp(now, UTC),
         warnings=warnings,
     )
+
+
+def decode_unverified(text: str) -> HealthCode:
+    """The credential in a native code's text, decoded and shape-checked WITHOUT any signature or trust check.
+
+    For issuers reading back what they signed (batch journals) and for displays
+    that label it unverified; never a substitute for :func:`verify`.
+    """
+    if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
+        raise BadInput(f"a native code is text of at most {MAX_TEXT_CHARS} characters")
+    message = parse_sign1(unpack(b45decode(strip_prefix(text))))
+    return from_claims(loads(message.payload, "claims", walk=False))
 
 
 def _check_options(trust: Any, skew: Any, grace: Any) -> None:
