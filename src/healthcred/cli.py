@@ -22,10 +22,17 @@ from healthcred.cli_conformance import conformance
 from healthcred.cli_family import family
 from healthcred.cli_places import register_places
 from healthcred.cli_rules import decide, declare, rules
-from healthcred.cli_support import fail_typed, parse_time, time_option, trust_folder_option, write_file
+from healthcred.cli_support import (
+    fail_typed,
+    parse_time,
+    read_status_rules,
+    time_option,
+    trust_folder_option,
+    write_file,
+)
 from healthcred.cli_trust import trust
 from healthcred.codec.qr import save_qr
-from healthcred.errors import BadInput, HealthCredError
+from healthcred.errors import HealthCredError
 from healthcred.issuer import issue, issue_paper
 from healthcred.model import (
     NATIONAL_PALETTE,
@@ -37,7 +44,6 @@ from healthcred.model import (
     Subject,
 )
 from healthcred.national import derive_national
-from healthcred.rules.status import StatusRuleSet
 from healthcred.signing.algorithms import parse_alg
 from healthcred.signing.folder import load_trust
 from healthcred.signing.idcheck import load_id_key, normalise_id_number
@@ -381,12 +387,7 @@ def _issue_paper(
     source = click.get_current_context().get_parameter_source("valid_hours")
     if source is not None and source is not ParameterSource.DEFAULT:
         raise click.UsageError("--valid-hours is for health codes; a paper code takes --valid-days")
-    rules = None
-    if status_rules is not None:
-        try:
-            rules = StatusRuleSet(json.loads(status_rules.read_text(encoding="utf-8")))
-        except ValueError as exc:
-            raise BadInput(f"{status_rules}: not a JSON status rule set: {exc}") from exc
+    rules = read_status_rules(status_rules)
     name, birth_date, doc_type, doc_number = subject
     document = DocumentType[doc_type.upper()]
     number = normalise_id_number(doc_number, document)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -11,10 +10,9 @@ from typing import Any, Literal, cast
 import click
 
 from healthcred.batch import run_batch
-from healthcred.cli_support import fail_typed, time_option, trust_folder_option, write_file
+from healthcred.cli_support import fail_typed, read_status_rules, time_option, trust_folder_option, write_file
 from healthcred.errors import BadInput
 from healthcred.printing import render_card, render_family_sheet
-from healthcred.rules.status import StatusRuleSet
 from healthcred.signing.folder import load_trust
 from healthcred.signing.idcheck import load_id_key
 from healthcred.signing.keys import load_private_key
@@ -99,12 +97,7 @@ def batch(
     """
     bars: dict[str, Any] = {}
     done: dict[str, int] = {}
-    rules = None
-    if status_rules is not None:
-        try:
-            rules = StatusRuleSet(json.loads(status_rules.read_text(encoding="utf-8")))
-        except ValueError as exc:
-            raise BadInput(f"{status_rules}: not a JSON status rule set: {exc}") from exc
+    rules = read_status_rules(status_rules)
 
     def progress(stage: str, count: int, total: int) -> None:
         if quiet or total == 0:

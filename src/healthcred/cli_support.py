@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,9 +12,17 @@ from typing import Any, TypeVar
 
 import click
 
-from healthcred.errors import HealthCredError
+from healthcred.errors import BadInput, HealthCredError
+from healthcred.rules.status import StatusRuleSet
 
-__all__ = ["fail_typed", "parse_time", "time_option", "trust_folder_option", "write_file"]
+__all__ = [
+    "fail_typed",
+    "parse_time",
+    "read_status_rules",
+    "time_option",
+    "trust_folder_option",
+    "write_file",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,3 +92,13 @@ def trust_folder_option(
         + " or a SMART Health Card issuer file ({iss, keys, crls}).",
     )
     return option
+
+
+def read_status_rules(path: Path | None) -> StatusRuleSet | None:
+    """The status rule set in a JSON file (``--status-rules``), validated; ``None`` without a path."""
+    if path is None:
+        return None
+    try:
+        return StatusRuleSet(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{path}: not a JSON status rule set: {exc}") from exc
