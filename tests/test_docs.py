@@ -34,8 +34,13 @@ def test_format_page_holds_the_current_worked_example() -> None:
 
 def test_readme_library_example_runs() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    blocks = [part.split("```", 1)[0] for part in readme.split("```python\n")[1:]]
+    assert len(blocks) >= 2
     namespace: dict[str, object] = {}
-    exec(compile(block, "README.md", "exec"), namespace)
+    for block in blocks:  # each block continues the one before
+        exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["text"].startswith("JKM1:")  # type: ignore[attr-defined]
     assert namespace["result"].status.name == "green"  # type: ignore[attr-defined]
+    assert namespace["checked"].kind == "paper"  # type: ignore[attr-defined]
+    assert namespace["pdf"].startswith(b"%PDF")  # type: ignore[attr-defined]
+    assert namespace["held"].relation.name == "GRANDPARENT"  # type: ignore[attr-defined]
