@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
+from healthcred.claims import Claim, HCode, to_claims
+from healthcred.codec.cbor import dumps
 from healthcred.conformance.case import Case
 from healthcred.conformance.cases.common import case, root, shanghai, zhejiang
 from healthcred.conformance.registry import builder, error, valid
@@ -23,13 +25,16 @@ from healthcred.conformance.world import (
     epoch,
     grant,
     issue_code,
+    raw_message,
     signer,
+    text_of,
     trust,
     trust_list,
 )
 from healthcred.issuer import issue_paper
 from healthcred.model import CredentialKind, DocumentType, Subject
 from healthcred.signing.idcheck import IdCheckKey
+from healthcred.verifier import decode_unverified
 
 NUMBER = "330106198503121231"
 """The first holder's resident ID number (GB 11643 check digit 1)."""
@@ -87,6 +92,29 @@ def paper() -> Iterator[Case]:
         text,
         error("kind_not_allowed"),
         store=regional_only,
+    )
+    # Hostile paper codes an issuer refuses to make, signed by a trusted key regardless.
+    claims = to_claims(decode_unverified(text))
+    untagged = {**claims, Claim.HCODE: {k: v for k, v in claims[Claim.HCODE].items() if k != HCode.ID_TAG}}
+    yield case(
+        "paper/no-id-tag",
+        "a paper code without its ID tag (health-code key 8)",
+        text_of(raw_message(dumps(untagged), zhejiang())),
+        error("bad_claims"),
+    )
+    too_long = {**claims, Claim.EXP: claims[Claim.IAT] + 181 * 86400}
+    yield case(
+        "paper/181-days",
+        "a paper code valid for 181 days (at most 180)",
+        text_of(raw_message(dumps(too_long), zhejiang())),
+        error("bad_claims"),
+    )
+    longest = {**claims, Claim.EXP: claims[Claim.IAT] + 180 * 86400}
+    yield case(
+        "paper/180-days",
+        "a paper code valid for exactly 180 days",
+        text_of(raw_message(dumps(longest), zhejiang())),
+        valid(kind=3),
     )
 
 
