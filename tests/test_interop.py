@@ -501,3 +501,27 @@ def test_cli_trust_folder_takes_foreign_trust_and_bundles_it(
     outcomes = verify_all([world.code()[1], make_hc1(*eu), shc_jws(0)], store, at=CHECKED)
     formats = [o.format.value for o in outcomes if not isinstance(o, HealthCredError)]
     assert formats == ["native", "hc1", "shc"]
+
+
+def test_smart_health_card_files(tmp_path: Path, mixed: TrustStore, world: World) -> None:
+    from healthcred.foreign.shc import load_health_cards
+
+    cards = [load_health_cards(SHC / f"example-0{n}-e-file.smart-health-card")[0] for n in range(4)]
+    outcomes = verify_all(cards, mixed, at=CHECKED)  # parsed cards verify like QR texts
+    assert [o.code if isinstance(o, HealthCredError) else o.format.value for o in outcomes] == [
+        "shc", "shc", "shc", "revoked",
+    ]  # fmt: skip
+    assert verify(cards[0], mixed, at=CHECKED).credential == verify(shc_jws(0), mixed, at=CHECKED).credential
+    folder = _trust_folder(tmp_path, world)
+    issuer = tmp_path / "shc-issuer.json"
+    issuer.write_text(json.dumps(shc_issuer_doc()))
+    runner = CliRunner()
+    trust = ["--trust", str(folder), "--trust", str(issuer), "--at", CHECKED.isoformat()]
+    files = [str(SHC / f"example-0{n}-e-file.smart-health-card") for n in (0, 2)]
+    out = runner.invoke(main, ["verify", files[0], world.code()[1], files[1], *trust])
+    assert out.exit_code == 0, out.output
+    assert [line.split()[1] for line in out.output.strip().splitlines()] == ["SHC", "GREEN", "SHC"]
+    broken = tmp_path / "broken.smart-health-card"
+    broken.write_text('{"verifiableCredential": 3}')
+    out = runner.invoke(main, ["verify", str(broken), *trust])
+    assert out.exit_code == 1 and "[malformed_jws]" in out.output and "broken.smart-health-card" in out.output

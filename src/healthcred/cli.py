@@ -33,6 +33,7 @@ from healthcred.cli_support import (
 from healthcred.cli_trust import trust
 from healthcred.codec.qr import save_qr
 from healthcred.errors import HealthCredError
+from healthcred.foreign.shc import load_health_cards
 from healthcred.issuer import issue, issue_paper
 from healthcred.model import (
     NATIONAL_PALETTE,
@@ -440,6 +441,8 @@ def _read_code(code: str) -> str:
 
 
 _CHUNK = re.compile(r"shc:/([0-9]{1,2})/([0-9]{1,2})/")
+SHC_FILE_SUFFIX = ".smart-health-card"
+"""A SMART Health Card file (``{"verifiableCredential": [JWS…]}``), read whole by ``verify``."""
 
 
 def _group_chunks(codes: list[str]) -> list[str | list[str]]:
@@ -505,7 +508,8 @@ def verify_command(
 ) -> None:
     """Verify each CODE offline: native (JKM1:), EU DCC (HC1:) or SMART Health Card (shc:/).
 
-    A CODE is QR text, `-` for stdin, or an image or .txt path. The chunks of a multi-part
+    A CODE is QR text, `-` for stdin, an image or .txt path, or a .smart-health-card file (each
+    card in it is verified). The chunks of a multi-part
     SMART Health Card (shc:/1/3/…, shc:/2/3/…) given one after another are one card. Exit 0 if
     every code is valid, 1 if any is not.
     """
@@ -514,7 +518,22 @@ def verify_command(
     except HealthCredError as exc:
         _print_result({"valid": False, "error": exc.code, "message": exc.message}, as_json)
         sys.exit(1)
-    items = _group_chunks([_read_code(c) for c in codes])
+    items: list[Any] = []
+    texts: list[str] = []
+    for code in codes:  # a .smart-health-card file holds whole cards (JWS), not QR texts
+        if Path(code).suffix.lower() == SHC_FILE_SUFFIX and Path(code).is_file():
+            items += _group_chunks(texts)
+            texts = []
+            try:
+                items += load_health_cards(code)
+            except HealthCredError as exc:
+                _print_result(
+                    {"valid": False, "error": exc.code, "message": f"{code}: {exc.message}"}, as_json
+                )
+                sys.exit(1)
+            continue
+        texts.append(_read_code(code))
+    items += _group_chunks(texts)
     outcomes = verify_all(
         items,
         trust,

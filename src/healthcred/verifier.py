@@ -28,7 +28,7 @@ from healthcred.codec.qr import Backend, read_qr
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
 from healthcred.foreign.hc1 import HC1_PREFIX, PS256, decode_hc1, to_foreign, verify_hc1
 from healthcred.foreign.shc import MAX_CHUNKS as MAX_SHC_CHUNKS
-from healthcred.foreign.shc import SHC_PREFIX, decode_shc, verify_shc
+from healthcred.foreign.shc import SHC_PREFIX, ShcMessage, decode_shc, verify_shc
 from healthcred.model import HealthCode, Status, VerificationResult
 from healthcred.signed import epoch_seconds
 from healthcred.signing.algorithms import Alg
@@ -174,8 +174,13 @@ def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> Veri
     )
 
 
-def _verify_shc(chunks: list[str], trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
-    message = decode_shc(chunks[0] if len(chunks) == 1 else chunks)
+def _verify_shc(
+    chunks: list[str] | ShcMessage, trust: TrustStore, now: int, skew: timedelta
+) -> VerificationResult:
+    if isinstance(chunks, ShcMessage):
+        message = chunks
+    else:
+        message = decode_shc(chunks[0] if len(chunks) == 1 else chunks)
     credential = verify_shc(message, trust.shc_issuers, at=now, skew=int(skew.total_seconds()))
     # A key that announces a revocation list the store lacks: valid, but the operator should know.
     unchecked = any(
@@ -209,12 +214,17 @@ def verify(
     ``code`` is QR text, its bytes, or an image (path, bytes or PIL image) of a
     native code (``JKM1:``), an EU DCC (``HC1:``) or a SMART Health Card
     (``shc:/``); a list or tuple holds the QR chunks of one multi-part SMART
-    Health Card, in any order. ``trust`` comes from
+    Health Card, in any order; a parsed ``ShcMessage`` (e.g. from a
+    ``.smart-health-card`` file, :func:`healthcred.foreign.shc.load_health_cards`)
+    is verified as it is. ``trust`` comes from
     :func:`~healthcred.signing.folder.load_trust`; ``at`` is the validation
     time (default: now), ``skew`` the clock-skew allowance, ``grace`` how long
     past its expiry a native trust list is still used (the result then carries
     a warning), ``palette`` names regional colours.
     """
+    if isinstance(code, ShcMessage):
+        _check_options(trust, skew, grace)
+        return _verify_shc(code, trust, epoch_seconds(at), skew)
     if isinstance(code, list | tuple):
         if not 1 <= len(code) <= MAX_SHC_CHUNKS:
             raise BadInput(f"a multi-part SMART Health Card has 1–{MAX_SHC_CHUNKS} chunks, not {len(code)}")
