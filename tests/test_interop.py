@@ -8,6 +8,7 @@ trust in the trust store, folder, bundle and ``--trust``, and policies on foreig
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import zlib
@@ -25,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import healthcred
 from conftest import CHECKED, ISSUED, T0, World, ts
@@ -525,3 +528,32 @@ def test_smart_health_card_files(tmp_path: Path, mixed: TrustStore, world: World
     broken.write_text('{"verifiableCredential": 3}')
     out = runner.invoke(main, ["verify", str(broken), *trust])
     assert out.exit_code == 1 and "[malformed_jws]" in out.output and "broken.smart-health-card" in out.output
+
+
+_B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    prefix=st.sampled_from(["JKM1:", "HC1:", "shc:/", "shc:/1/2/", "shc:/2/2/", "JKP1:", ""]),
+    body=st.one_of(st.text(alphabet=_B45, max_size=600), st.text(alphabet="0123456789", max_size=600),
+                   st.text(max_size=200)),
+)  # fmt: skip
+def test_any_text_gives_a_result_or_a_typed_error(prefix: str, body: str) -> None:
+    with contextlib.suppress(HealthCredError):
+        verify(prefix + body, FUZZ_STORE, at=CHECKED)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="shc:/0123456789", max_size=80), min_size=1, max_size=20))
+def test_any_chunk_list_gives_a_result_or_a_typed_error(chunks: list[str]) -> None:
+    with contextlib.suppress(HealthCredError):
+        verify(chunks, FUZZ_STORE, at=CHECKED)
+
+
+def _fuzz_store() -> TrustStore:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return TrustStore([], dscs=[load_dsc(make_dsc(key))], shc_issuers=[load_shc_issuer(shc_issuer_doc())])
+
+
+FUZZ_STORE = _fuzz_store()
