@@ -278,10 +278,6 @@ class SourceFormat(StrEnum):
     """SMART Health Card (``shc:/``)."""
 
 
-FOREIGN_KINDS = ("vaccination", "test", "recovery")
-"""Credential kinds a foreign format carries (a native code's kind is a :class:`CredentialKind`)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Person:
     """The person a foreign credential names: as the issuer wrote it, nothing more.
