@@ -1,5 +1,9 @@
 """The EU DCC test data (tests/vectors/dcc): for every case and every EXPECTED* flag the library can
-decide, its outcome must agree. Upstream's own broken cases are expected failures, with the reason."""
+decide, its outcome must agree. Upstream's own broken cases are expected failures, with the reason.
+
+SCHEMAVALIDATION is decided as dgc-testdata's own `test_cose_schema` did: the COSE payload's
+-260/1 object, validated with `jsonschema` (no format checking) against the DCC schema release its
+`ver` names (tests/vectors/dcc-schema), and exactly one of v, r, t."""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ import csv
 import json
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import cbor2
+import jsonschema
 import pytest
 
 from healthcred.codec.base45 import b45decode
@@ -23,11 +29,21 @@ from healthcred.foreign.hc1 import HC1_PREFIX, decode_hc1, hc1_signer, load_dsc,
 
 DATA = Path(__file__).parent / "vectors" / "dcc"
 UNDECIDABLE = {
-    "EXPECTEDSCHEMAVALIDATION": "needs the DCC JSON schema, which is not included",
     "EXPECTEDENCODE": "about encoding JSON into CBOR, not reading codes",
-    "EXPECTEDVALIDOBJECT": "needs the DCC JSON schema, which is not included",
+    "EXPECTEDVALIDOBJECT": "not defined by tests/vectors/dcc/README.md and never tested upstream (no "
+    "dgc-testdata test reads it); its upstream description (the case's JSON against TESTCTX.SCHEMA) is "
+    "not what test_cose_schema checks, so there is no upstream procedure to follow",
     "EXPTECTEDEXPIRED": "misspelt flag used by a few cases; EXPECTEDEXPIRATIONCHECK covers it",
 }
+SCHEMAS = Path(__file__).parent / "vectors" / "dcc-schema"
+# the payload's `ver` → the schema release dgc-testdata loaded for it; any other `ver` got the live schema
+_SCHEMA_FOR = {
+    "1.0.0": "1.0.0/DGC.combined-schema.json",
+    "1.1.0": "1.1.0/DGC.combined-schema.json",
+    "1.2.1": "1.2.1/DCC.combined-schema.json",
+    "1.3.0": "1.3.0/DCC.combined-schema.json",
+}
+_LIVE_SCHEMA = "1.3.0"
 # upstream test name → the flag it concerns
 _KNOWN_FLAG = {
     "test_cose_schema": "EXPECTEDSCHEMAVALIDATION",
@@ -128,7 +144,52 @@ def outcome(flag: str, case: dict[str, Any]) -> bool:
         return _ok(lambda: _same_json(_dgc_from_text(case["PREFIX"]), case["JSON"]))
     if flag == "EXPECTEDPICTUREDECODE":
         return _ok(lambda: read_qr(base64.b64decode(case["2DCODE"])) == case["PREFIX"])
+    if flag == "EXPECTEDSCHEMAVALIDATION":
+        try:
+            return _schema_valid(hexed("COSE"))
+        except (ValueError, cbor2.CBORDecodeError):
+            return False
     raise AssertionError(flag)
+
+
+@cache
+def _validator(version: str) -> Any:
+    # compiled once per session; jsonschema.validate also checks the schema itself first
+    schema = json.loads((SCHEMAS / _SCHEMA_FOR[version]).read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _upstream_dates(value: Any) -> Any:
+    # dgc-testdata decoded with an object hook that turns every map value that is a date/time into
+    # "%Y-%m-%dT%H:%M:%SZ"; values inside arrays are left as they are.
+    if isinstance(value, list):
+        return [_upstream_dates(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, v in value.items():
+        v = _upstream_dates(v)
+        if isinstance(v, datetime):
+            v = v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif isinstance(v, date):
+            raise ValueError("a bare date: upstream's hook (date.astimezone) fails on it")
+        out[key] = v
+    return out
+
+
+def _schema_valid(cose: bytes) -> bool:
+    payload = _upstream_dates(cbor2.loads(parse_hc1_cose(cose).payload))
+    hcert_map = payload.get(-260) if isinstance(payload, dict) else None
+    if not isinstance(hcert_map, dict) or len(hcert_map) != 1 or 1 not in hcert_map:
+        return False
+    hcert = hcert_map[1]
+    if not isinstance(hcert, dict) or "ver" not in hcert:
+        return False
+    if not _validator(hcert["ver"] if hcert["ver"] in _SCHEMA_FOR else _LIVE_SCHEMA).is_valid(hcert):
+        return False
+    return len([key for key in hcert if key in ("v", "r", "t")]) == 1
 
 
 def _dgc_from_text(text: str) -> Any:
@@ -172,6 +233,7 @@ NEEDS = {
     "EXPECTEDKEYUSAGE": ("COSE",),
     "EXPECTEDVALIDJSON": ("PREFIX", "JSON"),
     "EXPECTEDPICTUREDECODE": ("2DCODE", "PREFIX"),
+    "EXPECTEDSCHEMAVALIDATION": ("COSE",),
 }
 
 
@@ -191,15 +253,33 @@ def test_dcc_case(country: str, name: str, flag: str, expected: bool) -> None:
 def test_agreement_summary(capsys: pytest.CaptureFixture[str]) -> None:
     agree: Counter[str] = Counter()
     total: Counter[str] = Counter()
-    for country, _, case in CASES:
+    by_flag: dict[str, Counter[str]] = {}
+    unexplained = []
+    for country, name, case in CASES:
         for flag, expected in (case.get("EXPECTEDRESULTS") or {}).items():
             if flag in UNDECIDABLE or _missing(flag, case):
                 continue
+            known = bool(KNOWN.get((country, name, flag)) or KNOWN.get((country, "", flag)))
+            same = outcome(flag, case) is expected
             total[country] += 1
-            agree[country] += outcome(flag, case) is expected
+            agree[country] += same
+            counts = by_flag.setdefault(flag, Counter())
+            counts["total"] += 1
+            counts["agree"] += same
+            counts["known"] += known
+            counts["known_agree"] += known and same
+            if not same and not known and (country, name, flag) not in DISAGREE:
+                unexplained.append(f"{country}/{name}/{flag}")
     with capsys.disabled():
         print("\nEU DCC test data: agreement per country (decidable flags)")
         for country in sorted(total):
             print(f"  {country}: {agree[country]}/{total[country]}")
         print(f"  all: {sum(agree.values())}/{sum(total.values())}")
-    assert sum(agree.values()) >= 0.97 * sum(total.values())
+        print("per flag (agree/total; of which upstream known issues: agree/total)")
+        for flag, c in sorted(by_flag.items()):
+            print(f"  {flag}: {c['agree']}/{c['total']}; known issues {c['known_agree']}/{c['known']}")
+    # every disagreement is an upstream known issue or listed in DISAGREE, with its reason
+    assert not unexplained, unexplained
+    outside = [c["total"] - c["known"] for c in by_flag.values()]
+    outside_agree = [c["agree"] - c["known_agree"] for c in by_flag.values()]
+    assert sum(outside_agree) >= 0.97 * sum(outside)
