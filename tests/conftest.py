@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from healthcred import (
     make_trust_list,
 )
 from healthcred.signing.algorithms import PrivateKey
+from healthcred.signing.keys import save_public_key
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 """Start of every key's and the list's validity."""
@@ -61,6 +63,16 @@ class World:
         fields.update(changes)
         credential = HealthCode.create(**fields)
         return credential, issue(credential, key or self.zhejiang)
+
+
+def trust_folder(tmp: Path, root: PrivateKey, trust_list: bytes) -> Path:
+    """A trust folder ``tmp/trust`` trusting ``root`` and holding one signed list."""
+    folder = tmp / "trust"
+    (folder / "anchors").mkdir(parents=True)
+    (folder / "lists").mkdir()
+    save_public_key(root.public_key(), folder / "anchors" / "root.pub.pem")
+    (folder / "lists" / "national.cose").write_bytes(trust_list)
+    return folder
 
 
 def grants(*pairs: tuple[PrivateKey, str]) -> list[KeyGrant]:

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 import healthcred
-from conftest import CHECKED, ISSUED, World
+from conftest import CHECKED, ISSUED, World, trust_folder
 from healthcred.batch import run_batch
 from healthcred.cli import main
 from healthcred.codec.qr import qr_version, read_qr
@@ -393,13 +393,7 @@ def test_paper_lifetime_is_set_by_the_status_rule_set(tmp_path: Path, world: Wor
 
 
 def test_cli_print_card_and_family_sheet(tmp_path: Path, world: World) -> None:
-    from healthcred.signing.keys import save_public_key
-
-    trust = tmp_path / "trust"
-    (trust / "anchors").mkdir(parents=True)
-    (trust / "lists").mkdir()
-    save_public_key(world.root.public_key(), trust / "anchors" / "root.pem")
-    (trust / "lists" / "national.cose").write_bytes(world.trust_list)
+    trust = trust_folder(tmp_path, world.root, world.trust_list)
     texts = [world.code()[1] for _ in range(3)]
     png_path = tmp_path / "one.png"
     png_path.write_bytes(healthcred.render_qr(texts[0]))

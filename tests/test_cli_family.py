@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import CHECKED, ISSUED, World, signed_list
+from conftest import CHECKED, ISSUED, World, signed_list, trust_folder
 from healthcred import DocumentType, KeyGrant, Subject, generate_key
 from healthcred.binding import FAMILY_MAGIC, Relation, make_binding
 from healthcred.cli import main
@@ -18,10 +18,10 @@ from healthcred.cli_family import FAMILY_SUFFIX
 from healthcred.codec.cbor import dumps
 from healthcred.codec.qr import save_qr
 from healthcred.rules.status import DEFAULT_STATUS_RULES
-from healthcred.signing.algorithms import Alg, PrivateKey
+from healthcred.signing.algorithms import Alg
 from healthcred.signing.folder import load_trust
 from healthcred.signing.idcheck import check_id, generate_id_key, load_id_key, save_id_key
-from healthcred.signing.keys import save_private_key, save_public_key
+from healthcred.signing.keys import save_private_key
 from healthcred.verifier import verify
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -55,15 +55,6 @@ def run(*args: object, code: int = 0) -> Result:
     assert result.exit_code == code, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
-
-
-def trust_folder(tmp: Path, root: PrivateKey, trust_list: bytes) -> Path:
-    folder = tmp / "trust"
-    (folder / "anchors").mkdir(parents=True)
-    (folder / "lists").mkdir()
-    save_public_key(root.public_key(), folder / "anchors" / "root.pub.pem")
-    (folder / "lists" / "national.cose").write_bytes(trust_list)
-    return folder
 
 
 @dataclass

@@ -30,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import healthcred
-from conftest import CHECKED, ISSUED, T0, World, ts
+from conftest import CHECKED, ISSUED, T0, World, trust_folder, ts
 from healthcred import HealthCredError, TrustStore, verify
 from healthcred.cli import main
 from healthcred.codec.base45 import b45encode
@@ -39,7 +39,6 @@ from healthcred.model import ForeignCredential, SourceFormat
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.signing.bundle import install_bundle, make_bundle
 from healthcred.signing.jwks import load_shc_issuer
-from healthcred.signing.keys import save_public_key
 from healthcred.verifier import verify_all
 
 SHC = Path(__file__).parent / "vectors" / "shc" / "examples"
@@ -223,12 +222,7 @@ def test_a_store_of_foreign_trust_only(eu: tuple[Any, bytes], world: World) -> N
 
 
 def _trust_folder(tmp: Path, world: World) -> Path:
-    folder = tmp / "trust"
-    (folder / "anchors").mkdir(parents=True)
-    (folder / "lists").mkdir()
-    save_public_key(world.root.public_key(), folder / "anchors" / "root.pub.pem")
-    (folder / "lists" / "national.cose").write_bytes(world.trust_list)
-    return folder
+    return trust_folder(tmp, world.root, world.trust_list)
 
 
 def test_load_trust_mixes_folder_dsc_files_and_shc_issuers(
