@@ -551,3 +551,23 @@ def _fuzz_store() -> TrustStore:
 
 
 FUZZ_STORE = _fuzz_store()
+
+
+def test_scan_log_records_foreign_credentials(
+    tmp_path: Path, mixed: TrustStore, eu: tuple[Any, bytes]
+) -> None:
+    from healthcred.scanlog import close_log, export_rows, generate_log_key, open_log, record_scan
+
+    log = open_log(tmp_path / "scans.db", generate_log_key())
+    try:
+        hc1 = verify(make_hc1(*eu), mixed, at=CHECKED)
+        shc = verify(shc_jws(0), mixed, at=CHECKED)  # example 00 carries no rid: no id to hash
+        for result in (hc1, shc):
+            record_scan(log, place="PEK-T3-07", outcome="admit", result=result, at=CHECKED)
+        out = io.StringIO()
+        export_rows(log, out, credential_id=str(DGC["v"][0]["ci"]).encode())  # type: ignore[index]
+        rows = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert len(rows) == 1 and rows[0]["kind"] == "vaccination" and rows[0]["colour"] is None
+        assert "Mustermann" not in (tmp_path / "scans.db").read_bytes().decode("latin-1")
+    finally:
+        close_log(log)
