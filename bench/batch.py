@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import platform
 import random
@@ -35,14 +36,16 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import segno
 from PIL import Image
 
 import healthcred
-from healthcred.batch import run_batch
+from healthcred.batch import _write_atomic, run_batch
 from healthcred.codec.qr import read_qr, render_qr
 from healthcred.signing.algorithms import Alg
 from healthcred.signing.cose import Signer
@@ -98,36 +101,35 @@ def per_code(
 ) -> dict[str, float]:
     """Per-code CPU costs in ms, each stage alone on a sample."""
 
-    def timed(action: object, items: list[object]) -> float:
+    def timed(action: Callable[[Any], object], items: Sequence[Any]) -> float:
         start = time.perf_counter()
         for item in items:
-            action(item)  # type: ignore[operator]
+            action(item)
         return (time.perf_counter() - start) / len(items) * 1e3
 
     sample = texts[: min(len(texts), 200)]
     folder.mkdir(parents=True, exist_ok=True)
 
-    def write(text: object) -> None:
+    def write(text: str) -> None:  # as the batch writes a row's two files
         for suffix in (".png", ".txt"):
-            temp = folder / f".x{suffix}.tmp"
-            temp.write_bytes(str(text).encode())
-            os.replace(temp, folder / f"x{suffix}")
+            _write_atomic(folder / f"x{suffix}", text.encode())
 
     return {
-        "sign (issue ES256 with a Signer)": timed(
-            lambda c: healthcred.issue(c, signer), list(credentials[:200])
-        ),
-        "QR → PNG, zxing-cpp": timed(lambda t: render_qr(t, encoder="zxing"), list(sample)),
-        "QR → PNG, segno": timed(lambda t: render_qr(t), list(sample[:60])),
-        "write .txt + .png (temp + rename)": timed(write, list(sample)),
+        "sign (issue ES256 with a Signer)": timed(lambda c: healthcred.issue(c, signer), credentials[:200]),
+        "QR → PNG, zxing-cpp": timed(lambda t: render_qr(t, encoder="zxing"), sample),
+        "QR → PNG, segno": timed(render_qr, sample[:60]),
+        "write .txt + .png (temp + rename)": timed(write, sample),
     }
+
+
+def journal(out: Path) -> list[dict[str, Any]]:
+    """The batch's journal lines."""
+    return [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()]
 
 
 def same_content(out: Path, sample: int) -> tuple[int, int, int]:
     """(read back equal, matrix equal to segno's with the same mask, mask differs from segno's choice)."""
-    import json
-
-    entries = [json.loads(line) for line in (out / "journal.jsonl").read_text().splitlines()][:sample]
+    entries = journal(out)[:sample]
     readback = same = other_mask = 0
     for entry in entries:
         png = (out / "codes" / f"{entry['stem']}.png").read_bytes()
@@ -193,9 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         segno_rate = slow.rendered / slow.seconds["total"]
 
-        import json
-
-        texts = [json.loads(line)["text"] for line in (out / "journal.jsonl").read_text().splitlines()][:200]
+        texts = [entry["text"] for entry in journal(out)[:200]]
         credentials = [
             healthcred.HealthCode.create(
                 subject=healthcred.Subject.create(

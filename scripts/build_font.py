@@ -46,7 +46,7 @@ NAME_EXTRAS = (
     "鹍鹏鹓"
     "頔"
 )
-LAYOUT_SYMBOLS = "—–·•→×：（）《》「」、，。" + "\u00b7\u2014\u2013\u3000"
+LAYOUT_SYMBOLS = "—–·•→×：（）《》「」、，。\u3000"  # \u3000: the ideographic space
 
 
 def gb2312() -> set[str]:

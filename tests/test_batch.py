@@ -246,9 +246,6 @@ def test_kill_9_mid_run_then_resume(tmp_path: Path, world: World) -> None:
     save_id_key(ID_KEY, id_key)
     out = tmp_path / "out"
     command = [
-        sys.executable,
-        "-m",
-        "healthcred.cli",
         "batch",
         str(source),
         "--key",
@@ -266,7 +263,7 @@ def test_kill_9_mid_run_then_resume(tmp_path: Path, world: World) -> None:
         sys.executable,
         "-c",
         "import sys; from healthcred.cli import main; sys.argv[0]='healthcred'; main()",
-        *command[3:],
+        *command,
     ]
     process = subprocess.Popen(
         runner, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -280,8 +277,8 @@ def test_kill_9_mid_run_then_resume(tmp_path: Path, world: World) -> None:
     os.killpg(process.pid, signal.SIGKILL)  # the batch and its render workers, as a crash would
     process.wait()
     before = len(journal_path.read_bytes().splitlines()) if journal_path.exists() else 0
-    assert before < 3000, "the run finished before it could be interrupted"
-    result = CliRunner().invoke(main, command[3:])
+    assert 0 < before < 3000, "the run was not interrupted after journaling its first rows"
+    result = CliRunner().invoke(main, command)
     assert result.exit_code == 0, result.output
     check_complete(out, 3000, world)
 

@@ -97,7 +97,10 @@ def test_binding_window_and_signer(world: World) -> None:
     _, [(_, binding)] = _family(world, 1)
     with pytest.raises(HealthCredError) as exc:
         open_binding(binding, world.store, at=ISSUED + timedelta(days=366))
-    assert _code(exc) in ("expired", "trust_list_expired")
+    assert _code(exc) == "trust_list_expired"  # the trust list expires before the binding
+    with pytest.raises(HealthCredError) as exc:
+        open_binding(binding, world.store, at=ISSUED + timedelta(days=366), grace=timedelta(days=3650))
+    assert _code(exc) == "expired"
     with pytest.raises(HealthCredError) as exc:
         open_binding(binding, world.store, at=ISSUED - timedelta(hours=1))
     assert _code(exc) == "not_yet_valid"
@@ -254,6 +257,18 @@ def test_bad_arguments_are_typed(world: World, tmp_path: Path) -> None:
         lambda: make_family_bundle(b"JKM1:", []),  # type: ignore[arg-type]
         lambda: make_family_bundle("JKM1:", [("JKM1:", "x")]),  # type: ignore[list-item]
         lambda: open_binding("text", world.store),  # type: ignore[arg-type]
+        lambda: open_binding(_family(world, 1)[1][0][1], "trust"),  # type: ignore[arg-type]
+        lambda: open_binding(_family(world, 1)[1][0][1], world.store, skew=300),  # type: ignore[arg-type]
+        lambda: open_binding(_family(world, 1)[1][0][1], world.store, grace=timedelta(days=-1)),
+        lambda: make_binding(
+            GUARDIAN,
+            _dependent(0),
+            Relation.PARENT,
+            world.zhejiang,
+            region="330100",
+            slot=1,
+            valid_for=timedelta(days=367),
+        ),
         lambda: load_family_bundle(tmp_path / "missing"),
         lambda: make_binding(GUARDIAN, _dependent(0), 1, world.zhejiang, region="330100", slot=1),  # type: ignore[arg-type]
     ):

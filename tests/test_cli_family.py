@@ -306,6 +306,7 @@ def test_export_usage_and_input_errors(fam: Family) -> None:
     not_cose = run("family", "export", fam.guardian, "--member", f"{fam.dependents[0]}={fam.guardian}",
                    "--out", out, code=1)  # fmt: skip
     assert foreign.output.count("\n") == 1 and not_cose.output.startswith("error: [bad_binding]")
+    assert not_cose.output.count("\n") == 1 and str(fam.guardian) in not_cose.output
 
 
 # --- issue --paper -----------------------------------------------------------------------------
@@ -388,4 +389,4 @@ def test_issue_paper_errors(paper_env: tuple[Path, Path, Path], tmp_path: Path) 
     too_long = _issue(key, "--paper", "--id-key", id_key, "--status-rules", rules, code=1)
     assert too_long.output.startswith("error: [invalid_rule]")
     not_a_key = _issue(key, "--paper", "--id-key", rules, code=1)
-    assert not_a_key.output.startswith("error: [")
+    assert not_a_key.output.startswith("error: [bad_key]")

@@ -63,6 +63,11 @@ def test_place_issue_show_verify(demo: Path, tmp_path: Path) -> None:
     assert payload["valid"] and payload["scene"] == "mall"
     text = place.read_text().strip()
     assert run("place", "verify", "-", "--trust", demo / "trust", stdin=text).output.startswith("VALID")
+    # Code arguments read as for `healthcred family`: an upper-case .TXT too, and an unreadable one is typed.
+    (tmp_path / "PLACE.TXT").write_text(text)
+    assert run("place", "show", tmp_path / "PLACE.TXT").output.startswith("UNVERIFIED  银泰 北门")
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe")
+    assert run("place", "show", tmp_path / "binary.txt", code=1).output.startswith("error: [bad_input]")
 
 
 def test_place_errors_are_typed(demo: Path, tmp_path: Path) -> None:

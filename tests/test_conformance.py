@@ -146,7 +146,7 @@ def test_runner_passes_this_library_in_process_and_as_a_program(capsys: pytest.C
     assert report.ok() and len(report.outcomes) > 150, format_report(report)
 
 
-def test_runner_fails_a_broken_implementation(tmp_path: Path) -> None:
+def test_runner_fails_a_broken_implementation() -> None:
     result = subprocess.run(
         [
             sys.executable,

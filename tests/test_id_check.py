@@ -218,17 +218,19 @@ def test_issue_refuses_untagged_paper_and_mismatched_numbers(world: World) -> No
     assert _code(exc) == "bad_input"
     with pytest.raises(HealthCredError, match="does not match") as exc:
         issue_paper(credential, world.zhejiang, id_number="330106198503121258", id_key=KEY)
+    assert _code(exc) == "bad_input"
     with pytest.raises(HealthCredError) as exc:
         issue_paper(credential, world.zhejiang, id_number="330106198503121234", id_key=KEY)
     assert _code(exc) == "bad_id_number"
     national = world.code()[0]
-    with pytest.raises(HealthCredError):
+    with pytest.raises(HealthCredError, match="national credential cannot become a paper code") as exc:
         issue_paper(
             national.model_copy(update={"kind": CredentialKind.NATIONAL}),
             world.zhejiang,
             id_number=NUMBER,
             id_key=KEY,
         )
+    assert _code(exc) == "bad_input"
 
 
 def test_key_file_round_trip(tmp_path: Path) -> None:
@@ -236,7 +238,11 @@ def test_key_file_round_trip(tmp_path: Path) -> None:
     save_id_key(key, tmp_path / "id.key")
     assert (tmp_path / "id.key").stat().st_mode & 0o777 == 0o600
     assert load_id_key(tmp_path / "id.key") == key
-    assert "secret" not in repr(key) or key.secret.hex() not in repr(key)
+    assert "secret" not in repr(key) and key.secret.hex() not in repr(key)
+    # Overwriting a key file that was readable by others leaves it readable by its owner only.
+    (tmp_path / "id.key").chmod(0o644)
+    save_id_key(generate_id_key("330000"), tmp_path / "id.key")
+    assert (tmp_path / "id.key").stat().st_mode & 0o777 == 0o600
     (tmp_path / "bad.key").write_text(
         '{"format": "healthcred-id-key/1", "key_id": "00", "region": "330000", "secret": "' + "00" * 32 + '"}'
     )

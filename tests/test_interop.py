@@ -225,19 +225,26 @@ def _trust_folder(tmp: Path, world: World) -> Path:
     return trust_folder(tmp, world.root, world.trust_list)
 
 
+def _foreign_files(
+    tmp: Path, der: bytes, *, dsc: str = "dsc.der", issuer: str = "shc-issuer.json"
+) -> tuple[Path, Path]:
+    """A DSC file and an SHC issuer file (the example issuer), as an operator would keep them."""
+    dsc_file, issuer_file = tmp / dsc, tmp / issuer
+    dsc_file.write_bytes(der)
+    issuer_file.write_text(json.dumps(shc_issuer_doc()))
+    return dsc_file, issuer_file
+
+
 def test_load_trust_mixes_folder_dsc_files_and_shc_issuers(
     tmp_path: Path, world: World, eu: tuple[Any, bytes]
 ) -> None:
     folder = _trust_folder(tmp_path, world)
-    der = tmp_path / "dsc.der"
-    der.write_bytes(eu[1])
+    der, issuer = _foreign_files(tmp_path, eu[1])
     pem = tmp_path / "dsc.pem"
     pem.write_bytes(x509.load_der_x509_certificate(eu[1]).public_bytes(Encoding.PEM))
     listing = tmp_path / "dsc-list.json"
     listing.write_text(json.dumps([{"kid": base64.b64encode(load_dsc(eu[1]).kid).decode(), "country": "DE",
                                     "rawData": base64.b64encode(eu[1]).decode()}]))  # fmt: skip
-    issuer = tmp_path / "shc-issuer.json"
-    issuer.write_text(json.dumps(shc_issuer_doc()))
     for dsc_source in (der, pem, listing):
         store = healthcred.load_trust([folder, dsc_source, issuer])
         kinds = [
@@ -314,10 +321,7 @@ def test_bundle_carries_foreign_trust(tmp_path: Path, world: World, eu: tuple[An
 
 def test_cli_verify_any_format(tmp_path: Path, world: World, eu: tuple[Any, bytes]) -> None:
     folder = _trust_folder(tmp_path, world)
-    der = tmp_path / "dsc.der"
-    der.write_bytes(eu[1])
-    issuer = tmp_path / "shc-issuer.json"
-    issuer.write_text(json.dumps(shc_issuer_doc()))
+    der, issuer = _foreign_files(tmp_path, eu[1])
     runner = CliRunner()
     at = CHECKED.isoformat()
     trust = ["--trust", str(folder), "--trust", str(der), "--trust", str(issuer), "--at", at]
@@ -444,17 +448,13 @@ def test_images_of_every_format(mixed: TrustStore, eu: tuple[Any, bytes], world:
     assert verify(chunks, mixed, at=CHECKED).format is SourceFormat.SHC
 
 
-def test_unchecked_revocation_is_a_warning(world: World) -> None:
+def test_unchecked_revocation_is_a_warning(world: World, mixed: TrustStore) -> None:
     doc = {**shc_issuer_doc(), "crls": []}
     store = world.store.with_foreign(shc_issuers=[load_shc_issuer(doc)])
     nbf = json.loads((SHC / "example-03-c-jws-payload-minified.json").read_text())["nbf"]
     result = verify(shc_jws(3), store, at=int(nbf) + 3600)  # revoked, but this store cannot know
     assert result.warnings and "revocation not checked" in result.warnings[0]
-    assert not verify(shc_jws(0), verify_store(world), at=CHECKED).warnings
-
-
-def verify_store(world: World) -> TrustStore:
-    return world.store.with_foreign(shc_issuers=[load_shc_issuer(shc_issuer_doc())])
+    assert not verify(shc_jws(0), mixed, at=CHECKED).warnings  # the store with the CRL: no warning
 
 
 def test_cli_trust_folder_takes_foreign_trust_and_bundles_it(
@@ -463,10 +463,7 @@ def test_cli_trust_folder_takes_foreign_trust_and_bundles_it(
     from healthcred.signing.keys import save_private_key
 
     folder = _trust_folder(tmp_path, world)
-    der = tmp_path / "de.der"
-    der.write_bytes(eu[1])
-    issuer = tmp_path / "example-issuer.json"
-    issuer.write_text(json.dumps(shc_issuer_doc()))
+    der, issuer = _foreign_files(tmp_path, eu[1], dsc="de.der", issuer="example-issuer.json")
     runner = CliRunner()
     out = runner.invoke(main, ["trust", "add", str(folder), str(der), str(issuer)])
     assert out.exit_code == 0, out.output

@@ -183,9 +183,8 @@ def test_pdf_draws_the_name_glyphs_not_notdef_boxes(world: World) -> None:
     text, credential = paper(world, "张三丰", 0)
     picture, _ = pdf_page(render_card(text, credential))
     # Find the name line: the layout puts it 1 mm under the QR, left edge at 10 mm, 20 pt high.
-    matrix_side = (len(healthcred.codec.qr.qr_matrix(text)) + 8) * module_size_mm(
-        len(healthcred.codec.qr.qr_matrix(text))
-    )
+    modules = len(healthcred.codec.qr.qr_matrix(text))
+    matrix_side = (modules + 8) * module_size_mm(modules)
     top = 13 + matrix_side + 1
     # 张 is 20 pt = 7.06 mm wide from x = 10 mm; the * follows.
     first = _ink(crop_mm(picture, (9.5, top, 17.05, top + 9), CARD_SIZE_MM[0]))
@@ -232,7 +231,8 @@ def test_svg_card_has_text_and_the_qr_path(world: World) -> None:
     svg = render_card(text, credential, fmt="svg")
     root = ET.fromstring(svg)
     words = [e.text for e in root.iter() if e.tag.endswith("text")]
-    assert "王*明" in words and "红码  red" not in words and "请持本人身份证件核验" in words
+    assert "王*明" in words and "请持本人身份证件核验" in words
+    assert "绿码  green" in words and "红码  red" not in words
     assert b"@font-face" in svg and b"base64," in svg  # the glyphs travel with the file
     modules = _svg_matrix(svg)
     assert modules == healthcred.codec.qr.qr_matrix(text)
@@ -296,17 +296,28 @@ def test_render_pdfs_matches_single_renders(world: World) -> None:
     assert read_and_verify(pdf_page(card)[0], world).credential.id == items[0][1].id
     picture, words = pdf_page(sheet)
     assert "李*" in words and "王*明" in words
+    # The same words as the one-at-a-time renders (only the QR encoder differs).
+    assert pdf_page(card)[1] == pdf_page(render_card(*items[0]))[1]
+    assert words == pdf_page(render_family_sheet(items[:3]))[1]
     assert read_and_verify(crop_mm(picture, (0, 74.25, 105, 148.5)), world).credential.id == items[2][1].id
 
 
 def test_render_qr_zxing_encoder(world: World) -> None:
     _, text = world.code()
-    for kind in ("png", "svg"):
-        data = healthcred.render_qr(text, kind=kind, encoder="zxing")  # type: ignore[arg-type]
-        assert data
     assert healthcred.read_qr(healthcred.render_qr(text, encoder="zxing")) == text
     zxing = healthcred.codec.qr.qr_matrix(text, encoder="zxing")
     assert len(zxing) == len(healthcred.codec.qr.qr_matrix(text))
+    # The SVG draws exactly zxing-cpp's modules: one stroked run per dark stretch, 4 modules in.
+    svg = healthcred.render_qr(text, kind="svg", encoder="zxing")
+    root = ET.fromstring(svg)
+    assert root.attrib["width"] == str((len(zxing) + 8) * 4)
+    path = next(e for e in root.iter() if e.tag.endswith("path"))
+    cells = {
+        (int(x) - 4 + i, int(y) - 4)
+        for x, y, length in re.findall(r"M(\d+) (\d+)\.5h(\d+)", path.attrib["d"])
+        for i in range(int(length))
+    }
+    assert cells == {(x, y) for y, row in enumerate(zxing) for x, dark in enumerate(row) if dark}
     png = Image.open(io.BytesIO(healthcred.render_qr(text, encoder="zxing")))
     assert png.mode == "1" and png.size == ((len(zxing) + 8) * 4,) * 2
     with pytest.raises(BadInput):

@@ -144,6 +144,7 @@ def test_stats(tmp_path: Path) -> None:
     summary = stats(log)
     assert summary["rows"] == 2 and summary["outcomes"] == {"admit": 1, "not_checked": 1}
     assert summary["first"] == CHECKED.isoformat()
+    assert summary["last"] == (CHECKED + timedelta(hours=1)).isoformat() and summary["places"] == 2
     close_log(log)
 
 

@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from healthcred.codec.qr import Encoder, render_qr
+from healthcred.codec.qr import Encoder, check_encoder, render_qr
 from healthcred.errors import BadInput, HealthCredError
 from healthcred.issuer import issue, issue_paper
 from healthcred.model import (
@@ -53,7 +53,6 @@ from healthcred.model import (
     DocumentType,
     HealthCode,
     Subject,
-    mask_name,
 )
 from healthcred.printing import MAX_FAMILY, check_glyphs, render_pdfs
 from healthcred.rules.status import StatusRuleSet
@@ -212,31 +211,6 @@ def _read_journal(path: Path) -> dict[str, _Entry]:
         # written yet (files follow the fsync), so dropping it loses nothing.
         with open(path, "r+b") as handle:
             handle.truncate(len(data) - len(tail))
-            handle.flush()
-            os.fsync(handle.fileno())
-    return entries
-    data = path.read_bytes()
-    good = 0  # bytes of complete, parseable lines
-    lines = data.split(b"\n")
-    for index, raw in enumerate(lines):
-        last = index == len(lines) - 1
-        if not raw:
-            good += 1 if not last else 0
-            continue
-        try:
-            item = json.loads(raw)
-            entry = _Entry(item["row"], item["id"], item["stem"], item["household"], item["text"])
-            if item.get("v") != JOURNAL_FORMAT or last:  # a line without its newline is torn
-                raise ValueError("incomplete")
-        except (ValueError, KeyError, TypeError) as exc:
-            if last or all(not rest for rest in lines[index + 1 :]):
-                break  # the torn tail of an interrupted write: its chunk never got files
-            raise BadInput(f"{path} is damaged at line {index + 1}; restore it or use a new folder") from exc
-        entries[entry.identity] = entry
-        good += len(raw) + 1
-    if good < len(data):
-        with open(path, "r+b") as handle:
-            handle.truncate(good)
             handle.flush()
             os.fsync(handle.fileno())
     return entries
@@ -502,8 +476,7 @@ def run_batch(
         raise BadInput("id_key must be an IdCheckKey (healthcred.signing.idcheck.load_id_key)")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise BadInput("workers must be an integer ≥ 0")
-    if encoder not in ("segno", "zxing"):
-        raise BadInput(f"encoder must be 'segno' or 'zxing', not {encoder!r}")
+    check_encoder(encoder)  # before anything is signed
     if rules is not None and not isinstance(rules, StatusRuleSet):
         raise BadInput("rules must be a StatusRuleSet (healthcred.rules.StatusRuleSet)")
     paper_days = rules.paper_valid_days if rules is not None else PAPER_LIFETIME.days
@@ -537,7 +510,7 @@ def run_batch(
             if credential.kind is CredentialKind.PAPER and id_key is None:
                 raise BadInput("a paper code needs the ID-check key (id_key=, --id-key)")
             if pdf:  # a name the font cannot print is refused now, not after signing
-                check_glyphs(mask_name(credential.subject.name))
+                check_glyphs(credential.subject.masked_name)
             pending.append(_Row(row, line, identity, _household(fields), credential, number))
         except HealthCredError as exc:
             if strict:
@@ -640,9 +613,10 @@ def _issue_and_render(
                         }
                     )
                 )
-            handle.write(("\n".join(lines) + "\n").encode())
-            handle.flush()
-            os.fsync(handle.fileno())  # durable before any file of the chunk exists
+            if lines:
+                handle.write(("\n".join(lines) + "\n").encode())
+                handle.flush()
+                os.fsync(handle.fileno())  # durable before any file of the chunk exists
             signing += time.perf_counter() - begin
             for entry in entries:
                 journal[entry.identity] = entry

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from healthcred.codec.cbor import dumps, loads
+from healthcred.codec.limits import MAX_EPOCH
 from healthcred.codec.qr import Backend
 from healthcred.errors import (
     BadBinding,
@@ -33,10 +34,10 @@ from healthcred.errors import (
     TooManyDependents,
 )
 from healthcred.model import HealthCode, Subject, VerificationResult
-from healthcred.signed import check_window, epoch_seconds, grant_for
+from healthcred.signed import allowances, check_window, epoch_seconds, issue_window
 from healthcred.signing.algorithms import PrivateKey
 from healthcred.signing.cose import Signer, open_content, parse_sign1, sign_content
-from healthcred.signing.trust import TrustStore
+from healthcred.signing.trust import TrustStore, permitting_entry
 from healthcred.verifier import DEFAULT_SKEW, verify
 
 __all__ = [
@@ -223,24 +224,19 @@ def make_binding(
         raise TooManyDependents(f"slot must be 1–{MAX_DEPENDENTS}: a guardian holds at most {MAX_DEPENDENTS}")
     if not (isinstance(region, str) and len(region) == 6 and region.isascii() and region.isdigit()):
         raise BadInput(f"region {region!r} is not a 6-digit GB/T 2260 code")
-    if not isinstance(valid_for, timedelta) or not timedelta(0) < valid_for <= BINDING_MAX_LIFETIME:
-        raise BadInput(f"a binding is valid for more than 0 and at most {BINDING_MAX_LIFETIME.days} days")
-    start = issued_at or datetime.now(UTC)
-    if start.tzinfo is None:
-        raise BadInput("issued_at must be timezone-aware")
+    issued, expires = issue_window(issued_at, valid_for, BINDING_MAX_LIFETIME, "binding")
     bid = os.urandom(_ID_BYTES) if binding_id is None else binding_id
     if not isinstance(bid, bytes) or len(bid) != _ID_BYTES:
         raise BadInput(f"binding_id must be {_ID_BYTES} bytes")
     guardian_hash, dependent_hash = subject_hash(guardian, bid), subject_hash(dependent, bid)
     if guardian_hash == dependent_hash:
         raise BadInput("a person cannot be their own dependent")
-    issued = int(start.timestamp())
     payload = {
         _B_FORMAT: BINDING_FORMAT,
         _B_ID: bid,
         _B_REGION: region,
         _B_ISSUED: issued,
-        _B_EXPIRES: issued + int(valid_for.total_seconds()),
+        _B_EXPIRES: expires,
         _B_GUARDIAN: guardian_hash,
         _B_DEPENDENT: dependent_hash,
         _B_RELATION: int(relation),
@@ -290,7 +286,7 @@ def _binding(body: dict[int, Any], kid: bytes, key_region: str) -> Binding:
         raise BadBinding(f"binding id and hashes must be {_ID_BYTES} and {_HASH_BYTES} bytes")
     if not (len(region) == 6 and region.isascii() and region.isdigit()) or relation is None:
         raise BadBinding("binding region must be 6 digits and its relation a known code")
-    if not 0 <= issued < expires <= 253402300799 or expires - issued > BINDING_MAX_LIFETIME.total_seconds():
+    if not 0 <= issued < expires <= MAX_EPOCH or expires - issued > BINDING_MAX_LIFETIME.total_seconds():
         raise BadBinding(f"binding window must be positive and at most {BINDING_MAX_LIFETIME.days} days")
     if not 1 <= slot <= MAX_DEPENDENTS:
         raise TooManyDependents(f"binding slot {slot}: a guardian holds at most {MAX_DEPENDENTS} dependents")
@@ -332,15 +328,16 @@ def open_binding(
     Raises trust errors (``unknown_kid``, ``bad_signature``, ``region_not_allowed``…),
     ``bad_binding``, ``too_many_dependents`` (slot above 8), ``expired`` or ``not_yet_valid``.
     """
-    if not isinstance(trust, TrustStore):
-        raise BadInput("trust must be a TrustStore")
+    allow_skew, allow_grace = allowances(trust, skew, grace)
     now = epoch_seconds(at)
     message, body = _parse_body(data)
-    entries = trust.resolve(message, now, int(grace.total_seconds()))
+    entries = trust.resolve(message, now, allow_grace)
     shape = _binding(body, message.kid, "")
     issued, expires = int(shape.issued_at.timestamp()), int(shape.expires_at.timestamp())
-    entry = grant_for(entries, region=shape.region, issued=issued, kind=BINDING_GRANT_KIND, what="binding")
-    check_window(issued, expires, now, int(skew.total_seconds()), "binding")
+    entry = permitting_entry(
+        entries, region=shape.region, issued=issued, kind=BINDING_GRANT_KIND, what="binding"
+    )
+    check_window(issued, expires, now, allow_skew, "binding")
     return dataclasses.replace(shape, kid=entry.kid, key_region=entry.region)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from healthcred.codec.limits import MAX_EPOCH
 from healthcred.errors import ClaimsError
 from healthcred.model import (
     FORMAT_VERSION,
@@ -80,7 +81,6 @@ _HCODE_UNTAGGED = (
 # The ID tag (key 8) is the last key when present, so each shape may end with it.
 _HCODE_SHAPES = frozenset(_HCODE_UNTAGGED + tuple((*shape, HCode.ID_TAG) for shape in _HCODE_UNTAGGED))
 _SUBJECT_SHAPES = frozenset({tuple(SubjectKey)})
-_MAX_TIME = 253402300799  # 9999-12-31T23:59:59Z
 # Plain dict look-ups: calling an Enum class costs more than the rest of a claim's checks.
 _KINDS = {int(m): m for m in CredentialKind}
 _DOC_TYPES = {int(m): m for m in DocumentType}
@@ -182,8 +182,8 @@ def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> Hea
                     "document_number": subject[SubjectKey.DOCUMENT_NUMBER],
                 },
                 "region": top[Claim.ISS],
-                "issued_at": datetime.fromtimestamp(_uint(top[Claim.IAT], "iat", _MAX_TIME), UTC),
-                "expires_at": datetime.fromtimestamp(_uint(top[Claim.EXP], "exp", _MAX_TIME), UTC),
+                "issued_at": datetime.fromtimestamp(_uint(top[Claim.IAT], "iat", MAX_EPOCH), UTC),
+                "expires_at": datetime.fromtimestamp(_uint(top[Claim.EXP], "exp", MAX_EPOCH), UTC),
                 "source_region": hcode.get(HCode.SOURCE_REGION),
                 "source_id": hcode.get(HCode.SOURCE_ID),
                 "id_tag": id_tag,

@@ -23,8 +23,10 @@ from healthcred.cli_family import family
 from healthcred.cli_places import register_places
 from healthcred.cli_rules import decide, declare, rules
 from healthcred.cli_support import (
+    EXISTING_FILE,
     fail_typed,
     parse_time,
+    read_code,
     read_status_rules,
     time_option,
     trust_folder_option,
@@ -187,10 +189,10 @@ def trustlist_build(
 
 
 @trustlist.command("sign")
-@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("spec", type=EXISTING_FILE)
 @click.option(
     "--root",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="The national root's private key (a trust anchor).",
 )
@@ -229,10 +231,10 @@ def trustlist_sign(spec: Path, root: Path, out: Path) -> None:
 
 
 @trustlist.command("show")
-@click.argument("listfile", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("listfile", type=EXISTING_FILE)
 @click.option(
     "--anchor",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     multiple=True,
     required=True,
     help="Root public key(s) the list must be signed by.",
@@ -279,7 +281,7 @@ def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> N
 @main.command("issue")
 @click.option(
     "--key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="The issuing region's private key.",
 )
@@ -303,7 +305,7 @@ def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> N
 )
 @click.option(
     "--id-key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="ID-check key file (JSON) for --paper.",
 )
@@ -315,7 +317,7 @@ def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> N
 )
 @click.option(
     "--status-rules",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="Status rule set (JSON) whose paper_valid_days sets the --paper lifetime.",
 )
@@ -432,14 +434,6 @@ def _print_result(payload: dict[str, Any], as_json: bool) -> None:
         click.echo(f"  warning: {warning}")
 
 
-def _read_code(code: str) -> str:
-    if code == "-":
-        return sys.stdin.read().rstrip("\r\n")
-    if Path(code).suffix.lower() == ".txt" and Path(code).is_file():
-        return Path(code).read_text().rstrip("\r\n")
-    return code
-
-
 _CHUNK = re.compile(r"shc:/([0-9]{1,2})/([0-9]{1,2})/")
 SHC_FILE_SUFFIX = ".smart-health-card"
 """A SMART Health Card file (``{"verifiableCredential": [JWS…]}``), read whole by ``verify``."""
@@ -532,7 +526,7 @@ def verify_command(
                 )
                 sys.exit(1)
             continue
-        texts.append(_read_code(code))
+        texts.append(read_code(code, qr_backend="pyzbar" if backend == "pyzbar" else "zxing"))
     items += _group_chunks(texts)
     outcomes = verify_all(
         items,
@@ -561,7 +555,7 @@ def verify_command(
 @trust_folder_option("Trust folder holding the national list of regional keys.")
 @click.option(
     "--key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="The national issuer's private key (granted kind 2, national codes).",
 )
@@ -581,10 +575,12 @@ def national_command(
     code: str, trust_dir: tuple[Path, ...], key: Path, at: datetime | None, valid_hours: int, png: Path | None
 ) -> None:
     """Verify a regional CODE and print the national code derived from it."""
-    if Path(code).suffix.lower() == ".txt" and Path(code).is_file():
-        code = Path(code).read_text().rstrip("\r\n")
     text = derive_national(
-        code, load_trust(trust_dir), load_private_key(key), at=at, valid_for=timedelta(hours=valid_hours)
+        read_code(code),
+        load_trust(trust_dir),
+        load_private_key(key),
+        at=at,
+        valid_for=timedelta(hours=valid_hours),
     )
     if png is not None:
         png.parent.mkdir(parents=True, exist_ok=True)

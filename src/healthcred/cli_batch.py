@@ -10,13 +10,21 @@ from typing import Any, Literal, cast
 import click
 
 from healthcred.batch import run_batch
-from healthcred.cli_support import fail_typed, read_status_rules, time_option, trust_folder_option, write_file
+from healthcred.cli_support import (
+    EXISTING_FILE,
+    fail_typed,
+    read_code,
+    read_status_rules,
+    time_option,
+    trust_folder_option,
+    write_file,
+)
 from healthcred.errors import BadInput
 from healthcred.printing import render_card, render_family_sheet
 from healthcred.signing.folder import load_trust
 from healthcred.signing.idcheck import load_id_key
 from healthcred.signing.keys import load_private_key
-from healthcred.verifier import code_text, verify
+from healthcred.verifier import verify
 
 __all__ = ["batch", "print_command"]
 
@@ -24,16 +32,16 @@ _STAGES = {"issue": "signing", "codes": "texts + PNGs", "pdf": "PDF sheets"}
 
 
 @click.command("batch")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=EXISTING_FILE)
 @click.option(
     "--key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="The issuing region's private key (PEM).",
 )
 @click.option(
     "--id-key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="ID-check key file (JSON); required for paper codes.",
 )
@@ -64,7 +72,7 @@ _STAGES = {"issue": "signing", "codes": "texts + PNGs", "pdf": "PDF sheets"}
 )
 @click.option(
     "--status-rules",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="The region's status rule set (JSON): its paper_valid_days sets paper codes' lifetime.",
 )
@@ -170,9 +178,7 @@ def print_command(
     trust = load_trust(trust_dir)
     items = []
     for code in codes:
-        if Path(code).suffix.lower() == ".txt" and Path(code).is_file():
-            code = Path(code).read_text(encoding="utf-8").strip()
-        text = code_text(code)
+        text = read_code(code)
         result = verify(text, trust, at=at)
         if result.health_code is None:
             raise BadInput(f"only native codes are printed, not a {result.format.value} credential")

@@ -14,11 +14,9 @@ usage error.
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -34,13 +32,22 @@ from healthcred.binding import (
     verify_dependent,
     verify_family,
 )
-from healthcred.cli_support import fail_typed, time_option, trust_folder_option, write_file
+from healthcred.cli_support import (
+    EXISTING_FILE,
+    echo_invalid,
+    echo_json,
+    fail_typed,
+    read_code,
+    time_option,
+    trust_folder_option,
+    write_file,
+)
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.errors import BadBinding, BadInput, HealthCredError, TooManyDependents
 from healthcred.model import HealthCode, VerificationResult
 from healthcred.signing.folder import load_trust
 from healthcred.signing.keys import load_private_key
-from healthcred.verifier import code_text, decode_unverified, verify
+from healthcred.verifier import decode_unverified, verify
 
 __all__ = ["FAMILY_SUFFIX", "family"]
 
@@ -50,19 +57,6 @@ FAMILY_SUFFIX = ".family.cbor"
 _RELATION_NAMES = {r.name.lower(): r for r in Relation}
 
 
-def _text(value: str) -> str:
-    # `-` is stdin, a .txt file holds the text, an image path is read as a QR code, else it is the text.
-    if value == "-":
-        return sys.stdin.read().strip()
-    path = Path(value)
-    if len(value) < 4096 and path.suffix.lower() == ".txt" and path.is_file():
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadInput(f"cannot read code file {value}: {exc}") from exc
-    return code_text(value)
-
-
 def _binding_file(path: Path) -> bytes:
     # At most one byte more than a binding may hold is read: open_binding refuses the oversized.
     try:
@@ -70,19 +64,6 @@ def _binding_file(path: Path) -> bytes:
             return source.read(MAX_BINDING_BYTES + 1)
     except OSError as exc:
         raise BadInput(f"cannot read binding {path}: {exc.strerror or exc}") from exc
-
-
-def _echo_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-
-
-def _invalid(exc: HealthCredError, as_json: bool) -> NoReturn:
-    # As `healthcred verify`: an invalid result is a line (or JSON) on stdout and exit code 1.
-    if as_json:
-        _echo_json({"valid": False, "error": exc.code, "message": exc.message})
-    else:
-        click.echo(f"INVALID  [{exc.code}] {exc.message}")
-    sys.exit(1)
 
 
 def _native(result: VerificationResult, role: str) -> HealthCode:
@@ -124,7 +105,7 @@ def family() -> None:
 )
 @click.option(
     "--key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="The registering region's private key (PEM).",
 )
@@ -167,8 +148,8 @@ def family_bind(
     """
     trust = load_trust(trust_dir)
     moment = at or datetime.now(UTC).replace(microsecond=0)
-    shown = verify(_text(guardian), trust, at=moment)
-    held = verify(_text(dependent), trust, at=moment)
+    shown = verify(read_code(guardian), trust, at=moment)
+    held = verify(read_code(dependent), trust, at=moment)
     guardian_code, dependent_code = _native(shown, "guardian"), _native(held, "dependent")
     data = make_binding(
         guardian_code,
@@ -196,7 +177,7 @@ def family_bind(
 @click.argument("dependent")
 @click.option(
     "--binding",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="The signed binding (.cose) linking the dependent to a guardian.",
 )
@@ -222,16 +203,16 @@ def family_check(
     """Verify a DEPENDENT's code shown by a guardian, with the binding. Exit 0 valid, 1 invalid."""
     try:
         result = verify_dependent(
-            _text(dependent),
+            read_code(dependent),
             _binding_file(binding),
             load_trust(trust_dir),
-            guardian=None if guardian is None else _text(guardian),
+            guardian=None if guardian is None else read_code(guardian),
             at=at,
         )
     except HealthCredError as exc:
-        _invalid(exc, as_json)
+        echo_invalid(exc, as_json)
     if as_json:
-        _echo_json({"valid": True, **result.summary()})
+        echo_json({"valid": True, **result.summary()})
         return
     held, bound = result.dependent, result.binding
     checked = (
@@ -285,19 +266,17 @@ def family_export(guardian: str, members: tuple[str, ...], out: Path) -> None:
     if len(members) > MAX_DEPENDENTS:
         raise TooManyDependents(f"{len(members)} dependents: a guardian holds at most {MAX_DEPENDENTS}")
     pairs = [_member(item) for item in members]
-    guardian_text = _text(guardian)
+    guardian_text = read_code(guardian)
     if not guardian_text.startswith(NATIVE_PREFIX):
         raise BadInput(f"the guardian's code must be a native ({NATIVE_PREFIX}) code")
     listed: list[tuple[str, bytes]] = []
     for code, path in pairs:
-        text = _text(code)
+        text = read_code(code)
         if not text.startswith(NATIVE_PREFIX):
             raise BadInput(f"member {code!r}: a dependent's code must be a native ({NATIVE_PREFIX}) code")
         data = _binding_file(path)
-        if len(data) > MAX_BINDING_BYTES:
-            raise BadBinding(f"{path} is larger than {MAX_BINDING_BYTES} bytes: not a binding")
         try:
-            _peek_binding(data)  # its shape only: a stray file is refused now, not at the gate
+            read_binding(data)  # its size and shape only: a stray file is refused now, not at the gate
         except BadBinding as exc:
             raise BadBinding(f"{path}: {exc.message}") from exc
         listed.append((text, data))
@@ -307,7 +286,7 @@ def family_export(guardian: str, members: tuple[str, ...], out: Path) -> None:
 
 
 @family.command("verify")
-@click.argument("family_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("family_file", type=EXISTING_FILE)
 @trust_folder_option()
 @click.option(
     "--at", metavar="TIME", callback=time_option, default=None, help="Validation time (default now)."
@@ -321,9 +300,9 @@ def family_verify(family_file: Path, trust_dir: tuple[Path, ...], at: datetime |
     try:
         result = verify_family(load_family_bundle(family_file), load_trust(trust_dir), at=at)
     except HealthCredError as exc:
-        _invalid(exc, as_json)
+        echo_invalid(exc, as_json)
     if as_json:
-        _echo_json({"valid": True, **result.summary()})
+        echo_json({"valid": True, **result.summary()})
         return
     head = result.guardian
     click.echo(
@@ -365,7 +344,7 @@ def _unverified_person(text: str) -> dict[str, Any]:
 
 
 @family.command("show")
-@click.argument("family_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("family_file", type=EXISTING_FILE)
 @click.option("--json", "as_json", is_flag=True, help='Machine-readable ("verified": false).')
 @fail_typed
 def family_show(family_file: Path, as_json: bool) -> None:
@@ -384,7 +363,7 @@ def family_show(family_file: Path, as_json: bool) -> None:
         members.append(entry)
     guardian = _unverified_person(bundle.guardian)
     if as_json:
-        _echo_json({"verified": False, "guardian": guardian, "count": len(members), "dependents": members})
+        echo_json({"verified": False, "guardian": guardian, "count": len(members), "dependents": members})
         return
     who = guardian["name"] if guardian["readable"] else f"unreadable [{guardian['error']}]"
     click.echo(f"UNVERIFIED  family bundle of {who}: {_dependents(len(members))} (no signature checked)")

@@ -7,15 +7,22 @@ Exit codes as for the other commands: 0 success, 1 a healthcred error (for
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 import click
 
-from healthcred.cli_support import fail_typed, time_option, trust_folder_option
+from healthcred.cli_support import (
+    EXISTING_FILE,
+    echo_invalid,
+    echo_json,
+    fail_typed,
+    read_code,
+    time_option,
+    trust_folder_option,
+)
 from healthcred.codec.qr import save_qr
 from healthcred.errors import HealthCredError
 from healthcred.gate import Gate
@@ -35,23 +42,8 @@ from healthcred.scanlog import (
 )
 from healthcred.signing.folder import load_trust
 from healthcred.signing.keys import load_private_key
-from healthcred.verifier import code_text
 
 __all__ = ["log", "place", "register_places"]
-
-
-def _text(value: str) -> str:
-    # `-` is stdin, a .txt file holds the text, an image path is read as a QR code, else it is the text.
-    if value == "-":
-        return sys.stdin.read().strip()
-    path = Path(value)
-    if len(value) < 4096 and path.suffix == ".txt" and path.is_file():
-        return path.read_text(encoding="utf-8").strip()
-    return code_text(value)
-
-
-def _echo_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
 
 
 # --- place codes -----------------------------------------------------------------------------
@@ -63,7 +55,7 @@ def place() -> None:
 
 
 @place.command("issue")
-@click.option("--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--key", type=EXISTING_FILE, required=True)
 @click.option("--venue-id", required=True, help="Venue id: 1–32 letters, digits, '.', '_', '-'.")
 @click.option("--name", required=True, help="Display name of the venue or entrance (≤ 64 characters).")
 @click.option("--region", required=True, help="GB/T 2260 code of the venue's division, e.g. 330106.")
@@ -113,9 +105,9 @@ def place_issue(
 @fail_typed
 def place_show(code: str, as_json: bool) -> None:
     """Decode a place code WITHOUT verifying it (what the poster claims)."""
-    found = read_place(_text(code))
+    found = read_place(read_code(code))
     if as_json:
-        _echo_json({"verified": False, **found.summary()})
+        echo_json({"verified": False, **found.summary()})
     else:
         click.echo(
             f"UNVERIFIED  {found.name}  [{found.venue_id}]  region {found.region}  scene {found.scene}"
@@ -133,16 +125,12 @@ def place_show(code: str, as_json: bool) -> None:
 def place_verify(code: str, trust_dir: tuple[Path, ...], at: datetime | None, as_json: bool) -> None:
     """Verify a place code offline. Exit 0 valid, 1 invalid."""
     try:
-        result = verify_place(_text(code), load_trust(trust_dir), at=at)
+        result = verify_place(read_code(code), load_trust(trust_dir), at=at)
     except HealthCredError as exc:
-        if as_json:
-            _echo_json({"valid": False, "error": exc.code, "message": exc.message})
-        else:
-            click.echo(f"INVALID  [{exc.code}] {exc.message}")
-        sys.exit(1)
+        echo_invalid(exc, as_json)
     found = result.place
     if as_json:
-        _echo_json(result.summary())
+        echo_json(result.summary())
     else:
         click.echo(
             f"VALID  {found.name}  [{found.venue_id}]  region {found.region}  scene {found.scene}  "
@@ -203,8 +191,8 @@ def log_record(
     Exit 0 admit or not checked, 1 deny or an invalid code (logged as ``error``).
     """
     trust = load_trust(trust_dir)
-    venue = verify_place(_text(place_code), trust, at=at).place
-    decision, result = Gate(trust, scene=venue.scene, level=level).check(_text(code), at=at)
+    venue = verify_place(read_code(place_code), trust, at=at).place
+    decision, result = Gate(trust, scene=venue.scene, level=level).check(read_code(code), at=at)
     scan_log = open_log(db, load_log_key(key_file))
     try:
         if result is None:  # the gate denies an invalid code with its error code as the rule
@@ -295,7 +283,7 @@ def log_stats(db: Path, key_file: Path, as_json: bool) -> None:
     finally:
         close_log(scan_log)
     if as_json:
-        _echo_json(summary)
+        echo_json(summary)
     else:
         click.echo(
             f"{summary['rows']} rows at {summary['places']} places, {summary['first']} – {summary['last']}"

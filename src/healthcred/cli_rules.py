@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from healthcred.cli_support import fail_typed, time_option, trust_folder_option, write_file
+from healthcred.cli_support import EXISTING_FILE, fail_typed, time_option, trust_folder_option, write_file
 from healthcred.codec.qr import save_qr
 from healthcred.errors import HealthCredError
 from healthcred.gate import Gate
@@ -24,7 +24,7 @@ from healthcred.signing.rulesets import make_rule_set
 
 __all__ = ["decide", "declare", "rules"]
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_FILE = EXISTING_FILE
 
 
 def _json(path: Path) -> Any:

@@ -8,16 +8,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
+from healthcred.codec.qr import Backend
 from healthcred.errors import BadInput, HealthCredError
 from healthcred.rules.status import StatusRuleSet
+from healthcred.verifier import code_text
 
 __all__ = [
+    "EXISTING_FILE",
+    "echo_invalid",
+    "echo_json",
     "fail_typed",
     "parse_time",
+    "read_code",
     "read_status_rules",
     "time_option",
     "trust_folder_option",
@@ -25,6 +31,9 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+"""The click type of an option or argument naming a file that must exist (keys, lists, rule sets)."""
 
 
 def fail_typed(func: F) -> F:
@@ -102,3 +111,33 @@ def read_status_rules(path: Path | None) -> StatusRuleSet | None:
         return StatusRuleSet(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:
         raise BadInput(f"{path}: not a JSON status rule set: {exc}") from exc
+
+
+def read_code(value: str, *, qr_backend: Backend = "zxing") -> str:
+    """A code argument's QR text: ``-`` is stdin, a .txt file holds the text, an image is read as QR.
+
+    Anything else is the text itself. Every command that takes a CODE reads it this way.
+    """
+    if value == "-":
+        return sys.stdin.read().strip()
+    path = Path(value)
+    if len(value) < 4096 and path.suffix.lower() == ".txt" and path.is_file():
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"cannot read code file {value}: {exc}") from exc
+    return code_text(value, qr_backend=qr_backend)
+
+
+def echo_json(payload: Any) -> None:
+    """Print ``payload`` as indented JSON (UTF-8 text kept readable)."""
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def echo_invalid(exc: HealthCredError, as_json: bool) -> NoReturn:
+    """As ``healthcred verify``: an invalid result is a line (or JSON) on stdout and exit code 1."""
+    if as_json:
+        echo_json({"valid": False, "error": exc.code, "message": exc.message})
+    else:
+        click.echo(f"INVALID  [{exc.code}] {exc.message}")
+    sys.exit(1)

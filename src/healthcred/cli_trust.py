@@ -15,12 +15,12 @@ from typing import Any
 
 import click
 
-from healthcred.cli_support import fail_typed, time_option, write_file
+from healthcred.cli_support import EXISTING_FILE, fail_typed, time_option, write_file
 from healthcred.errors import HealthCredError, InvalidRule, TrustStoreError
 from healthcred.rules.policy import PolicySet
 from healthcred.rules.status import StatusRuleSet
 from healthcred.signing.bundle import BUNDLE_CONTENT_TYPE, install_bundle, make_bundle, open_bundle
-from healthcred.signing.dsc import Dsc
+from healthcred.signing.dsc import DSC_SUFFIXES, Dsc
 from healthcred.signing.folder import DSC_DIR, SHC_DIR, load_anchors, load_foreign, load_trust
 from healthcred.signing.jwks import ShcIssuer
 from healthcred.signing.keys import kid_of, load_private_key, load_public_key, save_public_key
@@ -46,9 +46,7 @@ from healthcred.signing.trust import (
 __all__ = ["trust"]
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _ANY = click.Path(exists=True, path_type=Path)
-_FOREIGN_SUFFIXES = (".der", ".pem", ".crt", ".cer", ".json")
 
 
 def _when(epoch: int | None) -> str | None:
@@ -161,7 +159,9 @@ def trust() -> None:
 
 @trust.command("init")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--anchor", type=_FILE, multiple=True, required=True, help="Root public key(s) to trust.")
+@click.option(
+    "--anchor", type=EXISTING_FILE, multiple=True, required=True, help="Root public key(s) to trust."
+)
 @fail_typed
 def trust_init(folder: Path, anchor: tuple[Path, ...]) -> None:
     """Create a trust folder that trusts the given root keys."""
@@ -177,7 +177,7 @@ def trust_init(folder: Path, anchor: tuple[Path, ...]) -> None:
 
 @trust.command("add")
 @click.argument("folder", type=_DIR)
-@click.argument("files", type=_FILE, nargs=-1, required=True)
+@click.argument("files", type=EXISTING_FILE, nargs=-1, required=True)
 @fail_typed
 def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
     """Add signed trust lists, revocation lists, rule sets, a bundle, or foreign trust.
@@ -190,7 +190,7 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
     foreign: list[tuple[list[Dsc], list[ShcIssuer]]] = []
     for path in files:
         data = path.read_bytes()
-        if path.suffix.lower() in _FOREIGN_SUFFIXES:
+        if path.suffix.lower() in DSC_SUFFIXES:
             foreign.append(load_foreign(path))
             placed.append((folder / (SHC_DIR if foreign[-1][1] else DSC_DIR) / path.name, data))
             continue
@@ -285,11 +285,15 @@ def _load_list(path: Path, anchor: tuple[Path, ...]) -> _Loaded:
 
 
 @trust.command("rotate")
-@click.argument("listfile", type=_FILE)
-@click.option("--root", type=_FILE, required=True, help="The private key that signs the list.")
-@click.option("--anchor", type=_FILE, multiple=True, help="Root public key(s) the current list is signed by.")
+@click.argument("listfile", type=EXISTING_FILE)
+@click.option("--root", type=EXISTING_FILE, required=True, help="The private key that signs the list.")
+@click.option(
+    "--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s) the current list is signed by."
+)
 @click.option("--old", "old_kid", required=True, help="Kid (hex) of the key to retire.")
-@click.option("--new", "new_key", type=_FILE, default=None, help="Public key that takes over its grant.")
+@click.option(
+    "--new", "new_key", type=EXISTING_FILE, default=None, help="Public key that takes over its grant."
+)
 @click.option("--at", metavar="TIME", callback=time_option, default=None, help="When (default now).")
 @click.option("--compromised", is_flag=True, help="The old key leaked: refuse its codes issued from --at on.")
 @click.option(
@@ -386,7 +390,9 @@ def _load_list_self(path: Path, signer: Any) -> _Loaded:
 
 
 @trust.command("revoke")
-@click.option("--key", type=_FILE, required=True, help="Issuer (or root) private key that signs the list.")
+@click.option(
+    "--key", type=EXISTING_FILE, required=True, help="Issuer (or root) private key that signs the list."
+)
 @click.option("--id", "ids", multiple=True, help="Credential id (hex, as `verify --json` shows) to revoke.")
 @click.option("--unrevoke", multiple=True, help="Credential id to take off again (deltas only).")
 @click.option("--version", "version", type=click.IntRange(min=1), required=True)
@@ -436,7 +442,9 @@ def trust_revoke(
 
 @trust.command("sign")
 @click.argument("folder", type=_DIR)
-@click.option("--root", type=_FILE, required=True, help="Root private key (an anchor) that signs the bundle.")
+@click.option(
+    "--root", type=EXISTING_FILE, required=True, help="Root private key (an anchor) that signs the bundle."
+)
 @click.option("--version", "version", type=click.IntRange(min=1), required=True)
 @click.option("--id", "bundle_id", default="national", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
@@ -468,7 +476,7 @@ def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path
 
 @trust.command("show")
 @click.argument("source", type=_ANY)
-@click.option("--anchor", type=_FILE, multiple=True, help="Root public key(s), for a bundle file.")
+@click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for a bundle file.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @fail_typed
 def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
@@ -503,7 +511,7 @@ def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
 
 @trust.command("verify")
 @click.argument("source", type=_ANY)
-@click.option("--anchor", type=_FILE, multiple=True, help="Root public key(s), for a bundle file.")
+@click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for a bundle file.")
 @click.option("--at", metavar="TIME", callback=time_option, default=None, help="Check validity at TIME.")
 def trust_verify(source: Path, anchor: tuple[Path, ...], at: datetime | None) -> None:
     """Verify a trust folder or bundle completely; exit 0 if it is usable at --at (default now)."""
@@ -531,7 +539,7 @@ def trust_verify(source: Path, anchor: tuple[Path, ...], at: datetime | None) ->
 @trust.command("diff")
 @click.argument("old", type=_ANY)
 @click.argument("new", type=_ANY)
-@click.option("--anchor", type=_FILE, multiple=True, help="Root public key(s), for bundle files.")
+@click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for bundle files.")
 @fail_typed
 def trust_diff(old: Path, new: Path, anchor: tuple[Path, ...]) -> None:
     """Show what changes from OLD to NEW (folders or bundles): lists, keys, grants, revocations."""

@@ -419,49 +419,41 @@ class VerificationResult:
         return isinstance(cred, HealthCode) and cred.kind is CredentialKind.PAPER
 
     def summary(self) -> dict[str, Any]:
-        """A JSON-ready summary with personal data masked, for displays and ``--json``."""
+        """A JSON-ready summary with personal data masked, for displays and ``--json``.
+
+        The same keys for every format, then the ones a format adds: a native code's colour,
+        document, region and derivation; a foreign credential's issuer and facts.
+        """
         cred = self.credential
-        if not isinstance(cred, HealthCode):
-            return {
-                "valid": True,
-                "format": cred.format.value,
-                "kind": cred.kind,
-                "name": cred.subject.masked_name,
-                "birth_date": cred.subject.birth_date,
-                "issuer": cred.issuer,
-                "issued_at": cred.issued_at.isoformat() if cred.issued_at else None,
-                "expires_at": cred.expires_at.isoformat() if cred.expires_at else None,
-                "credential_id": cred.id,
-                "facts": dict(cred.facts),
-                "kid": self.kid.hex(),
-                "alg": self.alg,
-                "key_region": self.key_region,
-                "verified_at": self.verified_at.isoformat(),
-                "warnings": list(self.warnings),
-            }
-        return {
+        issued, expires = self.issued_at, self.expires_at
+        common: dict[str, Any] = {
             "valid": True,
-            "format": SourceFormat.NATIVE.value,
-            "status": cred.status.name,
-            "status_code": cred.status.code,
-            "reason": cred.reason,
-            "kind": cred.kind.name.lower(),
+            "format": self.format.value,
+            "kind": self.kind,
             "name": cred.subject.masked_name,
             "birth_date": cred.subject.birth_date,
-            "document_type": cred.subject.document_type.name.lower(),
-            "document_number": cred.subject.document_number,
-            "region": cred.region,
-            "issued_at": cred.issued_at.isoformat(),
-            "expires_at": cred.expires_at.isoformat(),
-            "credential_id": cred.id.hex(),
+            "issued_at": issued.isoformat() if issued else None,
+            "expires_at": expires.isoformat() if expires else None,
             "kid": self.kid.hex(),
             "alg": self.alg,
             "key_region": self.key_region,
-            "trust_list_version": self.trust_list_version,
             "verified_at": self.verified_at.isoformat(),
+            "warnings": list(self.warnings),
+        }
+        if not isinstance(cred, HealthCode):
+            return {**common, "issuer": cred.issuer, "credential_id": cred.id, "facts": dict(cred.facts)}
+        return {
+            **common,
+            "status": cred.status.name,
+            "status_code": cred.status.code,
+            "reason": cred.reason,
+            "document_type": cred.subject.document_type.name.lower(),
+            "document_number": cred.subject.document_number,
+            "region": cred.region,
+            "credential_id": cred.id.hex(),
+            "trust_list_version": self.trust_list_version,
             "source_region": cred.source_region,
             "source_credential_id": cred.source_id.hex() if cred.source_id else None,
             "id_check_required": self.id_check_required,
             "id_tag": cred.id_tag is not None,
-            "warnings": list(self.warnings),
         }

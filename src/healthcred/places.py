@@ -17,14 +17,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from healthcred.codec.base45 import b45encode
-from healthcred.codec.cbor import loads
+from healthcred.codec.limits import MAX_EPOCH
 from healthcred.codec.prefix import PLACE_PREFIX
-from healthcred.errors import BadInput, BadPlaceCode, HealthCredError
+from healthcred.errors import BadPlaceCode, HealthCredError
 from healthcred.rules.policy import SCENES
-from healthcred.signed import check_window, epoch_seconds, grant_for, open_text
+from healthcred.signed import (
+    allowances,
+    check_window,
+    epoch_seconds,
+    issue_window,
+    open_text,
+)
 from healthcred.signing.algorithms import PrivateKey
-from healthcred.signing.cose import Sign1, Signer, sign_content
-from healthcred.signing.trust import TrustStore
+from healthcred.signing.cose import Sign1, Signer, open_content, sign_content
+from healthcred.signing.trust import TrustStore, permitting_entry
 from healthcred.verifier import DEFAULT_SKEW
 
 __all__ = [
@@ -123,12 +129,7 @@ def issue_place(
     for a lifetime over :data:`PLACE_MAX_LIFETIME` or a naive time.
     """
     _check_fields(venue_id, name, region, scene)
-    if not isinstance(valid_for, timedelta) or not timedelta(0) < valid_for <= PLACE_MAX_LIFETIME:
-        raise BadInput(f"a place code is valid for more than 0 and at most {PLACE_MAX_LIFETIME.days} days")
-    start = issued_at or datetime.now(UTC)
-    if start.tzinfo is None:
-        raise BadInput("issued_at must be timezone-aware")
-    issued = int(start.timestamp())
+    issued, expires = issue_window(issued_at, valid_for, PLACE_MAX_LIFETIME, "place code")
     payload = {
         _P_FORMAT: PLACE_FORMAT,
         _P_VENUE: venue_id,
@@ -136,17 +137,15 @@ def issue_place(
         _P_REGION: region,
         _P_SCENE: scene,
         _P_ISSUED: issued,
-        _P_EXPIRES: issued + int(valid_for.total_seconds()),
+        _P_EXPIRES: expires,
     }
     # A place message is ~150 bytes, under the 256 where zlib could help: always bare.
     return PLACE_PREFIX + b45encode(sign_content(payload, key, PLACE_CONTENT_TYPE))
 
 
 def _place(message: Sign1) -> Place:
-    if message.content_type != PLACE_CONTENT_TYPE:
-        raise BadPlaceCode(f"signed message is not a place code (content type {message.content_type!r})")
     try:
-        body = loads(message.payload, "place code", max_depth=2, max_items=16)
+        body = open_content(message, PLACE_CONTENT_TYPE, "place code", max_depth=2, max_items=16)
     except HealthCredError as exc:
         raise BadPlaceCode(exc.message) from exc
     if type(body) is not dict or tuple(body) != _P_KEYS:
@@ -155,7 +154,7 @@ def _place(message: Sign1) -> Place:
         raise BadPlaceCode(f"unsupported place-code format {body[_P_FORMAT]!r}")
     _check_fields(body[_P_VENUE], body[_P_NAME], body[_P_REGION], body[_P_SCENE])
     issued, expires = body[_P_ISSUED], body[_P_EXPIRES]
-    if type(issued) is not int or type(expires) is not int or not 0 <= issued < expires <= 253402300799:
+    if type(issued) is not int or type(expires) is not int or not 0 <= issued < expires <= MAX_EPOCH:
         raise BadPlaceCode("place code times must be unsigned integers with expiry after issue")
     if expires - issued > PLACE_MAX_LIFETIME.total_seconds():
         raise BadPlaceCode(f"a place code is valid for at most {PLACE_MAX_LIFETIME.days} days")
@@ -188,15 +187,14 @@ def verify_place(
     trust errors), then ``bad_place_code``, the grant (``region_not_allowed``,
     ``key_not_valid``, ``kind_not_allowed``…), ``expired`` and ``not_yet_valid``.
     """
-    if not isinstance(trust, TrustStore):
-        raise BadInput("trust must be a TrustStore")
+    allow_skew, allow_grace = allowances(trust, skew, grace)
     now = epoch_seconds(at)
-    if not isinstance(skew, timedelta) or skew < timedelta(0) or not isinstance(grace, timedelta):
-        raise BadInput("skew and grace must be timedeltas, skew zero or more")
     message = open_text(text, PLACE_PREFIX)
-    entries = trust.resolve(message, now, int(grace.total_seconds()))
+    entries = trust.resolve(message, now, allow_grace)
     place = _place(message)
     issued = int(place.issued_at.timestamp())
-    entry = grant_for(entries, region=place.region, issued=issued, kind=PLACE_GRANT_KIND, what="place code")
-    check_window(issued, int(place.expires_at.timestamp()), now, int(skew.total_seconds()), "place code")
+    entry = permitting_entry(
+        entries, region=place.region, issued=issued, kind=PLACE_GRANT_KIND, what="place code"
+    )
+    check_window(issued, int(place.expires_at.timestamp()), now, allow_skew, "place code")
     return PlaceResult(place, entry.kid, entry.region, datetime.fromtimestamp(now, UTC))

@@ -35,7 +35,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from PIL import Image, ImageDraw, ImageFont
 
-from healthcred.codec.qr import Encoder, qr_matrix
+from healthcred.codec.qr import Encoder, dark_runs, qr_matrix
 from healthcred.errors import BadInput, MissingGlyph
 from healthcred.model import CredentialKind, HealthCode, Status
 
@@ -177,12 +177,13 @@ def _font_path(font: str | Path | None) -> Path:
 
 def check_glyphs(text: str, font: str | Path | None = None) -> None:
     """Raise :class:`MissingGlyph` unless ``font`` (default: the bundled one) draws every character."""
-    chars = _font_chars(_font_path(font))
+    path = _font_path(font)
+    chars = _font_chars(path)
     missing = sorted({c for c in text if ord(c) not in chars and not c.isspace()})
     if missing:
         listed = " ".join(f"{c} (U+{ord(c):04X})" for c in missing)
         raise MissingGlyph(
-            f"the font {_font_path(font).name} has no glyph for {listed}; print with font= a fuller CJK font"
+            f"the font {path.name} has no glyph for {listed}; print with font= a fuller CJK font"
         )
 
 
@@ -318,20 +319,6 @@ def _check_layout(elements: list[_Element], font: Path) -> None:
 # --- backends ---------------------------------------------------------------------------------
 
 
-def _runs(row: tuple[bool, ...]) -> list[tuple[int, int]]:
-    """(start, length) of each run of dark modules in ``row``."""
-    found, x = [], 0
-    while x < len(row):
-        if row[x]:
-            start = x
-            while x < len(row) and row[x]:
-                x += 1
-            found.append((start, x - start))
-        else:
-            x += 1
-    return found
-
-
 def _to_pdf(elements: list[_Element], size: tuple[float, float], font: Path) -> bytes:
     from fpdf import FPDF  # imported here: fpdf2 takes ~0.3 s to import, only printing needs it
 
@@ -358,7 +345,7 @@ def _to_pdf(elements: list[_Element], size: tuple[float, float], font: Path) -> 
             pdf.set_fill_color(0, 0, 0)
             origin_x, origin_y = e.x + _QUIET * e.module, e.y + _QUIET * e.module
             for y, row in enumerate(e.matrix):
-                for start, length in _runs(row):
+                for start, length in dark_runs(row):
                     # A hair of overlap between rows: no white seams where a viewer antialiases edges.
                     pdf.rect(
                         origin_x + start * e.module,
@@ -469,7 +456,7 @@ def _to_svg(elements: list[_Element], size: tuple[float, float], font: Path) -> 
             runs = "".join(
                 f"M{start} {y}h{length}v1h-{length}z"
                 for y, row in enumerate(e.matrix)
-                for start, length in _runs(row)
+                for start, length in dark_runs(row)
             )
             origin_x, origin_y = e.x + _QUIET * e.module, e.y + _QUIET * e.module
             parts.append(
@@ -489,13 +476,12 @@ def _render(elements: list[_Element], size: tuple[float, float], fmt: object, fo
     return _to_svg(elements, size, font)
 
 
-def _check_args(fmt: object, dpi: object, encoder: object) -> None:
+def _check_args(fmt: object, dpi: object) -> None:
+    # The encoder is checked by qr_matrix, which every layout calls.
     if fmt not in _FORMATS:
         raise BadInput(f"fmt must be 'pdf', 'svg' or 'png', not {fmt!r}")
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 72 <= dpi <= 1200:
         raise BadInput(f"dpi must be an integer from 72 to 1200, not {dpi!r}")
-    if encoder not in ("segno", "zxing"):
-        raise BadInput(f"encoder must be 'segno' or 'zxing', not {encoder!r}")
 
 
 def _check_item(text: object, credential: object) -> tuple[str, HealthCode]:
@@ -506,6 +492,20 @@ def _check_item(text: object, credential: object) -> tuple[str, HealthCode]:
             f"a printed code needs the HealthCode it was issued from, not {type(credential).__name__}"
         )
     return text, credential
+
+
+def _check_items(items: object) -> list[tuple[str, HealthCode]]:
+    """A sheet's 1 to :data:`MAX_FAMILY` ``(text, credential)`` pairs, checked."""
+    if isinstance(items, str | bytes) or not isinstance(items, Sequence):
+        raise BadInput("items must be a sequence of (text, credential) pairs")
+    if not 1 <= len(items) <= MAX_FAMILY:
+        raise BadInput(f"a sheet holds 1 to {MAX_FAMILY} codes, not {len(items)}")
+    checked = []
+    for item in items:
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise BadInput("each item is a (text, credential) pair")
+        checked.append(_check_item(*item))
+    return checked
 
 
 def render_card(
@@ -527,7 +527,7 @@ def render_card(
     the font lacks a character to be printed and :class:`BadInput` for a bad
     argument.
     """
-    _check_args(fmt, dpi, encoder)
+    _check_args(fmt, dpi)
     text, credential = _check_item(text, credential)
     path = _font_path(font)
     return _render(_card(text, credential, path, encoder), CARD_SIZE_MM, fmt, path, dpi)
@@ -547,16 +547,8 @@ def render_family_sheet(
     them. More than 8 codes, or none, raise :class:`BadInput`; the other
     arguments are as for :func:`render_card`.
     """
-    _check_args(fmt, dpi, encoder)
-    if isinstance(items, str | bytes) or not isinstance(items, Sequence):
-        raise BadInput("items must be a sequence of (text, credential) pairs")
-    if not 1 <= len(items) <= MAX_FAMILY:
-        raise BadInput(f"a family sheet holds 1 to {MAX_FAMILY} codes, not {len(items)}")
-    checked = []
-    for item in items:
-        if not isinstance(item, tuple) or len(item) != 2:
-            raise BadInput("each item is a (text, credential) pair")
-        checked.append(_check_item(*item))
+    _check_args(fmt, dpi)
+    checked = _check_items(items)
     path = _font_path(font)
     return _render(_sheet(checked, path, encoder), SHEET_SIZE_MM, fmt, path, dpi)
 
@@ -577,18 +569,10 @@ def render_pdfs(
     """
     import tempfile
 
-    if encoder not in ("segno", "zxing"):
-        raise BadInput(f"encoder must be 'segno' or 'zxing', not {encoder!r}")
     path = _font_path(font)
     pages: list[tuple[list[_Element], tuple[float, float]]] = []
     for sheet in sheets:
-        if (
-            isinstance(sheet, str | bytes)
-            or not isinstance(sheet, Sequence)
-            or not 1 <= len(sheet) <= MAX_FAMILY
-        ):
-            raise BadInput(f"each sheet is a sequence of 1 to {MAX_FAMILY} (text, credential) pairs")
-        items = [_check_item(*item) for item in sheet]
+        items = _check_items(sheet)
         if len(items) == 1:
             pages.append((_card(*items[0], path, encoder), CARD_SIZE_MM))
         else:

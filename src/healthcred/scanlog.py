@@ -166,11 +166,10 @@ def open_log(path: str | os.PathLike[str], key: bytes) -> ScanLog:
             if statement.strip():
                 conn.execute(statement)
         row = conn.execute("SELECT value FROM meta WHERE name = 'key_id'").fetchone()
+        key_id = _key_id(key)
         if row is None:
-            conn.execute(
-                "INSERT INTO meta VALUES ('format', ?), ('key_id', ?)", (str(LOG_FORMAT), _key_id(key))
-            )
-        elif row[0] != _key_id(key):
+            conn.execute("INSERT INTO meta VALUES ('format', ?), ('key_id', ?)", (str(LOG_FORMAT), key_id))
+        elif row[0] != key_id:
             raise ScanLogError(f"scan log {where} was created with log key {row[0]}, not this one")
         conn.execute("COMMIT")
     except sqlite3.Error as exc:

@@ -6,34 +6,37 @@ may sign one if it has the issue role, covers the object's region, was valid
 and not compromised when the object was issued, and — when the entry restricts
 kinds — lists the object's *grant kind* (``docs/format.md`` §9.1): so a region
 can give a venue-registration system a key that signs place codes and nothing
-else, without a new role.
+else, without a new role. That grant check is the credentials' own
+(:func:`healthcred.signing.trust.permitting_entry` with a grant kind and no
+status). Their issue and verify functions also share the argument checks
+(:func:`allowances`, :func:`issue_window`) and the validity check (:func:`check_window`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import unpack
-from healthcred.codec.limits import MAX_TEXT_CHARS
+from healthcred.codec.limits import MAX_EPOCH, MAX_TEXT_CHARS
 from healthcred.codec.prefix import strip_prefix
 from healthcred.errors import (
     BadInput,
     CodeExpired,
     CodeNotYetValid,
-    HealthCredError,
-    KeyCompromised,
-    KeyNotValid,
-    KindNotAllowed,
-    RegionNotAllowed,
     TooLarge,
 )
 from healthcred.signing.cose import Sign1, parse_sign1
-from healthcred.signing.trust import TrustEntry, region_contains
+from healthcred.signing.trust import TrustStore
 
-__all__ = ["check_window", "epoch_seconds", "grant_for", "open_text"]
-
-_MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
+__all__ = [
+    "allowances",
+    "check_window",
+    "epoch_seconds",
+    "issue_window",
+    "open_text",
+]
 
 
 def epoch_seconds(at: datetime | int | float | None) -> int:
@@ -45,10 +48,41 @@ def epoch_seconds(at: datetime | int | float | None) -> int:
             raise BadInput("the validation time must be timezone-aware (e.g. datetime.now(UTC))")
         return int(at.timestamp())
     if isinstance(at, int | float) and not isinstance(at, bool):
-        if not 0 <= at <= _MAX_SECONDS:  # also false for NaN
+        if not 0 <= at <= MAX_EPOCH:  # also false for NaN
             raise BadInput(f"the validation time {at!r} is not between 1970 and 9999")
         return int(at)
     raise BadInput(f"the validation time must be a datetime or epoch seconds, not {type(at).__name__}")
+
+
+def allowances(trust: Any, skew: Any, grace: Any) -> tuple[int, int]:
+    """Check the options every ``verify_*`` takes; return ``skew`` and ``grace`` in whole seconds.
+
+    Raises :class:`BadInput` unless ``trust`` is a :class:`TrustStore` and both
+    allowances are timedeltas of zero or more.
+    """
+    if not isinstance(trust, TrustStore):
+        raise BadInput(f"trust must be a TrustStore (see load_trust), not {type(trust).__name__}")
+    if not isinstance(skew, timedelta) or skew < timedelta(0):
+        raise BadInput("skew must be a timedelta of zero or more")
+    if not isinstance(grace, timedelta) or grace < timedelta(0):
+        raise BadInput("grace must be a timedelta of zero or more")
+    return int(skew.total_seconds()), int(grace.total_seconds())
+
+
+def issue_window(
+    issued_at: datetime | None, valid_for: timedelta, longest: timedelta, what: str
+) -> tuple[int, int]:
+    """The (issued, expires) epoch seconds of a ``what`` issued at ``issued_at`` (default now).
+
+    Raises :class:`BadInput` for a lifetime not in (0, ``longest``] or a naive time.
+    """
+    if not isinstance(valid_for, timedelta) or not timedelta(0) < valid_for <= longest:
+        raise BadInput(f"a {what} is valid for more than 0 and at most {longest.days} days")
+    start = issued_at or datetime.now(UTC)
+    if start.tzinfo is None:
+        raise BadInput("issued_at must be timezone-aware")
+    issued = int(start.timestamp())
+    return issued, issued + int(valid_for.total_seconds())
 
 
 def open_text(text: str, prefix: str) -> Sign1:
@@ -58,36 +92,6 @@ def open_text(text: str, prefix: str) -> Sign1:
     if len(text) > MAX_TEXT_CHARS:
         raise TooLarge(f"text is {len(text)} characters; a QR code holds at most {MAX_TEXT_CHARS}")
     return parse_sign1(unpack(b45decode(strip_prefix(text, prefix))))
-
-
-def grant_for(
-    entries: tuple[TrustEntry, ...], *, region: str, issued: int, kind: int, what: str
-) -> TrustEntry:
-    """The first entry that may sign a ``what`` of grant ``kind`` for ``region`` issued at ``issued``.
-
-    If none may, the first entry's reason is raised (as for credentials).
-    """
-    first: HealthCredError | None = None
-    for e in entries:
-        try:
-            if not e.may_issue:
-                raise KindNotAllowed(f"key {e.kid.hex()} has no issue role, so it may not sign a {what}")
-            if not region_contains(e.region, region):
-                raise RegionNotAllowed(f"key {e.kid.hex()} may sign for region {e.region}, not {region}")
-            if e.compromised_at is not None and issued >= e.compromised_at:
-                raise KeyCompromised(f"{what} was signed after key {e.kid.hex()} was compromised")
-            if not e.not_before <= issued <= e.not_after:
-                raise KeyNotValid(
-                    f"{what} was issued at epoch {issued}, outside key {e.kid.hex()}'s validity"
-                )
-            if e.kinds is not None and kind not in e.kinds:
-                raise KindNotAllowed(f"key {e.kid.hex()} may not sign a {what} (grant kind {kind})")
-        except HealthCredError as exc:
-            first = first or exc
-            continue
-        return e
-    assert first is not None  # resolve() never returns no entries
-    raise first
 
 
 def check_window(issued: int, expires: int, now: int, skew: int, what: str) -> None:

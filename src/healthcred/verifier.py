@@ -30,10 +30,10 @@ from healthcred.foreign.hc1 import HC1_PREFIX, PS256, decode_hc1, to_foreign, ve
 from healthcred.foreign.shc import MAX_CHUNKS as MAX_SHC_CHUNKS
 from healthcred.foreign.shc import SHC_PREFIX, ShcMessage, decode_shc, verify_shc
 from healthcred.model import HealthCode, Status, VerificationResult
-from healthcred.signed import epoch_seconds
+from healthcred.signed import allowances, epoch_seconds
 from healthcred.signing.algorithms import Alg
 from healthcred.signing.cose import parse_sign1
-from healthcred.signing.trust import TrustEntry, TrustStore
+from healthcred.signing.trust import TrustStore, permitting_entry
 
 __all__ = [
     "DEFAULT_SKEW",
@@ -74,21 +74,6 @@ def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
     raise BadInput(f"a code is text, bytes, an image path or a PIL image, not {type(code).__name__}")
 
 
-def _permitting_entry(entries: tuple[TrustEntry, ...], credential: HealthCode, issued: int) -> TrustEntry:
-    # The first verified entry whose grant covers the credential; if none does, the first entry's
-    # reason is the error (one key listed twice is a union of its grants, unless they conflict).
-    first: HealthCredError | None = None
-    for entry in entries:
-        try:
-            entry.check(credential.region, issued, credential.kind, credential.status.code)
-        except HealthCredError as exc:
-            first = first or exc
-            continue
-        return entry
-    assert first is not None
-    raise first
-
-
 def verify_text(
     text: str,
     trust: TrustStore,
@@ -99,17 +84,12 @@ def verify_text(
     palette: Mapping[int, Status] | None = None,
 ) -> VerificationResult:
     """Verify a native code's QR text offline against ``trust``; see :func:`verify`."""
-    if not isinstance(trust, TrustStore):
-        raise BadInput(f"trust must be a TrustStore (see load_trust), not {type(trust).__name__}")
+    allowances(trust, skew, grace)
     if not isinstance(text, str):
         raise BadInput(f"text must be str, not {type(text).__name__}")
     if len(text) > MAX_TEXT_CHARS:
         raise TooLarge(f"code text is {len(text)} characters; a QR code holds at most {MAX_TEXT_CHARS}")
     now = epoch_seconds(at)
-    if not isinstance(skew, timedelta) or skew < timedelta(0):
-        raise BadInput("skew must be a timedelta of zero or more")
-    if not isinstance(grace, timedelta) or grace < timedelta(0):
-        raise BadInput("grace must be a timedelta of zero or more")
     if palette is not None and not isinstance(palette, Mapping):
         raise BadInput("palette must map status codes to Status")
     allowance = int(skew.total_seconds())
@@ -118,7 +98,9 @@ def verify_text(
     entries = trust.resolve(message, now, int(grace.total_seconds()))
     credential = from_claims(loads(message.payload, "claims", walk=False), palette)
     issued = int(credential.issued_at.timestamp())
-    entry = _permitting_entry(entries, credential, issued)
+    entry = permitting_entry(
+        entries, region=credential.region, issued=issued, kind=credential.kind, status=credential.status.code
+    )
     if trust.is_revoked(credential.id, credential.region):
         raise Revoked(f"credential {credential.id.hex()} is revoked by its issuer")
     if now > int(credential.expires_at.timestamp()) + allowance:
@@ -152,15 +134,6 @@ def decode_unverified(text: str) -> HealthCode:
     return from_claims(loads(message.payload, "claims", walk=False))
 
 
-def _check_options(trust: Any, skew: Any, grace: Any) -> None:
-    if not isinstance(trust, TrustStore):
-        raise BadInput(f"trust must be a TrustStore (see load_trust), not {type(trust).__name__}")
-    if not isinstance(skew, timedelta) or skew < timedelta(0):
-        raise BadInput("skew must be a timedelta of zero or more")
-    if not isinstance(grace, timedelta) or grace < timedelta(0):
-        raise BadInput("grace must be a timedelta of zero or more")
-
-
 def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
     message = decode_hc1(text)
     hc1 = verify_hc1(message, trust.dscs, at=now, skew=int(skew.total_seconds()))
@@ -177,10 +150,7 @@ def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> Veri
 def _verify_shc(
     chunks: list[str] | ShcMessage, trust: TrustStore, now: int, skew: timedelta
 ) -> VerificationResult:
-    if isinstance(chunks, ShcMessage):
-        message = chunks
-    else:
-        message = decode_shc(chunks[0] if len(chunks) == 1 else chunks)
+    message = chunks if isinstance(chunks, ShcMessage) else decode_shc(chunks)
     credential = verify_shc(message, trust.shc_issuers, at=now, skew=int(skew.total_seconds()))
     # A key that announces a revocation list the store lacks: valid, but the operator should know.
     unchecked = any(
@@ -222,27 +192,29 @@ def verify(
     past its expiry a native trust list is still used (the result then carries
     a warning), ``palette`` names regional colours.
     """
+    shc: list[str] | ShcMessage | None = None
     if isinstance(code, ShcMessage):
-        _check_options(trust, skew, grace)
-        return _verify_shc(code, trust, epoch_seconds(at), skew)
-    if isinstance(code, list | tuple):
+        shc = code
+    elif isinstance(code, list | tuple):
         if not 1 <= len(code) <= MAX_SHC_CHUNKS:
             raise BadInput(f"a multi-part SMART Health Card has 1–{MAX_SHC_CHUNKS} chunks, not {len(code)}")
-        texts = [code_text(part, qr_backend=qr_backend) for part in code]
-        if not all(t.startswith(SHC_PREFIX) for t in texts):
+        shc = [code_text(part, qr_backend=qr_backend) for part in code]
+        if not all(t.startswith(SHC_PREFIX) for t in shc):
             raise BadInput(
                 "a list of codes is the chunks of one SMART Health Card (use verify_all for a batch)"
             )
-        _check_options(trust, skew, grace)
-        return _verify_shc(texts, trust, epoch_seconds(at), skew)
-    text = code_text(code, qr_backend=qr_backend)
-    if text.startswith(HC1_PREFIX):
-        _check_options(trust, skew, grace)
-        return _verify_hc1(text, trust, epoch_seconds(at), skew)
-    if text.startswith(SHC_PREFIX):
-        _check_options(trust, skew, grace)
-        return _verify_shc([text], trust, epoch_seconds(at), skew)
-    return verify_text(text, trust, at=at, skew=skew, grace=grace, palette=palette)
+    else:
+        text = code_text(code, qr_backend=qr_backend)
+        if not text.startswith(_FOREIGN):  # the native hot path: one prefix test, then verify_text
+            return verify_text(text, trust, at=at, skew=skew, grace=grace, palette=palette)
+        if text.startswith(SHC_PREFIX):
+            shc = [text]
+    allowances(trust, skew, grace)
+    now = epoch_seconds(at)
+    return _verify_shc(shc, trust, now, skew) if shc is not None else _verify_hc1(text, trust, now, skew)
+
+
+_FOREIGN = (HC1_PREFIX, SHC_PREFIX)
 
 
 MAX_BATCH = 100_000

@@ -17,3 +17,6 @@ MAX_CBOR_DEPTH = 8
 
 MAX_CBOR_ITEMS = 512
 """Most array elements plus map entries accepted in one decoded CBOR item."""
+
+MAX_EPOCH = 253402300799
+"""Latest time any format may name, in epoch seconds: 9999-12-31T23:59:59Z, the last a datetime holds."""

@@ -32,6 +32,8 @@ __all__ = [
     "Encoder",
     "ErrorLevel",
     "Kind",
+    "check_encoder",
+    "dark_runs",
     "qr_matrix",
     "qr_version",
     "read_qr",
@@ -68,11 +70,15 @@ _PYZBAR_HINT = (
 )
 
 
-def _make(text: str, error: str) -> segno.QRCode:
+def _check_text(text: object, error: object) -> None:
     if not isinstance(text, str) or not text:
         raise BadInput("QR text must be a non-empty string")
     if error not in _LEVELS:
         raise BadInput(f"error correction level must be L, M, Q or H, not {error!r}")
+
+
+def _make(text: str, error: str) -> segno.QRCode:
+    _check_text(text, error)
     try:
         # boost_error=False: the level is what the caller asked for, so sizes
         # and reports are reproducible. No mode is forced: uppercase Base45
@@ -86,10 +92,7 @@ def _make(text: str, error: str) -> segno.QRCode:
 
 def _zxing_modules(text: str, error: str) -> Image.Image:
     """``text`` encoded by zxing-cpp: a mode-L image of one pixel per module (0 dark), no quiet zone."""
-    if not isinstance(text, str) or not text:
-        raise BadInput("QR text must be a non-empty string")
-    if error not in _LEVELS:
-        raise BadInput(f"error correction level must be L, M, Q or H, not {error!r}")
+    _check_text(text, error)
     import zxingcpp
 
     try:
@@ -102,7 +105,8 @@ def _zxing_modules(text: str, error: str) -> Image.Image:
     return Image.frombuffer("L", (width, height), bytes(pixels), "raw", "L", 0, 1)
 
 
-def _check_encoder(encoder: object) -> None:
+def check_encoder(encoder: object) -> None:
+    """Raise :class:`BadInput` unless ``encoder`` is ``"segno"`` or ``"zxing"`` (before any work is done)."""
     if encoder not in ("segno", "zxing"):
         raise BadInput(f"encoder must be 'segno' or 'zxing', not {encoder!r}")
 
@@ -111,7 +115,7 @@ def qr_matrix(
     text: str, *, error: ErrorLevel = "Q", encoder: Encoder = "segno"
 ) -> tuple[tuple[bool, ...], ...]:
     """The modules of ``text``'s QR code, row by row (``True`` dark), without the quiet zone."""
-    _check_encoder(encoder)
+    check_encoder(encoder)
     if encoder == "zxing":
         modules = _zxing_modules(text, error)
         data = modules.tobytes()
@@ -120,20 +124,28 @@ def qr_matrix(
     return tuple(tuple(bool(v) for v in row) for row in _make(text, error).matrix)
 
 
+def dark_runs(row: tuple[bool, ...]) -> list[tuple[int, int]]:
+    """(start, length) of each run of dark modules in one matrix row: what vector renderers draw."""
+    found, x = [], 0
+    while x < len(row):
+        if row[x]:
+            start = x
+            while x < len(row) and row[x]:
+                x += 1
+            found.append((start, x - start))
+        else:
+            x += 1
+    return found
+
+
 def _svg_from_matrix(matrix: tuple[tuple[bool, ...], ...], scale: int, border: int) -> bytes:
     """A standalone SVG of ``matrix``: one path of horizontal runs, like segno writes."""
     size = len(matrix) + 2 * border
-    runs = []
-    for y, row in enumerate(matrix):
-        x = 0
-        while x < len(row):
-            if row[x]:
-                start = x
-                while x < len(row) and row[x]:
-                    x += 1
-                runs.append(f"M{start + border} {y + border + 0.5}h{x - start}")
-            else:
-                x += 1
+    runs = [
+        f"M{start + border} {y + border + 0.5}h{length}"
+        for y, row in enumerate(matrix)
+        for start, length in dark_runs(row)
+    ]
     side = size * scale
     return (
         f'<?xml version="1.0" encoding="utf-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
@@ -176,7 +188,7 @@ def render_qr(
         raise BadInput(f"scale must be an integer ≥ 1, not {scale!r}")
     if isinstance(border, bool) or not isinstance(border, int) or border < 0:
         raise BadInput(f"border must be an integer ≥ 0, not {border!r}")
-    _check_encoder(encoder)
+    check_encoder(encoder)
     if encoder == "zxing":
         if kind == "svg":
             return _svg_from_matrix(qr_matrix(text, error=error, encoder="zxing"), scale, border)

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,7 @@ def _agrees(stated: Mapping[str, Any], actual: Mapping[str, Any]) -> bool:
     if stated.get("valid") != actual.get("valid"):
         return False
     if not stated["valid"]:
-        return bool(
-            stated.get("error") == actual.get("error")
-        )  # the library's own choice, not an alternative
+        return stated.get("error") == actual.get("error")  # the library's own choice, not an alternative
     return mismatch(stated.get("result", {}), actual["result"]) is None
 
 
@@ -87,9 +86,7 @@ def render() -> dict[str, str]:
     """Relative path → file text of the whole vectors folder."""
     built, pending = build_cases()
     files = {f"{case.id}.json": dump_case(case) for case in built}
-    areas: dict[str, int] = {}
-    for case in built:
-        areas[case.area] = areas.get(case.area, 0) + 1
+    areas = Counter(case.area for case in built)
     manifest = {
         "schema": SCHEMA,
         "count": len(built),

@@ -176,15 +176,9 @@ def parse_request(case: Any) -> Request:
         scene, level = _field(place, "scene", str, "place"), _field(place, "level", str, "place")
     trust = _field(case, "trust", dict, "case")
     bundle = trust.get("bundle")
-    if bundle is not None and not isinstance(bundle, str):
-        raise CaseError("trust.bundle must be a hex string or null")
     seen = _field(trust, "seen", dict, "trust")
     if not all(isinstance(k, str) and type(v) is int and v >= 0 for k, v in seen.items()):
         raise CaseError("trust.seen must map series names to versions")
-    try:
-        bundle_bytes = None if bundle is None else bytes.fromhex(bundle)
-    except ValueError as exc:
-        raise CaseError("trust.bundle is not hex") from exc
     return Request(
         case_id,
         operation,
@@ -198,7 +192,7 @@ def parse_request(case: Any) -> Request:
         _hex_list(trust, "trust_lists"),
         _hex_list(trust, "revocation_lists"),
         _hex_list(trust, "rule_sets"),
-        bundle_bytes,
+        None if bundle is None else _hex(bundle, "trust.bundle"),
         dict(seen),
         **inputs,
     )

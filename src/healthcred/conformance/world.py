@@ -16,21 +16,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from healthcred.claims import to_claims
-from healthcred.codec.base45 import b45encode
+from healthcred.codec.base45 import b45decode, b45encode
 from healthcred.codec.cbor import dumps
-from healthcred.codec.compression import compress
-from healthcred.codec.prefix import NATIVE_PREFIX
+from healthcred.codec.compression import compress, unpack
+from healthcred.codec.prefix import NATIVE_PREFIX, PLACE_PREFIX, strip_prefix
 from healthcred.conformance.case import Trust
 from healthcred.issuer import issue
-from healthcred.model import (
-    GREEN,
-    CredentialKind,
-    DocumentType,
-    HealthCode,
-    Status,
-    Subject,
-)
+from healthcred.model import GREEN, DocumentType, HealthCode, Status, Subject
 from healthcred.signing.algorithms import Alg, PrivateKey, alg_of, sign
 from healthcred.signing.bundle import BUNDLE_CONTENT_TYPE, make_bundle
 from healthcred.signing.cose import Signer, encode_sign1, sig_structure
@@ -44,19 +36,25 @@ __all__ = [
     "ISSUED",
     "KEY_NOT_AFTER",
     "LIST_EXPIRES",
+    "P256_ORDER",
     "SUBJECT",
     "T0",
     "credential",
     "credential_id",
+    "edited",
     "epoch",
+    "flip",
+    "flip_text",
     "grant",
     "issue_code",
     "key",
+    "message_of",
     "raw_message",
     "revocation_list",
     "rule_set",
     "signed_bundle",
     "signer",
+    "status",
     "text_of",
     "trust",
     "trust_list",
@@ -76,7 +74,8 @@ KEY_NOT_AFTER = datetime(2027, 6, 1, tzinfo=UTC)
 SUBJECT = Subject.create("张三丰", "1985-03-12", DocumentType.RESIDENT_ID_CARD, "330106198503121234")
 """The usual holder."""
 
-_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+"""The order n of the P-256 group."""
 
 
 def epoch(moment: datetime) -> int:
@@ -90,12 +89,7 @@ def key(name: str, alg: Alg = Alg.EDDSA) -> PrivateKey:
     seed = hashlib.sha256(f"healthcred conformance v1 key {name}".encode()).digest()
     if alg is Alg.EDDSA:
         return ed25519.Ed25519PrivateKey.from_private_bytes(seed)
-    return ec.derive_private_key(int.from_bytes(seed, "big") % (_P256_ORDER - 1) + 1, ec.SECP256R1())
-
-
-@functools.cache
-def _signer(name: str, alg: Alg, content_type: str | None) -> Signer:
-    return Signer.for_key(key(name, alg), content_type=content_type, deterministic=True)
+    return ec.derive_private_key(int.from_bytes(seed, "big") % (P256_ORDER - 1) + 1, ec.SECP256R1())
 
 
 def signer(private: PrivateKey, content_type: str | None = None) -> Signer:
@@ -154,11 +148,31 @@ def text_of(message: bytes, *, zlib_body: bool = False) -> str:
     return NATIVE_PREFIX + b45encode(compress(message) if zlib_body else message)
 
 
-def claims_bytes(cred: HealthCode, **changes: Any) -> bytes:
-    """The deterministic CBOR claims of ``cred``, with top-level claims replaced or added."""
-    claims: dict[Any, Any] = to_claims(cred)
-    claims.update(changes)
-    return dumps(claims)
+def _prefix_of(text: str) -> str:
+    return PLACE_PREFIX if text.startswith(PLACE_PREFIX) else NATIVE_PREFIX
+
+
+def message_of(text: str) -> bytes:
+    """The COSE_Sign1 bytes of a ``JKM1:`` or ``JKP1:`` code text (bare or zlib body)."""
+    return unpack(b45decode(strip_prefix(text, _prefix_of(text))))
+
+
+def flip(data: bytes, index: int = -1) -> bytes:
+    """``data`` with the lowest bit of byte ``index`` (default: the last) flipped."""
+    changed = bytearray(data)
+    changed[index] ^= 0x01
+    return bytes(changed)
+
+
+def flip_text(text: str, index: int = -1) -> str:
+    """A code text with one bit of body byte ``index`` flipped (the last byte is the signature's)."""
+    prefix = _prefix_of(text)
+    return prefix + b45encode(flip(b45decode(strip_prefix(text, prefix)), index))
+
+
+def edited(body: Mapping[int, Any], changes: Mapping[int, Any]) -> dict[int, Any]:
+    """``body`` with keys replaced or added by ``changes``; a change to ``None`` removes the key."""
+    return {k: v for k, v in {**body, **changes}.items() if v is not None}
 
 
 def grant(private: PrivateKey, region: str, **extra: Any) -> KeyGrant:
@@ -267,7 +281,3 @@ def status(code: int) -> Status:
     """A colour by wire code (names of unknown ones as a verifier without a palette gives them)."""
     names = {1: "green", 2: "yellow", 3: "red"}
     return Status(code=code, name=names.get(code, f"status-{code}"))
-
-
-NATIONAL_KIND = CredentialKind.NATIONAL
-"""Kind 2, for builders."""

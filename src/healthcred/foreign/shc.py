@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from healthcred.codec.jose import b64url_decode, inflate_raw, loads_json
+from healthcred.codec.limits import MAX_EPOCH
 from healthcred.errors import (
     BadChunk,
     BadInput,
@@ -72,7 +73,6 @@ MAX_PAYLOAD_BYTES = 512 * 1024
 """Largest inflated payload accepted (DEFLATE-bomb bound; the largest specification example is 30 KB)."""
 
 _SKEW = 300
-_MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the largest time a datetime holds
 _MAX_KID_CHARS = 128
 _MAX_FILE_BYTES = 1024 * 1024
 _SIG_BYTES = 64  # ES256 in JWS: raw r ‖ s (RFC 7518 §3.4), never DER
@@ -309,7 +309,7 @@ def shc_signer(message: ShcMessage, issuers: Iterable[ShcIssuer]) -> tuple[ShcIs
 
 
 def _seconds(value: object, name: str) -> float:
-    if type(value) not in (int, float) or not 0 <= value <= _MAX_SECONDS:  # type: ignore[operator]
+    if type(value) not in (int, float) or not 0 <= value <= MAX_EPOCH:  # type: ignore[operator]
         raise ClaimsError(f"SHC '{name}' must be a number of seconds since 1970, not {str(value)[:30]!r}")
     return float(value)  # type: ignore[arg-type]
 

@@ -24,7 +24,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from healthcred.errors import BadCertificate
 
-__all__ = ["EKU_OIDS", "Dsc", "load_dsc", "load_dsc_list"]
+__all__ = ["DSC_SUFFIXES", "EKU_OIDS", "Dsc", "load_dsc", "load_dsc_list"]
+
+DSC_SUFFIXES = (".der", ".pem", ".crt", ".cer", ".json")
+"""File-name endings read as signing certificates (DER or PEM) or as JSON lists of them."""
 
 # Extended key usage OIDs restricting a DSC (HCERT §5.1.1), in both arcs seen in the wild.
 EKU_OIDS = {
@@ -111,7 +114,7 @@ def load_dsc_list(source: bytes | str | os.PathLike[str] | Iterable[Mapping[str,
             return [
                 d
                 for p in sorted(path.iterdir())
-                if p.suffix.lower() in (".der", ".pem", ".crt", ".cer", ".json")
+                if p.suffix.lower() in DSC_SUFFIXES
                 for d in load_dsc_list(p)
             ]
         data = path.read_bytes()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from healthcred.errors import BadKey, HealthCredError, TrustListMalformed, TrustStoreError
 from healthcred.signing.bundle import BUNDLE_FILE, open_bundle
-from healthcred.signing.dsc import Dsc, load_dsc_list
+from healthcred.signing.dsc import DSC_SUFFIXES, Dsc, load_dsc, load_dsc_list
 from healthcred.signing.jwks import ShcIssuer, load_shc_issuer
 from healthcred.signing.keys import load_public_key
 from healthcred.signing.state import STATE_FILE, load_state, merge_state
@@ -87,7 +87,7 @@ def _foreign_file(path: Path) -> tuple[list[Dsc], list[ShcIssuer]]:
     # A JSON array is a DSC list; a JSON object with "iss" is an SHC issuer; anything else a certificate.
     data = _read_file(path, _MAX_FOREIGN_FILE, TrustStoreError)
     if path.suffix.lower() != ".json":
-        return load_dsc_list(path), []
+        return [load_dsc(data)], []
     try:
         doc = json.loads(data)
     except ValueError as exc:
@@ -108,7 +108,7 @@ def load_foreign(path: str | os.PathLike[str]) -> tuple[list[Dsc], list[ShcIssue
     dscs: list[Dsc] = []
     issuers: list[ShcIssuer] = []
     for file in files:
-        if file.suffix.lower() not in (".der", ".pem", ".crt", ".cer", ".json"):
+        if file.suffix.lower() not in DSC_SUFFIXES:  # an SHC issuer file is .json too
             continue
         try:
             more_dscs, more_issuers = _foreign_file(file)

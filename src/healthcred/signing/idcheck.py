@@ -98,6 +98,7 @@ def save_id_key(key: IdCheckKey, path: str | os.PathLike[str]) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
+            os.fchmod(fd, 0o600)  # os.open's mode applies to a new file only, not one being overwritten
             out.write(body + "\n")
     except OSError as exc:
         raise BadKey(f"cannot write ID-check key file {path}: {exc.strerror or exc}") from exc
@@ -169,8 +170,13 @@ def id_tag(key: IdCheckKey, credential_id: bytes, document_type: DocumentType, i
     if not isinstance(credential_id, bytes):
         raise BadInput("credential_id must be bytes")
     number = normalise_id_number(id_number, document_type)
+    return IdTag(key_id=key.key_id, tag=_tag(key, credential_id, document_type, number))
+
+
+def _tag(key: IdCheckKey, credential_id: bytes, document_type: DocumentType, number: str) -> bytes:
+    # ``number`` is already normalised.
     message = b"".join((_TAG_DOMAIN, credential_id, bytes((int(document_type),)), number.encode("ascii")))
-    return IdTag(key_id=key.key_id, tag=hmac.digest(key.secret, message, "sha256")[:ID_TAG_BYTES])
+    return hmac.digest(key.secret, message, "sha256")[:ID_TAG_BYTES]
 
 
 def check_id(
@@ -199,5 +205,5 @@ def check_id(
     key = next((k for k in ring if k.key_id == tag.key_id), None)
     if key is None:
         raise IdCheckUnavailable(f"no ID-check key with id {tag.key_id.hex()} is installed here")
-    expected = id_tag(key, credential.id, credential.subject.document_type, number)
-    return hmac.compare_digest(expected.tag, tag.tag)
+    expected = _tag(key, credential.id, credential.subject.document_type, number)
+    return hmac.compare_digest(expected, tag.tag)

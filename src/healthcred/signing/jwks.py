@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from healthcred.codec.jose import b64url_decode, b64url_encode, loads_json
+from healthcred.codec.limits import MAX_EPOCH
 from healthcred.errors import BadInput, BadKey, TrustListMalformed, TrustStoreError
 from healthcred.signing.algorithms import Alg, Verifier, verifier_for
 
@@ -56,10 +57,8 @@ MAX_KEYS = 100
 MAX_RIDS = 1_000_000
 """Most revoked rids one issuer's CRLs may hold together."""
 
-_MAX_RID_CHARS = 24  # SMART Health Cards: a rid is base64url, at most 24 characters
 _MAX_ISS_CHARS = 2048
-_MAX_KID_CHARS = 128
-_MAX_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the largest time a datetime holds
+# SMART Health Cards: a rid is base64url, at most 24 characters; ".timestamp" is Unix seconds.
 _RID = re.compile(r"([A-Za-z0-9_-]{1,24})(?:\.([0-9]{1,12}))?")
 
 # RFC 7638 §3.2: the required members of each key type, which alone enter the thumbprint.
@@ -186,12 +185,13 @@ class ShcIssuer:
 def _check_iss(iss: object) -> str:
     if not isinstance(iss, str) or not 0 < len(iss) <= _MAX_ISS_CHARS:
         raise TrustListMalformed("an SHC issuer needs an 'iss' URL of at most 2048 characters")
-    parts = urlsplit(iss)
+    try:
+        parts = urlsplit(iss)
+    except ValueError as exc:  # e.g. an unclosed "[" of an IPv6 host
+        raise TrustListMalformed(f"SHC iss {iss[:80]!r} is not a URL: {exc}") from exc
     if (
         parts.scheme != "https"
         or not parts.netloc
-        or parts.query
-        or parts.fragment
         or iss.endswith("/")
         or not iss.isprintable()
         or " " in iss
@@ -219,7 +219,7 @@ def _rid_entry(entry: object) -> tuple[str, int | None]:
     if match is None:
         raise TrustListMalformed(f"CRL rid {str(entry)[:40]!r} is not 'rid' or 'rid.timestamp'")
     rid, stamp = match.groups()
-    if stamp is not None and int(stamp) > _MAX_SECONDS:
+    if stamp is not None and int(stamp) > MAX_EPOCH:
         raise TrustListMalformed(f"CRL rid {rid} has a timestamp past the year 9999")
     return rid, None if stamp is None else int(stamp)
 
@@ -304,10 +304,7 @@ def load_shc_issuer(source: Mapping[str, Any] | bytes | str | os.PathLike[str]) 
         raise BadInput(f"an SHC issuer comes from a mapping, JSON bytes or a path, not {kind}")
     if not isinstance(doc, Mapping):
         raise TrustListMalformed('an SHC issuer document is a JSON object {"iss", "keys", "crls"}')
-    crls = doc.get("crls", [])
-    if not isinstance(crls, list | tuple):
-        raise TrustListMalformed("'crls' must be an array of CRL objects")
-    return shc_issuer(doc.get("iss"), doc, crls)  # type: ignore[arg-type]
+    return shc_issuer(doc.get("iss"), doc, doc.get("crls", []))  # type: ignore[arg-type]
 
 
 def _jwk(key: ShcKey) -> dict[str, Any]:

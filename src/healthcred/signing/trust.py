@@ -75,6 +75,7 @@ __all__ = [
     "make_trust_list",
     "open_signed",
     "parse_trust_list",
+    "permitting_entry",
     "region_contains",
     "verify_signer",
 ]
@@ -198,21 +199,25 @@ class TrustEntry:
     delegated_by: bytes | None
     verify: Verifier = field(repr=False, compare=False)
 
-    def check(self, region: str, issued: int, kind: int, status: int) -> None:
-        """Raise unless this grant covers a credential of this kind and status, region and issue time."""
+    def check(self, region: str, issued: int, kind: int, status: int | None, what: str = "code") -> None:
+        """Raise unless this grant covers a ``what`` of this kind (and status), region and issue time.
+
+        ``status`` is ``None`` for objects that carry none (place codes, bindings: their ``kind`` is a
+        grant kind, ``docs/format.md`` §9.1).
+        """
         if not self.may_issue:
-            raise KindNotAllowed(f"key {self.kid.hex()} may delegate but not issue credentials")
+            raise KindNotAllowed(f"key {self.kid.hex()} has no issue role, so it may not sign a {what}")
         if not region_contains(self.region, region):
-            raise RegionNotAllowed(f"key {self.kid.hex()} may issue for region {self.region}, not {region}")
+            raise RegionNotAllowed(f"key {self.kid.hex()} may sign for region {self.region}, not {region}")
         if self.compromised_at is not None and issued >= self.compromised_at:
             raise KeyCompromised(
-                f"code was issued after key {self.kid.hex()} was compromised (epoch {self.compromised_at})"
+                f"{what} was issued after key {self.kid.hex()} was compromised (epoch {self.compromised_at})"
             )
         if not self.not_before <= issued <= self.not_after:
-            raise KeyNotValid(f"code was issued at epoch {issued}, outside key {self.kid.hex()}'s validity")
+            raise KeyNotValid(f"{what} was issued at epoch {issued}, outside key {self.kid.hex()}'s validity")
         if self.kinds is not None and kind not in self.kinds:
-            raise KindNotAllowed(f"key {self.kid.hex()} may not issue credentials of kind {kind}")
-        if self.statuses is not None and status not in self.statuses:
+            raise KindNotAllowed(f"key {self.kid.hex()} may not sign a {what} of kind {kind}")
+        if status is not None and self.statuses is not None and status not in self.statuses:
             raise StatusNotAllowed(f"key {self.kid.hex()} may not issue status {status}")
 
     def grant(self) -> KeyGrant:
@@ -263,6 +268,33 @@ class Anchor:
         """An anchor for ``key``; its algorithm follows from the key type."""
         alg = alg_of(key)
         return cls(kid_of(key), alg, key, verifier_for(alg, key))
+
+
+def permitting_entry(
+    entries: tuple[TrustEntry, ...],
+    *,
+    region: str,
+    issued: int,
+    kind: int,
+    status: int | None = None,
+    what: str = "code",
+) -> TrustEntry:
+    """The first of ``entries`` (keys that verified a signature) whose grant covers the object.
+
+    One key listed twice is a union of its grants (unless they conflict); if none covers it,
+    the first entry's reason is raised.
+    """
+    first: HealthCredError | None = None
+    for entry in entries:
+        try:
+            entry.check(region, issued, kind, status, what)
+        except HealthCredError as exc:
+            first = first or exc
+            continue
+        return entry
+    if first is None:
+        raise UnknownKid(f"no trusted key vouches for this {what}")
+    raise first
 
 
 def make_trust_list(
@@ -736,52 +768,42 @@ class TrustStore:
             **{r.series: r.version for r in self.rule_sets},
         }
 
-    def with_list(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
-        """A new store with one more signed trust list (the old store is unchanged)."""
+    def _with(
+        self,
+        *,
+        lists: Iterable[bytes] = (),
+        revocations: Iterable[bytes] = (),
+        rule_sets: Iterable[bytes] = (),
+        dscs: Iterable[Dsc] = (),
+        shc_issuers: Iterable[ShcIssuer] = (),
+        seen: Mapping[str, int] | None = None,
+    ) -> TrustStore:
+        # Everything this store holds plus the additions, verified again from the signed bytes.
         return TrustStore(
             self.anchors,
-            (*self.raw_lists, data),
-            self.raw_revocations,
-            self.raw_rule_sets,
+            (*self.raw_lists, *lists),
+            (*self.raw_revocations, *revocations),
+            (*self.raw_rule_sets, *rule_sets),
             seen=seen,
-            dscs=self.dscs,
-            shc_issuers=self.shc_issuers,
-        )
-
-    def with_revocations(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
-        """A new store with one more signed revocation list (full or delta)."""
-        return TrustStore(
-            self.anchors,
-            self.raw_lists,
-            (*self.raw_revocations, data),
-            self.raw_rule_sets,
-            seen=seen,
-            dscs=self.dscs,
-            shc_issuers=self.shc_issuers,
-        )
-
-    def with_rule_set(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
-        """A new store with one more signed rule set."""
-        return TrustStore(
-            self.anchors,
-            self.raw_lists,
-            self.raw_revocations,
-            (*self.raw_rule_sets, data),
-            seen=seen,
-            dscs=self.dscs,
-            shc_issuers=self.shc_issuers,
-        )
-
-    def with_foreign(self, *, dscs: Iterable[Dsc] = (), shc_issuers: Iterable[ShcIssuer] = ()) -> TrustStore:
-        """A new store with more foreign trust: DSCs for EU DCCs, issuers for SMART Health Cards."""
-        return TrustStore(
-            self.anchors,
-            self.raw_lists,
-            self.raw_revocations,
-            self.raw_rule_sets,
             dscs=(*self.dscs, *dscs),
             shc_issuers=(*self.shc_issuers, *shc_issuers),
         )
+
+    def with_list(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
+        """A new store with one more signed trust list (the old store is unchanged)."""
+        return self._with(lists=[data], seen=seen)
+
+    def with_revocations(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
+        """A new store with one more signed revocation list (full or delta)."""
+        return self._with(revocations=[data], seen=seen)
+
+    def with_rule_set(self, data: bytes, *, seen: Mapping[str, int] | None = None) -> TrustStore:
+        """A new store with one more signed rule set."""
+        return self._with(rule_sets=[data], seen=seen)
+
+    def with_foreign(self, *, dscs: Iterable[Dsc] = (), shc_issuers: Iterable[ShcIssuer] = ()) -> TrustStore:
+        """A new store with more foreign trust: DSCs for EU DCCs, issuers for SMART Health Cards."""
+        return self._with(dscs=dscs, shc_issuers=shc_issuers)
 
     def entries(self, kid: bytes) -> tuple[TrustEntry, ...]:
         """Every trusted entry with this kid, from any list in use (valid now or not)."""

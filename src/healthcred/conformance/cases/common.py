@@ -9,8 +9,9 @@ from typing import Any
 from healthcred.conformance.case import Case, Trust
 from healthcred.conformance.world import CHECKED, epoch, grant, key, trust, trust_list
 from healthcred.signing.algorithms import Alg, PrivateKey
+from healthcred.signing.trust import KeyGrant
 
-__all__ = ["AT", "case", "root", "shanghai", "standard_list", "standard_trust", "zhejiang"]
+__all__ = ["AT", "case", "root", "shanghai", "standard_list", "standard_trust", "store_of", "zhejiang"]
 
 AT = epoch(CHECKED)
 """The usual validation time: one hour after the usual issue time."""
@@ -35,6 +36,11 @@ def shanghai() -> PrivateKey:
 def standard_list() -> bytes:
     """The national list v1: Zhejiang 330000 and Shanghai 310000, valid 2026."""
     return trust_list(root(), [grant(zhejiang(), "330000"), grant(shanghai(), "310000")])
+
+
+def store_of(*grants: KeyGrant) -> Trust:
+    """The root as anchor, with one national list (v1) of ``grants``."""
+    return trust([root()], [trust_list(root(), grants)])
 
 
 @functools.cache

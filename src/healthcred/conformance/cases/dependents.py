@@ -22,25 +22,24 @@ from healthcred.binding import (
     make_family_bundle,
     subject_hash,
 )
-from healthcred.codec.base45 import b45decode, b45encode
 from healthcred.codec.cbor import dumps
-from healthcred.codec.prefix import NATIVE_PREFIX
-from healthcred.conformance.case import Case, Trust
-from healthcred.conformance.cases.common import case, root, shanghai, zhejiang
+from healthcred.conformance.case import Case
+from healthcred.conformance.cases.common import case, shanghai, store_of, zhejiang
 from healthcred.conformance.registry import builder, error, valid
 from healthcred.conformance.world import (
     CHECKED,
     ISSUED,
     SUBJECT,
     T0,
+    edited,
     epoch,
+    flip,
+    flip_text,
     grant,
     issue_code,
     key,
     raw_message,
     signer,
-    trust,
-    trust_list,
 )
 from healthcred.model import DocumentType, Subject
 from healthcred.signing.algorithms import PrivateKey
@@ -56,35 +55,27 @@ GUARDIAN = SUBJECT
 STRANGER = Subject.create("王五", "1980-05-20", DocumentType.RESIDENT_ID_CARD, "330106198005201118")
 """Someone who is not the guardian."""
 
+_ID_CARD = DocumentType.RESIDENT_ID_CARD
+
 PEOPLE: dict[str, tuple[Relation, Subject]] = {
-    "parent": (
-        Relation.PARENT,
-        Subject.create("张德", "1955-08-01", DocumentType.RESIDENT_ID_CARD, "330106195508011213"),
-    ),
-    "child": (
-        Relation.CHILD,
-        Subject.create("张小明", "2015-06-01", DocumentType.RESIDENT_ID_CARD, "330106201506011230"),
-    ),
-    "spouse": (
-        Relation.SPOUSE,
-        Subject.create("李梅", "1987-09-09", DocumentType.RESIDENT_ID_CARD, "330106198709091224"),
-    ),
-    "grandparent": (
-        Relation.GRANDPARENT,
-        Subject.create("张福", "1930-01-15", DocumentType.RESIDENT_ID_CARD, "330106193001151211"),
-    ),
-    "grandchild": (Relation.GRANDCHILD, Subject.create("张安", "2024", DocumentType.OTHER, "HZB20240003")),
-    "sibling": (Relation.SIBLING, Subject.create("张三丽", "1988-11-30", DocumentType.PASSPORT, "E98765432")),
-    "other": (
-        Relation.OTHER,
-        Subject.create(
-            "Maria SANTOS", "1962-04", DocumentType.FOREIGNER_PERMANENT_RESIDENCE, "PHL196204001234"
+    name: (relation, Subject.create(holder, born, document, number))
+    for name, relation, holder, born, document, number in (
+        ("parent", Relation.PARENT, "张德", "1955-08-01", _ID_CARD, "330106195508011213"),
+        ("child", Relation.CHILD, "张小明", "2015-06-01", _ID_CARD, "330106201506011230"),
+        ("spouse", Relation.SPOUSE, "李梅", "1987-09-09", _ID_CARD, "330106198709091224"),
+        ("grandparent", Relation.GRANDPARENT, "张福", "1930-01-15", _ID_CARD, "330106193001151211"),
+        ("grandchild", Relation.GRANDCHILD, "张安", "2024", DocumentType.OTHER, "HZB20240003"),
+        ("sibling", Relation.SIBLING, "张三丽", "1988-11-30", DocumentType.PASSPORT, "E98765432"),
+        (
+            "other",
+            Relation.OTHER,
+            "Maria SANTOS",
+            "1962-04",
+            DocumentType.FOREIGNER_PERMANENT_RESIDENCE,
+            "PHL196204001234",
         ),
-    ),
-    "second-child": (
-        Relation.CHILD,
-        Subject.create("张小红", "2018-03-03", DocumentType.RESIDENT_ID_CARD, "330106201803031246"),
-    ),
+        ("second-child", Relation.CHILD, "张小红", "2018-03-03", _ID_CARD, "330106201803031246"),
+    )
 }
 """The dependents, by name: relation to the guardian and subject (numbers are masked on the codes)."""
 
@@ -108,14 +99,13 @@ def binding(
     slot: int = 1,
     private: PrivateKey | None = None,
     region: str = "330106",
-    guardian: Subject = GUARDIAN,
     issued_at: datetime = BOUND,
     valid_for: timedelta = timedelta(days=365),
 ) -> bytes:
-    """A binding of dependent ``who`` to ``guardian``, signed deterministically (Zhejiang by default)."""
+    """A binding of dependent ``who`` to the guardian, signed deterministically (Zhejiang by default)."""
     relation, subject = PEOPLE[who]
     return make_binding(
-        guardian,
+        GUARDIAN,
         subject,
         relation,
         signer(private or zhejiang(), BINDING_CONTENT_TYPE),
@@ -132,30 +122,21 @@ def raw_binding(payload: Any, *, content_type: str = BINDING_CONTENT_TYPE) -> by
     return sign_content(payload, signer(zhejiang(), content_type), content_type)
 
 
-def _payload(label: str, who: str = "child", **changes: Any) -> dict[int, Any]:
+def _payload(label: str, changes: Mapping[int, Any] | None = None) -> dict[int, Any]:
+    """The child's binding payload, built by hand (``changes`` as for :func:`edited`)."""
     bid = binding_id(label)
-    body: dict[int, Any] = {
+    body = {
         1: 1,
         2: bid,
         3: "330106",
         4: epoch(BOUND),
         5: epoch(BOUND) + 365 * 86400,
         6: subject_hash(GUARDIAN, bid),
-        7: subject_hash(PEOPLE[who][1], bid),
-        8: int(PEOPLE[who][0]),
+        7: subject_hash(PEOPLE["child"][1], bid),
+        8: int(PEOPLE["child"][0]),
         9: 1,
     }
-    for name, value in changes.items():
-        number = int(name[1:])
-        if value is None:
-            body.pop(number)
-        else:
-            body[number] = value
-    return body
-
-
-def _store(*grants: Any) -> Trust:
-    return trust([root()], [trust_list(root(), grants)])
+    return edited(body, changes or {})
 
 
 def _dependent(
@@ -195,16 +176,6 @@ def _family(
         inputs={"family": data.hex()},
         **extra,
     )
-
-
-def _flip_code(text: str) -> str:
-    body = bytearray(b45decode(text[len(NATIVE_PREFIX) :]))
-    body[-1] ^= 0x01
-    return NATIVE_PREFIX + b45encode(bytes(body))
-
-
-def _flip(data: bytes) -> bytes:
-    return data[:-1] + bytes((data[-1] ^ 0x01,))
 
 
 @builder("dependents")
@@ -251,7 +222,7 @@ def relations() -> Iterator[Case]:
         "child",
         binding("binding-only-key", "child", private=family_key),
         valid(),
-        store=_store(
+        store=store_of(
             grant(zhejiang(), "330000", kinds=frozenset({1, 2, 3})),
             grant(shanghai(), "310000"),
             grant(family_key, "330000", kinds=frozenset({BINDING_GRANT_KIND})),
@@ -363,7 +334,7 @@ def windows_and_keys() -> Iterator[Case]:
         "child",
         binding("relation-child", "child", slot=2),
         error("kind_not_allowed"),
-        store=_store(grant(zhejiang(), "330000", kinds=frozenset({1, 2, 3})), grant(shanghai(), "310000")),
+        store=store_of(grant(zhejiang(), "330000", kinds=frozenset({1, 2, 3})), grant(shanghai(), "310000")),
     )
     family_key = key("zhejiang-family")
     yield _dependent(
@@ -372,7 +343,7 @@ def windows_and_keys() -> Iterator[Case]:
         "child",
         binding("compromised", "child", private=family_key),
         error("key_compromised"),
-        store=_store(
+        store=store_of(
             grant(zhejiang(), "330000"),
             grant(family_key, "330000", kinds=frozenset({BINDING_GRANT_KIND}), compromised_at=epoch(BOUND)),
         ),
@@ -396,7 +367,7 @@ def windows_and_keys() -> Iterator[Case]:
         "binding-bad-signature",
         "one bit of the binding's signature flipped",
         "child",
-        _flip(binding("relation-child", "child", slot=2)),
+        flip(binding("relation-child", "child", slot=2)),
         error("bad_signature"),
     )
 
@@ -409,7 +380,7 @@ def malformed() -> Iterator[Case]:
             f"slot-{slot}",
             f"a binding with slot {slot}: a guardian holds at most 8 dependents",
             "child",
-            raw_binding(_payload(f"slot-{slot}", k9=slot)),
+            raw_binding(_payload(f"slot-{slot}", {9: slot})),
             error("too_many_dependents"),
         )
     yield _dependent(
@@ -428,22 +399,22 @@ def malformed() -> Iterator[Case]:
             raw_binding(_payload("ct"), content_type=TRUST_LIST_CONTENT_TYPE),
             "a binding payload signed with a trust list's content type",
         ),
-        ("format-2", raw_binding(_payload("f2", k1=2)), "format 2"),
-        ("missing-slot", raw_binding(_payload("no-slot", k9=None)), "no key 9"),
-        ("extra-key", raw_binding(_payload("extra", k10=0)), "an unknown key 10"),
-        ("short-id", raw_binding(_payload("short-id", k2=bytes(8))), "an 8-byte binding id"),
-        ("short-hash", raw_binding(_payload("short-hash", k6=bytes(8))), "an 8-byte guardian hash"),
-        ("unknown-relation", raw_binding(_payload("rel-7", k8=7)), "relation 7 (not a defined code)"),
-        ("text-relation", raw_binding(_payload("rel-text", k8="child")), "the relation as text"),
-        ("region-short", raw_binding(_payload("region", k3="3301")), "a 4-digit region"),
+        ("format-2", raw_binding(_payload("f2", {1: 2})), "format 2"),
+        ("missing-slot", raw_binding(_payload("no-slot", {9: None})), "no key 9"),
+        ("extra-key", raw_binding(_payload("extra", {10: 0})), "an unknown key 10"),
+        ("short-id", raw_binding(_payload("short-id", {2: bytes(8)})), "an 8-byte binding id"),
+        ("short-hash", raw_binding(_payload("short-hash", {6: bytes(8)})), "an 8-byte guardian hash"),
+        ("unknown-relation", raw_binding(_payload("rel-7", {8: 7})), "relation 7 (not a defined code)"),
+        ("text-relation", raw_binding(_payload("rel-text", {8: "child"})), "the relation as text"),
+        ("region-short", raw_binding(_payload("region", {3: "3301"})), "a 4-digit region"),
         (
             "window-too-long",
-            raw_binding(_payload("long", k5=epoch(BOUND) + 367 * 86400)),
+            raw_binding(_payload("long", {5: epoch(BOUND) + 367 * 86400})),
             "a 367-day window (at most 366)",
         ),
         (
             "expiry-before-issue",
-            raw_binding(_payload("backwards", k5=epoch(BOUND) - 1)),
+            raw_binding(_payload("backwards", {5: epoch(BOUND) - 1})),
             "expiry before issue",
         ),
         ("not-a-map", raw_binding([1, 2, 3]), "an array payload"),
@@ -476,8 +447,7 @@ def families() -> Iterator[Case]:
         valid(),
         shown=guardian,
     )
-    eight = ("parent", "child", "spouse", "grandparent", "grandchild", "sibling", "other", "second-child")
-    all_eight = _members(eight)
+    all_eight = _members(tuple(PEOPLE))
     yield _family(
         "family-eight",
         "the most a bundle holds: eight dependents",
@@ -504,23 +474,23 @@ def families() -> Iterator[Case]:
     yield _family(
         "family-tampered-code",
         "one bit of a member's code signature flipped",
-        make_family_bundle(guardian, [(code1, bind1), (_flip_code(code2), bind2), rest]),
+        make_family_bundle(guardian, [(code1, bind1), (flip_text(code2), bind2), rest]),
         error("bad_signature"),
         shown=guardian,
     )
     yield _family(
         "family-tampered-binding",
         "one bit of a member's binding signature flipped",
-        make_family_bundle(guardian, [(code1, bind1), (code2, _flip(bind2)), rest]),
+        make_family_bundle(guardian, [(code1, bind1), (code2, flip(bind2)), rest]),
         error("bad_signature"),
         shown=guardian,
     )
     yield _family(
         "family-tampered-guardian",
         "one bit of the guardian's code signature flipped",
-        make_family_bundle(_flip_code(guardian), three),
+        make_family_bundle(flip_text(guardian), three),
         error("bad_signature"),
-        shown=_flip_code(guardian),
+        shown=flip_text(guardian),
     )
     yield _family(
         "family-swapped-bindings",

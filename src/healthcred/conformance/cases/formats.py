@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from healthcred.claims import to_claims
-from healthcred.codec.base45 import b45decode, b45encode
+from healthcred.codec.base45 import b45encode
 from healthcred.codec.cbor import dumps, dumps_ordered
 from healthcred.codec.prefix import NATIVE_PREFIX, PLACE_PREFIX
 from healthcred.conformance.case import Case
 from healthcred.conformance.cases.common import case, zhejiang
 from healthcred.conformance.registry import builder, error
-from healthcred.conformance.world import credential, issue_code, raw_message, text_of
+from healthcred.conformance.world import credential, epoch, flip, issue_code, message_of, raw_message, text_of
 from healthcred.model import CredentialKind
 from healthcred.signing.keys import kid_of
 
@@ -99,12 +99,12 @@ def sizes() -> Iterator[Case]:
 def compression() -> Iterator[Case]:
     """One complete zlib stream, nothing after it."""
     _, good = issue_code(zhejiang(), "format/zlib")
-    message = b45decode(good[len(NATIVE_PREFIX) :])
+    message = message_of(good)
     stream = zlib.compress(message, 9)
     for name, body in {
         "zlib-truncated": stream[:-5],
         "zlib-trailing-bytes": stream + b"\x00",
-        "zlib-bad-checksum": stream[:-1] + bytes([stream[-1] ^ 1]),
+        "zlib-bad-checksum": flip(stream),
     }.items():
         yield _bad(name, f"body: {name}", NATIVE_PREFIX + b45encode(body), "bad_compression")
     # A first byte that is neither 0xD2 nor a zlib header (CMF: method 8, window ≤ 32 KiB) is no body.
@@ -206,7 +206,7 @@ def cbor() -> Iterator[Case]:
     )
     duplicate = b"\xa6" + claims[1:] + b"\x01\x66" + b"330100"
     yield _signed("cbor-duplicate-key", "the iss claim twice", duplicate, "malformed_cbor")
-    exp = int(cred.expires_at.timestamp())
+    exp = epoch(cred.expires_at)
     non_shortest = claims.replace(b"\x04\x1a" + exp.to_bytes(4, "big"), b"\x04\x1b" + exp.to_bytes(8, "big"))
     assert non_shortest != claims
     yield _signed("cbor-non-shortest-int", "exp as an 8-byte integer", non_shortest, "malformed_cbor")

@@ -24,7 +24,7 @@ from healthcred.signing.algorithms import Alg
 from healthcred.signing.keys import kid_of
 from healthcred.signing.trust import KeyGrant
 
-_SERIES = f"{kid_of(key('national-root')).hex()}/national"
+_SERIES = f"{kid_of(root()).hex()}/national"
 
 
 @builder("lifecycle")

@@ -3,7 +3,7 @@ whatever the code."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -16,6 +16,7 @@ from healthcred.conformance.world import (
     KEY_NOT_AFTER,
     LIST_EXPIRES,
     T0,
+    edited,
     epoch,
     grant,
     issue_code,
@@ -26,7 +27,7 @@ from healthcred.conformance.world import (
     trust,
     trust_list,
 )
-from healthcred.signing.algorithms import Alg
+from healthcred.signing.algorithms import Alg, PrivateKey, alg_of
 from healthcred.signing.cose import encode_sign1, parse_sign1, sign_content
 from healthcred.signing.keys import kid_of, public_key_der
 from healthcred.signing.trust import TRUST_LIST_CONTENT_TYPE, KeyGrant
@@ -40,26 +41,30 @@ def _load(name: str, title: str, store: Trust, code: str) -> Case:
     return case(f"loading/{name}", title, _code(), error(code), store=store, tags=[code])
 
 
-def _entry(private: Any, region: str = "330000", changes: dict[int, Any] | None = None) -> dict[int, Any]:
-    entry: dict[int, Any] = {
+def _entry(
+    private: PrivateKey, region: str = "330000", changes: Mapping[int, Any] | None = None
+) -> dict[int, Any]:
+    """A trust-list entry for ``private``, built by hand (``changes`` as for :func:`edited`)."""
+    entry = {
         1: kid_of(private),
-        2: -7 if isinstance(private, ec.EllipticCurvePrivateKey) else -8,
+        2: int(alg_of(private)),
         3: public_key_der(private.public_key()),
         4: region,
         5: epoch(T0),
         6: epoch(KEY_NOT_AFTER),
     }
-    entry.update(changes or {})
-    return {k: v for k, v in sorted(entry.items()) if v is not None}
+    return edited(entry, changes or {})
 
 
-def _raw_list(entries: list[dict[int, Any]], changes: dict[int, Any] | None = None) -> bytes:
-    body: dict[int, Any] = {1: 1, 2: 1, 3: epoch(T0), 4: epoch(LIST_EXPIRES), 5: entries, 6: "national"}
-    body.update(changes or {})
+def _list_body(entries: list[dict[int, Any]], changes: Mapping[int, Any] | None = None) -> dict[int, Any]:
+    body = {1: 1, 2: 1, 3: epoch(T0), 4: epoch(LIST_EXPIRES), 5: entries, 6: "national"}
+    return edited(body, changes or {})
+
+
+def _raw_list(entries: list[dict[int, Any]], changes: Mapping[int, Any] | None = None) -> bytes:
+    """A trust list of hand-built ``entries``, signed by the root."""
     return sign_content(
-        {k: v for k, v in body.items() if v is not None},
-        signer(root(), TRUST_LIST_CONTENT_TYPE),
-        TRUST_LIST_CONTENT_TYPE,
+        _list_body(entries, changes), signer(root(), TRUST_LIST_CONTENT_TYPE), TRUST_LIST_CONTENT_TYPE
     )
 
 
@@ -153,9 +158,7 @@ def shapes() -> Iterator[Case]:
         ),
         "no-content-type": (
             "a list without content type",
-            raw_message(
-                dumps({1: 1, 2: 1, 3: epoch(T0), 4: epoch(LIST_EXPIRES), 5: [zj], 6: "national"}), root()
-            ),
+            raw_message(dumps(_list_body([zj])), root()),
         ),
         "payload-array": (
             "the payload is an array",

@@ -6,20 +6,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from healthcred.codec.base45 import b45decode
-from healthcred.codec.compression import unpack
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.conformance.case import Case
 from healthcred.conformance.cases.common import AT, case, shanghai, zhejiang
 from healthcred.conformance.registry import builder, error, valid
-from healthcred.conformance.world import ISSUED, epoch, issue_code, status, text_of
+from healthcred.conformance.world import ISSUED, P256_ORDER, epoch, issue_code, message_of, status, text_of
 from healthcred.model import RED, YELLOW, DocumentType, Subject
 from healthcred.signing.cose import encode_sign1, parse_sign1
-
-_P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
-
-def _message(text: str) -> bytes:
-    return unpack(b45decode(text[len(NATIVE_PREFIX) :]))
 
 
 @builder("native")
@@ -76,7 +69,7 @@ def bodies() -> Iterator[Case]:
         yield case(
             f"native/{alg}-zlib-body",
             "a zlib body although it is longer than the bare message",
-            text_of(_message(text), zlib_body=True),
+            text_of(message_of(text), zlib_body=True),
             valid(),
             tags=[alg, "zlib"],
         )
@@ -100,9 +93,9 @@ def regions() -> Iterator[Case]:
 def signatures() -> Iterator[Case]:
     """ECDSA's second valid signature (r, n − s) is a valid signature: identity is the cti, not the bytes."""
     _, text = issue_code(zhejiang(), "native/es256-high-s")
-    message = parse_sign1(_message(text))
+    message = parse_sign1(message_of(text))
     r, s = message.signature[:32], int.from_bytes(message.signature[32:], "big")
-    flipped = encode_sign1(message.protected, message.payload, r + (_P256_N - s).to_bytes(32, "big"))
+    flipped = encode_sign1(message.protected, message.payload, r + (P256_ORDER - s).to_bytes(32, "big"))
     yield case(
         "native/es256-high-s", "ES256 with the other (high or low) s: valid", text_of(flipped), valid()
     )

@@ -17,7 +17,7 @@ from typing import Any
 from healthcred.claims import Claim, HCode, to_claims
 from healthcred.codec.cbor import dumps
 from healthcred.conformance.case import Case
-from healthcred.conformance.cases.common import case, root, shanghai, zhejiang
+from healthcred.conformance.cases.common import case, shanghai, store_of, zhejiang
 from healthcred.conformance.registry import builder, error, valid
 from healthcred.conformance.world import (
     ISSUED,
@@ -28,8 +28,6 @@ from healthcred.conformance.world import (
     raw_message,
     signer,
     text_of,
-    trust,
-    trust_list,
 )
 from healthcred.issuer import issue_paper
 from healthcred.model import CredentialKind, DocumentType, Subject
@@ -78,14 +76,7 @@ def paper() -> Iterator[Case]:
     yield case("paper/green", "a paper code (kind 3) with its ID tag", text, valid(kind=3))
     yield case("paper/day-13", "a 14-day paper code on day 13", text, valid(kind=3), at=_day(13))
     yield case("paper/day-15", "the same code on day 15", text, error("expired"), at=_day(15))
-    regional_only = trust(
-        [root()],
-        [
-            trust_list(
-                root(), [grant(zhejiang(), "330000", kinds=frozenset({1})), grant(shanghai(), "310000")]
-            )
-        ],
-    )
+    regional_only = store_of(grant(zhejiang(), "330000", kinds=frozenset({1})), grant(shanghai(), "310000"))
     yield case(
         "paper/kind-not-granted",
         "a key granted kind 1 only signs a paper code",

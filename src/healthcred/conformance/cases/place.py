@@ -10,23 +10,24 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from healthcred.codec.base45 import b45decode, b45encode
+from healthcred.codec.base45 import b45encode
 from healthcred.codec.cbor import dumps
 from healthcred.codec.compression import compress
 from healthcred.codec.prefix import NATIVE_PREFIX, PLACE_PREFIX
-from healthcred.conformance.case import Case, Trust
-from healthcred.conformance.cases.common import case, root, shanghai, zhejiang
+from healthcred.conformance.case import Case
+from healthcred.conformance.cases.common import case, shanghai, store_of, zhejiang
 from healthcred.conformance.registry import builder, error, valid
 from healthcred.conformance.world import (
     CHECKED,
+    edited,
     epoch,
+    flip_text,
     grant,
     issue_code,
     key,
+    message_of,
     raw_message,
     signer,
-    trust,
-    trust_list,
 )
 from healthcred.places import PLACE_CONTENT_TYPE, PLACE_GRANT_KIND, issue_place
 from healthcred.rules.policy import SCENES
@@ -76,9 +77,10 @@ def place_code(
     )
 
 
-def _payload(**changes: Any) -> dict[int, Any]:
+def _payload(changes: Mapping[int, Any] | None = None) -> dict[int, Any]:
+    """The usual place payload, built by hand (``changes`` as for :func:`edited`)."""
     issued = epoch(PLACE_ISSUED)
-    body: dict[int, Any] = {
+    body = {
         1: 1,
         2: "HZ-XH-0001",
         3: "翠苑一区东门",
@@ -87,13 +89,7 @@ def _payload(**changes: Any) -> dict[int, Any]:
         6: issued,
         7: issued + 365 * 86400,
     }
-    for label, value in changes.items():
-        number = int(label[1:])
-        if value is None:
-            body.pop(number)
-        else:
-            body[number] = value
-    return body
+    return edited(body, changes or {})
 
 
 def raw_place(payload: Any, *, content_type: str = PLACE_CONTENT_TYPE) -> str:
@@ -101,18 +97,8 @@ def raw_place(payload: Any, *, content_type: str = PLACE_CONTENT_TYPE) -> str:
     return PLACE_PREFIX + b45encode(sign_content(payload, signer(zhejiang(), content_type), content_type))
 
 
-def _store(*grants: Any) -> Trust:
-    return trust([root()], [trust_list(root(), grants)])
-
-
 def _place(name: str, title: str, text: str, expected: Mapping[str, Any], **extra: Any) -> Case:
     return case(f"place/{name}", title, text, expected, operation="verify_place", **extra)
-
-
-def _flip(text: str, index: int) -> str:
-    body = bytearray(b45decode(text[len(PLACE_PREFIX) :]))
-    body[index] ^= 0x01
-    return PLACE_PREFIX + b45encode(bytes(body))
 
 
 @builder("place")
@@ -166,7 +152,9 @@ def grants() -> Iterator[Case]:
         place_code(key("stranger")),
         error("unknown_kid"),
     )
-    codes_only = _store(grant(zhejiang(), "330000", kinds=frozenset({1, 2, 3})), grant(shanghai(), "310000"))
+    codes_only = store_of(
+        grant(zhejiang(), "330000", kinds=frozenset({1, 2, 3})), grant(shanghai(), "310000")
+    )
     yield _place(
         "key-for-codes-only",
         "a key whose grant lists kinds 1–3 (health codes) signs a place code",
@@ -175,7 +163,7 @@ def grants() -> Iterator[Case]:
         store=codes_only,
     )
     venues = key("zhejiang-venues")
-    venue_store = _store(
+    venue_store = store_of(
         grant(zhejiang(), "330000", kinds=frozenset({1, 2, 3})),
         grant(venues, "330000", kinds=frozenset({PLACE_GRANT_KIND})),
     )
@@ -194,7 +182,7 @@ def grants() -> Iterator[Case]:
         error("kind_not_allowed"),
         store=venue_store,
     )
-    compromised = _store(grant(zhejiang(), "330000", compromised_at=epoch(PLACE_ISSUED)))
+    compromised = store_of(grant(zhejiang(), "330000", compromised_at=epoch(PLACE_ISSUED)))
     yield _place(
         "key-compromised",
         "a place code issued at the signing key's compromise time",
@@ -215,17 +203,16 @@ def broken() -> Iterator[Case]:
     """Tampered, mis-prefixed and malformed place codes."""
     good = place_code(zhejiang())
     body = good[len(PLACE_PREFIX) :]
-    length = len(b45decode(body))
     yield _place(
         "tampered-signature",
         "one bit of the signature flipped",
-        _flip(good, length - 1),
+        flip_text(good),
         error("bad_signature"),
     )
     yield _place(
         "tampered-payload",
         "one bit of the payload (its scene) flipped, signature unchanged",
-        _flip(good, length - 80),
+        flip_text(good, -80),
         error("bad_signature"),
     )
     _, health = issue_code(zhejiang(), "place/health-code")
@@ -238,11 +225,10 @@ def broken() -> Iterator[Case]:
     ):
         yield _place(name, f"prefix: {why}", text, error("bad_prefix"))
     yield _place("bad-base45", "lower-case Base45", PLACE_PREFIX + body.lower(), error("bad_base45"))
-    message = b45decode(body)
     yield _place(
         "zlib-body",
         "the same place code with a zlib body (verifiers accept both)",
-        PLACE_PREFIX + b45encode(compress(message)),
+        PLACE_PREFIX + b45encode(compress(message_of(good))),
         valid(scene="community"),
     )
     header = dumps({1: -35, 3: PLACE_CONTENT_TYPE, 4: kid_of(zhejiang())})
@@ -275,23 +261,23 @@ def broken() -> Iterator[Case]:
         "raw-valid", "a hand-built place payload (control)", raw_place(_payload()), valid(scene="community")
     )
     for name, changes, why in (
-        ("format-2", {"k1": 2}, "format 2"),
-        ("missing-expiry", {"k7": None}, "no key 7"),
-        ("extra-key", {"k8": "x"}, "an unknown key 8"),
-        ("venue-id-leading-dash", {"k2": "-HZ-0001"}, "a venue id starting with '-'"),
-        ("venue-id-too-long", {"k2": "V" * 33}, "a 33-character venue id"),
-        ("name-surrounding-space", {"k3": " 翠苑一区东门"}, "a name with a leading space"),
-        ("name-empty", {"k3": ""}, "an empty name"),
-        ("region-short", {"k4": "3301"}, "a 4-digit region"),
-        ("unknown-scene", {"k5": "cinema"}, "a scene that is not a policy scene type"),
-        ("text-time", {"k6": "2026-11-01"}, "an issue time as text"),
-        ("expiry-before-issue", {"k7": epoch(PLACE_ISSUED) - 1}, "an expiry before the issue time"),
-        ("window-too-long", {"k7": epoch(PLACE_ISSUED) + 367 * 86400}, "a 367-day window"),
+        ("format-2", {1: 2}, "format 2"),
+        ("missing-expiry", {7: None}, "no key 7"),
+        ("extra-key", {8: "x"}, "an unknown key 8"),
+        ("venue-id-leading-dash", {2: "-HZ-0001"}, "a venue id starting with '-'"),
+        ("venue-id-too-long", {2: "V" * 33}, "a 33-character venue id"),
+        ("name-surrounding-space", {3: " 翠苑一区东门"}, "a name with a leading space"),
+        ("name-empty", {3: ""}, "an empty name"),
+        ("region-short", {4: "3301"}, "a 4-digit region"),
+        ("unknown-scene", {5: "cinema"}, "a scene that is not a policy scene type"),
+        ("text-time", {6: "2026-11-01"}, "an issue time as text"),
+        ("expiry-before-issue", {7: epoch(PLACE_ISSUED) - 1}, "an expiry before the issue time"),
+        ("window-too-long", {7: epoch(PLACE_ISSUED) + 367 * 86400}, "a 367-day window"),
     ):
         yield _place(
             f"malformed-{name}",
             f"malformed place payload: {why}",
-            raw_place(_payload(**changes)),
+            raw_place(_payload(changes)),
             error("bad_place_code"),
         )
     yield _place(

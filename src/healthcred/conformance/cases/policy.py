@@ -12,9 +12,7 @@ from healthcred.conformance.cases.common import case, root, shanghai, standard_l
 from healthcred.conformance.registry import builder, error, valid
 from healthcred.conformance.world import (
     ISSUED,
-    KEY_NOT_AFTER,
-    T0,
-    epoch,
+    grant,
     issue_code,
     key,
     rule_set,
@@ -26,7 +24,6 @@ from healthcred.conformance.world import (
 from healthcred.model import RED, YELLOW
 from healthcred.rules.policy import DEFAULT_POLICIES
 from healthcred.signing.keys import kid_of
-from healthcred.signing.trust import KeyGrant
 
 __all__ = ["decisions", "direct_national", "policies", "rule_set_trust"]
 
@@ -42,8 +39,15 @@ def _store(*rule_sets: bytes, seen: dict[str, int] | None = None) -> Trust:
 
 
 def _decide(
-    name: str, title: str, text: str, expected: dict[str, Any], scene: str, level: str, **kw: Any
+    name: str,
+    title: str,
+    text: str,
+    expected: dict[str, Any],
+    scene: str = "mall",
+    level: str = "high",
+    **kw: Any,
 ) -> Case:
+    """A ``decide`` case at ``scene`` and ``level``, with the seed policy unless ``store`` says otherwise."""
     kw.setdefault("store", _store(rule_set(root(), _seed())))
     return case(
         f"policy/{name}",
@@ -58,6 +62,19 @@ def _decide(
 
 def _decision(outcome: str, rule: str) -> dict[str, Any]:
     return valid(decision={"outcome": outcome, "rule": rule})
+
+
+def _admitting(policy_id: str, rule_id: str, scenes: list[str], message: str, *when: Any) -> dict[str, Any]:
+    """The seed policy replaced by one rule: admit at ``scenes`` (every level) when all of ``when`` hold."""
+    rule = {
+        "id": rule_id,
+        "scenes": scenes,
+        "levels": ["low", "medium", "high"],
+        "when": {"and": list(when)},
+        "decision": "admit",
+        "message": message,
+    }
+    return _seed(id=policy_id, rules=[rule])
 
 
 @builder("policy")
@@ -94,31 +111,19 @@ def decisions() -> Iterator[Case]:
     for name, text, scene, level, outcome, rule in table:
         yield _decide(name, f"seed policy: {name}", text, _decision(outcome, rule), scene, level)
     _, expired = issue_code(zhejiang(), "policy/expired", issued_at=ISSUED - timedelta(days=2))
-    yield _decide(
-        "invalid-code-denied", "an expired code at a gate", expired, error("expired"), "mall", "high"
-    )
+    yield _decide("invalid-code-denied", "an expired code at a gate", expired, error("expired"))
 
 
 @builder("policy")
 def policies() -> Iterator[Case]:
     """Custom signed policies: a metro admitting Shanghai and national codes only; newest version wins."""
-    metro = _seed(
-        id="shanghai-metro",
-        rules=[
-            {
-                "id": "local-or-national-green",
-                "scenes": ["transport"],
-                "levels": ["low", "medium", "high"],
-                "when": {
-                    "and": [
-                        {"===": [{"var": "code.status"}, "green"]},
-                        {"in": [{"var": "code.province"}, ["31", "00"]]},  # national codes are region 000000
-                    ]
-                },
-                "decision": "admit",
-                "message": "admit",
-            }
-        ],
+    metro = _admitting(
+        "shanghai-metro",
+        "local-or-national-green",
+        ["transport"],
+        "admit",
+        {"===": [{"var": "code.status"}, "green"]},
+        {"in": [{"var": "code.province"}, ["31", "00"]]},  # national codes are region 000000
     )
     store = _store(rule_set(root(), metro))
     _, sh = issue_code(shanghai(), "policy/metro-sh", region="310115")
@@ -158,8 +163,6 @@ def policies() -> Iterator[Case]:
         "v1 admits green at a mall, v2 only at hospitals",
         green,
         _decision("deny", "(none)"),
-        "mall",
-        "high",
         store=both,
     )
     bundled = trust(
@@ -186,8 +189,6 @@ def rule_set_trust() -> Iterator[Case]:
         "no policy installed",
         green,
         error("rule_set_unavailable"),
-        "mall",
-        "high",
         store=_store(),
     )
     expired = rule_set(root(), _seed(), expires_at=ISSUED - timedelta(hours=1))
@@ -196,8 +197,6 @@ def rule_set_trust() -> Iterator[Case]:
         "the only policy expired",
         green,
         error("rule_set_unavailable"),
-        "mall",
-        "high",
         store=_store(expired),
     )
     future = rule_set(
@@ -208,8 +207,6 @@ def rule_set_trust() -> Iterator[Case]:
         "the only policy starts tomorrow",
         green,
         error("rule_set_unavailable"),
-        "mall",
-        "high",
         store=_store(future),
     )
     broken = _seed(rules=[{**DEFAULT_POLICIES["rules"][-1], "when": {"no-such-operation": [1]}}])
@@ -218,8 +215,6 @@ def rule_set_trust() -> Iterator[Case]:
         "a signed policy with an unknown operation",
         green,
         error("invalid_rule"),
-        "mall",
-        "high",
         store=_store(rule_set(root(), broken)),
     )
     failing = _seed(
@@ -230,8 +225,6 @@ def rule_set_trust() -> Iterator[Case]:
         "a rule adding a number to a text",
         green,
         error("rule_evaluation_error"),
-        "mall",
-        "high",
         store=_store(rule_set(root(), failing)),
     )
     rules_series = f"rules:{kid_of(root()).hex()}/seed-policy"
@@ -240,8 +233,6 @@ def rule_set_trust() -> Iterator[Case]:
         "the verifier saw policy v2; v1 offered",
         green,
         error("trust_list_rollback"),
-        "mall",
-        "high",
         store=_store(rule_set(root(), _seed()), seen={rules_series: 2}),
     )
     yield _decide(
@@ -249,24 +240,11 @@ def rule_set_trust() -> Iterator[Case]:
         "a policy signed by Zhejiang's issuing key (no rules role)",
         green,
         error("untrusted_list"),
-        "mall",
-        "high",
         store=_store(rule_set(zhejiang(), _seed())),
     )
     rules_key = key("rules-office")
     granted = trust_list(
-        root(),
-        [
-            KeyGrant(
-                rules_key.public_key(),
-                "000000",
-                epoch(T0),
-                epoch(KEY_NOT_AFTER),
-                may_issue=False,
-                may_sign_rules=True,
-            )
-        ],
-        list_id="rules-keys",
+        root(), [grant(rules_key, "000000", may_issue=False, may_sign_rules=True)], list_id="rules-keys"
     )
     store = trust([root()], [standard_list(), granted], (), [rule_set(rules_key, _seed())])
     yield _decide(
@@ -274,8 +252,6 @@ def rule_set_trust() -> Iterator[Case]:
         "a policy signed by a key granted the rules role",
         green,
         _decision("admit", "green"),
-        "mall",
-        "high",
         store=store,
     )
     _, by_rules_key = issue_code(rules_key, "policy/rules-key-code", region="110000")
@@ -284,8 +260,6 @@ def rule_set_trust() -> Iterator[Case]:
         "a code signed by the rules-only key",
         by_rules_key,
         error("kind_not_allowed"),
-        "mall",
-        "high",
         store=store,
     )
 
@@ -296,23 +270,13 @@ def direct_national() -> Iterator[Case]:
     from healthcred.conformance.cases.recognition import nation, national_code
 
     n = nation()
-    tibet = _seed(
-        id="tibet",
-        rules=[
-            {
-                "id": "national-green",
-                "scenes": ["*"],
-                "levels": ["low", "medium", "high"],
-                "when": {
-                    "and": [
-                        {"===": [{"var": "code.kind"}, "national"]},
-                        {"===": [{"var": "code.status"}, "green"]},
-                    ]
-                },
-                "decision": "admit",
-                "message": "national code: admit",
-            }
-        ],
+    tibet = _admitting(
+        "tibet",
+        "national-green",
+        ["*"],
+        "national code: admit",
+        {"===": [{"var": "code.kind"}, "national"]},
+        {"===": [{"var": "code.status"}, "green"]},
     )
     store = trust([n.root], [n.national_list], (), [rule_set(n.root, tibet)])
     source, national = national_code()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from healthcred.conformance.case import Case, Trust
+from healthcred.conformance.case import Case
 from healthcred.conformance.cases.common import case, root, shanghai, standard_list, zhejiang
 from healthcred.conformance.registry import builder, error, valid
 from healthcred.conformance.world import credential_id, issue_code, key, revocation_list, trust
@@ -22,105 +23,75 @@ def revocations() -> Iterator[Case]:
     sh_id = credential_id("revocation/shanghai")
     by_issuer = revocation_list(zhejiang(), added=[revoked_id, credential_id("revocation/unrelated")])
 
-    def with_revocations(*lists: bytes, seen: dict[str, int] | None = None) -> Trust:
-        return trust([root()], [standard_list()], lists, seen=seen)
+    def revoking(
+        name: str,
+        title: str,
+        text: str,
+        expected: Mapping[str, Any],
+        *lists: bytes,
+        seen: Mapping[str, int] | None = None,
+    ) -> Case:
+        # The usual trust with revocation ``lists``.
+        store = trust([root()], [standard_list()], lists, seen=seen)
+        return case(f"revocation/{name}", title, text, expected, store=store)
 
-    yield case(
-        "revocation/by-issuer",
-        "Zhejiang revokes its own code",
-        revoked,
-        error("revoked"),
-        store=with_revocations(by_issuer),
-    )
-    yield case(
-        "revocation/other-credential",
-        "another Zhejiang code is not affected",
-        other,
-        valid(),
-        store=with_revocations(by_issuer),
-    )
+    yield revoking("by-issuer", "Zhejiang revokes its own code", revoked, error("revoked"), by_issuer)
+    yield revoking("other-credential", "another Zhejiang code is not affected", other, valid(), by_issuer)
     by_root = revocation_list(root(), added=[sh_id], list_id="national-revocations")
-    yield case(
-        "revocation/by-anchor",
-        "the root revokes a Shanghai code",
-        sh_code,
-        error("revoked"),
-        store=with_revocations(by_root),
-    )
+    yield revoking("by-anchor", "the root revokes a Shanghai code", sh_code, error("revoked"), by_root)
     outside = revocation_list(shanghai(), added=[revoked_id])
-    yield case(
-        "revocation/outside-signer-region",
+    yield revoking(
+        "outside-signer-region",
         "Shanghai's key names a Zhejiang code: outside its region, no effect",
         revoked,
         valid(),
-        store=with_revocations(outside),
+        outside,
     )
     delta_add = revocation_list(zhejiang(), version=2, base=1, added=[other_id])
-    yield case(
-        "revocation/delta-adds",
-        "a delta on v1 revokes one more",
-        other,
-        error("revoked"),
-        store=with_revocations(by_issuer, delta_add),
+    yield revoking(
+        "delta-adds", "a delta on v1 revokes one more", other, error("revoked"), by_issuer, delta_add
     )
     delta_remove = revocation_list(zhejiang(), version=2, base=1, removed=[revoked_id])
-    yield case(
-        "revocation/delta-removes",
-        "a delta on v1 lifts a revocation",
-        revoked,
-        valid(),
-        store=with_revocations(by_issuer, delta_remove),
+    yield revoking(
+        "delta-removes", "a delta on v1 lifts a revocation", revoked, valid(), by_issuer, delta_remove
     )
     gap = revocation_list(zhejiang(), version=3, base=2, added=[other_id])
-    yield case(
-        "revocation/delta-gap",
-        "v1 and a delta on v2 (missing)",
-        other,
-        error("trust_list_malformed"),
-        store=with_revocations(by_issuer, gap),
+    yield revoking(
+        "delta-gap", "v1 and a delta on v2 (missing)", other, error("trust_list_malformed"), by_issuer, gap
     )
-    yield case(
-        "revocation/delta-without-full",
-        "a delta alone",
-        other,
-        error("trust_list_malformed"),
-        store=with_revocations(delta_add),
-    )
+    yield revoking("delta-without-full", "a delta alone", other, error("trust_list_malformed"), delta_add)
     series = f"{kid_of(zhejiang()).hex()}/revocations"
-    yield case(
-        "revocation/rollback",
+    yield revoking(
+        "rollback",
         "the verifier saw revocation v2; only v1 is offered",
         other,
         error("trust_list_rollback"),
-        store=with_revocations(by_issuer, seen={series: 2}),
+        by_issuer,
+        seen={series: 2},
     )
     rival = revocation_list(zhejiang(), added=[other_id])
-    yield case(
-        "revocation/two-lists-one-version",
+    yield revoking(
+        "two-lists-one-version",
         "two different v1 of one series",
         other,
         error("trust_conflict"),
-        store=with_revocations(by_issuer, rival),
+        by_issuer,
+        rival,
     )
     stranger = revocation_list(key("stranger"), added=[revoked_id])
-    yield case(
-        "revocation/unknown-signer",
-        "signed by a key on no list",
-        revoked,
-        error("untrusted_list"),
-        store=with_revocations(stranger),
-    )
-    yield case(
-        "revocation/trust-list-as-revocation",
+    yield revoking("unknown-signer", "signed by a key on no list", revoked, error("untrusted_list"), stranger)
+    yield revoking(
+        "trust-list-as-revocation",
         "a trust list among the revocation lists",
         revoked,
         error("trust_list_malformed"),
-        store=with_revocations(standard_list()),
+        standard_list(),
     )
-    yield case(
-        "revocation/newest-full-list",
+    yield revoking(
+        "newest-full-list",
         "full v1 revokes, full v2 does not: v2 counts",
         revoked,
         valid(),
-        store=with_revocations(by_issuer, revocation_list(zhejiang(), version=2, added=[other_id])),
+        by_issuer,
+        revocation_list(zhejiang(), version=2, added=[other_id]),
     )

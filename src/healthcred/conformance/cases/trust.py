@@ -10,11 +10,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from healthcred.claims import to_claims
-from healthcred.codec.base45 import b45decode
 from healthcred.codec.cbor import dumps, dumps_ordered
-from healthcred.codec.compression import unpack
 from healthcred.conformance.case import Case, Trust
-from healthcred.conformance.cases.common import case, root, shanghai, standard_list, zhejiang
+from healthcred.conformance.cases.common import case, root, shanghai, standard_list, store_of, zhejiang
 from healthcred.conformance.registry import builder, error, valid
 from healthcred.conformance.world import (
     ISSUED,
@@ -22,9 +20,11 @@ from healthcred.conformance.world import (
     T0,
     credential,
     epoch,
+    flip,
     grant,
     issue_code,
     key,
+    message_of,
     raw_message,
     text_of,
     trust,
@@ -39,7 +39,7 @@ _L = 2**252 + 27742317777372353535851937790883648493  # the Ed25519 group order
 
 
 def _parts(text: str) -> tuple[bytes, bytes, bytes]:
-    message = parse_sign1(unpack(b45decode(text[5:])))
+    message = parse_sign1(message_of(text))
     return message.protected, message.payload, message.signature
 
 
@@ -84,7 +84,7 @@ def signatures() -> Iterator[Case]:
     for alg, private, region in (("es256", zhejiang(), "330100"), ("eddsa", shanghai(), "310000")):
         _, text = issue_code(private, f"signature/{alg}", region=region)
         protected, payload, signature = _parts(text)
-        flipped = signature[:-1] + bytes([signature[-1] ^ 1])
+        flipped = flip(signature)
         forged_payload = payload.replace(b"\x03\x01", b"\x03\x03", 1)  # hcode status green → red
         assert forged_payload != payload
         variants = {
@@ -135,9 +135,7 @@ def signatures() -> Iterator[Case]:
 
 
 def _granted(**extra: Any) -> Trust:
-    return trust(
-        [root()], [trust_list(root(), [grant(zhejiang(), "330000", **extra), grant(shanghai(), "310000")])]
-    )
+    return store_of(grant(zhejiang(), "330000", **extra), grant(shanghai(), "310000"))
 
 
 @builder("grant")
@@ -157,7 +155,7 @@ def grants() -> Iterator[Case]:
         text,
         error("region_not_allowed"),
     )
-    city = trust([root()], [trust_list(root(), [grant(zhejiang(), "330100")])])
+    city = store_of(grant(zhejiang(), "330100"))
     _, text = issue_code(zhejiang(), "grant/city-scope", region="330200")
     yield case(
         "grant/region-city-scope",
@@ -170,7 +168,7 @@ def grants() -> Iterator[Case]:
     yield case(
         "grant/region-city-scope-county", "a key granted 330100 issues for 330106", text, valid(), store=city
     )
-    county = trust([root()], [trust_list(root(), [grant(zhejiang(), "330106")])])
+    county = store_of(grant(zhejiang(), "330106"))
     _, text = issue_code(zhejiang(), "grant/county-scope", region="330100")
     yield case(
         "grant/region-county-scope",
