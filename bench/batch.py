@@ -7,7 +7,7 @@ Usage::
 
 What is measured
 ----------------
-* **codes**: ``healthcred.batch.run_batch(..., pdf=False)`` end to end on a fresh folder: read
+* **codes**: ``healthcred.batch.run.run_batch(..., pdf=False)`` end to end on a fresh folder: read
   and validate the CSV, sign (ES256 paper codes, ID tag included), journal (fsync per chunk),
   render every QR with zxing-cpp and write ``.txt`` + ``.png`` (temp file + rename), with the
   default worker count (one per CPU). The rate is codes per wall second. Target: ≥ 300 codes/s.
@@ -45,11 +45,11 @@ import segno
 from PIL import Image
 
 import healthcred
-from healthcred.batch import _write_atomic, run_batch
+from healthcred.batch.run import _write_atomic, run_batch
 from healthcred.codec.qr import read_qr, render_qr
-from healthcred.signing.algorithms import Alg
-from healthcred.signing.cose import Signer
-from healthcred.signing.idcheck import generate_id_key
+from healthcred.crypto.algorithms import Alg
+from healthcred.crypto.cose import Signer
+from healthcred.flows.idcheck import generate_id_key
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"

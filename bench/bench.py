@@ -96,11 +96,11 @@ from healthcred import (  # noqa: E402
     Subject,
     TrustStore,
 )
-from healthcred.claims import to_claims  # noqa: E402
 from healthcred.codec.compression import compress  # noqa: E402
 from healthcred.codec.prefix import NATIVE_PREFIX  # noqa: E402
-from healthcred.signing.algorithms import PrivateKey  # noqa: E402
-from healthcred.signing.keys import kid_of  # noqa: E402
+from healthcred.crypto.algorithms import PrivateKey  # noqa: E402
+from healthcred.crypto.keys import kid_of  # noqa: E402
+from healthcred.native.claims import to_claims  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 DCC_CASE = DATA / "dcc-DE-1.json"

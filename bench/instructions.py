@@ -34,7 +34,7 @@ def _raw_verify(key: Any, message: Any) -> Callable[[], None]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-    from healthcred.signing.cose import sig_structure
+    from healthcred.crypto.cose import sig_structure
 
     public, signed = key.public_key(), sig_structure(message.protected, message.payload)
     if isinstance(key, ec.EllipticCurvePrivateKey):
@@ -56,9 +56,9 @@ def _world() -> dict[str, object]:
     from healthcred import GREEN, DocumentType, HealthCode, KeyGrant, Subject
     from healthcred.codec.base45 import b45decode
     from healthcred.codec.compression import unpack
-    from healthcred.foreign.hc1 import load_dsc
-    from healthcred.signing.cose import parse_sign1
-    from healthcred.signing.jwks import load_shc_issuer
+    from healthcred.crypto.cose import parse_sign1
+    from healthcred.foreign.dcc.hc1 import load_dsc
+    from healthcred.foreign.shc.issuers import load_shc_issuer
 
     now = 1795392000
     root = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(32))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import healthcred
 from healthcred import Alg, KeyGrant, TrustStore
-from healthcred.signing.revocation import revocation_hash
+from healthcred.trust.revocation import revocation_hash
 
 
 def rss_bytes() -> int:

@@ -26,13 +26,13 @@ from healthcred import (
     make_trust_list,
     verify,
 )
-from healthcred.claims import to_claims
+from healthcred.native.claims import to_claims
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.cbor import dumps
 from healthcred.codec.compression import compress, unpack
 from healthcred.codec.prefix import NATIVE_PREFIX
-from healthcred.signing.cose import parse_sign1
-from healthcred.signing.keys import kid_of, public_key_der
+from healthcred.crypto.cose import parse_sign1
+from healthcred.crypto.keys import kid_of, public_key_der
 
 ISSUED = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 

@@ -22,8 +22,8 @@ from healthcred import (
     issue,
     make_trust_list,
 )
-from healthcred.signing.algorithms import PrivateKey
-from healthcred.signing.keys import save_public_key
+from healthcred.crypto.algorithms import PrivateKey
+from healthcred.crypto.keys import save_public_key
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 """Start of every key's and the list's validity."""

@@ -10,9 +10,9 @@ from healthcred.codec.base45 import b45encode
 from healthcred.codec.cbor import dumps
 from healthcred.codec.compression import pack
 from healthcred.codec.prefix import NATIVE_PREFIX
-from healthcred.signing.algorithms import Alg, PrivateKey, alg_of, sign
-from healthcred.signing.cose import sig_structure
-from healthcred.signing.keys import kid_of
+from healthcred.crypto.algorithms import Alg, PrivateKey, alg_of, sign
+from healthcred.crypto.cose import sig_structure
+from healthcred.crypto.keys import kid_of
 
 
 def message(

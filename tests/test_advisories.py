@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 import forge
 from conftest import CHECKED, World
 from healthcred import Alg, TrustStore, generate_key, kid_of, verify
-from healthcred.claims import to_claims
 from healthcred.codec.base45 import ALPHABET, b45encode
 from healthcred.codec.cbor import dumps
 from healthcred.codec.prefix import NATIVE_PREFIX
@@ -28,6 +27,7 @@ from healthcred.errors import (
     UnknownKid,
     UntrustedList,
 )
+from healthcred.native.claims import to_claims
 
 
 def test_alg_confusion_header_cannot_choose_the_algorithm(world: World) -> None:

@@ -20,12 +20,12 @@ from PIL import Image
 
 import healthcred
 from conftest import CHECKED, ISSUED, World, trust_folder
-from healthcred.batch import run_batch
-from healthcred.cli import main
+from healthcred.batch.run import run_batch
+from healthcred.cli.main import main
 from healthcred.codec.qr import qr_version, read_qr
+from healthcred.crypto.keys import save_private_key
 from healthcred.errors import BadIdNumber, BadInput
-from healthcred.signing.idcheck import generate_id_key, save_id_key
-from healthcred.signing.keys import save_private_key
+from healthcred.flows.idcheck import generate_id_key, save_id_key
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_KEY = generate_id_key("330000")
@@ -262,7 +262,7 @@ def test_kill_9_mid_run_then_resume(tmp_path: Path, world: World) -> None:
     runner = [
         sys.executable,
         "-c",
-        "import sys; from healthcred.cli import main; sys.argv[0]='healthcred'; main()",
+        "import sys; from healthcred.cli.main import main; sys.argv[0]='healthcred'; main()",
         *command,
     ]
     process = subprocess.Popen(

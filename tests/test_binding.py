@@ -9,7 +9,9 @@ import pytest
 
 from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, signed_list, ts
 from healthcred import Alg, DocumentType, HealthCredError, KeyGrant, Subject, TrustStore, generate_key
-from healthcred.binding import (
+from healthcred.codec.cbor import dumps
+from healthcred.crypto.cose import sign_content
+from healthcred.flows.binding import (
     BINDING_CONTENT_TYPE,
     BINDING_GRANT_KIND,
     MAX_DEPENDENTS,
@@ -23,8 +25,6 @@ from healthcred.binding import (
     verify_dependent,
     verify_family,
 )
-from healthcred.codec.cbor import dumps
-from healthcred.signing.cose import sign_content
 
 GUARDIAN = Subject.create("李四", "1980-05-01", DocumentType.RESIDENT_ID_CARD, "330106198005011234")
 

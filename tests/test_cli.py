@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from healthcred.cli import main
+from healthcred.cli.main import main
 
 COMMANDS = [
     [],

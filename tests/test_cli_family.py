@@ -12,17 +12,17 @@ from click.testing import CliRunner, Result
 
 from conftest import CHECKED, ISSUED, World, signed_list, trust_folder
 from healthcred import DocumentType, KeyGrant, Subject, generate_key
-from healthcred.binding import FAMILY_MAGIC, Relation, make_binding
-from healthcred.cli import main
-from healthcred.cli_family import FAMILY_SUFFIX
+from healthcred.cli.family import FAMILY_SUFFIX
+from healthcred.cli.main import main
 from healthcred.codec.cbor import dumps
 from healthcred.codec.qr import save_qr
+from healthcred.crypto.algorithms import Alg
+from healthcred.crypto.keys import save_private_key
+from healthcred.flows.binding import FAMILY_MAGIC, Relation, make_binding
+from healthcred.flows.idcheck import check_id, generate_id_key, load_id_key, save_id_key
+from healthcred.flows.verify import verify
 from healthcred.rules.status import DEFAULT_STATUS_RULES
-from healthcred.signing.algorithms import Alg
-from healthcred.signing.folder import load_trust
-from healthcred.signing.idcheck import check_id, generate_id_key, load_id_key, save_id_key
-from healthcred.signing.keys import save_private_key
-from healthcred.verifier import verify
+from healthcred.trust.folder import load_trust
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 AT = CHECKED.isoformat()

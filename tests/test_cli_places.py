@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from healthcred.cli import main
+from healthcred.cli.main import main
 from healthcred.codec.prefix import PLACE_PREFIX
-from healthcred.signing.folder import load_trust
-from healthcred.verifier import verify_text
+from healthcred.flows.verify import verify_text
+from healthcred.trust.folder import load_trust
 
 
 def run(*args: object, code: int = 0, stdin: str | None = None) -> Result:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from healthcred.cli import main
+from healthcred.cli.main import main
 
 
 def run(*args: object, code: int = 0, stdin: str | None = None) -> Result:

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from healthcred.codec.base45 import ALPHABET, b45decode, b45encode
 from healthcred.codec.cbor import Reader, dumps, loads
 from healthcred.codec.compression import compress, decompress, pack, unpack
-from healthcred.codec.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES
 from healthcred.codec.prefix import NATIVE_PREFIX, strip_prefix
 from healthcred.errors import BadBase45, BadCompression, BadPrefix, MalformedCBOR, MalformedCOSE, TooLarge
+from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES
 
 # --- Base45 ----------------------------------------------------------------------------------
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from healthcred.cli import main
-from healthcred.conformance.case import OPERATIONS, stages_of
-from healthcred.conformance.generate import render
+from healthcred.cli.main import main
 from healthcred.conformance.reference import evaluate
 from healthcred.conformance.runner import Subprocess, format_report, judge, mismatch, run
 from healthcred.errors import ERROR_CODES
+from tools.conformance.case import OPERATIONS, stages_of
+from tools.conformance.generate import render
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "vectors"
@@ -151,7 +151,7 @@ def test_runner_fails_a_broken_implementation() -> None:
         [
             sys.executable,
             "-c",
-            "from healthcred.cli import main; main()",
+            "from healthcred.cli.main import main; main()",
             "conformance",
             str(VECTORS),
             "--impl",
@@ -208,7 +208,7 @@ def test_runner_survives_an_implementation_that_cannot_start(capsys: pytest.Capt
 
 
 def test_spec_worked_example_is_the_vector() -> None:
-    from healthcred.conformance.example import SPEC_CASE, worked_example
+    from tools.conformance.example import SPEC_CASE, worked_example
 
     spec = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
     assert worked_example(_load(VECTORS / f"{SPEC_CASE}.json")) in spec

@@ -16,9 +16,9 @@ import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from healthcred.crypto.algorithms import PublicKey, parse_alg, verify_signature
+from healthcred.crypto.cose import parse_sign1, sig_structure
 from healthcred.errors import BadSignature, HealthCredError, MalformedCOSE, UnsupportedAlgorithm
-from healthcred.signing.algorithms import PublicKey, parse_alg, verify_signature
-from healthcred.signing.cose import parse_sign1, sig_structure
 
 VECTORS = Path(__file__).parent / "vectors" / "cose-wg"
 CASES = sorted(VECTORS.glob("*/*.json"))
@@ -88,8 +88,8 @@ def test_example(path: Path) -> None:
         from cryptography.hazmat.primitives.asymmetric import ed448
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+        from healthcred.crypto.keys import public_key_from_der
         from healthcred.errors import BadKey
-        from healthcred.signing.keys import public_key_from_der
 
         ed448_key = ed448.Ed448PublicKey.from_public_bytes(_field(signer["key"], "x"))
         with pytest.raises(BadKey):

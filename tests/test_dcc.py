@@ -25,7 +25,14 @@ from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import decompress
 from healthcred.codec.qr import read_qr
 from healthcred.errors import CodeExpired, CodeNotYetValid, HealthCredError, KeyUsageMismatch
-from healthcred.foreign.hc1 import HC1_PREFIX, decode_hc1, hc1_signer, load_dsc, parse_hc1_cose, verify_hc1
+from healthcred.foreign.dcc.hc1 import (
+    HC1_PREFIX,
+    decode_hc1,
+    hc1_signer,
+    load_dsc,
+    parse_hc1_cose,
+    verify_hc1,
+)
 
 DATA = Path(__file__).parent / "vectors" / "dcc"
 UNDECIDABLE = {

@@ -27,16 +27,16 @@ from healthcred import (
     make_revocation_list,
     verify,
 )
-from healthcred.claims import to_claims
 from healthcred.codec.base45 import b45encode
 from healthcred.codec.cbor import dumps
 from healthcred.codec.prefix import NATIVE_PREFIX
+from healthcred.crypto.algorithms import verify_signature
+from healthcred.crypto.cose import sign1
+from healthcred.crypto.keys import load_private_key
 from healthcred.errors import ERROR_CODES
+from healthcred.native.claims import to_claims
 from healthcred.rules import evaluate, validate
-from healthcred.signing.algorithms import verify_signature
-from healthcred.signing.cose import sign1
-from healthcred.signing.keys import load_private_key
-from healthcred.signing.trust import TRUST_LIST_CONTENT_TYPE
+from healthcred.trust.store import TRUST_LIST_CONTENT_TYPE
 
 ABSTRACT = {
     "healthcred_error", "format_error", "trust_error", "validity_error", "qr_error", "rule_error",
@@ -114,7 +114,7 @@ def _dcc_case(country: str, name: str) -> tuple[Any, Any]:
     import base64
     import json
 
-    from healthcred.foreign.hc1 import load_dsc, parse_hc1_cose
+    from healthcred.foreign.dcc.hc1 import load_dsc, parse_hc1_cose
 
     case = json.loads(
         (Path(__file__).parent / "vectors" / "dcc" / country / "2DCode" / "raw" / f"{name}.json").read_text()
@@ -125,39 +125,39 @@ def _dcc_case(country: str, name: str) -> tuple[Any, Any]:
 
 
 def _key_usage(tmp: Path, w: World) -> None:
-    from healthcred.foreign.hc1 import verify_hc1
+    from healthcred.foreign.dcc.hc1 import verify_hc1
 
     message, dsc = _dcc_case("NL", "216-NL-test+wrong_key")
     verify_hc1(message, [dsc], at=0)
 
 
 def _bad_certificate(tmp: Path, w: World) -> None:
-    from healthcred.foreign.hc1 import load_dsc
+    from healthcred.foreign.dcc.hc1 import load_dsc
 
     load_dsc(b"not a certificate")
 
 
 def _unknown_issuer(tmp: Path, w: World) -> None:
-    from healthcred.foreign.shc import load_health_cards, verify_shc
+    from healthcred.foreign.shc.cards import load_health_cards, verify_shc
 
     card = Path(__file__).parent / "vectors" / "shc" / "examples" / "example-00-e-file.smart-health-card"
     verify_shc(load_health_cards(card)[0], [], at=0)
 
 
 def _malformed_jws(tmp: Path, w: World) -> None:
-    from healthcred.foreign.shc import decode_shc
+    from healthcred.foreign.shc.cards import decode_shc
 
     decode_shc("shc:/525354")  # digit pairs 52 53 54 are "abc": one part, not a compact JWS
 
 
 def _bad_chunk(tmp: Path, w: World) -> None:
-    from healthcred.foreign.shc import decode_shc
+    from healthcred.foreign.shc.cards import decode_shc
 
     decode_shc(["shc:/1/3/5676", "shc:/3/3/5676"])  # chunk 2 of 3 is missing
 
 
 def _binding(w: World) -> bytes:
-    from healthcred.binding import Relation, make_binding
+    from healthcred.flows.binding import Relation, make_binding
 
     guardian = w.code()[0].subject
     dependent = healthcred.Subject.create("李四", "1950", healthcred.DocumentType.PASSPORT, "E12345678")
@@ -167,44 +167,44 @@ def _binding(w: World) -> bytes:
 
 
 def _binding_mismatch(tmp: Path, w: World) -> None:
-    from healthcred.binding import verify_dependent
+    from healthcred.flows.binding import verify_dependent
 
     verify_dependent(w.code()[1], _binding(w), w.store, at=CHECKED)
 
 
 def _scan_log_error(tmp: Path, w: World) -> None:
-    from healthcred.scanlog import open_log
+    from healthcred.flows.scanlog import open_log
 
     (tmp / "not.db").write_bytes(b"not a database" * 100)
     open_log(tmp / "not.db", bytes(32))
 
 
 def _id_check_unavailable(tmp: Path, w: World) -> None:
-    from healthcred.signing.idcheck import check_id, generate_id_key
+    from healthcred.flows.idcheck import check_id, generate_id_key
 
     check_id(verify(w.code()[1], w.store, at=CHECKED), "11010519491231002X", generate_id_key())
 
 
 def _bad_place_code(tmp: Path, w: World) -> None:
-    from healthcred.places import issue_place
+    from healthcred.flows.places import issue_place
 
     issue_place(w.zhejiang, venue_id="v", name="n", region="330100", scene="casino")
 
 
 def _bad_id_number(tmp: Path, w: World) -> None:
-    from healthcred.signing.idcheck import normalise_id_number
+    from healthcred.flows.idcheck import normalise_id_number
 
     normalise_id_number("110105194912310021")
 
 
 def _bad_binding(tmp: Path, w: World) -> None:
-    from healthcred.binding import read_family_bundle
+    from healthcred.flows.binding import read_family_bundle
 
     read_family_bundle(b"\xa0")
 
 
 def _too_many_dependents(tmp: Path, w: World) -> None:
-    from healthcred.binding import make_family_bundle
+    from healthcred.flows.binding import make_family_bundle
 
     make_family_bundle(w.code()[1], [(w.code()[1], b"")] * 9)
 
@@ -235,7 +235,7 @@ CATALOGUE: dict[str, Callable[[Path, World], object]] = {
     "trust_list_rollback": _rollback,
     "revoked": _revoked,
     "bad_input": lambda tmp, w: verify(3.5, w.store),
-    "missing_glyph": lambda tmp, w: __import__("healthcred.printing").printing.check_glyphs("𠀀"),
+    "missing_glyph": lambda tmp, w: __import__("healthcred.printing.cards").printing.check_glyphs("𠀀"),
     "bad_key": lambda tmp, w: load_private_key(tmp / "missing.pem"),
     "bad_prefix": lambda tmp, w: verify("XYZ1:ABC", w.store, at=CHECKED),
     "bad_base45": lambda tmp, w: verify(NATIVE_PREFIX + "abc", w.store, at=CHECKED),

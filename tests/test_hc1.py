@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from healthcred.codec.base45 import b45encode
 from healthcred.errors import BadCertificate, BadPrefix, HealthCredError, MalformedCOSE, TooLarge, UnknownKid
-from healthcred.foreign.hc1 import (
+from healthcred.foreign.dcc.hc1 import (
     HC1_PREFIX,
     decode_hc1,
     hc1_signer,

@@ -20,11 +20,8 @@ from healthcred import (
     issue,
     verify,
 )
-from healthcred.claims import to_claims
 from healthcred.codec.cbor import dumps
-from healthcred.issuer import issue_paper
-from healthcred.model import PAPER_MAX_LIFETIME
-from healthcred.signing.idcheck import (
+from healthcred.flows.idcheck import (
     IdCheckKey,
     check_id,
     generate_id_key,
@@ -33,6 +30,9 @@ from healthcred.signing.idcheck import (
     normalise_id_number,
     save_id_key,
 )
+from healthcred.flows.issue import issue_paper
+from healthcred.model import PAPER_MAX_LIFETIME
+from healthcred.native.claims import to_claims
 
 NUMBER = "330106198503121231"  # a valid GB 11643 check digit (1)
 X_NUMBER = "11010519491231002X"  # the standard's own example, check character X

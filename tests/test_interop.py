@@ -32,14 +32,14 @@ from hypothesis import strategies as st
 import healthcred
 from conftest import CHECKED, ISSUED, T0, World, trust_folder, ts
 from healthcred import HealthCredError, TrustStore, verify
-from healthcred.cli import main
+from healthcred.cli.main import main
 from healthcred.codec.base45 import b45encode
-from healthcred.foreign.hc1 import HC1_PREFIX, load_dsc
+from healthcred.flows.verify import verify_all
+from healthcred.foreign.dcc.hc1 import HC1_PREFIX, load_dsc
+from healthcred.foreign.shc.issuers import load_shc_issuer
 from healthcred.model import ForeignCredential, SourceFormat
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
-from healthcred.signing.bundle import install_bundle, make_bundle
-from healthcred.signing.jwks import load_shc_issuer
-from healthcred.verifier import verify_all
+from healthcred.trust.bundle import install_bundle, make_bundle
 
 SHC = Path(__file__).parent / "vectors" / "shc" / "examples"
 SHC_ISS = "https://spec.smarthealth.cards/examples/issuer"
@@ -305,7 +305,7 @@ def test_bundle_carries_foreign_trust(tmp_path: Path, world: World, eu: tuple[An
         dscs=[eu[1]],
         shc_issuers=[issuer],
     )  # deterministic
-    install_bundle(folder, data, healthcred.signing.folder.load_anchors(folder))
+    install_bundle(folder, data, healthcred.trust.folder.load_anchors(folder))
     store = healthcred.load_trust(folder)
     assert [d.kid for d in store.dscs] == [load_dsc(eu[1]).kid]
     assert [i.iss for i in store.shc_issuers] == [SHC_ISS]
@@ -460,7 +460,7 @@ def test_unchecked_revocation_is_a_warning(world: World, mixed: TrustStore) -> N
 def test_cli_trust_folder_takes_foreign_trust_and_bundles_it(
     tmp_path: Path, world: World, eu: tuple[Any, bytes]
 ) -> None:
-    from healthcred.signing.keys import save_private_key
+    from healthcred.crypto.keys import save_private_key
 
     folder = _trust_folder(tmp_path, world)
     der, issuer = _foreign_files(tmp_path, eu[1], dsc="de.der", issuer="example-issuer.json")
@@ -498,7 +498,7 @@ def test_cli_trust_folder_takes_foreign_trust_and_bundles_it(
 
 
 def test_smart_health_card_files(tmp_path: Path, mixed: TrustStore, world: World) -> None:
-    from healthcred.foreign.shc import load_health_cards
+    from healthcred.foreign.shc.cards import load_health_cards
 
     cards = [load_health_cards(SHC / f"example-0{n}-e-file.smart-health-card")[0] for n in range(4)]
     outcomes = verify_all(cards, mixed, at=CHECKED)  # parsed cards verify like QR texts
@@ -553,7 +553,7 @@ FUZZ_STORE = _fuzz_store()
 def test_scan_log_records_foreign_credentials(
     tmp_path: Path, mixed: TrustStore, eu: tuple[Any, bytes]
 ) -> None:
-    from healthcred.scanlog import close_log, export_rows, generate_log_key, open_log, record_scan
+    from healthcred.flows.scanlog import close_log, export_rows, generate_log_key, open_log, record_scan
 
     log = open_log(tmp_path / "scans.db", generate_log_key())
     try:

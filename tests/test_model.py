@@ -8,10 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from healthcred import GREEN, RED, YELLOW, DocumentType, HealthCode, Status, Subject
-from healthcred.claims import Claim, HCode, SubjectKey, from_claims, to_claims
 from healthcred.codec.cbor import dumps, loads
 from healthcred.errors import ClaimsError
 from healthcred.model import NATIONAL_PALETTE, mask_document_number, mask_name, status_from_code
+from healthcred.native.claims import Claim, HCode, SubjectKey, from_claims, to_claims
 
 SUBJECT = Subject.create("张三丰", "1985-03-12", DocumentType.RESIDENT_ID_CARD, "330106198503121234")
 T = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -12,9 +12,15 @@ from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, signed_list, ts
 from healthcred import Alg, HealthCredError, KeyGrant, TrustStore, generate_key, verify
 from healthcred.codec.base45 import b45encode
 from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, PLACE_PREFIX
-from healthcred.places import PLACE_CONTENT_TYPE, PLACE_GRANT_KIND, issue_place, read_place, verify_place
+from healthcred.crypto.cose import sign_content
+from healthcred.flows.places import (
+    PLACE_CONTENT_TYPE,
+    PLACE_GRANT_KIND,
+    issue_place,
+    read_place,
+    verify_place,
+)
 from healthcred.rules.policy import SCENES
-from healthcred.signing.cose import sign_content
 
 
 def _place(world: World, **changes: object) -> str:

@@ -15,8 +15,9 @@ import healthcred
 from conftest import CHECKED, ISSUED, World
 from healthcred import GREEN, RED, YELLOW, CredentialKind, DocumentType, HealthCode, Status, Subject
 from healthcred.errors import BadInput, MissingGlyph
-from healthcred.issuer import issue_paper
-from healthcred.printing import (
+from healthcred.flows.idcheck import generate_id_key
+from healthcred.flows.issue import issue_paper
+from healthcred.printing.cards import (
     CARD_SIZE_MM,
     DEFAULT_FONT,
     SHEET_SIZE_MM,
@@ -28,7 +29,6 @@ from healthcred.printing import (
     render_pdfs,
     status_words,
 )
-from healthcred.signing.idcheck import generate_id_key
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 NAMES = ("张三丰", "李四", "王小明", "欧阳娜娜", "赵钱孙", "周杰伦", "吴彦祖", "郑爽")
@@ -96,7 +96,7 @@ def test_region_words() -> None:
 
 
 def test_table_has_every_provincial_division_and_its_font_glyphs() -> None:
-    from healthcred.printing import _regions
+    from healthcred.printing.cards import _regions
 
     table = _regions()
     provinces = [code for code in table if code.endswith("0000")]

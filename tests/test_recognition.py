@@ -28,6 +28,7 @@ from healthcred import (
     make_trust_list,
     verify,
 )
+from healthcred.crypto.algorithms import PrivateKey
 from healthcred.errors import (
     BadInput,
     CodeExpired,
@@ -44,8 +45,7 @@ from healthcred.errors import (
     TrustListRollback,
     UntrustedList,
 )
-from healthcred.signing.algorithms import PrivateKey
-from healthcred.signing.folder import load_trust
+from healthcred.trust.folder import load_trust
 
 SUBJECT = Subject.create("张三丰", "1985-03-12", DocumentType.RESIDENT_ID_CARD, "330106198503121234")
 NOT_BEFORE, NOT_AFTER = ts(T0), ts(KEY_NOT_AFTER)
@@ -395,7 +395,7 @@ def test_revocation_lists_are_checked_like_trust_lists(nation: Nation) -> None:
 def test_trust_folder_with_revocations(nation: Nation, tmp_path: object) -> None:
     from pathlib import Path
 
-    from healthcred.signing.keys import save_public_key
+    from healthcred.crypto.keys import save_public_key
 
     folder = Path(str(tmp_path))
     for sub in ("anchors", "lists", "revocations"):
@@ -417,7 +417,7 @@ def test_state_file_refuses_rollback_across_restarts(nation: Nation, tmp_path: o
     from pathlib import Path
 
     from healthcred.errors import TrustStoreError
-    from healthcred.signing.state import load_state, save_state
+    from healthcred.trust.state import load_state, save_state
 
     state = Path(str(tmp_path)) / "state" / "state.json"
     assert load_state(state) == {}
@@ -440,8 +440,8 @@ def test_state_file_refuses_rollback_across_restarts(nation: Nation, tmp_path: o
 def test_two_keys_sharing_a_kid_are_both_tried(monkeypatch: pytest.MonkeyPatch) -> None:
     # Real kids are SHA-256 prefixes, so a shared kid means a 64-bit collision or a hostile list;
     # force one: each key is tried, and the signature decides which grant applies.
-    import healthcred.signing.cose as cose
-    import healthcred.signing.trust as trust
+    import healthcred.crypto.cose as cose
+    import healthcred.trust.store as trust
 
     monkeypatch.setattr(trust, "kid_of", lambda key: b"\x07" * 8)
     monkeypatch.setattr(cose, "kid_of", lambda key: b"\x07" * 8)
@@ -457,9 +457,9 @@ def test_two_keys_sharing_a_kid_are_both_tried(monkeypatch: pytest.MonkeyPatch) 
 def test_corrupt_bundle_changes_nothing(nation: Nation, tmp_path: object) -> None:
     from pathlib import Path
 
-    from healthcred.signing.bundle import install_bundle, make_bundle, open_bundle
-    from healthcred.signing.keys import save_public_key
-    from healthcred.signing.trust import Anchor
+    from healthcred.crypto.keys import save_public_key
+    from healthcred.trust.bundle import install_bundle, make_bundle, open_bundle
+    from healthcred.trust.store import Anchor
 
     folder = Path(str(tmp_path))
     (folder / "anchors").mkdir()

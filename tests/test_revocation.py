@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from healthcred.errors import TrustListMalformed
-from healthcred.signing.revocation import RevocationSet, _to_array, _to_bytes, revocation_hash
+from healthcred.trust.revocation import RevocationSet, _to_array, _to_bytes, revocation_hash
 
 hashes = st.integers(0, 2**64 - 1)
 

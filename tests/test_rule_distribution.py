@@ -10,9 +10,9 @@ from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, LIST_EXPIRES, T0, World, si
 from healthcred import RED, Alg, Gate, KeyGrant, TrustStore, generate_key
 from healthcred.errors import InvalidRule, RuleSetUnavailable, TrustListRollback, UntrustedList
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
-from healthcred.signing.bundle import make_bundle, open_bundle
-from healthcred.signing.rulesets import make_rule_set
-from healthcred.signing.trust import Anchor
+from healthcred.trust.bundle import make_bundle, open_bundle
+from healthcred.trust.rulesets import make_rule_set
+from healthcred.trust.store import Anchor
 
 
 def policy(world: World, version: int = 1, signer: object = None, **times: int) -> bytes:

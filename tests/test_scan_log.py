@@ -12,7 +12,7 @@ import pytest
 
 from conftest import CHECKED, World, ts
 from healthcred import HealthCredError, verify
-from healthcred.scanlog import (
+from healthcred.flows.scanlog import (
     DEFAULT_RETENTION_DAYS,
     close_log,
     credential_hash,

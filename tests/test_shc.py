@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from healthcred.crypto.algorithms import Alg, sign
 from healthcred.errors import BadKey, BadSignature, HealthCredError, TrustListMalformed, TrustStoreError
-from healthcred.foreign.shc import (
+from healthcred.foreign.shc.cards import (
     MAX_CHUNK_DIGITS,
     SHC_PREFIX,
     decode_shc,
@@ -31,9 +32,7 @@ from healthcred.foreign.shc import (
     shc_signer,
     verify_shc,
 )
-from healthcred.model import ForeignCredential, SourceFormat
-from healthcred.signing.algorithms import Alg, sign
-from healthcred.signing.jwks import (
+from healthcred.foreign.shc.issuers import (
     MAX_KEYS,
     MAX_RIDS,
     ShcIssuer,
@@ -42,6 +41,7 @@ from healthcred.signing.jwks import (
     load_shc_issuer,
     shc_issuer,
 )
+from healthcred.model import ForeignCredential, SourceFormat
 
 DATA = Path(__file__).parent / "vectors" / "shc" / "examples"
 WELL_KNOWN = DATA / "issuer" / ".well-known"

@@ -11,7 +11,7 @@ import pytest
 from conftest import World
 from healthcred import GREEN, RED, YELLOW, DocumentType, Subject, verify
 from healthcred.errors import InvalidRule
-from healthcred.issuer import issue_from_declaration
+from healthcred.flows.issue import issue_from_declaration
 from healthcred.rules.declaration import Background, Declaration, LabTest, RiskArea, Stay, personnel_key
 from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet, determine, status_facts
 

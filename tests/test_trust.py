@@ -16,6 +16,14 @@ import forge
 from conftest import CHECKED, T0, World, grants, signed_list, ts
 from healthcred import Alg, KeyGrant, TrustStore, generate_key, kid_of, load_trust, make_trust_list, verify
 from healthcred.codec.cbor import dumps
+from healthcred.crypto.cose import sign1
+from healthcred.crypto.keys import (
+    load_private_key,
+    load_public_key,
+    public_key_der,
+    save_private_key,
+    save_public_key,
+)
 from healthcred.errors import (
     AlgorithmMismatch,
     BadInput,
@@ -24,15 +32,7 @@ from healthcred.errors import (
     TrustStoreError,
     UntrustedList,
 )
-from healthcred.signing.cose import sign1
-from healthcred.signing.keys import (
-    load_private_key,
-    load_public_key,
-    public_key_der,
-    save_private_key,
-    save_public_key,
-)
-from healthcred.signing.trust import TRUST_LIST_CONTENT_TYPE, Anchor, parse_trust_list, region_contains
+from healthcred.trust.store import TRUST_LIST_CONTENT_TYPE, Anchor, parse_trust_list, region_contains
 
 
 @pytest.mark.parametrize("alg", list(Alg))
@@ -109,7 +109,7 @@ def test_list_not_signed_by_an_anchor_is_refused(world: World) -> None:
 def test_signed_message_that_is_not_a_trust_list_is_refused(world: World) -> None:
     # A health code signed by the root is not a trust list (content type missing).
     credential, _ = world.code()
-    from healthcred.claims import to_claims
+    from healthcred.native.claims import to_claims
 
     code_signed_by_root = forge.message(dumps(to_claims(credential)), world.root)
     with pytest.raises(TrustListMalformed):
@@ -206,8 +206,8 @@ def test_key_grant_validation() -> None:
 
 
 def test_a_prepared_signer_must_match_the_content_type(world: World) -> None:
-    from healthcred.signing.cose import Signer
-    from healthcred.signing.revocation import make_revocation_list
+    from healthcred.crypto.cose import Signer
+    from healthcred.trust.revocation import make_revocation_list
 
     code_signer = Signer.for_key(world.root)  # prepared for codes: no content type
     with pytest.raises(BadKey):

@@ -28,7 +28,6 @@ from healthcred import (
     issue,
     verify,
 )
-from healthcred.claims import to_claims
 from healthcred.codec.base45 import b45decode, b45encode
 from healthcred.codec.cbor import dumps, dumps_ordered
 from healthcred.codec.compression import unpack
@@ -55,6 +54,7 @@ from healthcred.errors import (
     UnknownKid,
     UnsupportedAlgorithm,
 )
+from healthcred.native.claims import to_claims
 
 
 def test_round_trip_both_algorithms(world: World) -> None:
@@ -385,7 +385,7 @@ def test_prepared_signer_gives_the_same_codes(world: World) -> None:
 
 
 def test_hand_assembled_cose_equals_cbor2_encoding() -> None:
-    from healthcred.signing.cose import encode_sign1
+    from healthcred.crypto.cose import encode_sign1
 
     for sizes in ((13, 98, 64), (0, 0, 0), (23, 24, 255), (300, 70000, 64)):
         parts = [bytes(range(256)) * (n // 256 + 1) for n in sizes]

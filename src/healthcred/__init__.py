@@ -13,11 +13,25 @@ The same ``verify`` reads EU DCCs (``HC1:``) and SMART Health Cards
 bindings and place codes have their own functions below.
 """
 
-from healthcred.binding import Relation, make_binding, make_family_bundle, verify_dependent, verify_family
+from healthcred import _moved
 from healthcred.codec.qr import read_qr, render_qr
+from healthcred.crypto.algorithms import Alg
+from healthcred.crypto.cose import Signer
+from healthcred.crypto.keys import generate_key, kid_of
 from healthcred.errors import ERROR_CODES, HealthCredError
-from healthcred.gate import Gate
-from healthcred.issuer import issue, issue_paper
+from healthcred.flows.binding import (
+    Relation,
+    make_binding,
+    make_family_bundle,
+    verify_dependent,
+    verify_family,
+)
+from healthcred.flows.gate import Gate
+from healthcred.flows.idcheck import IdCheckKey, check_id, generate_id_key
+from healthcred.flows.issue import issue, issue_paper
+from healthcred.flows.national import derive_national
+from healthcred.flows.places import issue_place, verify_place
+from healthcred.flows.verify import DEFAULT_SKEW, verify, verify_all
 from healthcred.model import (
     GREEN,
     NATIONAL_PALETTE,
@@ -33,16 +47,11 @@ from healthcred.model import (
     Subject,
     VerificationResult,
 )
-from healthcred.national import derive_national
-from healthcred.places import issue_place, verify_place
-from healthcred.signing.algorithms import Alg
-from healthcred.signing.cose import Signer
-from healthcred.signing.folder import load_trust
-from healthcred.signing.idcheck import IdCheckKey, check_id, generate_id_key
-from healthcred.signing.keys import generate_key, kid_of
-from healthcred.signing.revocation import make_revocation_list
-from healthcred.signing.trust import NATIONAL_REGION, KeyGrant, TrustStore, make_trust_list
-from healthcred.verifier import DEFAULT_SKEW, verify, verify_all
+from healthcred.trust.folder import load_trust
+from healthcred.trust.revocation import make_revocation_list
+from healthcred.trust.store import NATIONAL_REGION, KeyGrant, TrustStore, make_trust_list
+
+_moved.install()
 
 __version__ = "0.1.0"
 

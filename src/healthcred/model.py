@@ -1,6 +1,6 @@
 """The credential and the verification result, as immutable pydantic models.
 
-The model knows nothing of CBOR or signatures: :mod:`healthcred.claims` maps it
+The model knows nothing of CBOR or signatures: :mod:`healthcred.native.claims` maps it
 to the wire, the flows sign and verify it.
 """
 
@@ -182,7 +182,7 @@ class IdTag(BaseModel):
     """A keyed tag of the holder's ID number: lets a verifier holding the ID-check key confirm it.
 
     ``tag`` is HMAC-SHA256 under the key named by ``key_id`` over the credential
-    id and the normalised number (see :mod:`healthcred.signing.idcheck`); the
+    id and the normalised number (see :mod:`healthcred.flows.idcheck`); the
     number itself is never in the code.
     """
 

@@ -10,7 +10,7 @@ that follows bounds depth and item count, admits only the plain types and
 checks that map keys are in deterministic order.
 
 Callers on the hot path may pass ``walk=False`` when they check every key,
-type and key order themselves (see :mod:`healthcred.claims`).
+type and key order themselves (see :mod:`healthcred.native.claims`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 import cbor2
 
-from healthcred.codec.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS
 from healthcred.errors import MalformedCBOR
+from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS
 
 __all__ = ["Reader", "dumps", "dumps_ordered", "key_order", "loads"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import zlib
 
-from healthcred.codec.limits import MAX_COSE_BYTES
 from healthcred.errors import BadCompression, MalformedCOSE, TooLarge
+from healthcred.limits import MAX_COSE_BYTES
 
 __all__ = ["BARE_MARKER", "ZLIB_MIN_BYTES", "compress", "decompress", "pack", "unpack"]
 

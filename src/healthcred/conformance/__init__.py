@@ -1,6 +1,6 @@
 """Conformance vectors for the native format, and a runner for other implementations.
 
-:mod:`~healthcred.conformance.generate` builds every case from fixed seeds
+The generator (``tools/conformance``, not installed) builds every case from fixed seeds
 (deterministic keys, signatures, ids and times), so regenerating gives
 byte-identical files; :mod:`~healthcred.conformance.runner` runs this
 library, or any program speaking the JSON-lines protocol of
@@ -8,8 +8,8 @@ library, or any program speaking the JSON-lines protocol of
 :mod:`~healthcred.conformance.reference` is this library's answer to one case.
 """
 
-from healthcred.conformance.case import SCHEMA, Case
+from healthcred.conformance.protocol import SCHEMA
 from healthcred.conformance.reference import evaluate
 from healthcred.conformance.runner import Report, run
 
-__all__ = ["SCHEMA", "Case", "Report", "evaluate", "run"]
+__all__ = ["SCHEMA", "Report", "evaluate", "run"]

@@ -22,17 +22,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from healthcred.binding import Binding, DependentResult, verify_dependent, verify_family
-from healthcred.conformance.case import INPUTS, OPERATIONS, SCHEMA
+from healthcred.conformance.protocol import INPUTS, OPERATIONS, SCHEMA
+from healthcred.crypto.keys import public_key_from_der
 from healthcred.errors import BadKey, HealthCredError, TrustStoreError
-from healthcred.gate import Gate
+from healthcred.flows.binding import Binding, DependentResult, verify_dependent, verify_family
+from healthcred.flows.gate import Gate
+from healthcred.flows.idcheck import IdCheckKey, check_id
+from healthcred.flows.places import PlaceResult, verify_place
+from healthcred.flows.verify import verify
 from healthcred.model import HealthCode, VerificationResult
-from healthcred.places import PlaceResult, verify_place
-from healthcred.signing.bundle import open_bundle
-from healthcred.signing.idcheck import IdCheckKey, check_id
-from healthcred.signing.keys import public_key_from_der
-from healthcred.signing.trust import Anchor, TrustStore
-from healthcred.verifier import verify
+from healthcred.trust.bundle import open_bundle
+from healthcred.trust.store import Anchor, TrustStore
 
 __all__ = [
     "CaseError",

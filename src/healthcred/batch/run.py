@@ -1,0 +1,657 @@
+"""Batch issuance: codes for every row of a CSV or JSONL file, as texts, PNGs and PDF sheets; resumable.
+
+A community printing paper codes for thousands of residents runs one batch
+into an output folder::
+
+    out/batch.json            the batch id (written once; a rerun into the folder resumes it)
+    out/journal.jsonl         one line per issued row: its identity and the issued text (fsync'd)
+    out/codes/000001-1a2b3c4d.txt, .png   per row: the text and the QR (zxing-cpp, level Q)
+    out/sheets/card-000001-1a2b3c4d.pdf   per person without a household: an A6 card
+    out/sheets/family-H17-1-5e6f7a8b.pdf  per household: A4 family sheets of up to 8 codes
+    out/report.csv            the rows that could not be issued: row, line, error code, message
+
+**Exactly once.** A row's identity is a hash of the batch id and the row's
+raw input record. Rows are signed in chunks; a chunk's journal lines are
+written and fsync'd *before* any of its files are written, so a row whose
+files exist is always in the journal, and a row in the journal is never
+signed again: a rerun (after ``kill -9``, a power cut or a fixed input)
+skips journaled identities and re-renders from the journal whatever files
+are missing. A torn last journal line (the process died while writing it)
+belongs to a chunk whose files were never written; it is dropped. Every file
+is written under a temporary dot-name and renamed into place, so no reader
+ever sees half a file.
+
+Rendering (the QR, PNG and PDF) runs in worker processes; the main process
+parses, validates, signs and journals. See ``docs/printing.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from healthcred.codec.qr import Encoder, check_encoder, render_qr
+from healthcred.crypto.algorithms import PrivateKey
+from healthcred.crypto.cose import Signer
+from healthcred.errors import BadInput, HealthCredError
+from healthcred.flows.idcheck import IdCheckKey, normalise_id_number
+from healthcred.flows.issue import issue, issue_paper
+from healthcred.flows.verify import decode_unverified
+from healthcred.model import (
+    NATIONAL_PALETTE,
+    PAPER_LIFETIME,
+    PAPER_MAX_LIFETIME,
+    CredentialKind,
+    DocumentType,
+    HealthCode,
+    Subject,
+)
+from healthcred.printing.cards import MAX_FAMILY, check_glyphs, render_pdfs
+from healthcred.rules.status import StatusRuleSet
+
+__all__ = [
+    "BATCH_FILE_FORMAT",
+    "COLUMNS",
+    "JOURNAL_FORMAT",
+    "BadRow",
+    "BatchSummary",
+    "run_batch",
+]
+
+BATCH_FILE_FORMAT = "healthcred-batch/1"
+"""The ``format`` value of ``batch.json``."""
+JOURNAL_FORMAT = 1
+"""The ``v`` value of each journal line."""
+COLUMNS = (
+    "name",
+    "birth_date",
+    "document_type",
+    "document_number",
+    "status",
+    "region",
+    "valid_days",
+    "kind",
+    "household",
+)
+"""Input columns; ``name``, ``birth_date``, ``document_number``, ``status`` and ``region`` are required."""
+_REQUIRED = ("name", "birth_date", "document_number", "status", "region")
+
+_CHUNK = 256  # rows signed and fsync'd together: one fsync per chunk, not per row
+_MAX_LINE = 4096  # longest input record accepted, in characters
+_STATUS_NAMES = {s.name: s for s in NATIONAL_PALETTE.values()}
+_KINDS = {"paper": CredentialKind.PAPER, "health": CredentialKind.HEALTH_STATUS}
+Kind = Literal["paper", "health"]
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """An input row that was not issued: its 1-based record number, file line, error code and message."""
+
+    row: int
+    line: int
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class BatchSummary:
+    """What one run of :func:`run_batch` did."""
+
+    batch_id: str
+    rows: int = 0
+    """Records in the input."""
+    issued: int = 0
+    """Rows signed in this run."""
+    already: int = 0
+    """Rows found in the journal (issued by an earlier run) and not signed again."""
+    rendered: int = 0
+    """Rows whose text and PNG were written in this run (new, or missing after an interruption)."""
+    sheets: int = 0
+    """PDF files written in this run."""
+    bad: list[BadRow] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    """Wall seconds per stage: ``parse``, ``issue`` (sign + journal), ``codes`` (to the last PNG), ``pdf``."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    row: int
+    line: int
+    identity: str
+    household: str | None
+    credential: HealthCode
+    id_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One journal line: an issued row."""
+
+    row: int
+    identity: str
+    stem: str
+    household: str | None
+    text: str
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` through a temporary dot-file and a rename: readers see all of it or nothing."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temp, "wb") as out:
+        out.write(data)
+    os.replace(temp, path)
+
+
+def _clean_temporaries(out: Path) -> None:
+    for folder in (out, out / "codes", out / "sheets"):
+        if folder.is_dir():
+            for stale in folder.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
+
+
+def _open_batch(out: Path, batch_id: str | None) -> str:
+    """The batch id of ``out``: read from ``batch.json``, or chosen (``batch_id`` or random) and written."""
+    path = out / "batch.json"
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            found = data["batch_id"]
+            if data.get("format") != BATCH_FILE_FORMAT or not isinstance(found, str):
+                raise ValueError("not a batch file")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BadInput(f"{path} is not a {BATCH_FILE_FORMAT} file: {exc}") from exc
+        if batch_id is not None and batch_id != found:
+            raise BadInput(f"{out} holds batch {found!r}, not {batch_id!r}: use another output folder")
+        return found
+    chosen = batch_id if batch_id is not None else secrets.token_hex(8)
+    if not isinstance(chosen, str) or not re.fullmatch(r"[0-9A-Za-z_.-]{1,64}", chosen):
+        raise BadInput("a batch id is 1–64 letters, digits, '_', '.' or '-'")
+    for folder in (out, out / "codes", out / "sheets"):
+        folder.mkdir(parents=True, exist_ok=True)
+    record = {"format": BATCH_FILE_FORMAT, "batch_id": chosen, "created": datetime.now(UTC).isoformat()}
+    _write_atomic(path, (json.dumps(record) + "\n").encode())
+    return chosen
+
+
+def _read_journal(path: Path) -> dict[str, _Entry]:
+    """The journal's entries by identity; a torn last line is cut off the file."""
+    entries: dict[str, _Entry] = {}
+    if not path.exists():
+        return entries
+    data = path.read_bytes()
+    *complete, tail = data.split(b"\n")  # tail: after the last newline, empty unless torn
+    for number, raw in enumerate(complete, 1):
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw)
+            if item.get("v") != JOURNAL_FORMAT:
+                raise ValueError(f"journal version {item.get('v')!r}")
+            entry = _Entry(item["row"], item["id"], item["stem"], item["household"], item["text"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise BadInput(f"{path} is damaged at line {number}; restore it or use a new folder") from exc
+        entries[entry.identity] = entry
+    if tail:
+        # The torn end of a write that an interruption cut short: no file of its rows was
+        # written yet (files follow the fsync), so dropping it loses nothing.
+        with open(path, "r+b") as handle:
+            handle.truncate(len(data) - len(tail))
+            handle.flush()
+            os.fsync(handle.fileno())
+    return entries
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+def _records(path: Path, fmt: str) -> Iterator[tuple[int, int, str, dict[str, Any] | HealthCredError]]:
+    """(row, line, raw record, fields or the error) for every record of a CSV or JSONL file."""
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    with handle:
+        if fmt == "jsonl":
+            row = 0
+            for number, line in enumerate(handle, 1):
+                raw = line.rstrip("\r\n")
+                if not raw.strip():
+                    continue
+                row += 1
+                try:
+                    value = json.loads(raw)
+                except ValueError as exc:
+                    yield row, number, raw, BadInput(f"not a JSON object: {exc}")
+                    continue
+                if not isinstance(value, dict):
+                    yield row, number, raw, BadInput("a JSONL row is one JSON object")
+                    continue
+                yield row, number, raw, value
+            return
+        consumed: list[str] = []
+
+        def lines() -> Iterator[str]:
+            for line in handle:
+                consumed.append(line)
+                yield line
+
+        reader = csv.reader(lines())
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise BadInput(f"{path}: the CSV header cannot be read: {exc}") from exc
+        unknown = [h for h in header if h not in COLUMNS]
+        missing = [c for c in _REQUIRED if c not in header]
+        if unknown or missing:
+            raise BadInput(
+                f"{path}: CSV header must name the columns {', '.join(COLUMNS)}"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+            )
+        row = 0
+        while True:
+            consumed.clear()
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                row += 1
+                yield row, reader.line_num, "".join(consumed), BadInput(f"malformed CSV: {exc}")
+                continue
+            raw = "".join(consumed).rstrip("\r\n")
+            if not values or not "".join(values).strip():
+                continue
+            row += 1
+            if len(values) != len(header):
+                yield (
+                    row,
+                    reader.line_num,
+                    raw,
+                    BadInput(f"{len(values)} fields, the header has {len(header)}"),
+                )
+                continue
+            yield row, reader.line_num, raw, {h: v for h, v in zip(header, values, strict=True) if v != ""}
+
+
+def _text(fields: Mapping[str, Any], name: str, default: str | None = None) -> str:
+    value = fields.get(name, default)
+    if value is None:
+        raise BadInput(f"column {name!r} is required")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadInput(f"column {name!r} must be text")
+    return str(value).strip()
+
+
+def _credential(
+    fields: Mapping[str, Any], default_kind: Kind, issued_at: datetime, paper_days: int = PAPER_LIFETIME.days
+) -> tuple[HealthCode, str]:
+    """The credential a row asks for, and the clear document number; raises a typed error."""
+    unknown = sorted(set(fields) - set(COLUMNS))
+    if unknown:
+        raise BadInput(f"unknown field(s): {', '.join(unknown)}")
+    kind_name = _text(fields, "kind", default_kind).lower()
+    if kind_name not in _KINDS:
+        raise BadInput(f"kind must be 'paper' or 'health', not {kind_name!r}")
+    kind = _KINDS[kind_name]
+    status_name = _text(fields, "status").lower()
+    if status_name not in _STATUS_NAMES:
+        raise BadInput(f"status must be green, yellow or red, not {status_name!r}")
+    doc_name = _text(fields, "document_type", "resident_id_card").lower()
+    try:
+        document_type = (
+            DocumentType[doc_name.upper()] if not doc_name.isdigit() else DocumentType(int(doc_name))
+        )
+    except (KeyError, ValueError) as exc:
+        raise BadInput(f"unknown document_type {doc_name!r}") from exc
+    default_days = paper_days if kind is CredentialKind.PAPER else 1
+    days_text = _text(fields, "valid_days", str(default_days))
+    if not days_text.isdigit() or not 1 <= int(days_text) <= PAPER_MAX_LIFETIME.days:
+        # The model enforces 180 days for paper codes; a batch holds health codes to it as well.
+        raise BadInput(
+            f"valid_days must be a whole number from 1 to {PAPER_MAX_LIFETIME.days}, not {days_text!r}"
+        )
+    number = _text(fields, "document_number")
+    if kind is CredentialKind.PAPER:  # a mistyped number is a bad row now, not a failure while signing
+        number = normalise_id_number(number, document_type)
+    try:
+        subject = Subject.create(_text(fields, "name"), _text(fields, "birth_date"), document_type, number)
+        credential = HealthCode.create(
+            subject=subject,
+            status=_STATUS_NAMES[status_name],
+            region=_text(fields, "region"),
+            kind=kind,
+            issued_at=issued_at,
+            valid_for=timedelta(days=int(days_text)),
+        )
+    except ValueError as exc:  # pydantic's ValidationError; mask_document_number's ValueError
+        first = exc.errors()[0] if hasattr(exc, "errors") else None
+        detail = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(exc)
+        raise BadInput(f"invalid row: {detail}") from exc
+    return credential, number
+
+
+def _household(fields: Mapping[str, Any]) -> str | None:
+    value = fields.get("household")
+    if value is None:
+        return None
+    text = _text(fields, "household")
+    if len(text) > 64:
+        raise BadInput("household is at most 64 characters")
+    return text or None
+
+
+# --- rendering (in worker processes) -----------------------------------------------------------
+
+
+def _render_codes(task: tuple[str, Sequence[tuple[str, str]], Encoder]) -> int:
+    """Write ``codes/STEM.txt`` and ``codes/STEM.png`` for each (stem, text); return how many."""
+    out, items, encoder = task
+    codes = Path(out) / "codes"
+    for stem, text in items:
+        _write_atomic(codes / f"{stem}.png", render_qr(text, encoder=encoder))
+        _write_atomic(codes / f"{stem}.txt", (text + "\n").encode())
+    return len(items)
+
+
+def _render_sheets(task: tuple[str, Sequence[tuple[str, Sequence[str]]], Encoder]) -> int:
+    """Write a group of PDFs (name, texts): a card for one text, a family sheet for several (≤ 8)."""
+    out, group, encoder = task
+    # Texts this batch signed (from the journal): decoded, not verified.
+    sheets = [[(text, decode_unverified(text)) for text in texts] for _, texts in group]
+    for (name, _), data in zip(group, render_pdfs(sheets, encoder=encoder), strict=True):
+        _write_atomic(Path(out) / "sheets" / name, data)
+    return len(group)
+
+
+def _codes_present(codes: Path, entry: _Entry) -> bool:
+    try:
+        text = (codes / f"{entry.stem}.txt").read_text(encoding="utf-8")
+        return text.rstrip("\n") == entry.text and (codes / f"{entry.stem}.png").stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _safe(name: str) -> str:
+    safe = re.sub(r"[^0-9A-Za-z_-]", "_", name)[:32]
+    return safe if safe == name else f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
+
+
+def _plan_sheets(entries: Sequence[_Entry]) -> dict[str, list[str]]:
+    """Every PDF the journal calls for: file name → texts, a card per person, sheets of ≤ 8 per household."""
+    plan: dict[str, list[str]] = {}
+    households: dict[str, list[_Entry]] = {}
+    for entry in sorted(entries, key=lambda e: (e.row, e.identity)):
+        if entry.household is None:
+            plan[f"card-{entry.stem}.pdf"] = [entry.text]
+        else:
+            households.setdefault(entry.household, []).append(entry)
+    for household, members in households.items():
+        for start in range(0, len(members), MAX_FAMILY):
+            part = members[start : start + MAX_FAMILY]
+            # The members' identities are in the name: a household that grows gets new sheets.
+            digest = hashlib.sha256("".join(m.identity for m in part).encode()).hexdigest()[:8]
+            plan[f"family-{_safe(household)}-{start // MAX_FAMILY + 1}-{digest}.pdf"] = [m.text for m in part]
+    return plan
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def _write_report(out: Path, bad: Sequence[BadRow]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["row", "line", "code", "message"])
+    for item in bad:
+        writer.writerow([item.row, item.line, item.code, item.message])
+    _write_atomic(out / "report.csv", buffer.getvalue().encode())
+
+
+def _input_format(path: Path, fmt: str | None) -> str:
+    chosen = fmt or {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(path.suffix.lower())
+    if chosen not in ("csv", "jsonl"):
+        raise BadInput(f"cannot tell the format of {path.name}: name it .csv or .jsonl, or pass fmt=")
+    return chosen
+
+
+def run_batch(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    key: PrivateKey | Signer,
+    *,
+    id_key: IdCheckKey | None = None,
+    kind: Kind = "paper",
+    fmt: Literal["csv", "jsonl"] | None = None,
+    pdf: bool = True,
+    strict: bool = False,
+    batch_id: str | None = None,
+    workers: int | None = None,
+    issued_at: datetime | None = None,
+    encoder: Encoder = "zxing",
+    progress: Callable[[str, int, int], None] | None = None,
+    rules: StatusRuleSet | None = None,
+) -> BatchSummary:
+    """Issue a code for every row of ``source`` (CSV with a header, or JSONL) into the folder ``out``.
+
+    ``key`` signs (a private key or a prepared ``Signer``); ``id_key`` is the
+    ID-check key paper codes need (:func:`healthcred.flows.issue.issue_paper`).
+    ``kind`` is the kind of rows without a ``kind`` column. Writes per row the
+    text and PNG and, with ``pdf``, the PDF cards and family sheets (see the
+    module doc for the layout). Rows that fail validation are reported in the
+    summary and ``report.csv`` and not issued; with ``strict`` the first bad row
+    raises its error before anything is signed. Rerunning into the same
+    ``out`` resumes: rows already journaled are never signed again.
+    ``workers`` render processes (default: one per CPU; 0 renders in this
+    process). ``issued_at`` fixes the issue time (default: now).
+    ``rules`` (the region's status rule set) sets the lifetime of paper rows
+    without ``valid_days`` (its ``paper_valid_days``; default 14 days).
+    ``progress(stage, done, total)`` is called as rows are signed (``issue``),
+    written (``codes``) and PDFs rendered (``pdf``); an exception it raises
+    stops the run, which can be resumed. Raises :class:`BadInput` for a bad
+    argument, an unreadable input, or a folder of another batch.
+    """
+    started = time.perf_counter()
+    source_path, out_path = Path(source), Path(out)
+    chosen_fmt = _input_format(source_path, fmt)
+    if kind not in _KINDS:
+        raise BadInput(f"kind must be 'paper' or 'health', not {kind!r}")
+    if id_key is not None and not isinstance(id_key, IdCheckKey):
+        raise BadInput("id_key must be an IdCheckKey (healthcred.flows.idcheck.load_id_key)")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+        raise BadInput("workers must be an integer ≥ 0")
+    check_encoder(encoder)  # before anything is signed
+    if rules is not None and not isinstance(rules, StatusRuleSet):
+        raise BadInput("rules must be a StatusRuleSet (healthcred.rules.StatusRuleSet)")
+    paper_days = rules.paper_valid_days if rules is not None else PAPER_LIFETIME.days
+    signer = key if isinstance(key, Signer) else Signer.for_key(key)
+    moment = (issued_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+
+    batch = _open_batch(out_path, batch_id)
+    _clean_temporaries(out_path)
+    journal_path = out_path / "journal.jsonl"
+    journal = _read_journal(journal_path)
+    summary = BatchSummary(batch_id=batch)
+
+    # Parse and validate everything first: --strict refuses before signing anything.
+    pending: list[_Row] = []
+    seen: dict[str, int] = {}
+    for row, line, raw, fields in _records(source_path, chosen_fmt):
+        summary.rows += 1
+        identity = hashlib.sha256(f"{batch}\n{raw}".encode()).hexdigest()[:32]
+        try:
+            if len(raw) > _MAX_LINE:
+                raise BadInput(f"record is longer than {_MAX_LINE} characters")
+            if isinstance(fields, HealthCredError):
+                raise fields
+            if identity in seen:
+                raise BadInput(f"duplicate of row {seen[identity]}: issued once")
+            seen[identity] = row
+            if identity in journal:
+                summary.already += 1
+                continue
+            credential, number = _credential(fields, kind, moment, paper_days)
+            if credential.kind is CredentialKind.PAPER and id_key is None:
+                raise BadInput("a paper code needs the ID-check key (id_key=, --id-key)")
+            if pdf:  # a name the font cannot print is refused now, not after signing
+                check_glyphs(credential.subject.masked_name)
+            pending.append(_Row(row, line, identity, _household(fields), credential, number))
+        except HealthCredError as exc:
+            if strict:
+                raise type(exc)(f"row {row} (line {line}): {exc.message}") from exc
+            summary.bad.append(BadRow(row, line, exc.code, exc.message))
+    summary.seconds["parse"] = time.perf_counter() - started
+
+    count = (os.cpu_count() or 1) if workers is None else workers
+    context = multiprocessing.get_context()
+    pool = context.Pool(count) if count > 0 else None
+    try:
+        _issue_and_render(
+            pending, journal, journal_path, out_path, signer, id_key, encoder, pool, summary, progress
+        )
+        if pdf:
+            mark = time.perf_counter()
+            _render_pdfs(list(journal.values()), out_path, encoder, pool, summary, progress)
+            summary.seconds["pdf"] = time.perf_counter() - mark
+    finally:
+        if pool is not None:
+            pool.terminate()  # also on an interruption: no worker outlives the run
+            pool.join()
+    summary.bad.sort(key=lambda item: item.row)
+    _write_report(out_path, summary.bad)
+    summary.seconds["total"] = time.perf_counter() - started
+    return summary
+
+
+def _sign(row: _Row, signer: Signer, id_key: IdCheckKey | None) -> str:
+    if row.credential.kind is CredentialKind.PAPER:
+        assert id_key is not None  # checked while validating
+        return issue_paper(row.credential, signer, id_number=row.id_number, id_key=id_key)
+    return issue(row.credential, signer)
+
+
+def _issue_and_render(
+    pending: Sequence[_Row],
+    journal: dict[str, _Entry],
+    journal_path: Path,
+    out: Path,
+    signer: Signer,
+    id_key: IdCheckKey | None,
+    encoder: Encoder,
+    pool: Any,
+    summary: BatchSummary,
+    progress: Callable[[str, int, int], None] | None,
+) -> None:
+    codes = out / "codes"
+    # Journaled rows whose files an interruption left unwritten are rendered again, not re-signed.
+    missing = [(e.stem, e.text) for e in journal.values() if not _codes_present(codes, e)]
+    total_codes = len(missing) + len(pending)
+    results: list[Any] = []
+    written = 0
+
+    def dispatch(items: list[tuple[str, str]]) -> None:
+        nonlocal written
+        if not items:
+            return
+        if pool is None:
+            written += _render_codes((str(out), items, encoder))
+            if progress is not None:
+                progress("codes", written, total_codes)
+        else:
+            results.append(pool.apply_async(_render_codes, ((str(out), items, encoder),)))
+
+    def collect(block: bool) -> None:
+        nonlocal written
+        while results and (block or results[0].ready()):
+            written += results.pop(0).get()
+            if progress is not None:
+                progress("codes", written, total_codes)
+
+    mark = time.perf_counter()
+    for start in range(0, len(missing), 64):
+        dispatch(missing[start : start + 64])
+    signing = 0.0
+    with open(journal_path, "ab") as handle:
+        for start in range(0, len(pending), _CHUNK):
+            chunk = pending[start : start + _CHUNK]
+            begin = time.perf_counter()
+            lines, entries = [], []
+            for row in chunk:
+                try:
+                    text = _sign(row, signer, id_key)
+                except HealthCredError as exc:  # validation should have caught it; still one row, not the run
+                    summary.bad.append(BadRow(row.row, row.line, exc.code, exc.message))
+                    continue
+                stem = f"{row.row:06d}-{row.identity[:8]}"
+                entry = _Entry(row.row, row.identity, stem, row.household, text)
+                entries.append(entry)
+                lines.append(
+                    json.dumps(
+                        {
+                            "v": JOURNAL_FORMAT,
+                            "row": entry.row,
+                            "id": entry.identity,
+                            "stem": entry.stem,
+                            "household": entry.household,
+                            "text": text,
+                        }
+                    )
+                )
+            if lines:
+                handle.write(("\n".join(lines) + "\n").encode())
+                handle.flush()
+                os.fsync(handle.fileno())  # durable before any file of the chunk exists
+            signing += time.perf_counter() - begin
+            for entry in entries:
+                journal[entry.identity] = entry
+            summary.issued += len(entries)
+            if progress is not None:
+                progress("issue", summary.issued, len(pending))
+            for part in range(0, len(entries), 64):  # small tasks keep both workers busy to the end
+                dispatch([(e.stem, e.text) for e in entries[part : part + 64]])
+            collect(block=False)
+    collect(block=True)
+    summary.rendered = written
+    summary.seconds["issue"] = signing
+    summary.seconds["codes"] = time.perf_counter() - mark
+
+
+def _render_pdfs(
+    entries: Sequence[_Entry],
+    out: Path,
+    encoder: Encoder,
+    pool: Any,
+    summary: BatchSummary,
+    progress: Callable[[str, int, int], None] | None,
+) -> None:
+    sheets = out / "sheets"
+    plan = _plan_sheets(entries)
+    for stale in sheets.glob("*.pdf"):
+        if stale.name not in plan:  # a household sheet superseded by one with more members
+            stale.unlink(missing_ok=True)
+    todo = [(name, texts) for name, texts in plan.items() if not (sheets / name).exists()]
+    # Groups share one font subset (see printing.render_pdfs); 40 files keep both workers busy.
+    tasks = [(str(out), todo[start : start + 40], encoder) for start in range(0, len(todo), 40)]
+    results = map(_render_sheets, tasks) if pool is None else pool.imap_unordered(_render_sheets, tasks)
+    done = 0
+    for count in results:
+        done += count
+        summary.sheets = done
+        if progress is not None:
+            progress("pdf", done, len(todo))

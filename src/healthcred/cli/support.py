@@ -1,0 +1,143 @@
+"""Helpers shared by the command-line modules: typed failures, file writes, time options."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from healthcred.codec.qr import Backend
+from healthcred.errors import BadInput, HealthCredError
+from healthcred.flows.verify import code_text
+from healthcred.rules.status import StatusRuleSet
+
+__all__ = [
+    "EXISTING_FILE",
+    "echo_invalid",
+    "echo_json",
+    "fail_typed",
+    "parse_time",
+    "read_code",
+    "read_status_rules",
+    "time_option",
+    "trust_folder_option",
+    "write_file",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+"""The click type of an option or argument naming a file that must exist (keys, lists, rule sets)."""
+
+
+def fail_typed(func: F) -> F:
+    """Decorate a command so that a HealthCredError is one line on stderr and exit code 1."""
+
+    # A HealthCredError becomes one line on stderr and exit code 1, never a traceback.
+    @wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HealthCredError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return run  # type: ignore[return-value]
+
+
+def write_file(path: Path, data: bytes | str) -> None:
+    """Write a file, creating folders; failures are click errors, not tracebacks."""
+    # Output folders are created as needed; an unwritable path is a clear error, not a traceback.
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time with an offset (``2026-11-23T08:00:00+08:00``, ``…Z``) or epoch seconds."""
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value), UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time or epoch seconds") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the time with an offset, e.g. 2026-11-23T08:00:00+08:00 or …Z")
+    return moment
+
+
+def time_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """A click callback turning an option's text into a time (see :func:`parse_time`)."""
+    return None if value is None else parse_time(value)
+
+
+def trust_folder_option(
+    help_text: str = "Trust folder (anchors/, lists/, …; as `demo` writes one).",
+) -> Callable[[F], F]:
+    """The ``--trust PATH`` option of the commands that verify: repeatable, for ``load_trust``.
+
+    Each PATH is a trust folder or foreign trust (a DSC file or folder, a JSON DSC list, an
+    SHC issuer file); the command gets them as a tuple, merged into one store by ``load_trust``.
+    """
+    option: Callable[[F], F] = click.option(
+        "--trust",
+        "trust_dir",
+        type=click.Path(exists=True, path_type=Path),
+        required=True,
+        multiple=True,
+        help=help_text
+        + " Repeat it to add foreign trust: EU DCC signing certificates (DER, PEM, a folder, a JSON list)"
+        + " or a SMART Health Card issuer file ({iss, keys, crls}).",
+    )
+    return option
+
+
+def read_status_rules(path: Path | None) -> StatusRuleSet | None:
+    """The status rule set in a JSON file (``--status-rules``), validated; ``None`` without a path."""
+    if path is None:
+        return None
+    try:
+        return StatusRuleSet(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{path}: not a JSON status rule set: {exc}") from exc
+
+
+def read_code(value: str, *, qr_backend: Backend = "zxing") -> str:
+    """A code argument's QR text: ``-`` is stdin, a .txt file holds the text, an image is read as QR.
+
+    Anything else is the text itself. Every command that takes a CODE reads it this way.
+    """
+    if value == "-":
+        return sys.stdin.read().strip()
+    path = Path(value)
+    if len(value) < 4096 and path.suffix.lower() == ".txt" and path.is_file():
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"cannot read code file {value}: {exc}") from exc
+    return code_text(value, qr_backend=qr_backend)
+
+
+def echo_json(payload: Any) -> None:
+    """Print ``payload`` as indented JSON (UTF-8 text kept readable)."""
+    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def echo_invalid(exc: HealthCredError, as_json: bool) -> NoReturn:
+    """As ``healthcred verify``: an invalid result is a line (or JSON) on stdout and exit code 1."""
+    if as_json:
+        echo_json({"valid": False, "error": exc.code, "message": exc.message})
+    else:
+        click.echo(f"INVALID  [{exc.code}] {exc.message}")
+    sys.exit(1)

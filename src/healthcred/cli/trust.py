@@ -1,0 +1,578 @@
+"""``healthcred trust``: manage a verifier's trust folder and the lists and bundles it holds.
+
+Every command that changes a folder verifies the result completely first; on
+any failure the folder is left as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from healthcred.cli.support import EXISTING_FILE, fail_typed, time_option, write_file
+from healthcred.crypto.keys import kid_of, load_private_key, load_public_key, save_public_key
+from healthcred.errors import HealthCredError, InvalidRule, TrustStoreError
+from healthcred.foreign.dcc.dsc import DSC_SUFFIXES, Dsc
+from healthcred.foreign.shc.issuers import ShcIssuer
+from healthcred.rules.policy import PolicySet
+from healthcred.rules.status import StatusRuleSet
+from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, install_bundle, make_bundle, open_bundle
+from healthcred.trust.folder import DSC_DIR, SHC_DIR, load_anchors, load_foreign, load_trust
+from healthcred.trust.revocation import REVOCATION_CONTENT_TYPE, make_revocation_list
+from healthcred.trust.rulesets import RULES_CONTENT_TYPE
+from healthcred.trust.state import STATE_FILE, load_state, save_state
+from healthcred.trust.store import (
+    ANCHORS_DIR,
+    LISTS_DIR,
+    MAX_REVOCATION_BYTES,
+    REVOCATIONS_DIR,
+    RULES_DIR,
+    TRUST_LIST_CONTENT_TYPE,
+    Anchor,
+    KeyGrant,
+    TrustEntry,
+    TrustStore,
+    make_trust_list,
+    open_signed,
+    parse_trust_list,
+)
+
+__all__ = ["trust"]
+
+_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+_ANY = click.Path(exists=True, path_type=Path)
+
+
+def _when(epoch: int | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _entry_view(e: TrustEntry) -> dict[str, Any]:
+    return {
+        "kid": e.kid.hex(),
+        "alg": e.alg.label,
+        "region": e.region,
+        "not_before": _when(e.not_before),
+        "not_after": _when(e.not_after),
+        "kinds": sorted(e.kinds) if e.kinds is not None else "any",
+        "statuses": sorted(e.statuses) if e.statuses is not None else "any",
+        "roles": [r for r, on in (("issue", e.may_issue), ("delegate", e.may_delegate)) if on],
+        "compromised_at": _when(e.compromised_at),
+        "delegated_by": e.delegated_by.hex() if e.delegated_by else None,
+    }
+
+
+def store_view(store: TrustStore) -> dict[str, Any]:
+    """A JSON-ready description of everything a trust store holds."""
+    return {
+        "anchors": [a.kid.hex() for a in store.anchors],
+        "lists": [
+            {
+                "id": t.id,
+                "version": t.version,
+                "signer": t.signer_kid.hex(),
+                "delegated": t.delegated,
+                "issued_at": _when(t.issued_at),
+                "expires_at": _when(t.expires_at),
+                "entries": [_entry_view(e) for e in t.entries],
+            }
+            for t in store.lists
+        ],
+        "revocations": [
+            {
+                "series": r.series,
+                "scope": r.scope,
+                "version": r.version,
+                "revoked": len(r.hashes),
+                "expires_at": _when(r.expires_at),
+            }
+            for r in store.revocations
+        ],
+        "rule_sets": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "version": r.version,
+                "signer": r.signer_kid.hex(),
+                "issued_at": _when(r.issued_at),
+                "expires_at": _when(r.expires_at),
+            }
+            for r in store.rule_sets
+        ],
+        "conflicts": {kid.hex(): why for kid, why in store.conflicts.items()},
+        "versions": store.versions,
+        "dscs": [
+            {
+                "kid": d.kid.hex(),
+                "country": d.country,
+                "usages": sorted(d.usages),
+                "not_before": d.not_before.isoformat(),
+                "not_after": d.not_after.isoformat(),
+            }
+            for d in store.dscs
+        ],
+        "shc_issuers": [
+            {
+                "iss": i.iss,
+                "keys": [k.kid for k in i.keys],
+                "revoked": sum(len(r) for r in i.revocations.values()),
+            }
+            for i in store.shc_issuers
+        ],
+    }
+
+
+def validate_rule_sets(store: TrustStore) -> None:
+    """Compile every rule set in ``store`` so an invalid one is refused before it is installed."""
+    for signed in store.rule_sets:
+        try:
+            (StatusRuleSet if signed.kind == "status" else PolicySet)(signed.body)
+        except InvalidRule as exc:
+            raise InvalidRule(f"rule set {signed.id!r} v{signed.version}: {exc.message}") from exc
+
+
+def _anchors(options: tuple[Path, ...], fallback: Path | None = None) -> list[Anchor]:
+    if options:
+        return [Anchor.from_key(load_public_key(p)) for p in options]
+    if fallback is not None and fallback.is_dir():
+        return load_anchors(fallback)
+    raise click.UsageError("give the root public key(s) with --anchor")
+
+
+def _open_any(path: Path, anchor: tuple[Path, ...]) -> TrustStore:
+    # A trust folder, or a bundle file checked against --anchor.
+    if path.is_dir():
+        return load_trust(path)
+    return open_bundle(path.read_bytes(), _anchors(anchor)).store
+
+
+@click.group()
+def trust() -> None:
+    """Manage a verifier's trust folder: anchors, lists, revocations and bundles."""
+
+
+@trust.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--anchor", type=EXISTING_FILE, multiple=True, required=True, help="Root public key(s) to trust."
+)
+@fail_typed
+def trust_init(folder: Path, anchor: tuple[Path, ...]) -> None:
+    """Create a trust folder that trusts the given root keys."""
+    if (folder / ANCHORS_DIR).exists():
+        raise click.UsageError(f"{folder} is a trust folder already")
+    for sub in (ANCHORS_DIR, LISTS_DIR, REVOCATIONS_DIR):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for path in anchor:
+        key = load_public_key(path)
+        save_public_key(key, folder / ANCHORS_DIR / f"{kid_of(key).hex()}.pem")
+    click.echo(f"trust folder {folder}: {len(anchor)} anchor(s); add lists with `trust add`")
+
+
+@trust.command("add")
+@click.argument("folder", type=_DIR)
+@click.argument("files", type=EXISTING_FILE, nargs=-1, required=True)
+@fail_typed
+def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
+    """Add signed trust lists, revocation lists, rule sets, a bundle, or foreign trust.
+
+    Foreign trust is EU DCC signing certificates (.der/.pem/.crt/.cer, or a .json DSC list) and
+    SMART Health Card issuer files (.json with "iss"): they are checked, then copied to dsc/ or shc/.
+    """
+    anchors = load_anchors(folder)
+    placed: list[tuple[Path, bytes]] = []
+    foreign: list[tuple[list[Dsc], list[ShcIssuer]]] = []
+    for path in files:
+        data = path.read_bytes()
+        if path.suffix.lower() in DSC_SUFFIXES:
+            foreign.append(load_foreign(path))
+            placed.append((folder / (SHC_DIR if foreign[-1][1] else DSC_DIR) / path.name, data))
+            continue
+        kind = open_signed(data, MAX_REVOCATION_BYTES).content_type
+        if kind == BUNDLE_CONTENT_TYPE:
+            bundle = install_bundle(folder, data, anchors)
+            click.echo(f"installed bundle {bundle.id!r} v{bundle.version} ({len(bundle.store.lists)} lists)")
+            continue
+        sub = {
+            TRUST_LIST_CONTENT_TYPE: LISTS_DIR,
+            REVOCATION_CONTENT_TYPE: REVOCATIONS_DIR,
+            RULES_CONTENT_TYPE: RULES_DIR,
+        }.get(kind or "")
+        if sub is None:
+            raise click.UsageError(
+                f"{path} is not a trust list, revocation list, rule set or bundle ({kind!r})"
+            )
+        placed.append((folder / sub / path.name, data))
+    if not placed:
+        return
+    existing = load_trust(folder)  # the folder as it is must load; then with the additions
+    lists = [*existing.raw_lists, *(d for p, d in placed if p.parent.name == LISTS_DIR)]
+    revocations = [*existing.raw_revocations, *(d for p, d in placed if p.parent.name == REVOCATIONS_DIR)]
+    rule_sets = [*existing.raw_rule_sets, *(d for p, d in placed if p.parent.name == RULES_DIR)]
+    store = TrustStore(
+        existing.anchors,
+        lists,
+        revocations,
+        rule_sets,
+        seen=load_state(folder / STATE_FILE),
+        dscs=[*existing.dscs, *(d for dscs, _ in foreign for d in dscs)],
+        shc_issuers=[*existing.shc_issuers, *(i for _, issuers in foreign for i in issuers)],
+    )
+    validate_rule_sets(store)
+    for path, data in placed:
+        if path.exists() and path.read_bytes() != data:
+            raise click.UsageError(f"{path} exists with other content; remove it first")
+        write_file(path, data)
+    save_state(folder / STATE_FILE, store.versions)
+    click.echo(
+        f"added {len(placed)} file(s); {len(store.lists)} lists, {len(store.revocations)} revocation series, "
+        f"{len(store.dscs)} DSCs, {len(store.shc_issuers)} SHC issuers"
+    )
+    for kid, why in store.conflicts.items():
+        click.echo(f"warning: conflict for kid {kid.hex()}: {why}", err=True)
+
+
+@trust.command("remove")
+@click.argument("folder", type=_DIR)
+@click.argument("names", nargs=-1, required=True)
+@fail_typed
+def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
+    """Remove list files or foreign trust files (by file name) if the folder still loads without them."""
+    targets = []
+    subs = (LISTS_DIR, REVOCATIONS_DIR, RULES_DIR, DSC_DIR, SHC_DIR)
+    for name in names:
+        found = [p for p in (folder / sub / name for sub in subs) if p.is_file()]
+        if not found:
+            raise click.UsageError(f"no list file {name!r} in {folder}")
+        targets.append(found[0])
+    attic = folder / ".removed"
+    attic.mkdir(exist_ok=True)
+    moved = []
+    try:
+        for path in targets:
+            shutil.move(str(path), attic / path.name)
+            moved.append(path)
+        load_trust(folder)
+    except HealthCredError:
+        for path in moved:  # put everything back: nothing is lost
+            shutil.move(str(attic / path.name), path)
+        raise
+    for path in moved:
+        (attic / path.name).unlink()
+    click.echo(f"removed {len(moved)} file(s)")
+
+
+@dataclass
+class _Loaded:
+    grants: list[KeyGrant]
+    version: int
+    list_id: str
+    expires_at: int
+    issued_at: int
+
+
+def _load_list(path: Path, anchor: tuple[Path, ...]) -> _Loaded:
+    parsed = parse_trust_list(path.read_bytes(), _anchors(anchor))
+    return _Loaded(
+        [e.grant() for e in parsed.entries], parsed.version, parsed.id, parsed.expires_at, parsed.issued_at
+    )
+
+
+@trust.command("rotate")
+@click.argument("listfile", type=EXISTING_FILE)
+@click.option("--root", type=EXISTING_FILE, required=True, help="The private key that signs the list.")
+@click.option(
+    "--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s) the current list is signed by."
+)
+@click.option("--old", "old_kid", required=True, help="Kid (hex) of the key to retire.")
+@click.option(
+    "--new", "new_key", type=EXISTING_FILE, default=None, help="Public key that takes over its grant."
+)
+@click.option("--at", metavar="TIME", callback=time_option, default=None, help="When (default now).")
+@click.option("--compromised", is_flag=True, help="The old key leaked: refuse its codes issued from --at on.")
+@click.option(
+    "--valid-days", type=click.IntRange(min=1), default=30, show_default=True, help="New list's validity."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@fail_typed
+def trust_rotate(
+    listfile: Path,
+    root: Path,
+    anchor: tuple[Path, ...],
+    old_kid: str,
+    new_key: Path | None,
+    at: datetime | None,
+    compromised: bool,
+    valid_days: int,
+    out: Path,
+) -> None:
+    """Retire (or mark compromised) a key and let a new one take over its grant, as version + 1."""
+    signer = load_private_key(root)
+    current = _load_list(listfile, anchor) if anchor else _load_list_self(listfile, signer)
+    moment = int((at or datetime.now(UTC)).timestamp())
+    grants, old = [], None
+    for g in current.grants:
+        if kid_of(g.public_key).hex() != old_kid.lower():
+            grants.append(g)
+            continue
+        old = g
+        if compromised:
+            grants.append(
+                KeyGrant(
+                    g.public_key,
+                    g.region,
+                    g.not_before,
+                    g.not_after,
+                    g.kinds,
+                    g.statuses,
+                    g.may_issue,
+                    g.may_delegate,
+                    moment,
+                )
+            )
+        else:
+            grants.append(
+                KeyGrant(
+                    g.public_key,
+                    g.region,
+                    g.not_before,
+                    max(g.not_before + 1, moment),
+                    g.kinds,
+                    g.statuses,
+                    g.may_issue,
+                    g.may_delegate,
+                    g.compromised_at,
+                )
+            )
+    if old is None:
+        raise click.UsageError(f"no key with kid {old_kid} on {listfile}")
+    if new_key is not None:
+        grants.append(
+            KeyGrant(
+                load_public_key(new_key),
+                old.region,
+                moment,
+                max(old.not_after, moment + 365 * 86400),
+                old.kinds,
+                old.statuses,
+                old.may_issue,
+                old.may_delegate,
+            )
+        )
+    signed = make_trust_list(
+        signer,
+        grants,
+        version=current.version + 1,
+        list_id=current.list_id,
+        issued_at=moment,
+        expires_at=moment + valid_days * 86400,
+    )
+    write_file(out, signed)
+    what = "marked compromised" if compromised else "retired"
+    click.echo(
+        f"wrote {out}: list {current.list_id!r} v{current.version + 1}, key {old_kid} {what}"
+        + (f", new key {kid_of(load_public_key(new_key)).hex()}" if new_key else "")
+    )
+
+
+def _load_list_self(path: Path, signer: Any) -> _Loaded:
+    # Without --anchor, the list must be signed by the key that signs its successor.
+    parsed = parse_trust_list(path.read_bytes(), [Anchor.from_key(signer.public_key())])
+    return _Loaded(
+        [e.grant() for e in parsed.entries], parsed.version, parsed.id, parsed.expires_at, parsed.issued_at
+    )
+
+
+@trust.command("revoke")
+@click.option(
+    "--key", type=EXISTING_FILE, required=True, help="Issuer (or root) private key that signs the list."
+)
+@click.option("--id", "ids", multiple=True, help="Credential id (hex, as `verify --json` shows) to revoke.")
+@click.option("--unrevoke", multiple=True, help="Credential id to take off again (deltas only).")
+@click.option("--version", "version", type=click.IntRange(min=1), required=True)
+@click.option(
+    "--base",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Version this delta builds on (0: a full list).",
+)
+@click.option("--list-id", default="revocations", show_default=True)
+@click.option("--valid-days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@fail_typed
+def trust_revoke(
+    key: Path,
+    ids: tuple[str, ...],
+    unrevoke: tuple[str, ...],
+    version: int,
+    base: int,
+    list_id: str,
+    valid_days: int,
+    out: Path,
+) -> None:
+    """Write a signed revocation list (full, or a delta on --base) of credential ids."""
+    try:
+        added = [bytes.fromhex(i) for i in ids]
+        removed = [bytes.fromhex(i) for i in unrevoke]
+    except ValueError as exc:
+        raise click.BadParameter(f"credential ids are hex: {exc}") from exc
+    now = int(datetime.now(UTC).timestamp())
+    signed = make_revocation_list(
+        load_private_key(key),
+        version=version,
+        base=base,
+        list_id=list_id,
+        issued_at=now,
+        expires_at=now + valid_days * 86400,
+        added=added,
+        removed=removed,
+    )
+    write_file(out, signed)
+    click.echo(
+        f"wrote {out}: revocation list {list_id!r} v{version} (base {base}), +{len(added)} -{len(removed)}"
+    )
+
+
+@trust.command("sign")
+@click.argument("folder", type=_DIR)
+@click.option(
+    "--root", type=EXISTING_FILE, required=True, help="Root private key (an anchor) that signs the bundle."
+)
+@click.option("--version", "version", type=click.IntRange(min=1), required=True)
+@click.option("--id", "bundle_id", default="national", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@fail_typed
+def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path) -> None:
+    """Sign the folder's lists, revocation lists, rule sets and foreign trust into one bundle."""
+    store = load_trust(folder)
+    key = load_private_key(root)
+    if kid_of(key) not in {a.kid for a in store.anchors}:
+        raise TrustStoreError("the bundle must be signed by one of the folder's anchors")
+    now = int(datetime.now(UTC).timestamp())
+    data = make_bundle(
+        key,
+        version=version,
+        issued_at=now,
+        trust_lists=store.raw_lists,
+        revocations=store.raw_revocations,
+        rule_sets=store.raw_rule_sets,
+        bundle_id=bundle_id,
+        dscs=store.dscs,
+        shc_issuers=store.shc_issuers,
+    )
+    write_file(out, data)
+    click.echo(
+        f"wrote {out}: bundle {bundle_id!r} v{version}, {len(store.raw_lists)} lists, "
+        f"{len(store.raw_revocations)} revocation lists, {len(data)} bytes"
+    )
+
+
+@trust.command("show")
+@click.argument("source", type=_ANY)
+@click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for a bundle file.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@fail_typed
+def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
+    """Show what a trust folder or bundle holds: lists, keys, revocations, conflicts."""
+    view = store_view(_open_any(source, anchor))
+    if as_json:
+        click.echo(json.dumps(view, indent=2))
+        return
+    click.echo(f"anchors: {', '.join(view['anchors'])}")
+    for t in view["lists"]:
+        kind = "delegated" if t["delegated"] else "root"
+        click.echo(f"list {t['id']!r} v{t['version']} ({kind}, signer {t['signer']}) until {t['expires_at']}")
+        for e in t["entries"]:
+            extra = f" compromised {e['compromised_at']}" if e["compromised_at"] else ""
+            click.echo(
+                f"  {e['kid']} {e['alg']:5} {e['region']} {'+'.join(e['roles'])} kinds={e['kinds']} "
+                f"statuses={e['statuses']} {e['not_before']} → {e['not_after']}{extra}"
+            )
+    for r in view["revocations"]:
+        click.echo(f"revocations {r['series']} v{r['version']}: {r['revoked']} revoked, scope {r['scope']}")
+    for r in view["rule_sets"]:
+        click.echo(f"rule set {r['id']!r} ({r['kind']}) v{r['version']} until {r['expires_at']}")
+    for kid, why in view["conflicts"].items():
+        click.echo(f"CONFLICT {kid}: {why}")
+    for d in view["dscs"]:
+        click.echo(
+            f"DSC {d['kid']} {d['country']} {'+'.join(d['usages'])} {d['not_before']} → {d['not_after']}"
+        )
+    for i in view["shc_issuers"]:
+        click.echo(f"SHC issuer {i['iss']}: {len(i['keys'])} keys, {i['revoked']} revoked rids")
+
+
+@trust.command("verify")
+@click.argument("source", type=_ANY)
+@click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for a bundle file.")
+@click.option("--at", metavar="TIME", callback=time_option, default=None, help="Check validity at TIME.")
+def trust_verify(source: Path, anchor: tuple[Path, ...], at: datetime | None) -> None:
+    """Verify a trust folder or bundle completely; exit 0 if it is usable at --at (default now)."""
+    try:
+        store = _open_any(source, anchor)
+    except HealthCredError as exc:
+        click.echo(f"INVALID [{exc.code}] {exc.message}")
+        raise SystemExit(1) from exc
+    moment = int((at or datetime.now(UTC)).timestamp())
+    problems = [
+        f"list {t.id!r} v{t.version} expired {_when(t.expires_at)}"
+        for t in store.lists
+        if t.expires_at < moment
+    ] + [f"list {t.id!r} not valid before {_when(t.issued_at)}" for t in store.lists if t.issued_at > moment]
+    problems += [f"conflict for kid {kid.hex()}: {why}" for kid, why in store.conflicts.items()]
+    for problem in problems:
+        click.echo(f"problem: {problem}")
+    click.echo(
+        ("NOT USABLE" if problems else "OK") + f": {len(store.lists)} lists, "
+        f"{sum(len(t.entries) for t in store.lists)} keys, {len(store.revocations)} revocation series"
+    )
+    raise SystemExit(1 if problems else 0)
+
+
+@trust.command("diff")
+@click.argument("old", type=_ANY)
+@click.argument("new", type=_ANY)
+@click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for bundle files.")
+@fail_typed
+def trust_diff(old: Path, new: Path, anchor: tuple[Path, ...]) -> None:
+    """Show what changes from OLD to NEW (folders or bundles): lists, keys, grants, revocations."""
+    before, after = store_view(_open_any(old, anchor)), store_view(_open_any(new, anchor))
+    changes = 0
+
+    def keyed(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {
+            f"{t['signer']}/{t['id']}/{e['kid']}": {**e, "list_version": t["version"]}
+            for t in view["lists"]
+            for e in t["entries"]
+        }
+
+    old_versions, new_versions = before["versions"], after["versions"]
+    for series in sorted({*old_versions, *new_versions}):
+        a, b = old_versions.get(series), new_versions.get(series)
+        if a != b:
+            changes += 1
+            click.echo(f"{series}: version {a} → {b}")
+    old_keys, new_keys = keyed(before), keyed(after)
+    for name in sorted({*old_keys, *new_keys}):
+        a, b = old_keys.get(name), new_keys.get(name)
+        if a is None or b is None:
+            changes += 1
+            click.echo(
+                f"{'+' if a is None else '-'} key {name.rsplit('/', 1)[1]} ({(a or b or {})['region']})"
+            )
+            continue
+        fields = [f for f in a if f != "list_version" and a[f] != b[f]]
+        for f in fields:
+            changes += 1
+            click.echo(f"~ key {name.rsplit('/', 1)[1]} {f}: {a[f]} → {b[f]}")
+    for kid in sorted(set(after["conflicts"]) - set(before["conflicts"])):
+        changes += 1
+        click.echo(f"! new conflict {kid}: {after['conflicts'][kid]}")
+    click.echo(f"{changes} change(s)")

@@ -1,0 +1,57 @@
+"""A verifier at one place: verify a code, then let the signed policy decide.
+
+:class:`Gate` holds the trust store, the scene type and the area's risk level.
+The policy comes from the newest signed policy rule set in the trust store
+that is valid at the decision time (never from unsigned or expired data), or
+from a :class:`~healthcred.rules.policy.PolicySet` the operator passes in code.
+It is compiled once per rule-set version, not per code.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from healthcred.errors import BadInput, HealthCredError
+from healthcred.flows.verify import verify
+from healthcred.model import VerificationResult
+from healthcred.rules.policy import AREA_LEVELS, SCENES, Decision, PolicySet
+from healthcred.trust.store import TrustStore
+
+__all__ = ["Gate"]
+
+
+class Gate:
+    """Verify-and-decide for one scene in one area, many codes in a row."""
+
+    __slots__ = ("_compiled", "level", "policies", "scene", "trust")
+
+    def __init__(
+        self, trust: TrustStore, *, scene: str, level: str, policies: PolicySet | None = None
+    ) -> None:
+        """``policies`` overrides the signed policy with a local one (code, not downloaded data)."""
+        if scene not in SCENES or level not in AREA_LEVELS:
+            raise BadInput(f"scene must be one of {SCENES} and level one of {AREA_LEVELS}")
+        self.trust, self.scene, self.level, self.policies = trust, scene, level, policies
+        self._compiled: dict[str, PolicySet] = {}
+
+    def policy(self, at: datetime) -> PolicySet:
+        """The policy in force at ``at`` (raises :class:`RuleSetUnavailable` if none is signed and valid)."""
+        if self.policies is not None:
+            return self.policies
+        signed = self.trust.rule_set("policy", int(at.timestamp()))
+        key = f"{signed.series}@{signed.version}"
+        if key not in self._compiled:
+            self._compiled = {key: PolicySet(signed.body)}
+        return self._compiled[key]
+
+    def check(self, code: Any, *, at: datetime | None = None) -> tuple[Decision, VerificationResult | None]:
+        """Verify ``code`` and decide; an invalid code is denied with its error code as the rule."""
+        moment = (at or datetime.now(UTC)).astimezone(UTC)
+        policy = self.policy(moment)
+        try:
+            result = verify(code, self.trust, at=moment)
+        except HealthCredError as exc:
+            message = f"健康码无效 — invalid code ({exc.code}): {exc.message}"
+            return Decision("deny", exc.code, message, f"{policy.id} v{policy.version}"), None
+        return policy.decide(result.credential, scene=self.scene, level=self.level, at=moment), result

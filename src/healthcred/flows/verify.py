@@ -1,0 +1,253 @@
+"""The verifying flow: text (or image) → prefix → Base45 → bounded zlib → COSE_Sign1 → trusted key
+→ signature → claims → credential → region, key-window and time checks → result.
+
+:func:`verify` dispatches on the prefix: native ``JKM1:`` codes take the flow
+above; EU DCCs (``HC1:``) and SMART Health Cards (``shc:/``) take their own
+codecs (:mod:`healthcred.foreign`) against the store's DSCs and SHC issuers,
+and all three end in one :class:`~healthcred.model.VerificationResult`.
+Every stage raises its own :class:`~healthcred.errors.HealthCredError`; nothing
+else escapes, whatever the input.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from PIL import Image
+
+from healthcred.codec.base45 import b45decode
+from healthcred.codec.cbor import loads
+from healthcred.codec.compression import unpack
+from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, strip_prefix
+from healthcred.codec.qr import Backend, read_qr
+from healthcred.crypto.algorithms import Alg
+from healthcred.crypto.cose import parse_sign1
+from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
+from healthcred.flows.checks import allowances, epoch_seconds
+from healthcred.foreign.dcc.hc1 import HC1_PREFIX, PS256, decode_hc1, to_foreign, verify_hc1
+from healthcred.foreign.shc.cards import MAX_CHUNKS as MAX_SHC_CHUNKS
+from healthcred.foreign.shc.cards import SHC_PREFIX, ShcMessage, decode_shc, verify_shc
+from healthcred.limits import MAX_TEXT_CHARS
+from healthcred.model import HealthCode, Status, VerificationResult
+from healthcred.native.claims import from_claims
+from healthcred.trust.store import TrustStore, permitting_entry
+
+__all__ = [
+    "DEFAULT_SKEW",
+    "MAX_BATCH",
+    "code_text",
+    "decode_unverified",
+    "verify",
+    "verify_all",
+    "verify_text",
+]
+
+DEFAULT_SKEW = timedelta(minutes=5)
+"""Clock-skew allowance between issuer and verifier clocks."""
+
+_TEXT_PREFIXES = (NATIVE_PREFIX, *FOREIGN_PREFIXES)
+_BYTES_PREFIXES = tuple(p.encode("ascii") for p in _TEXT_PREFIXES)
+
+
+def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
+    """The QR text of ``code``: text as it is; image bytes, a path or a PIL image are read as QR.
+
+    A ``str`` is text unless it names an existing file and starts with no known prefix.
+    """
+    if isinstance(code, str):
+        if not code.startswith(_TEXT_PREFIXES) and len(code) < 4096 and os.path.isfile(code):
+            return read_qr(code, backend=qr_backend)
+        return code
+    if isinstance(code, bytes | bytearray | memoryview):
+        raw = bytes(code)
+        if raw.startswith(_BYTES_PREFIXES):
+            try:
+                return raw.decode("ascii")
+            except UnicodeDecodeError as exc:
+                raise BadInput("code text holds a non-ASCII byte") from exc
+        return read_qr(raw, backend=qr_backend)
+    if isinstance(code, os.PathLike | Image.Image):
+        return read_qr(code, backend=qr_backend)
+    raise BadInput(f"a code is text, bytes, an image path or a PIL image, not {type(code).__name__}")
+
+
+def verify_text(
+    text: str,
+    trust: TrustStore,
+    *,
+    at: datetime | int | float | None = None,
+    skew: timedelta = DEFAULT_SKEW,
+    grace: timedelta = timedelta(0),
+    palette: Mapping[int, Status] | None = None,
+) -> VerificationResult:
+    """Verify a native code's QR text offline against ``trust``; see :func:`verify`."""
+    allowances(trust, skew, grace)
+    if not isinstance(text, str):
+        raise BadInput(f"text must be str, not {type(text).__name__}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise TooLarge(f"code text is {len(text)} characters; a QR code holds at most {MAX_TEXT_CHARS}")
+    now = epoch_seconds(at)
+    if palette is not None and not isinstance(palette, Mapping):
+        raise BadInput("palette must map status codes to Status")
+    allowance = int(skew.total_seconds())
+
+    message = parse_sign1(unpack(b45decode(strip_prefix(text))))
+    entries = trust.resolve(message, now, int(grace.total_seconds()))
+    credential = from_claims(loads(message.payload, "claims", walk=False), palette)
+    issued = int(credential.issued_at.timestamp())
+    entry = permitting_entry(
+        entries, region=credential.region, issued=issued, kind=credential.kind, status=credential.status.code
+    )
+    if trust.is_revoked(credential.id, credential.region):
+        raise Revoked(f"credential {credential.id.hex()} is revoked by its issuer")
+    if now > int(credential.expires_at.timestamp()) + allowance:
+        raise CodeExpired(f"code expired at {credential.expires_at.isoformat()}")
+    if issued > now + allowance:
+        raise CodeNotYetValid(f"code is issued at {credential.issued_at.isoformat()}, in the future")
+    warnings: tuple[str, ...] = ()
+    if now > entry.list_expires_at:
+        expired = datetime.fromtimestamp(entry.list_expires_at, UTC).isoformat()
+        warnings = (f"trust list {entry.list_id!r} expired at {expired}; accepted within the grace period",)
+    return VerificationResult(
+        credential=credential,
+        kid=entry.kid,
+        alg=Alg(entry.alg).label,
+        key_region=entry.region,
+        trust_list_version=entry.list_version,
+        verified_at=datetime.fromtimestamp(now, UTC),
+        warnings=warnings,
+    )
+
+
+def decode_unverified(text: str) -> HealthCode:
+    """The credential in a native code's text, decoded and shape-checked WITHOUT any signature or trust check.
+
+    For issuers reading back what they signed (batch journals) and for displays
+    that label it unverified; never a substitute for :func:`verify`.
+    """
+    if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
+        raise BadInput(f"a native code is text of at most {MAX_TEXT_CHARS} characters")
+    message = parse_sign1(unpack(b45decode(strip_prefix(text))))
+    return from_claims(loads(message.payload, "claims", walk=False))
+
+
+def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
+    message = decode_hc1(text)
+    hc1 = verify_hc1(message, trust.dscs, at=now, skew=int(skew.total_seconds()))
+    return VerificationResult(
+        credential=to_foreign(hc1),
+        kid=hc1.dsc.kid,
+        alg="PS256" if message.alg == PS256 else "ES256",
+        key_region=hc1.dsc.country or "",
+        trust_list_version=0,
+        verified_at=datetime.fromtimestamp(now, UTC),
+    )
+
+
+def _verify_shc(
+    chunks: list[str] | ShcMessage, trust: TrustStore, now: int, skew: timedelta
+) -> VerificationResult:
+    message = chunks if isinstance(chunks, ShcMessage) else decode_shc(chunks)
+    credential = verify_shc(message, trust.shc_issuers, at=now, skew=int(skew.total_seconds()))
+    # A key that announces a revocation list the store lacks: valid, but the operator should know.
+    unchecked = any(
+        message.kid in issuer.missing_crls for issuer in trust.shc_issuers if issuer.iss == credential.issuer
+    )
+    return VerificationResult(
+        credential=credential,
+        kid=message.kid_bytes,
+        alg="ES256",
+        key_region=credential.issuer,
+        trust_list_version=0,
+        verified_at=datetime.fromtimestamp(now, UTC),
+        warnings=(f"no revocation list of key {message.kid} is installed: revocation not checked",)
+        if unchecked
+        else (),
+    )
+
+
+def verify(
+    code: Any,
+    trust: TrustStore,
+    *,
+    at: datetime | int | float | None = None,
+    skew: timedelta = DEFAULT_SKEW,
+    grace: timedelta = timedelta(0),
+    palette: Mapping[int, Status] | None = None,
+    qr_backend: Backend = "zxing",
+) -> VerificationResult:
+    """Verify a health credential offline; return the result or raise one :class:`HealthCredError`.
+
+    ``code`` is QR text, its bytes, or an image (path, bytes or PIL image) of a
+    native code (``JKM1:``), an EU DCC (``HC1:``) or a SMART Health Card
+    (``shc:/``); a list or tuple holds the QR chunks of one multi-part SMART
+    Health Card, in any order; a parsed ``ShcMessage`` (e.g. from a
+    ``.smart-health-card`` file, :func:`healthcred.foreign.shc.cards.load_health_cards`)
+    is verified as it is. ``trust`` comes from
+    :func:`~healthcred.trust.folder.load_trust`; ``at`` is the validation
+    time (default: now), ``skew`` the clock-skew allowance, ``grace`` how long
+    past its expiry a native trust list is still used (the result then carries
+    a warning), ``palette`` names regional colours.
+    """
+    shc: list[str] | ShcMessage | None = None
+    if isinstance(code, ShcMessage):
+        shc = code
+    elif isinstance(code, list | tuple):
+        if not 1 <= len(code) <= MAX_SHC_CHUNKS:
+            raise BadInput(f"a multi-part SMART Health Card has 1–{MAX_SHC_CHUNKS} chunks, not {len(code)}")
+        shc = [code_text(part, qr_backend=qr_backend) for part in code]
+        if not all(t.startswith(SHC_PREFIX) for t in shc):
+            raise BadInput(
+                "a list of codes is the chunks of one SMART Health Card (use verify_all for a batch)"
+            )
+    else:
+        text = code_text(code, qr_backend=qr_backend)
+        if not text.startswith(_FOREIGN):  # the native hot path: one prefix test, then verify_text
+            return verify_text(text, trust, at=at, skew=skew, grace=grace, palette=palette)
+        if text.startswith(SHC_PREFIX):
+            shc = [text]
+    allowances(trust, skew, grace)
+    now = epoch_seconds(at)
+    return _verify_shc(shc, trust, now, skew) if shc is not None else _verify_hc1(text, trust, now, skew)
+
+
+_FOREIGN = (HC1_PREFIX, SHC_PREFIX)
+
+
+MAX_BATCH = 100_000
+"""Most codes one :func:`verify_all` call takes."""
+
+
+def verify_all(
+    codes: Iterable[Any],
+    trust: TrustStore,
+    *,
+    at: datetime | int | float | None = None,
+    skew: timedelta = DEFAULT_SKEW,
+    grace: timedelta = timedelta(0),
+    palette: Mapping[int, Status] | None = None,
+    qr_backend: Backend = "zxing",
+) -> list[VerificationResult | HealthCredError]:
+    """Verify a batch of codes of any format at one validation time; one outcome per code, in order.
+
+    Each item is what :func:`verify` takes (a list or tuple: the chunks of one
+    SMART Health Card). A failing code gives its :class:`HealthCredError` in
+    its place instead of stopping the batch.
+    """
+    if isinstance(codes, str | bytes) or not isinstance(codes, Iterable):
+        raise BadInput("codes must be an iterable of codes (a str is one code: use verify)")
+    moment = epoch_seconds(at)  # one clock for the whole batch
+    outcomes: list[VerificationResult | HealthCredError] = []
+    for code in codes:
+        if len(outcomes) >= MAX_BATCH:
+            raise TooLarge(f"a batch holds at most {MAX_BATCH} codes")
+        try:
+            outcomes.append(
+                verify(code, trust, at=moment, skew=skew, grace=grace, palette=palette, qr_backend=qr_backend)
+            )
+        except HealthCredError as exc:
+            outcomes.append(exc)
+    return outcomes

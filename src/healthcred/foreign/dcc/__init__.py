@@ -1,0 +1,35 @@
+"""EU Digital COVID Certificates (``HC1:``): the COSE/CWT codec, DSC trust entries and the mapping."""
+
+from healthcred.foreign.dcc.dsc import (
+    DSC_SUFFIXES,
+    EKU_OIDS,
+    Dsc,
+    load_dsc,
+    load_dsc_list,
+)
+from healthcred.foreign.dcc.hc1 import (
+    HC1_PREFIX,
+    Hc1Credential,
+    Hc1Message,
+    decode_hc1,
+    hc1_signer,
+    parse_hc1_cose,
+    to_foreign,
+    verify_hc1,
+)
+
+__all__ = [
+    "DSC_SUFFIXES",
+    "EKU_OIDS",
+    "HC1_PREFIX",
+    "Dsc",
+    "Hc1Credential",
+    "Hc1Message",
+    "decode_hc1",
+    "hc1_signer",
+    "load_dsc",
+    "load_dsc_list",
+    "parse_hc1_cose",
+    "to_foreign",
+    "verify_hc1",
+]

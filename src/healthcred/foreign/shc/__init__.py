@@ -1,0 +1,53 @@
+"""SMART Health Cards (``shc:/``): numeric chunks, strict JOSE, issuer keys and revocation, the mapping."""
+
+from healthcred.foreign.shc.cards import (
+    MAX_CHUNK_DIGITS,
+    MAX_CHUNKS,
+    MAX_JWS_CHARS,
+    MAX_PAYLOAD_BYTES,
+    SHC_PREFIX,
+    ShcMessage,
+    decode_shc,
+    join_chunks,
+    load_health_cards,
+    parse_jws,
+    shc_signer,
+    verify_shc,
+)
+from healthcred.foreign.shc.issuers import (
+    MAX_ISSUER_BYTES,
+    MAX_KEYS,
+    MAX_RIDS,
+    ShcIssuer,
+    ShcKey,
+    issuer_document,
+    jwk_thumbprint,
+    load_shc_issuer,
+    shc_issuer,
+    shc_key,
+)
+
+__all__ = [
+    "MAX_CHUNKS",
+    "MAX_CHUNK_DIGITS",
+    "MAX_ISSUER_BYTES",
+    "MAX_JWS_CHARS",
+    "MAX_KEYS",
+    "MAX_PAYLOAD_BYTES",
+    "MAX_RIDS",
+    "SHC_PREFIX",
+    "ShcIssuer",
+    "ShcKey",
+    "ShcMessage",
+    "decode_shc",
+    "issuer_document",
+    "join_chunks",
+    "jwk_thumbprint",
+    "load_health_cards",
+    "load_shc_issuer",
+    "parse_jws",
+    "shc_issuer",
+    "shc_key",
+    "shc_signer",
+    "verify_shc",
+]

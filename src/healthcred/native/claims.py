@@ -1,0 +1,195 @@
+"""The one place that knows the claim numbers: :class:`HealthCode` ↔ CWT claims map.
+
+The signed payload is a CWT claims set (RFC 8392)::
+
+    { 1 iss: region, 4 exp: uint, 6 iat: uint, 7 cti: bstr .size 16, -65537 hcode: {...} }
+
+and the private claim ``hcode`` holds the health-code map with small integer
+keys (see ``docs/format.md``). Decoding checks every key, type and key order,
+so the strict CBOR layer can skip its generic walk on this hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from healthcred.errors import ClaimsError
+from healthcred.limits import MAX_EPOCH
+from healthcred.model import (
+    FORMAT_VERSION,
+    CredentialKind,
+    DocumentType,
+    HealthCode,
+    Status,
+    status_from_code,
+)
+
+__all__ = ["Claim", "HCode", "SubjectKey", "from_claims", "to_claims"]
+
+
+class Claim(IntEnum):
+    """CWT claim keys used in the payload (RFC 8392 §4, plus one private-use claim)."""
+
+    ISS = 1
+    EXP = 4
+    IAT = 6
+    CTI = 7
+    HCODE = -65537
+    """Private-use claim (RFC 8392 §9.1: keys below -65536) holding the health-code map."""
+
+
+class HCode(IntEnum):
+    """Keys of the health-code map inside :attr:`Claim.HCODE`."""
+
+    VERSION = 1
+    KIND = 2
+    STATUS = 3
+    REASON = 4
+    SUBJECT = 5
+    SOURCE_REGION = 6
+    SOURCE_ID = 7
+    ID_TAG = 8
+    """``[key id, tag]``: keyed tag of the holder's ID number (required for a paper code, else optional)."""
+
+
+class SubjectKey(IntEnum):
+    """Keys of the subject map inside :attr:`HCode.SUBJECT`."""
+
+    NAME = 1
+    BIRTH_DATE = 2
+    DOCUMENT_TYPE = 3
+    DOCUMENT_NUMBER = 4
+
+
+# The key sequences each map may have, in deterministic order (RFC 8949 §4.2.1: unsigned keys
+# ascending, then negative ones). Checking the whole sequence at once checks presence, order and
+# the absence of unknown keys in one comparison.
+_CLAIM_SHAPES = frozenset({(Claim.ISS, Claim.EXP, Claim.IAT, Claim.CTI, Claim.HCODE)})
+_HCODE_BASE = (HCode.VERSION, HCode.KIND, HCode.STATUS)
+_HCODE_SOURCE = (HCode.SOURCE_REGION, HCode.SOURCE_ID)
+_HCODE_UNTAGGED = (
+    (*_HCODE_BASE, HCode.SUBJECT),
+    (*_HCODE_BASE, HCode.REASON, HCode.SUBJECT),
+    (*_HCODE_BASE, HCode.SUBJECT, *_HCODE_SOURCE),
+    (*_HCODE_BASE, HCode.REASON, HCode.SUBJECT, *_HCODE_SOURCE),
+)
+# The ID tag (key 8) is the last key when present, so each shape may end with it.
+_HCODE_SHAPES = frozenset(_HCODE_UNTAGGED + tuple((*shape, HCode.ID_TAG) for shape in _HCODE_UNTAGGED))
+_SUBJECT_SHAPES = frozenset({tuple(SubjectKey)})
+# Plain dict look-ups: calling an Enum class costs more than the rest of a claim's checks.
+_KINDS = {int(m): m for m in CredentialKind}
+_DOC_TYPES = {int(m): m for m in DocumentType}
+
+
+# Plain-int copies of the keys for encoding: cbor2 encodes IntEnum keys through a slow path
+# (10 µs against 4 µs per claims map, measured with cbor2 5.9).
+_ISS, _EXP, _IAT, _CTI, _HCODE = map(int, (Claim.ISS, Claim.EXP, Claim.IAT, Claim.CTI, Claim.HCODE))
+_VERSION, _KIND, _STATUS, _REASON, _SUBJECT, _SOURCE_REGION, _SOURCE_ID, _ID_TAG = map(int, HCode)
+_NAME, _BIRTH_DATE, _DOCUMENT_TYPE, _DOCUMENT_NUMBER = map(int, SubjectKey)
+
+
+def to_claims(code: HealthCode) -> dict[int, Any]:
+    """The CWT claims map for ``code`` (plain ints, text and bytes; ready for deterministic CBOR)."""
+    subject = code.subject
+    hcode: dict[int, Any] = {_VERSION: code.version, _KIND: int(code.kind), _STATUS: code.status.code}
+    if code.reason is not None:
+        hcode[_REASON] = code.reason
+    hcode[_SUBJECT] = {
+        _NAME: subject.name,
+        _BIRTH_DATE: subject.birth_date,
+        _DOCUMENT_TYPE: int(subject.document_type),
+        _DOCUMENT_NUMBER: subject.document_number,
+    }
+    if code.source_region is not None:
+        hcode[_SOURCE_REGION] = code.source_region
+        hcode[_SOURCE_ID] = code.source_id
+    if code.id_tag is not None:
+        hcode[_ID_TAG] = [code.id_tag.key_id, code.id_tag.tag]
+    return {
+        _ISS: code.region,
+        _EXP: int(code.expires_at.timestamp()),
+        _IAT: int(code.issued_at.timestamp()),
+        _CTI: code.id,
+        _HCODE: hcode,
+    }
+
+
+def _map(value: Any, shapes: frozenset[tuple[int, ...]], what: str) -> dict[Any, Any]:
+    if type(value) is not dict:
+        raise ClaimsError(f"{what} must be a map")
+    if tuple(value) not in shapes:
+        known = set().union(*shapes)
+        unknown = [k for k in value if k not in known]
+        if unknown:
+            raise ClaimsError(f"{what} holds unknown key(s) {unknown}")
+        missing = sorted(int(k) for k in min(shapes, key=len) if k not in value)
+        if missing:
+            raise ClaimsError(f"{what} lacks required key(s) {missing}")
+        raise ClaimsError(f"{what} keys are not in deterministic order")
+    return value
+
+
+def _uint(value: Any, what: str, limit: int) -> int:
+    if type(value) is not int or not 0 <= value <= limit:
+        raise ClaimsError(f"{what} must be an unsigned integer up to {limit}")
+    return value
+
+
+def _id_tag(value: Any) -> dict[str, Any] | None:
+    # Sizes are the model's to check (strict pydantic); the shape is ours.
+    if value is None:
+        return None
+    if type(value) is not list or len(value) != 2:
+        raise ClaimsError("ID tag must be an array [key id, tag]")
+    return {"key_id": value[0], "tag": value[1]}
+
+
+def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> HealthCode:
+    """Rebuild the :class:`HealthCode` from a decoded claims map; raise :class:`ClaimsError`.
+
+    Types the model checks itself (strict pydantic) are not checked twice here.
+    """
+    top = _map(claims, _CLAIM_SHAPES, "claims")
+    hcode = _map(top[Claim.HCODE], _HCODE_SHAPES, "health-code claim")
+    subject = _map(hcode[HCode.SUBJECT], _SUBJECT_SHAPES, "subject")
+    version = hcode[HCode.VERSION]
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise ClaimsError(f"unsupported health-code map version {version!r}")
+    kind = _KINDS.get(_uint(hcode[HCode.KIND], "kind", 0xFFFF))
+    doc_type = _DOC_TYPES.get(_uint(subject[SubjectKey.DOCUMENT_TYPE], "document type", 0xFFFF))
+    if kind is None or doc_type is None:
+        raise ClaimsError(f"unknown credential kind {hcode[HCode.KIND]} or document type")
+    id_tag = _id_tag(hcode.get(HCode.ID_TAG))
+    if kind is CredentialKind.PAPER and id_tag is None:
+        raise ClaimsError("a paper code must carry an ID tag (health-code key 8)")
+    try:
+        return HealthCode.model_validate(
+            {
+                "version": FORMAT_VERSION,
+                "kind": kind,
+                "id": top[Claim.CTI],
+                "status": status_from_code(_uint(hcode[HCode.STATUS], "status", 255), palette),
+                "reason": hcode.get(HCode.REASON),
+                "subject": {
+                    "name": subject[SubjectKey.NAME],
+                    "birth_date": subject[SubjectKey.BIRTH_DATE],
+                    "document_type": doc_type,
+                    "document_number": subject[SubjectKey.DOCUMENT_NUMBER],
+                },
+                "region": top[Claim.ISS],
+                "issued_at": datetime.fromtimestamp(_uint(top[Claim.IAT], "iat", MAX_EPOCH), UTC),
+                "expires_at": datetime.fromtimestamp(_uint(top[Claim.EXP], "exp", MAX_EPOCH), UTC),
+                "source_region": hcode.get(HCode.SOURCE_REGION),
+                "source_id": hcode.get(HCode.SOURCE_ID),
+                "id_tag": id_tag,
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ClaimsError(f"claim {where or 'set'} is invalid: {first['msg']}") from exc

@@ -1,0 +1,33 @@
+"""Printed codes: A6 cards and A4 family sheets as PDF, PNG or SVG, with the bundled CJK font."""
+
+from healthcred.printing.cards import (
+    CARD_SIZE_MM,
+    CHINA_TIME,
+    DEFAULT_FONT,
+    MAX_FAMILY,
+    SHEET_SIZE_MM,
+    Format,
+    check_glyphs,
+    module_size_mm,
+    region_words,
+    render_card,
+    render_family_sheet,
+    render_pdfs,
+    status_words,
+)
+
+__all__ = [
+    "CARD_SIZE_MM",
+    "CHINA_TIME",
+    "DEFAULT_FONT",
+    "MAX_FAMILY",
+    "SHEET_SIZE_MM",
+    "Format",
+    "check_glyphs",
+    "module_size_mm",
+    "region_words",
+    "render_card",
+    "render_family_sheet",
+    "render_pdfs",
+    "status_words",
+]

@@ -1,0 +1,1 @@
+"""Trust: grants, signed lists and delegation, the store, revocation, rule-set envelopes, bundles, folders."""

@@ -1,0 +1,190 @@
+"""The trust bundle: one signed, versioned file with everything a verifier keeps.
+
+A bundle is a COSE_Sign1 by a trust anchor (content type
+``application/vnd.healthcred.bundle+cbor``) over
+``{1: 1, 2: id, 3: version, 4: issued_at, 5: [trust list], 6: [revocation list], 7: [rule set]}``,
+where each list is itself a signed message, verified on its own as if loaded
+separately. The bundle signature and version add what separate files cannot:
+the set is complete and current (no list withheld, no old bundle replayed).
+Rule sets (status rules, verification policies) travel in the third array.
+Foreign trust may follow: ``8: [DSC DER]`` (EU DCC document signer
+certificates) and ``9: [issuer JSON]`` (SMART Health Card issuers: UTF-8 JSON
+``{"iss", "keys", "crls"}`` with sorted keys and no whitespace); each key is
+present only when its array is not empty, so a bundle without foreign trust
+keeps exactly keys 1–7.
+
+:func:`install_bundle` is how a verifier takes an update: the new bundle is
+verified completely (signatures, contents, versions against the state file)
+before it atomically replaces the old one, so a bad update leaves the
+verifier on its last good bundle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from healthcred.crypto.algorithms import PrivateKey
+from healthcred.crypto.cose import Signer, open_content, parse_sign1, sign_content
+from healthcred.errors import HealthCredError, TrustListMalformed, TrustListRollback, TrustStoreError
+from healthcred.foreign.dcc.dsc import Dsc, load_dsc
+from healthcred.foreign.shc.issuers import ShcIssuer, issuer_document, load_shc_issuer
+from healthcred.trust.state import STATE_FILE, load_state, save_state
+from healthcred.trust.store import Anchor, TrustStore, verify_signer
+
+__all__ = ["BUNDLE_CONTENT_TYPE", "BUNDLE_FILE", "Bundle", "install_bundle", "make_bundle", "open_bundle"]
+
+BUNDLE_CONTENT_TYPE = "application/vnd.healthcred.bundle+cbor"
+"""COSE content type of a signed trust bundle."""
+
+BUNDLE_FILE = "bundle.cose"
+"""The bundle's file name inside a trust folder."""
+
+BUNDLE_FORMAT = 1
+_B_FORMAT, _B_ID, _B_VERSION, _B_ISSUED, _B_LISTS, _B_REVOCATIONS, _B_RULES = 1, 2, 3, 4, 5, 6, 7
+_B_DSCS, _B_SHC = 8, 9
+_REQUIRED = frozenset(range(1, 8))
+_MAX_BUNDLE_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    """A verified bundle: its identity and the store built from its contents."""
+
+    id: str
+    version: int
+    issued_at: int
+    signer_kid: bytes
+    store: TrustStore
+
+    @property
+    def series(self) -> str:
+        """The key under which bundle versions are compared: ``bundle:signer-kid/id``."""
+        return f"bundle:{self.signer_kid.hex()}/{self.id}"
+
+    @property
+    def versions(self) -> dict[str, int]:
+        """Series → version of the bundle and of every list in it (what the state file records)."""
+        return {**self.store.versions, self.series: self.version}
+
+
+def make_bundle(
+    root: PrivateKey | Signer,
+    *,
+    version: int,
+    issued_at: int,
+    trust_lists: Iterable[bytes],
+    revocations: Iterable[bytes] = (),
+    rule_sets: Iterable[bytes] = (),
+    bundle_id: str = "national",
+    dscs: Iterable[Dsc | bytes] = (),
+    shc_issuers: Iterable[ShcIssuer] = (),
+) -> bytes:
+    """Sign a bundle of already-signed trust lists, revocation lists and rule sets with a root key.
+
+    ``dscs`` (certificates or their DER) and ``shc_issuers`` add foreign trust to the bundle.
+    """
+    if version < 1 or not 1 <= len(bundle_id) <= 64:
+        raise TrustListMalformed("bundle version must be ≥ 1 and its id 1–64 characters")
+    payload: dict[int, Any] = {
+        _B_FORMAT: BUNDLE_FORMAT,
+        _B_ID: bundle_id,
+        _B_VERSION: version,
+        _B_ISSUED: issued_at,
+        _B_LISTS: list(trust_lists),
+        _B_REVOCATIONS: list(revocations),
+        _B_RULES: list(rule_sets),
+    }
+    ders = [d.der if isinstance(d, Dsc) else load_dsc(d).der for d in dscs]
+    if ders:
+        payload[_B_DSCS] = ders
+    issuers = [_issuer_json(i) for i in shc_issuers]
+    if issuers:
+        payload[_B_SHC] = issuers
+    return sign_content(payload, root, BUNDLE_CONTENT_TYPE)
+
+
+def _issuer_json(issuer: ShcIssuer) -> bytes:
+    # One canonical JSON form, so the same issuer always gives the same bundle bytes.
+    return json.dumps(issuer_document(issuer), sort_keys=True, separators=(",", ":")).encode()
+
+
+def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, int] | None = None) -> Bundle:
+    """Verify a bundle and everything in it; return it with its trust store.
+
+    Raises :class:`TrustListRollback` for a bundle (or list) older than ``seen``
+    records, and the usual trust errors for anything inside.
+    """
+    if not isinstance(data, bytes) or len(data) > _MAX_BUNDLE_BYTES:
+        raise TrustListMalformed("a bundle is at most 100 MiB of bytes")
+    anchors = tuple(anchors)
+    try:
+        message = parse_sign1(data)
+    except HealthCredError as exc:
+        raise TrustListMalformed(f"bundle is not a COSE_Sign1: {exc.message}") from exc
+    verify_signer(
+        message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor"
+    )
+    body = open_content(message, BUNDLE_CONTENT_TYPE, "trust bundle")
+    if (
+        type(body) is not dict
+        or not _REQUIRED <= set(body) <= _REQUIRED | {_B_DSCS, _B_SHC}
+        or body[_B_FORMAT] != BUNDLE_FORMAT
+    ):
+        raise TrustListMalformed("bundle must be a format-1 map with keys 1–7 and optionally 8, 9")
+    bundle_id, version, issued = body[_B_ID], body[_B_VERSION], body[_B_ISSUED]
+    if type(bundle_id) is not str or type(version) is not int or version < 1 or type(issued) is not int:
+        raise TrustListMalformed("bundle id must be text, version ≥ 1 and issue time an integer")
+    parts = [
+        body[_B_LISTS],
+        body[_B_REVOCATIONS],
+        body[_B_RULES],
+        body.get(_B_DSCS, []),
+        body.get(_B_SHC, []),
+    ]
+    if any(type(p) is not list or any(type(x) is not bytes for x in p) for p in parts):
+        raise TrustListMalformed("every array of a bundle must hold byte strings")
+    if any(k in body and not body[k] for k in (_B_DSCS, _B_SHC)):  # deterministic: absent, not empty
+        raise TrustListMalformed("bundle keys 8 and 9 are present only with a non-empty array")
+    series = f"bundle:{message.kid.hex()}/{bundle_id}"
+    floor = (seen or {}).get(series, 0)
+    if version < floor:
+        raise TrustListRollback(
+            f"bundle {bundle_id!r} version {version} is older than version {floor} installed"
+        )
+    store = TrustStore(
+        anchors,
+        parts[0],
+        parts[1],
+        parts[2],
+        seen=seen,
+        dscs=[load_dsc(der) for der in parts[3]],
+        shc_issuers=[load_shc_issuer(doc) for doc in parts[4]],
+    )
+    return Bundle(bundle_id, version, issued, message.kid, store)
+
+
+def install_bundle(folder: str | os.PathLike[str], data: bytes, anchors: Iterable[Anchor]) -> Bundle:
+    """Verify ``data`` against the folder's state, then make it the folder's bundle, atomically.
+
+    On any failure the folder (bundle and state) is left exactly as it was.
+    """
+    root = Path(folder)
+    state_path = root / STATE_FILE
+    bundle = open_bundle(data, anchors, seen=load_state(state_path))
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=".bundle-", dir=root)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, root / BUNDLE_FILE)
+    except OSError as exc:
+        raise TrustStoreError(f"cannot install the bundle in {root}: {exc.strerror}") from exc
+    save_state(state_path, bundle.versions)
+    return bundle

@@ -1,0 +1,199 @@
+"""Trust folders on disk: what a verifier keeps, and how it is read.
+
+A trust folder holds ``anchors/*.pem`` (root public keys), optionally
+``bundle.cose`` (a signed trust bundle), ``lists/*.cose``,
+``revocations/*.cose`` and ``rules/*.cose`` (loose signed lists and rule
+sets), ``state.json`` (the highest versions accepted, for rollback
+protection), and optionally foreign trust: ``dsc/`` (EU DCC signing
+certificates: DER, PEM or JSON lists) and ``shc/*.json`` (SMART Health Card
+issuers: ``{"iss", "keys", "crls"}``).
+
+:func:`load_trust` also takes foreign trust on its own — a DSC file, a folder
+of DSCs, a JSON DSC list, an SHC issuer file — and several paths at once,
+merged into one store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from healthcred.crypto.keys import load_public_key
+from healthcred.errors import BadKey, HealthCredError, TrustListMalformed, TrustStoreError
+from healthcred.foreign.dcc.dsc import DSC_SUFFIXES, Dsc, load_dsc, load_dsc_list
+from healthcred.foreign.shc.issuers import ShcIssuer, load_shc_issuer
+from healthcred.trust.bundle import BUNDLE_FILE, open_bundle
+from healthcred.trust.state import STATE_FILE, load_state, merge_state
+from healthcred.trust.store import (
+    ANCHORS_DIR,
+    LISTS_DIR,
+    MAX_LIST_BYTES,
+    MAX_REVOCATION_BYTES,
+    REVOCATIONS_DIR,
+    RULES_DIR,
+    Anchor,
+    TrustStore,
+    open_signed,
+)
+
+__all__ = ["DSC_DIR", "SHC_DIR", "load_anchors", "load_foreign", "load_trust"]
+
+DSC_DIR = "dsc"
+"""Sub-folder of a trust folder holding EU DCC signing certificates (DER, PEM, JSON lists)."""
+SHC_DIR = "shc"
+"""Sub-folder of a trust folder holding SMART Health Card issuers (``*.json``)."""
+_MAX_FOREIGN_FILE = 16 * 1024 * 1024
+
+
+def load_anchors(path: str | os.PathLike[str]) -> list[Anchor]:
+    """The trust anchors of a trust folder (``anchors/*.pem``)."""
+    anchor_dir = Path(path) / ANCHORS_DIR
+    if not anchor_dir.is_dir():
+        raise TrustStoreError(f"{path} is not a trust folder: it has no {ANCHORS_DIR}/ sub-folder")
+    files = sorted(anchor_dir.glob("*.pem"))
+    if not files:
+        raise TrustStoreError(f"{anchor_dir} holds no anchor key (*.pem)")
+    try:
+        return [Anchor.from_key(load_public_key(p)) for p in files]
+    except BadKey as exc:
+        raise TrustStoreError(f"cannot load a trust anchor: {exc.message}") from exc
+
+
+def _read_file(path: Path, limit: int, too_large: type[HealthCredError]) -> bytes:
+    # The size is checked before reading, so a huge file costs nothing.
+    try:
+        if path.stat().st_size > limit:
+            raise too_large(f"{path.name}: larger than {limit} bytes")
+        return path.read_bytes()
+    except OSError as exc:
+        raise TrustStoreError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _read_folder(folder: Path, limit: int) -> list[bytes]:
+    blobs: list[bytes] = []
+    for path in sorted(folder.glob("*.cose")) if folder.is_dir() else []:
+        data = _read_file(path, limit, TrustListMalformed)
+        try:
+            open_signed(data, limit)
+        except HealthCredError as exc:
+            raise type(exc)(f"{path.name}: {exc.message}") from exc
+        blobs.append(data)
+    return blobs
+
+
+def _foreign_file(path: Path) -> tuple[list[Dsc], list[ShcIssuer]]:
+    # A JSON array is a DSC list; a JSON object with "iss" is an SHC issuer; anything else a certificate.
+    data = _read_file(path, _MAX_FOREIGN_FILE, TrustStoreError)
+    if path.suffix.lower() != ".json":
+        return [load_dsc(data)], []
+    try:
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise TrustStoreError(f"{path}: not JSON: {exc}") from exc
+    if isinstance(doc, list):
+        return load_dsc_list(doc), []
+    if isinstance(doc, dict) and "keys" in doc and "iss" not in doc:
+        raise TrustStoreError(
+            f'{path}: a JWKS alone does not say whose keys these are: add the issuer\'s "iss" URL'
+        )
+    return [], [load_shc_issuer(data)]
+
+
+def load_foreign(path: str | os.PathLike[str]) -> tuple[list[Dsc], list[ShcIssuer]]:
+    """Foreign trust from a file or a folder of files: DSCs (DER, PEM, JSON lists) and SHC issuers."""
+    root = Path(path)
+    files = sorted(p for p in root.iterdir() if p.is_file()) if root.is_dir() else [root]
+    dscs: list[Dsc] = []
+    issuers: list[ShcIssuer] = []
+    for file in files:
+        if file.suffix.lower() not in DSC_SUFFIXES:  # an SHC issuer file is .json too
+            continue
+        try:
+            more_dscs, more_issuers = _foreign_file(file)
+        except HealthCredError as exc:
+            raise type(exc)(f"{file.name}: {exc.message}") from exc
+        dscs += more_dscs
+        issuers += more_issuers
+    return dscs, issuers
+
+
+def _load_folder(root: Path, seen: Mapping[str, int] | None) -> TrustStore:
+    anchors = load_anchors(root)
+    floor = merge_state(load_state(root / STATE_FILE), seen or {})
+    blobs = _read_folder(root / LISTS_DIR, MAX_LIST_BYTES)
+    revocations = _read_folder(root / REVOCATIONS_DIR, MAX_REVOCATION_BYTES)
+    rule_sets = _read_folder(root / RULES_DIR, MAX_LIST_BYTES)
+    dscs: list[Dsc] = []
+    issuers: list[ShcIssuer] = []
+    for sub in (DSC_DIR, SHC_DIR):
+        if (root / sub).is_dir():
+            more_dscs, more_issuers = load_foreign(root / sub)
+            dscs += more_dscs
+            issuers += more_issuers
+    bundle_path = root / BUNDLE_FILE
+    if bundle_path.is_file():
+        try:
+            bundle = open_bundle(bundle_path.read_bytes(), anchors, seen=floor)
+        except OSError as exc:
+            raise TrustStoreError(f"cannot read {bundle_path}: {exc.strerror}") from exc
+        blobs = [*bundle.store.raw_lists, *blobs]
+        revocations = [*bundle.store.raw_revocations, *revocations]
+        rule_sets = [*bundle.store.raw_rule_sets, *rule_sets]
+        dscs = [*bundle.store.dscs, *dscs]
+        issuers = [*bundle.store.shc_issuers, *issuers]
+    return TrustStore(anchors, blobs, revocations, rule_sets, seen=floor, dscs=dscs, shc_issuers=issuers)
+
+
+def load_trust(
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, seen: Mapping[str, int] | None = None
+) -> TrustStore:
+    """Load trust into one :class:`TrustStore`: a trust folder, foreign trust, or several of them.
+
+    A trust folder (see the module docstring) is recognised by its ``anchors/``
+    sub-folder; any other path is foreign trust (:func:`load_foreign`). Several
+    paths are merged: anchors, lists and foreign entries together. A failing
+    list makes the load fail, naming the file. Versions recorded in a folder's
+    ``state.json`` and in ``seen`` are the floors below which a list is a
+    rollback. Loading writes nothing.
+    """
+    paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+    if not paths:
+        raise TrustStoreError("no trust given: name a trust folder or foreign trust files")
+    stores: list[TrustStore] = []
+    dscs: list[Dsc] = []
+    issuers: list[ShcIssuer] = []
+    for item in paths:
+        root = Path(item)
+        try:
+            if not root.exists():
+                raise TrustStoreError("no such file or folder")
+            if (root / ANCHORS_DIR).is_dir() or (root.is_dir() and not any(root.iterdir())):
+                stores.append(_load_folder(root, seen))
+            else:
+                more_dscs, more_issuers = load_foreign(root)
+                if not (more_dscs or more_issuers):
+                    raise TrustStoreError(
+                        f"neither a trust folder (no {ANCHORS_DIR}/) nor certificates or SHC issuers"
+                    )
+                dscs += more_dscs
+                issuers += more_issuers
+        except HealthCredError as exc:
+            raise type(exc)(f"{root}: {exc.message}") from exc
+        except OSError as exc:
+            raise TrustStoreError(f"{root}: cannot read: {exc.strerror}") from exc
+    if len(stores) == 1 and not (dscs or issuers):
+        return stores[0]
+    floor = dict(seen or {})
+    for store in stores:  # each folder's floors are already applied; keep them for the merged store
+        floor = merge_state(floor, store.versions)
+    return TrustStore(
+        [a for s in stores for a in s.anchors],
+        [b for s in stores for b in s.raw_lists],
+        [b for s in stores for b in s.raw_revocations],
+        [b for s in stores for b in s.raw_rule_sets],
+        seen=floor,
+        dscs=[*(d for s in stores for d in s.dscs), *dscs],
+        shc_issuers=[*(i for s in stores for i in s.shc_issuers), *issuers],
+    )

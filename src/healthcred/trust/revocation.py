@@ -1,0 +1,215 @@
+"""Signed revocation lists: truncated hashes of credential ids, full or as deltas.
+
+A list names credentials by the first 8 bytes of SHA-256 over a domain tag and
+the credential id (``cti``), never by signature bytes (ECDSA signatures are
+malleable: the same credential has two valid signatures). 64-bit hashes keep a
+list of a million entries at 8 MB and make a false match about 1 in 10^13 per
+lookup. The loaded set is one sorted ``array('Q')`` searched by bisection: no
+per-entry Python objects, so memory stays at ~8 bytes per entry.
+
+A list is signed by a trust anchor (it then covers every region) or by an
+issuer key on a trust list (it covers that key's region). Versions of one
+series (signer + id) build on each other: version 1 is full; a delta names its
+base version and the hashes it adds and removes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+import sys
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import islice
+
+from healthcred.crypto.algorithms import PrivateKey
+from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
+from healthcred.errors import TrustListMalformed
+
+__all__ = [
+    "HASH_BYTES",
+    "REVOCATION_CONTENT_TYPE",
+    "RevocationList",
+    "RevocationSet",
+    "make_revocation_list",
+    "parse_revocation_body",
+    "revocation_hash",
+]
+
+REVOCATION_CONTENT_TYPE = "application/vnd.healthcred.revocation+cbor"
+"""COSE content type of a signed revocation list."""
+
+REVOCATION_FORMAT = 1
+"""Version of the revocation-list payload layout."""
+
+HASH_BYTES = 8
+"""Length of a revocation hash."""
+
+_DOMAIN = b"healthcred/revocation/v1\x00"
+_DOMAIN_STATE = hashlib.sha256(_DOMAIN)  # copied per hash: the domain prefix is absorbed once
+_R_FORMAT, _R_ID, _R_VERSION, _R_ISSUED, _R_EXPIRES, _R_BASE, _R_ADDED, _R_REMOVED = 1, 2, 3, 4, 5, 6, 7, 8
+_KEYS = frozenset(range(1, 9))
+_SMALL_DELTA = 256  # up to this many changes, edit a copy in place instead of rebuilding
+_BUCKET_SHIFT = 48
+_BUCKETS = 1 << 16
+
+
+def revocation_hash(credential_id: bytes) -> int:
+    """The 64-bit revocation hash of a credential id: SHA-256(domain ‖ cti)[:8], big-endian."""
+    digest = _DOMAIN_STATE.copy()
+    digest.update(credential_id)
+    return int.from_bytes(digest.digest()[:HASH_BYTES], "big")
+
+
+def _to_array(raw: bytes, what: str) -> array[int]:
+    if len(raw) % HASH_BYTES:
+        raise TrustListMalformed(f"revocation {what} is not a whole number of {HASH_BYTES}-byte hashes")
+    values = array("Q", raw)
+    if sys.byteorder == "little":
+        values.byteswap()  # the wire holds big-endian hashes; sorted bytes = sorted numbers
+    if any(map(operator.ge, values, islice(values, 1, None))):
+        raise TrustListMalformed(f"revocation {what} must be sorted and without repeats")
+    return values
+
+
+def _to_bytes(values: Iterable[int]) -> bytes:
+    ordered = array("Q", sorted(set(values)))
+    if sys.byteorder == "little":
+        ordered.byteswap()
+    return ordered.tobytes()
+
+
+class RevocationSet:
+    """A sorted set of revocation hashes: ~8 bytes per entry, lookups by indexed bisection.
+
+    A 65,537-entry index of where each top-16-bit bucket starts (256 KiB) narrows
+    each bisection to the few hashes of one bucket.
+    """
+
+    __slots__ = ("_starts", "_values")
+
+    def __init__(self, values: array[int] | None = None) -> None:
+        """Wrap a sorted, repeat-free ``array('Q')`` (not copied) and index it."""
+        self._values: array[int] = values if values is not None else array("Q")
+        self._starts = array("I", (bisect_left(self._values, b << _BUCKET_SHIFT) for b in range(_BUCKETS)))
+        self._starts.append(len(self._values))
+
+    def __contains__(self, value: object) -> bool:
+        return type(value) is int and 0 <= value < 1 << 64 and self.contains(value)
+
+    def contains(self, value: int) -> bool:
+        """Whether the 64-bit hash ``value`` is in the set."""
+        bucket = value >> _BUCKET_SHIFT
+        values = self._values
+        i = bisect_left(values, value, self._starts[bucket], self._starts[bucket + 1])
+        return i < len(values) and values[i] == value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the set (the hash array and its bucket index)."""
+        return sys.getsizeof(self._values) + sys.getsizeof(self._starts)
+
+    def revoked(self, credential_id: bytes) -> bool:
+        """Whether the credential with this id is revoked."""
+        return revocation_hash(credential_id) in self
+
+    def apply(self, added: array[int], removed: array[int]) -> RevocationSet:
+        """A new set with ``added`` inserted and ``removed`` taken out (both sorted arrays)."""
+        if len(added) + len(removed) > _SMALL_DELTA:
+            gone = set(removed)
+            return RevocationSet(array("Q", sorted({*(v for v in self._values if v not in gone), *added})))
+        values = array("Q", self._values)  # small delta: a copy, then in-place edits (memmove in C)
+        for value in removed:
+            i = bisect_left(values, value)
+            if i < len(values) and values[i] == value:
+                del values[i]
+        for value in added:
+            i = bisect_left(values, value)
+            if i == len(values) or values[i] != value:
+                values.insert(i, value)
+        return RevocationSet(values)
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationList:
+    """One verified revocation list (full or delta), before it is folded into a series."""
+
+    id: str
+    version: int
+    issued_at: int
+    expires_at: int
+    base: int
+    signer_kid: bytes
+    added: array[int] = field(repr=False)
+    removed: array[int] = field(repr=False)
+
+    @property
+    def series(self) -> str:
+        """The key under which versions of this list are compared: ``signer-kid/id``."""
+        return f"{self.signer_kid.hex()}/{self.id}"
+
+
+def make_revocation_list(
+    signer: PrivateKey | Signer,
+    *,
+    version: int,
+    issued_at: int,
+    expires_at: int,
+    added: Iterable[bytes | int] = (),
+    removed: Iterable[bytes | int] = (),
+    base: int = 0,
+    list_id: str = "revocations",
+) -> bytes:
+    """Sign a revocation list. ``added``/``removed`` hold credential ids (bytes) or their hashes (ints).
+
+    ``base=0`` makes a full list (nothing to remove); otherwise a delta on version ``base``.
+    """
+    if version < 1 or expires_at <= issued_at or not 0 <= base < version:
+        raise TrustListMalformed("need version ≥ 1, base < version, and expiry after issue")
+    as_hash = [revocation_hash(v) if isinstance(v, bytes) else v for v in added]
+    gone = [revocation_hash(v) if isinstance(v, bytes) else v for v in removed]
+    if base == 0 and gone:
+        raise TrustListMalformed("a full revocation list (base 0) removes nothing")
+    payload = {
+        _R_FORMAT: REVOCATION_FORMAT,
+        _R_ID: list_id,
+        _R_VERSION: version,
+        _R_ISSUED: issued_at,
+        _R_EXPIRES: expires_at,
+        _R_BASE: base,
+        _R_ADDED: _to_bytes(as_hash),
+        _R_REMOVED: _to_bytes(gone),
+    }
+    return sign_content(payload, signer, REVOCATION_CONTENT_TYPE)
+
+
+def parse_revocation_body(message: Sign1) -> RevocationList:
+    """Parse the payload of a revocation list whose signature the caller has verified."""
+    body = open_content(message, REVOCATION_CONTENT_TYPE, "revocation list")
+    if type(body) is not dict or set(body) != _KEYS or body[_R_FORMAT] != REVOCATION_FORMAT:
+        raise TrustListMalformed("revocation list must be a format-1 map with exactly keys 1–8")
+    ints = [body[k] for k in (_R_VERSION, _R_ISSUED, _R_EXPIRES, _R_BASE)]
+    if any(type(v) is not int or v < 0 for v in ints) or type(body[_R_ID]) is not str:
+        raise TrustListMalformed("revocation list id must be text; version, times and base unsigned integers")
+    if type(body[_R_ADDED]) is not bytes or type(body[_R_REMOVED]) is not bytes:
+        raise TrustListMalformed("revocation list hashes must be byte strings")
+    version, issued, expires, base = ints
+    if version < 1 or base >= version or expires <= issued or (base == 0 and body[_R_REMOVED]):
+        raise TrustListMalformed(
+            "revocation list needs version ≥ 1, base < version, a full list removing nothing"
+        )
+    return RevocationList(
+        body[_R_ID],
+        version,
+        issued,
+        expires,
+        base,
+        message.kid,
+        _to_array(body[_R_ADDED], "additions"),
+        _to_array(body[_R_REMOVED], "removals"),
+    )

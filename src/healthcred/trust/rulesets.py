@@ -1,0 +1,71 @@
+"""Signed rule sets: status rules and verification policies as signed, versioned, expiring data.
+
+A rule set is a COSE_Sign1 with content type
+``application/vnd.healthcred.rules+cbor`` over
+``{1: 1, 2: issued_at, 3: expires_at, 4: body}``, where ``body`` is the rule
+set's JSON form (see docs/rules.md) as CBOR. It is signed by a trust anchor or
+by a key whose trust-list entry grants the *rules* role. This module checks
+the envelope and the signer; the rules layer validates and compiles the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from healthcred.crypto.algorithms import PrivateKey
+from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
+from healthcred.errors import TrustListMalformed
+
+__all__ = ["RULES_CONTENT_TYPE", "SignedRuleSet", "make_rule_set", "parse_rule_set_body"]
+
+RULES_CONTENT_TYPE = "application/vnd.healthcred.rules+cbor"
+"""COSE content type of a signed rule set."""
+
+RULES_FORMAT = 1
+_MAX_DEPTH, _MAX_ITEMS = 100, 200_000  # CertLogic nests up to 64 deep inside the set's own maps
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRuleSet:
+    """A rule set whose signature was verified: identity, validity and the (unvalidated) body."""
+
+    id: str
+    kind: str
+    version: int
+    issued_at: int
+    expires_at: int
+    signer_kid: bytes
+    body: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def series(self) -> str:
+        """The key under which rule-set versions are compared: ``rules:signer-kid/id``."""
+        return f"rules:{self.signer_kid.hex()}/{self.id}"
+
+
+def make_rule_set(
+    signer: PrivateKey | Signer, body: Mapping[str, Any], *, issued_at: int, expires_at: int
+) -> bytes:
+    """Sign a rule set's JSON form (holding its ``id``, ``version`` and ``kind``) for a validity span."""
+    if expires_at <= issued_at:
+        raise TrustListMalformed("a rule set must expire after it is issued")
+    payload = {1: RULES_FORMAT, 2: issued_at, 3: expires_at, 4: dict(body)}
+    return sign_content(payload, signer, RULES_CONTENT_TYPE)
+
+
+def parse_rule_set_body(message: Sign1) -> SignedRuleSet:
+    """The rule set in a message whose signature the caller has verified."""
+    payload = open_content(
+        message, RULES_CONTENT_TYPE, "rule set", max_depth=_MAX_DEPTH, max_items=_MAX_ITEMS
+    )
+    if type(payload) is not dict or set(payload) != {1, 2, 3, 4} or payload[1] != RULES_FORMAT:
+        raise TrustListMalformed("rule set must be a format-1 map with exactly keys 1–4")
+    issued, expires, body = payload[2], payload[3], payload[4]
+    if type(issued) is not int or type(expires) is not int or expires <= issued or type(body) is not dict:
+        raise TrustListMalformed("rule set times must be integers (expiry after issue) and its body a map")
+    set_id, kind, version = body.get("id"), body.get("kind"), body.get("version")
+    if type(set_id) is not str or kind not in ("status", "policy") or type(version) is not int or version < 1:
+        raise TrustListMalformed("rule set body needs a text id, kind 'status' or 'policy', and version ≥ 1")
+    return SignedRuleSet(set_id, kind, version, issued, expires, message.kid, body)

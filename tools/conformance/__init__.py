@@ -1,0 +1,1 @@
+"""The conformance-vector generator: builds ``vectors/`` deterministically (not installed)."""
