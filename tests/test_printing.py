@@ -96,7 +96,7 @@ def test_region_words() -> None:
 
 
 def test_table_has_every_provincial_division_and_its_font_glyphs() -> None:
-    from healthcred.printing.cards import _regions
+    from healthcred.regions import _names as _regions
 
     table = _regions()
     provinces = [code for code in table if code.endswith("0000")]

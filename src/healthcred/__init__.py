@@ -14,6 +14,7 @@ bindings and place codes have their own functions below.
 """
 
 from healthcred import _moved
+from healthcred.clock import DEFAULT_SKEW
 from healthcred.codec.qr import read_qr, render_qr
 from healthcred.crypto.algorithms import Alg
 from healthcred.crypto.cose import Signer
@@ -31,7 +32,7 @@ from healthcred.flows.idcheck import IdCheckKey, check_id, generate_id_key
 from healthcred.flows.issue import issue, issue_paper
 from healthcred.flows.national import derive_national
 from healthcred.flows.places import issue_place, verify_place
-from healthcred.flows.verify import DEFAULT_SKEW, verify, verify_all
+from healthcred.flows.verify import verify, verify_all
 from healthcred.model import (
     GREEN,
     NATIONAL_PALETTE,

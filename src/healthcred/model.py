@@ -15,10 +15,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from healthcred.regions import REGION_PATTERN
+
 __all__ = [
     "GREEN",
     "NATIONAL_PALETTE",
     "RED",
+    "STATUS_BY_NAME",
     "YELLOW",
     "CredentialKind",
     "DocumentType",
@@ -53,7 +56,7 @@ ID_KEY_ID_BYTES = 8
 ID_TAG_BYTES = 16
 """Length of the truncated HMAC-SHA256 in an ID tag (128 bits: no online guessing of a tag)."""
 
-_REGION = r"^[0-9]{6}$"
+_REGION = REGION_PATTERN
 _BIRTH_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 _MASKED_DOC = r"^[0-9A-Za-z]{0,6}\*+[0-9A-Za-z]{0,4}$"
 _NAME = r"^\S(.*\S)?$"
@@ -110,6 +113,9 @@ RED = Status(code=3, name="red")
 
 NATIONAL_PALETTE: Mapping[int, Status] = {s.code: s for s in (GREEN, YELLOW, RED)}
 """The three colours every verifier knows."""
+
+STATUS_BY_NAME: Mapping[str, Status] = {s.name: s for s in NATIONAL_PALETTE.values()}
+"""The national colours by name (``"green"`` → :data:`GREEN`): the one map from a name to a colour."""
 
 
 def status_from_code(code: int, palette: Mapping[int, Status] | None = None) -> Status:

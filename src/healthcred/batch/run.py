@@ -50,9 +50,9 @@ from healthcred.flows.idcheck import IdCheckKey, normalise_id_number
 from healthcred.flows.issue import issue, issue_paper
 from healthcred.flows.verify import decode_unverified
 from healthcred.model import (
-    NATIONAL_PALETTE,
     PAPER_LIFETIME,
     PAPER_MAX_LIFETIME,
+    STATUS_BY_NAME,
     CredentialKind,
     DocumentType,
     HealthCode,
@@ -90,7 +90,7 @@ _REQUIRED = ("name", "birth_date", "document_number", "status", "region")
 
 _CHUNK = 256  # rows signed and fsync'd together: one fsync per chunk, not per row
 _MAX_LINE = 4096  # longest input record accepted, in characters
-_STATUS_NAMES = {s.name: s for s in NATIONAL_PALETTE.values()}
+_STATUS_NAMES = STATUS_BY_NAME
 _KINDS = {"paper": CredentialKind.PAPER, "health": CredentialKind.HEALTH_STATUS}
 Kind = Literal["paper", "health"]
 

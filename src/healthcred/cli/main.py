@@ -33,6 +33,7 @@ from healthcred.cli.support import (
     write_file,
 )
 from healthcred.cli.trust import trust
+from healthcred.clock import DEFAULT_SKEW
 from healthcred.codec.qr import save_qr
 from healthcred.crypto.algorithms import parse_alg
 from healthcred.crypto.keys import (
@@ -47,12 +48,12 @@ from healthcred.errors import HealthCredError
 from healthcred.flows.idcheck import load_id_key, normalise_id_number
 from healthcred.flows.issue import issue, issue_paper
 from healthcred.flows.national import derive_national
-from healthcred.flows.verify import DEFAULT_SKEW, verify_all
+from healthcred.flows.verify import verify_all
 from healthcred.foreign.shc.cards import load_health_cards
 from healthcred.model import (
-    NATIONAL_PALETTE,
     PAPER_LIFETIME,
     PAPER_MAX_LIFETIME,
+    STATUS_BY_NAME,
     CredentialKind,
     DocumentType,
     HealthCode,
@@ -68,7 +69,7 @@ from healthcred.trust.store import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_STATUS_NAMES = {s.name: s for s in NATIONAL_PALETTE.values()}
+_STATUS_NAMES = STATUS_BY_NAME
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -23,6 +23,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from healthcred.clock import DEFAULT_SKEW, epoch_seconds
 from healthcred.codec.cbor import dumps, loads
 from healthcred.codec.qr import Backend
 from healthcred.crypto.algorithms import PrivateKey
@@ -34,8 +35,8 @@ from healthcred.errors import (
     HealthCredError,
     TooManyDependents,
 )
-from healthcred.flows.checks import allowances, check_window, epoch_seconds, issue_window
-from healthcred.flows.verify import DEFAULT_SKEW, verify
+from healthcred.flows.checks import allowances, check_window, issue_window
+from healthcred.flows.verify import verify
 from healthcred.limits import MAX_EPOCH
 from healthcred.model import HealthCode, Subject, VerificationResult
 from healthcred.trust.store import TrustStore, permitting_entry

@@ -27,31 +27,15 @@ from healthcred.errors import (
     CodeNotYetValid,
     TooLarge,
 )
-from healthcred.limits import MAX_EPOCH, MAX_TEXT_CHARS
+from healthcred.limits import MAX_TEXT_CHARS
 from healthcred.trust.store import TrustStore
 
 __all__ = [
     "allowances",
     "check_window",
-    "epoch_seconds",
     "issue_window",
     "open_text",
 ]
-
-
-def epoch_seconds(at: datetime | int | float | None) -> int:
-    """A validation time as epoch seconds (``None``: now); raise :class:`BadInput` for anything else."""
-    if at is None:
-        return int(datetime.now(UTC).timestamp())
-    if isinstance(at, datetime):
-        if at.tzinfo is None:
-            raise BadInput("the validation time must be timezone-aware (e.g. datetime.now(UTC))")
-        return int(at.timestamp())
-    if isinstance(at, int | float) and not isinstance(at, bool):
-        if not 0 <= at <= MAX_EPOCH:  # also false for NaN
-            raise BadInput(f"the validation time {at!r} is not between 1970 and 9999")
-        return int(at)
-    raise BadInput(f"the validation time must be a datetime or epoch seconds, not {type(at).__name__}")
 
 
 def allowances(trust: Any, skew: Any, grace: Any) -> tuple[int, int]:

@@ -13,11 +13,12 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from healthcred.clock import DEFAULT_SKEW
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer
 from healthcred.errors import BadInput, CodeExpired
 from healthcred.flows.issue import issue
-from healthcred.flows.verify import DEFAULT_SKEW, verify
+from healthcred.flows.verify import verify
 from healthcred.model import CREDENTIAL_ID_BYTES, CredentialKind, HealthCode
 from healthcred.trust.store import NATIONAL_REGION, TrustStore
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from healthcred.clock import DEFAULT_SKEW, epoch_seconds
 from healthcred.codec.base45 import b45encode
 from healthcred.codec.prefix import PLACE_PREFIX
 from healthcred.crypto.algorithms import PrivateKey
@@ -24,11 +25,9 @@ from healthcred.errors import BadPlaceCode, HealthCredError
 from healthcred.flows.checks import (
     allowances,
     check_window,
-    epoch_seconds,
     issue_window,
     open_text,
 )
-from healthcred.flows.verify import DEFAULT_SKEW
 from healthcred.limits import MAX_EPOCH
 from healthcred.rules.policy import SCENES
 from healthcred.trust.store import TrustStore, permitting_entry

@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from healthcred.clock import epoch_seconds
 from healthcred.errors import BadInput, BadKey, HealthCredError, ScanLogError
-from healthcred.flows.checks import epoch_seconds
 from healthcred.model import VerificationResult
 
 __all__ = [

@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image
 
+from healthcred.clock import DEFAULT_SKEW, epoch_seconds
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.cbor import loads
 from healthcred.codec.compression import unpack
@@ -26,7 +27,7 @@ from healthcred.codec.qr import Backend, read_qr
 from healthcred.crypto.algorithms import Alg
 from healthcred.crypto.cose import parse_sign1
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
-from healthcred.flows.checks import allowances, epoch_seconds
+from healthcred.flows.checks import allowances
 from healthcred.foreign.dcc.hc1 import HC1_PREFIX, PS256, decode_hc1, to_foreign, verify_hc1
 from healthcred.foreign.shc.cards import MAX_CHUNKS as MAX_SHC_CHUNKS
 from healthcred.foreign.shc.cards import SHC_PREFIX, ShcMessage, decode_shc, verify_shc
@@ -44,9 +45,6 @@ __all__ = [
     "verify_all",
     "verify_text",
 ]
-
-DEFAULT_SKEW = timedelta(minutes=5)
-"""Clock-skew allowance between issuer and verifier clocks."""
 
 _TEXT_PREFIXES = (NATIVE_PREFIX, *FOREIGN_PREFIXES)
 _BYTES_PREFIXES = tuple(p.encode("ascii") for p in _TEXT_PREFIXES)

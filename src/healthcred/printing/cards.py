@@ -38,6 +38,7 @@ from PIL import Image, ImageDraw, ImageFont
 from healthcred.codec.qr import Encoder, dark_runs, qr_matrix
 from healthcred.errors import BadInput, MissingGlyph
 from healthcred.model import CredentialKind, HealthCode, Status
+from healthcred.regions import region_words
 
 __all__ = [
     "CARD_SIZE_MM",
@@ -94,38 +95,6 @@ Matrix = tuple[tuple[bool, ...], ...]
 
 
 # --- the words printed --------------------------------------------------------------------
-
-
-@cache
-def _regions() -> dict[str, tuple[str, str]]:
-    table: dict[str, tuple[str, str]] = {}
-    text = (resources.files("healthcred") / "data" / "regions.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            code, chinese, english = line.split("\t")
-            table[code] = (chinese, english)
-    return table
-
-
-def region_words(code: str) -> tuple[str, str]:
-    """A GB/T 2260 region in words: ``330100`` → ``("浙江省杭州市", "Hangzhou, Zhejiang")``.
-
-    The province, prefecture and county levels known to the bundled table are
-    joined; a code the table does not name itself is shown after the levels it
-    does name (``"浙江省杭州市 330199"``), and a wholly unknown code as the code.
-    """
-    if not isinstance(code, str) or len(code) != 6 or not code.isdigit():
-        raise BadInput(f"a region is a 6-digit GB/T 2260 code, not {code!r}")
-    table = _regions()
-    levels = dict.fromkeys((code[:2] + "0000", code[:4] + "00", code))
-    known = [table[c] for c in levels if c in table]
-    if not known:
-        return code, code
-    chinese = "".join(zh for zh, _ in known)
-    english = ", ".join(en for _, en in reversed(known))
-    if code not in table:
-        return f"{chinese} {code}", f"{english} {code}"
-    return chinese, english
 
 
 def status_words(status: Status) -> tuple[str, str]:

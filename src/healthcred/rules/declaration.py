@@ -15,11 +15,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from healthcred.model import Subject
+from healthcred.regions import REGION_PATTERN
 
 __all__ = ["Background", "Declaration", "LabTest", "RiskArea", "Stay", "personnel_key"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-_REGION = r"^[0-9]{6}$"
+_REGION = REGION_PATTERN
 
 RiskLevel = Literal["low", "medium", "high"]
 ContactKind = Literal["none", "suspected", "confirmed"]

@@ -16,13 +16,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from healthcred.errors import InvalidRule
-from healthcred.model import NATIONAL_PALETTE, PAPER_LIFETIME, PAPER_MAX_LIFETIME, Status
+from healthcred.model import PAPER_LIFETIME, PAPER_MAX_LIFETIME, STATUS_BY_NAME, Status
 from healthcred.rules.certlogic import Rule, compile_rule
 from healthcred.rules.declaration import Background, Declaration, personnel_key
 
 __all__ = ["DEFAULT_STATUS_RULES", "Determination", "StatusRuleSet", "determine", "status_facts"]
 
-_NAMES = {s.name: s for s in NATIONAL_PALETTE.values()}
+_NAMES = STATUS_BY_NAME
 
 
 def _days_ago(today: date, last: date | None) -> int | None:

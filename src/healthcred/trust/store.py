@@ -51,6 +51,7 @@ from healthcred.errors import (
 )
 from healthcred.foreign.dcc.dsc import Dsc
 from healthcred.foreign.shc.issuers import ShcIssuer
+from healthcred.regions import NATIONAL_REGION, region_contains
 from healthcred.trust.revocation import (
     RevocationList,
     RevocationSet,
@@ -86,9 +87,6 @@ TRUST_LIST_CONTENT_TYPE = "application/vnd.healthcred.trustlist+cbor"
 TRUST_LIST_FORMAT = 1
 """Version of the trust-list payload layout."""
 
-NATIONAL_REGION = "000000"
-"""Region of a key the national platform holds: it covers every region."""
-
 ANCHORS_DIR = "anchors"
 """Sub-folder of a trust folder holding anchor public keys (``*.pem``)."""
 LISTS_DIR = "lists"
@@ -120,21 +118,6 @@ _E_KINDS, _E_STATUSES, _E_ROLES, _E_COMPROMISED = 7, 8, 9, 10
 _LIST_KEYS = frozenset({_L_FORMAT, _L_VERSION, _L_ISSUED, _L_EXPIRES, _L_ENTRIES, _L_ID})
 _ENTRY_REQUIRED = frozenset({_E_KID, _E_ALG, _E_KEY, _E_REGION, _E_NOT_BEFORE, _E_NOT_AFTER})
 _ENTRY_OPTIONAL = frozenset({_E_KINDS, _E_STATUSES, _E_ROLES, _E_COMPROMISED})
-
-
-def region_contains(scope: str, region: str) -> bool:
-    """Whether a key scoped to ``scope`` may issue for ``region`` (GB/T 2260 hierarchy).
-
-    ``000000`` covers all; ``330000`` (a province) covers ``33xxxx``; ``330100``
-    (a city) covers ``3301xx``; any other code covers only itself.
-    """
-    if scope == NATIONAL_REGION:
-        return True
-    if scope.endswith("0000"):
-        return region[:2] == scope[:2]
-    if scope.endswith("00"):
-        return region[:4] == scope[:4]
-    return region == scope
 
 
 def _within(inner: frozenset[int] | None, outer: frozenset[int] | None) -> bool:

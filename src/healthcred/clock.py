@@ -1,0 +1,35 @@
+"""Time as an input: the clock-skew default and the one reading of a validation time.
+
+Every verifying function takes ``at=`` (default: now) and ``skew=``; this module is the one place
+that turns ``at`` into epoch seconds and the one that knows the default skew.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from healthcred.errors import BadInput
+from healthcred.limits import MAX_EPOCH
+
+__all__ = ["DEFAULT_SKEW", "DEFAULT_SKEW_SECONDS", "epoch_seconds"]
+
+DEFAULT_SKEW = timedelta(minutes=5)
+"""Clock-skew allowance between issuer and verifier clocks."""
+
+DEFAULT_SKEW_SECONDS = int(DEFAULT_SKEW.total_seconds())
+""":data:`DEFAULT_SKEW` in whole seconds, for the layers that count time in epoch seconds."""
+
+
+def epoch_seconds(at: datetime | int | float | None) -> int:
+    """A validation time as epoch seconds (``None``: now); raise :class:`BadInput` for anything else."""
+    if at is None:
+        return int(datetime.now(UTC).timestamp())
+    if isinstance(at, datetime):
+        if at.tzinfo is None:
+            raise BadInput("the validation time must be timezone-aware (e.g. datetime.now(UTC))")
+        return int(at.timestamp())
+    if isinstance(at, int | float) and not isinstance(at, bool):
+        if not 0 <= at <= MAX_EPOCH:  # also false for NaN
+            raise BadInput(f"the validation time {at!r} is not between 1970 and 9999")
+        return int(at)
+    raise BadInput(f"the validation time must be a datetime or epoch seconds, not {type(at).__name__}")
