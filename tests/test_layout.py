@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +40,27 @@ def test_old_signing_package_names_resolve() -> None:
 def test_an_unknown_module_is_still_missing() -> None:
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("healthcred.no_such_module")
+
+
+def test_the_import_contract_catches_an_upward_import(tmp_path: Path) -> None:
+    # The contract in pyproject.toml, run on a copy of the package with one upward import added.
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "src" / "healthcred", tmp_path / "healthcred")
+    shutil.copytree(root / "tools", tmp_path / "tools")
+    base45 = tmp_path / "healthcred" / "codec" / "base45.py"
+    upward = base45.read_text(encoding="utf-8") + "\nimport healthcred.flows.verify\n"
+    base45.write_text(upward, encoding="utf-8")
+    config = tmp_path / "pyproject.toml"
+    shutil.copy(root / "pyproject.toml", config)
+    lint = Path(sys.executable).with_name("lint-imports")
+    run = subprocess.run(
+        [str(lint), "--no-cache", str(config)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "healthcred.codec.base45 -> healthcred.flows.verify" in run.stdout
+    assert "Layers: imports point down only" in run.stdout and "BROKEN" in run.stdout
