@@ -36,7 +36,7 @@ from healthcred.crypto.keys import load_private_key
 from healthcred.errors import ERROR_CODES
 from healthcred.native.claims import to_claims
 from healthcred.rules import evaluate, validate
-from healthcred.trust.store import TRUST_LIST_CONTENT_TYPE
+from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE
 
 ABSTRACT = {
     "healthcred_error", "format_error", "trust_error", "validity_error", "qr_error", "rule_error",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,53 @@ def test_old_module_paths_import_with_a_warning(old: str) -> None:
     assert module is importlib.import_module(f"healthcred.{MOVED[old]}")
 
 
+OLD_TRUST_NAMES = (
+    "ANCHORS_DIR",
+    "LISTS_DIR",
+    "NATIONAL_REGION",
+    "REVOCATIONS_DIR",
+    "RULES_DIR",
+    "TRUST_LIST_CONTENT_TYPE",
+    "Anchor",
+    "KeyGrant",
+    "Revocations",
+    "TrustEntry",
+    "TrustList",
+    "TrustStore",
+    "make_trust_list",
+    "open_signed",
+    "parse_trust_list",
+    "permitting_entry",
+    "region_contains",
+    "verify_signer",
+    # public beside the 0.1 __all__:
+    "MAX_LIST_BYTES",
+    "MAX_REVOCATION_BYTES",
+    "ROLE_DELEGATE",
+    "ROLE_ISSUE",
+    "ROLE_RULES",
+    "TRUST_LIST_FORMAT",
+)
+"""The public names of the 0.1 module healthcred.signing.trust (its __all__, then its other constants)."""
+
+
+@pytest.mark.parametrize("name", OLD_TRUST_NAMES)
+def test_every_old_signing_trust_name_is_reachable_through_the_old_path(name: str) -> None:
+    sys.modules.pop("healthcred.signing.trust", None)
+    with pytest.warns(DeprecationWarning, match="moved to"):
+        old = importlib.import_module("healthcred.signing.trust")
+    assert getattr(old, name) is getattr(importlib.import_module("healthcred.trust"), name)
+
+
+def test_the_trust_package_exports_what_its_modules_export() -> None:
+    package = importlib.import_module("healthcred.trust")
+    modules = [m.name for m in pkgutil.iter_modules(package.__path__)]
+    assert len(modules) >= 10
+    for module in modules:
+        names = importlib.import_module(f"healthcred.trust.{module}").__all__
+        assert set(names) <= set(package.__all__), module
+
+
 def test_old_signing_package_names_resolve() -> None:
     sys.modules.pop("healthcred.signing", None)
     signing = importlib.import_module("healthcred.signing")
@@ -35,6 +83,35 @@ def test_old_signing_package_names_resolve() -> None:
         assert signing.TrustStore is healthcred.TrustStore
     with pytest.raises(AttributeError):
         _ = signing.no_such_name
+
+
+OLD_SIGNING_NAMES = [
+    "Alg",
+    "KeyGrant",
+    "PrivateKey",
+    "PublicKey",
+    "Signer",
+    "TrustStore",
+    "generate_key",
+    "kid_of",
+    "load_private_key",
+    "load_public_key",
+    "load_trust",
+    "make_trust_list",
+    "save_private_key",
+    "save_public_key",
+    "sign",
+    "verify_signature",
+]
+"""The names the 0.1 package healthcred.signing re-exported."""
+
+
+@pytest.mark.parametrize("name", OLD_SIGNING_NAMES)
+def test_every_old_signing_package_name_resolves(name: str) -> None:
+    sys.modules.pop("healthcred.signing", None)
+    signing = importlib.import_module("healthcred.signing")
+    with pytest.warns(DeprecationWarning, match=f"moved to healthcred\\..*\\.{name}$"):
+        assert getattr(signing, name) is not None
 
 
 def test_an_unknown_module_is_still_missing() -> None:

@@ -441,10 +441,11 @@ def test_two_keys_sharing_a_kid_are_both_tried(monkeypatch: pytest.MonkeyPatch) 
     # Real kids are SHA-256 prefixes, so a shared kid means a 64-bit collision or a hostile list;
     # force one: each key is tried, and the signature decides which grant applies.
     import healthcred.crypto.cose as cose
-    import healthcred.trust.store as trust
+    import healthcred.trust.envelope as envelope
+    import healthcred.trust.lists as lists
 
-    monkeypatch.setattr(trust, "kid_of", lambda key: b"\x07" * 8)
-    monkeypatch.setattr(cose, "kid_of", lambda key: b"\x07" * 8)
+    for module in (lists, envelope, cose):  # list entries, anchors, message headers
+        monkeypatch.setattr(module, "kid_of", lambda key: b"\x07" * 8)
     root, first, second = generate_key(Alg.EDDSA), generate_key(Alg.EDDSA), generate_key(Alg.EDDSA)
     store = TrustStore([root.public_key()], [signed(root, [grant(first, "330000"), grant(second, "310000")])])
     assert len(store.entries(b"\x07" * 8)) == 2 and not store.conflicts
@@ -459,7 +460,7 @@ def test_corrupt_bundle_changes_nothing(nation: Nation, tmp_path: object) -> Non
 
     from healthcred.crypto.keys import save_public_key
     from healthcred.trust.bundle import install_bundle, make_bundle, open_bundle
-    from healthcred.trust.store import Anchor
+    from healthcred.trust.envelope import Anchor
 
     folder = Path(str(tmp_path))
     (folder / "anchors").mkdir()

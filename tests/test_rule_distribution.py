@@ -11,8 +11,8 @@ from healthcred import RED, Alg, Gate, KeyGrant, TrustStore, generate_key
 from healthcred.errors import InvalidRule, RuleSetUnavailable, TrustListRollback, UntrustedList
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.trust.bundle import make_bundle, open_bundle
+from healthcred.trust.envelope import Anchor
 from healthcred.trust.rulesets import make_rule_set
-from healthcred.trust.store import Anchor
 
 
 def policy(world: World, version: int = 1, signer: object = None, **times: int) -> bytes:

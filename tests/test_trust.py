@@ -32,7 +32,9 @@ from healthcred.errors import (
     TrustStoreError,
     UntrustedList,
 )
-from healthcred.trust.store import TRUST_LIST_CONTENT_TYPE, Anchor, parse_trust_list, region_contains
+from healthcred.regions import region_contains
+from healthcred.trust.envelope import Anchor
+from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, parse_trust_list
 
 
 @pytest.mark.parametrize("alg", list(Alg))

@@ -48,9 +48,12 @@ from healthcred.model import (
     Subject,
     VerificationResult,
 )
+from healthcred.regions import NATIONAL_REGION
 from healthcred.trust.folder import load_trust
+from healthcred.trust.grants import KeyGrant
+from healthcred.trust.lists import make_trust_list
 from healthcred.trust.revocation import make_revocation_list
-from healthcred.trust.store import NATIONAL_REGION, KeyGrant, TrustStore, make_trust_list
+from healthcred.trust.store import TrustStore
 
 _moved.install()
 

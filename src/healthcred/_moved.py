@@ -28,7 +28,7 @@ MOVED = {
     "signing.dsc": "foreign.dcc.dsc",
     "signing.jwks": "foreign.shc.issuers",
     "codec.jose": "foreign.shc.jose",
-    "signing.trust": "trust.store",
+    "signing.trust": "trust",
     "signing.revocation": "trust.revocation",
     "signing.rulesets": "trust.rulesets",
     "signing.bundle": "trust.bundle",
@@ -54,7 +54,15 @@ MOVED = {
 }
 """Old module (below healthcred.) → where it lives now."""
 
-_SIGNING = ("crypto.algorithms", "crypto.cose", "crypto.keys", "trust.store", "trust.folder")
+_SIGNING = (
+    "crypto.algorithms",
+    "crypto.cose",
+    "crypto.keys",
+    "trust.grants",
+    "trust.lists",
+    "trust.store",
+    "trust.folder",
+)
 """Where the names the old healthcred.signing package re-exported live now."""
 
 

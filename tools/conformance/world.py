@@ -26,9 +26,10 @@ from healthcred.crypto.keys import kid_of, public_key_der
 from healthcred.flows.issue import issue
 from healthcred.model import GREEN, DocumentType, HealthCode, Status, Subject
 from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, make_bundle
+from healthcred.trust.grants import KeyGrant
+from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, make_trust_list
 from healthcred.trust.revocation import REVOCATION_CONTENT_TYPE, make_revocation_list
 from healthcred.trust.rulesets import RULES_CONTENT_TYPE, make_rule_set
-from healthcred.trust.store import TRUST_LIST_CONTENT_TYPE, KeyGrant, make_trust_list
 from tools.conformance.case import Trust
 
 __all__ = [

@@ -26,9 +26,11 @@ from healthcred.flows.verify import verify
 from healthcred.model import GREEN, RED, YELLOW, CredentialKind, DocumentType, HealthCode, Status, Subject
 from healthcred.printing.cards import render_card
 from healthcred.rules.policy import DEFAULT_POLICIES
-from healthcred.trust.folder import load_trust
+from healthcred.trust.folder import ANCHORS_DIR, LISTS_DIR, RULES_DIR, load_trust
+from healthcred.trust.grants import KeyGrant
+from healthcred.trust.lists import make_trust_list
 from healthcred.trust.rulesets import make_rule_set
-from healthcred.trust.store import ANCHORS_DIR, LISTS_DIR, RULES_DIR, KeyGrant, TrustStore, make_trust_list
+from healthcred.trust.store import TrustStore
 
 __all__ = ["run_demo"]
 

@@ -59,13 +59,10 @@ from healthcred.model import (
     HealthCode,
     Subject,
 )
+from healthcred.trust.envelope import Anchor
 from healthcred.trust.folder import load_trust
-from healthcred.trust.store import (
-    Anchor,
-    KeyGrant,
-    make_trust_list,
-    parse_trust_list,
-)
+from healthcred.trust.grants import KeyGrant
+from healthcred.trust.lists import make_trust_list, parse_trust_list
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -23,25 +23,24 @@ from healthcred.foreign.shc.issuers import ShcIssuer
 from healthcred.rules.policy import PolicySet
 from healthcred.rules.status import StatusRuleSet
 from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, install_bundle, make_bundle, open_bundle
-from healthcred.trust.folder import DSC_DIR, SHC_DIR, load_anchors, load_foreign, load_trust
-from healthcred.trust.revocation import REVOCATION_CONTENT_TYPE, make_revocation_list
-from healthcred.trust.rulesets import RULES_CONTENT_TYPE
-from healthcred.trust.state import STATE_FILE, load_state, save_state
-from healthcred.trust.store import (
+from healthcred.trust.envelope import Anchor, open_signed
+from healthcred.trust.folder import (
     ANCHORS_DIR,
+    DSC_DIR,
     LISTS_DIR,
-    MAX_REVOCATION_BYTES,
     REVOCATIONS_DIR,
     RULES_DIR,
-    TRUST_LIST_CONTENT_TYPE,
-    Anchor,
-    KeyGrant,
-    TrustEntry,
-    TrustStore,
-    make_trust_list,
-    open_signed,
-    parse_trust_list,
+    SHC_DIR,
+    load_anchors,
+    load_foreign,
+    load_trust,
 )
+from healthcred.trust.grants import KeyGrant, TrustEntry
+from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, make_trust_list, parse_trust_list
+from healthcred.trust.revocation import MAX_REVOCATION_BYTES, REVOCATION_CONTENT_TYPE, make_revocation_list
+from healthcred.trust.rulesets import RULES_CONTENT_TYPE
+from healthcred.trust.state import STATE_FILE, load_state, save_state
+from healthcred.trust.store import TrustStore
 
 __all__ = ["trust"]
 

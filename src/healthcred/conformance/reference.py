@@ -32,7 +32,8 @@ from healthcred.flows.places import PlaceResult, verify_place
 from healthcred.flows.verify import verify
 from healthcred.model import HealthCode, VerificationResult
 from healthcred.trust.bundle import open_bundle
-from healthcred.trust.store import Anchor, TrustStore
+from healthcred.trust.envelope import Anchor
+from healthcred.trust.store import TrustStore
 
 __all__ = [
     "CaseError",

@@ -39,7 +39,8 @@ from healthcred.flows.checks import allowances, check_window, issue_window
 from healthcred.flows.verify import verify
 from healthcred.limits import MAX_EPOCH
 from healthcred.model import HealthCode, Subject, VerificationResult
-from healthcred.trust.store import TrustStore, permitting_entry
+from healthcred.trust.grants import permitting_entry
+from healthcred.trust.store import TrustStore
 
 __all__ = [
     "BINDING_CONTENT_TYPE",

@@ -20,7 +20,8 @@ from healthcred.errors import BadInput, CodeExpired
 from healthcred.flows.issue import issue
 from healthcred.flows.verify import verify
 from healthcred.model import CREDENTIAL_ID_BYTES, CredentialKind, HealthCode
-from healthcred.trust.store import NATIONAL_REGION, TrustStore
+from healthcred.regions import NATIONAL_REGION
+from healthcred.trust.store import TrustStore
 
 __all__ = ["derive_national"]
 

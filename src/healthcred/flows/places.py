@@ -30,7 +30,8 @@ from healthcred.flows.checks import (
 )
 from healthcred.limits import MAX_EPOCH
 from healthcred.rules.policy import SCENES
-from healthcred.trust.store import TrustStore, permitting_entry
+from healthcred.trust.grants import permitting_entry
+from healthcred.trust.store import TrustStore
 
 __all__ = [
     "PLACE_CONTENT_TYPE",

@@ -34,7 +34,8 @@ from healthcred.foreign.shc.cards import SHC_PREFIX, ShcMessage, decode_shc, ver
 from healthcred.limits import MAX_TEXT_CHARS
 from healthcred.model import HealthCode, Status, VerificationResult
 from healthcred.native.claims import from_claims
-from healthcred.trust.store import TrustStore, permitting_entry
+from healthcred.trust.grants import permitting_entry
+from healthcred.trust.store import TrustStore
 
 __all__ = [
     "DEFAULT_SKEW",

@@ -34,8 +34,9 @@ from healthcred.crypto.cose import Signer, open_content, parse_sign1, sign_conte
 from healthcred.errors import HealthCredError, TrustListMalformed, TrustListRollback, TrustStoreError
 from healthcred.foreign.dcc.dsc import Dsc, load_dsc
 from healthcred.foreign.shc.issuers import ShcIssuer, issuer_document, load_shc_issuer
+from healthcred.trust.envelope import Anchor, verify_anchor
 from healthcred.trust.state import STATE_FILE, load_state, save_state
-from healthcred.trust.store import Anchor, TrustStore, verify_signer
+from healthcred.trust.store import TrustStore
 
 __all__ = ["BUNDLE_CONTENT_TYPE", "BUNDLE_FILE", "Bundle", "install_bundle", "make_bundle", "open_bundle"]
 
@@ -127,9 +128,7 @@ def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, in
         message = parse_sign1(data)
     except HealthCredError as exc:
         raise TrustListMalformed(f"bundle is not a COSE_Sign1: {exc.message}") from exc
-    verify_signer(
-        message, [(a.kid, a.alg, a.verify) for a in anchors if a.kid == message.kid], "a trust anchor"
-    )
+    verify_anchor(message, anchors)
     body = open_content(message, BUNDLE_CONTENT_TYPE, "trust bundle")
     if (
         type(body) is not dict

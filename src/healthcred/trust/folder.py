@@ -25,21 +25,31 @@ from healthcred.errors import BadKey, HealthCredError, TrustListMalformed, Trust
 from healthcred.foreign.dcc.dsc import DSC_SUFFIXES, Dsc, load_dsc, load_dsc_list
 from healthcred.foreign.shc.issuers import ShcIssuer, load_shc_issuer
 from healthcred.trust.bundle import BUNDLE_FILE, open_bundle
+from healthcred.trust.envelope import MAX_LIST_BYTES, Anchor, open_signed
+from healthcred.trust.revocation import MAX_REVOCATION_BYTES
 from healthcred.trust.state import STATE_FILE, load_state, merge_state
-from healthcred.trust.store import (
-    ANCHORS_DIR,
-    LISTS_DIR,
-    MAX_LIST_BYTES,
-    MAX_REVOCATION_BYTES,
-    REVOCATIONS_DIR,
-    RULES_DIR,
-    Anchor,
-    TrustStore,
-    open_signed,
-)
+from healthcred.trust.store import TrustStore
 
-__all__ = ["DSC_DIR", "SHC_DIR", "load_anchors", "load_foreign", "load_trust"]
+__all__ = [
+    "ANCHORS_DIR",
+    "DSC_DIR",
+    "LISTS_DIR",
+    "REVOCATIONS_DIR",
+    "RULES_DIR",
+    "SHC_DIR",
+    "load_anchors",
+    "load_foreign",
+    "load_trust",
+]
 
+ANCHORS_DIR = "anchors"
+"""Sub-folder of a trust folder holding anchor public keys (``*.pem``)."""
+LISTS_DIR = "lists"
+"""Sub-folder of a trust folder holding signed trust lists (``*.cose``)."""
+RULES_DIR = "rules"
+"""Sub-folder of a trust folder holding signed rule sets (``*.cose``)."""
+REVOCATIONS_DIR = "revocations"
+"""Sub-folder of a trust folder holding signed revocation lists (``*.cose``)."""
 DSC_DIR = "dsc"
 """Sub-folder of a trust folder holding EU DCC signing certificates (DER, PEM, JSON lists)."""
 SHC_DIR = "shc"

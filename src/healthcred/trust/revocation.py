@@ -20,19 +20,22 @@ import operator
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
-from healthcred.errors import TrustListMalformed
+from healthcred.errors import TrustConflict, TrustListMalformed, TrustListRollback
 
 __all__ = [
     "HASH_BYTES",
+    "MAX_REVOCATION_BYTES",
     "REVOCATION_CONTENT_TYPE",
     "RevocationList",
     "RevocationSet",
+    "Revocations",
+    "fold_revocations",
     "make_revocation_list",
     "parse_revocation_body",
     "revocation_hash",
@@ -47,10 +50,14 @@ REVOCATION_FORMAT = 1
 HASH_BYTES = 8
 """Length of a revocation hash."""
 
+MAX_REVOCATION_BYTES = 80 * 1024 * 1024
+"""Largest signed revocation list accepted (ten million 8-byte hashes)."""
+
 _DOMAIN = b"healthcred/revocation/v1\x00"
 _DOMAIN_STATE = hashlib.sha256(_DOMAIN)  # copied per hash: the domain prefix is absorbed once
 _R_FORMAT, _R_ID, _R_VERSION, _R_ISSUED, _R_EXPIRES, _R_BASE, _R_ADDED, _R_REMOVED = 1, 2, 3, 4, 5, 6, 7, 8
 _KEYS = frozenset(range(1, 9))
+_INT_KEYS = (_R_VERSION, _R_ISSUED, _R_EXPIRES, _R_BASE)
 _SMALL_DELTA = 256  # up to this many changes, edit a copy in place instead of rebuilding
 _BUCKET_SHIFT = 48
 _BUCKETS = 1 << 16
@@ -193,23 +200,74 @@ def parse_revocation_body(message: Sign1) -> RevocationList:
     body = open_content(message, REVOCATION_CONTENT_TYPE, "revocation list")
     if type(body) is not dict or set(body) != _KEYS or body[_R_FORMAT] != REVOCATION_FORMAT:
         raise TrustListMalformed("revocation list must be a format-1 map with exactly keys 1–8")
-    ints = [body[k] for k in (_R_VERSION, _R_ISSUED, _R_EXPIRES, _R_BASE)]
-    if any(type(v) is not int or v < 0 for v in ints) or type(body[_R_ID]) is not str:
+    ints = [body[k] for k in _INT_KEYS]
+    list_id, added, removed = body[_R_ID], body[_R_ADDED], body[_R_REMOVED]
+    if any(type(v) is not int or v < 0 for v in ints) or type(list_id) is not str:
         raise TrustListMalformed("revocation list id must be text; version, times and base unsigned integers")
-    if type(body[_R_ADDED]) is not bytes or type(body[_R_REMOVED]) is not bytes:
+    if type(added) is not bytes or type(removed) is not bytes:
         raise TrustListMalformed("revocation list hashes must be byte strings")
     version, issued, expires, base = ints
-    if version < 1 or base >= version or expires <= issued or (base == 0 and body[_R_REMOVED]):
+    if version < 1 or base >= version or expires <= issued or (base == 0 and removed):
         raise TrustListMalformed(
             "revocation list needs version ≥ 1, base < version, a full list removing nothing"
         )
     return RevocationList(
-        body[_R_ID],
+        list_id,
         version,
         issued,
         expires,
         base,
         message.kid,
-        _to_array(body[_R_ADDED], "additions"),
-        _to_array(body[_R_REMOVED], "removals"),
+        _to_array(added, "additions"),
+        _to_array(removed, "removals"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Revocations:
+    """The folded state of one revocation series: which credentials it revokes, where."""
+
+    series: str
+    scope: str
+    version: int
+    issued_at: int
+    expires_at: int
+    hashes: RevocationSet = field(repr=False)
+
+
+def fold_revocations(
+    scoped: Iterable[tuple[str, RevocationList]], seen: Mapping[str, int] | None
+) -> tuple[Revocations, ...]:
+    """Fold verified lists, each with the region its signer covers, into one state per series.
+
+    A series folds from its newest full list through deltas whose base is exactly the
+    version before; its resulting version may not fall below ``seen`` (a rollback).
+    """
+    series: dict[str, tuple[str, list[RevocationList]]] = {}
+    for scope, parsed in scoped:
+        series.setdefault(parsed.series, (scope, []))[1].append(parsed)
+    return tuple(_fold(name, scope, versions, seen) for name, (scope, versions) in series.items())
+
+
+def _fold(
+    name: str, scope: str, versions: list[RevocationList], seen: Mapping[str, int] | None
+) -> Revocations:
+    versions.sort(key=lambda r: r.version)
+    if len({r.version for r in versions}) != len(versions):
+        raise TrustConflict(f"revocation series {name} holds two lists with one version")
+    start = max((i for i, r in enumerate(versions) if r.base == 0), default=None)
+    if start is None:
+        raise TrustListMalformed(f"revocation series {name} has deltas but no full list")
+    current = RevocationSet(versions[start].added)
+    version = versions[start].version
+    for delta in versions[start + 1 :]:
+        if delta.base != version:
+            raise TrustListMalformed(
+                f"revocation delta v{delta.version} of {name} builds on v{delta.base}, not v{version}"
+            )
+        current, version = current.apply(delta.added, delta.removed), delta.version
+    floor = (seen or {}).get(name, 0)
+    if version < floor:
+        raise TrustListRollback(f"revocation list {name} v{version} is older than v{floor} already accepted")
+    latest = versions[-1]
+    return Revocations(name, scope, version, latest.issued_at, latest.expires_at, current)

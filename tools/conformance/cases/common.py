@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from healthcred.crypto.algorithms import Alg, PrivateKey
-from healthcred.trust.store import KeyGrant
+from healthcred.trust.grants import KeyGrant
 from tools.conformance.case import Case, Trust
 from tools.conformance.world import CHECKED, epoch, grant, key, trust, trust_list
 

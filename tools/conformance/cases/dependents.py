@@ -27,7 +27,7 @@ from healthcred.flows.binding import (
     subject_hash,
 )
 from healthcred.model import DocumentType, Subject
-from healthcred.trust.store import TRUST_LIST_CONTENT_TYPE
+from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE
 from tools.conformance.case import Case
 from tools.conformance.cases.common import case, shanghai, store_of, zhejiang
 from tools.conformance.registry import builder, error, valid

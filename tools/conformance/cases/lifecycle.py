@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from healthcred.crypto.algorithms import Alg
 from healthcred.crypto.keys import kid_of
-from healthcred.trust.store import KeyGrant
+from healthcred.trust.grants import KeyGrant
 from tools.conformance.case import Case
 from tools.conformance.cases.common import case, root, shanghai, standard_list, zhejiang
 from tools.conformance.registry import builder, error, valid

@@ -12,7 +12,8 @@ from healthcred.codec.cbor import dumps
 from healthcred.crypto.algorithms import Alg, PrivateKey, alg_of
 from healthcred.crypto.cose import encode_sign1, parse_sign1, sign_content
 from healthcred.crypto.keys import kid_of, public_key_der
-from healthcred.trust.store import TRUST_LIST_CONTENT_TYPE, KeyGrant
+from healthcred.trust.grants import KeyGrant
+from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE
 from tools.conformance.case import Case, Trust
 from tools.conformance.cases.common import case, root, shanghai, standard_list, zhejiang
 from tools.conformance.registry import builder, error, valid

@@ -11,7 +11,8 @@ from datetime import timedelta
 from healthcred.crypto.algorithms import Alg, PrivateKey
 from healthcred.flows.national import derive_national
 from healthcred.model import RED, CredentialKind
-from healthcred.trust.store import NATIONAL_REGION, TrustStore
+from healthcred.regions import NATIONAL_REGION
+from healthcred.trust.store import TrustStore
 from tools.conformance.case import Case, Trust
 from tools.conformance.cases.common import case, shanghai, zhejiang
 from tools.conformance.registry import builder, error, valid

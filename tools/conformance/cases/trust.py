@@ -14,7 +14,7 @@ from healthcred.crypto.cose import encode_sign1, parse_sign1
 from healthcred.crypto.keys import kid_of
 from healthcred.model import RED, YELLOW, CredentialKind
 from healthcred.native.claims import to_claims
-from healthcred.trust.store import KeyGrant
+from healthcred.trust.grants import KeyGrant
 from tools.conformance.case import Case, Trust
 from tools.conformance.cases.common import case, root, shanghai, standard_list, store_of, zhejiang
 from tools.conformance.registry import builder, error, valid
