@@ -26,6 +26,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,16 @@ from healthcred.trust.envelope import Anchor, verify_anchor
 from healthcred.trust.state import STATE_FILE, load_state, save_state
 from healthcred.trust.store import TrustStore
 
-__all__ = ["BUNDLE_CONTENT_TYPE", "BUNDLE_FILE", "Bundle", "install_bundle", "make_bundle", "open_bundle"]
+__all__ = [
+    "BUNDLE_CONTENT_TYPE",
+    "BUNDLE_FILE",
+    "BUNDLE_FORMAT",
+    "Bundle",
+    "BundleKey",
+    "install_bundle",
+    "make_bundle",
+    "open_bundle",
+]
 
 BUNDLE_CONTENT_TYPE = "application/vnd.healthcred.bundle+cbor"
 """COSE content type of a signed trust bundle."""
@@ -47,9 +57,34 @@ BUNDLE_FILE = "bundle.cose"
 """The bundle's file name inside a trust folder."""
 
 BUNDLE_FORMAT = 1
-_B_FORMAT, _B_ID, _B_VERSION, _B_ISSUED, _B_LISTS, _B_REVOCATIONS, _B_RULES = 1, 2, 3, 4, 5, 6, 7
-_B_DSCS, _B_SHC = 8, 9
-_REQUIRED = frozenset(range(1, 8))
+"""Version of the bundle payload layout."""
+
+
+class BundleKey(IntEnum):
+    """Keys of the bundle map (``docs/format.md`` §9.3)."""
+
+    FORMAT = 1
+    """Format of this map: :data:`BUNDLE_FORMAT`."""
+    ID = 2
+    """Bundle id: with the signer's kid, names the series."""
+    VERSION = 3
+    """Version, ≥ 1."""
+    ISSUED = 4
+    """Issued at (epoch seconds)."""
+    LISTS = 5
+    """Signed trust lists."""
+    REVOCATIONS = 6
+    """Signed revocation lists."""
+    RULES = 7
+    """Signed rule sets."""
+    DSCS = 8
+    """Optional, never empty: EU DCC document signer certificates (DER)."""
+    SHC = 9
+    """Optional, never empty: SMART Health Card issuers (canonical JSON)."""
+
+
+_FOREIGN = frozenset({BundleKey.DSCS, BundleKey.SHC})
+_REQUIRED = frozenset(BundleKey) - _FOREIGN
 _MAX_BUNDLE_BYTES = 100 * 1024 * 1024
 
 
@@ -93,20 +128,20 @@ def make_bundle(
     if version < 1 or not 1 <= len(bundle_id) <= 64:
         raise TrustListMalformed("bundle version must be ≥ 1 and its id 1–64 characters")
     payload: dict[int, Any] = {
-        _B_FORMAT: BUNDLE_FORMAT,
-        _B_ID: bundle_id,
-        _B_VERSION: version,
-        _B_ISSUED: issued_at,
-        _B_LISTS: list(trust_lists),
-        _B_REVOCATIONS: list(revocations),
-        _B_RULES: list(rule_sets),
+        BundleKey.FORMAT: BUNDLE_FORMAT,
+        BundleKey.ID: bundle_id,
+        BundleKey.VERSION: version,
+        BundleKey.ISSUED: issued_at,
+        BundleKey.LISTS: list(trust_lists),
+        BundleKey.REVOCATIONS: list(revocations),
+        BundleKey.RULES: list(rule_sets),
     }
     ders = [d.der if isinstance(d, Dsc) else load_dsc(d).der for d in dscs]
     if ders:
-        payload[_B_DSCS] = ders
+        payload[BundleKey.DSCS] = ders
     issuers = [_issuer_json(i) for i in shc_issuers]
     if issuers:
-        payload[_B_SHC] = issuers
+        payload[BundleKey.SHC] = issuers
     return sign_content(payload, root, BUNDLE_CONTENT_TYPE)
 
 
@@ -132,23 +167,23 @@ def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, in
     body = open_content(message, BUNDLE_CONTENT_TYPE, "trust bundle")
     if (
         type(body) is not dict
-        or not _REQUIRED <= set(body) <= _REQUIRED | {_B_DSCS, _B_SHC}
-        or body[_B_FORMAT] != BUNDLE_FORMAT
+        or not _REQUIRED <= set(body) <= _REQUIRED | _FOREIGN
+        or body[BundleKey.FORMAT] != BUNDLE_FORMAT
     ):
         raise TrustListMalformed("bundle must be a format-1 map with keys 1–7 and optionally 8, 9")
-    bundle_id, version, issued = body[_B_ID], body[_B_VERSION], body[_B_ISSUED]
+    bundle_id, version, issued = body[BundleKey.ID], body[BundleKey.VERSION], body[BundleKey.ISSUED]
     if type(bundle_id) is not str or type(version) is not int or version < 1 or type(issued) is not int:
         raise TrustListMalformed("bundle id must be text, version ≥ 1 and issue time an integer")
     parts = [
-        body[_B_LISTS],
-        body[_B_REVOCATIONS],
-        body[_B_RULES],
-        body.get(_B_DSCS, []),
-        body.get(_B_SHC, []),
+        body[BundleKey.LISTS],
+        body[BundleKey.REVOCATIONS],
+        body[BundleKey.RULES],
+        body.get(BundleKey.DSCS, []),
+        body.get(BundleKey.SHC, []),
     ]
     if any(type(p) is not list or any(type(x) is not bytes for x in p) for p in parts):
         raise TrustListMalformed("every array of a bundle must hold byte strings")
-    if any(k in body and not body[k] for k in (_B_DSCS, _B_SHC)):  # deterministic: absent, not empty
+    if any(k in body and not body[k] for k in _FOREIGN):  # deterministic: absent, not empty
         raise TrustListMalformed("bundle keys 8 and 9 are present only with a non-empty array")
     series = f"bundle:{message.kid.hex()}/{bundle_id}"
     floor = (seen or {}).get(series, 0)

@@ -22,6 +22,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from itertools import islice
 
 from healthcred.crypto.algorithms import PrivateKey
@@ -32,6 +33,8 @@ __all__ = [
     "HASH_BYTES",
     "MAX_REVOCATION_BYTES",
     "REVOCATION_CONTENT_TYPE",
+    "REVOCATION_FORMAT",
+    "RevocationKey",
     "RevocationList",
     "RevocationSet",
     "Revocations",
@@ -53,11 +56,32 @@ HASH_BYTES = 8
 MAX_REVOCATION_BYTES = 80 * 1024 * 1024
 """Largest signed revocation list accepted (ten million 8-byte hashes)."""
 
+
+class RevocationKey(IntEnum):
+    """Keys of the revocation-list map (``docs/format.md`` §9.2)."""
+
+    FORMAT = 1
+    """Format of this map: :data:`REVOCATION_FORMAT`."""
+    ID = 2
+    """List id: with the signer's kid, names the series."""
+    VERSION = 3
+    """Version, ≥ 1."""
+    ISSUED = 4
+    """Issued at (epoch seconds)."""
+    EXPIRES = 5
+    """Expires at (informative: revocations never lapse)."""
+    BASE = 6
+    """0 for a full list, else the version this delta builds on."""
+    ADDED = 7
+    """Hashes added: concatenated 8-byte hashes, ascending, no repeats."""
+    REMOVED = 8
+    """Hashes removed: same form; empty in a full list."""
+
+
 _DOMAIN = b"healthcred/revocation/v1\x00"
 _DOMAIN_STATE = hashlib.sha256(_DOMAIN)  # copied per hash: the domain prefix is absorbed once
-_R_FORMAT, _R_ID, _R_VERSION, _R_ISSUED, _R_EXPIRES, _R_BASE, _R_ADDED, _R_REMOVED = 1, 2, 3, 4, 5, 6, 7, 8
-_KEYS = frozenset(range(1, 9))
-_INT_KEYS = (_R_VERSION, _R_ISSUED, _R_EXPIRES, _R_BASE)
+_KEYS = frozenset(RevocationKey)
+_INT_KEYS = (RevocationKey.VERSION, RevocationKey.ISSUED, RevocationKey.EXPIRES, RevocationKey.BASE)
 _SMALL_DELTA = 256  # up to this many changes, edit a copy in place instead of rebuilding
 _BUCKET_SHIFT = 48
 _BUCKETS = 1 << 16
@@ -183,14 +207,14 @@ def make_revocation_list(
     if base == 0 and gone:
         raise TrustListMalformed("a full revocation list (base 0) removes nothing")
     payload = {
-        _R_FORMAT: REVOCATION_FORMAT,
-        _R_ID: list_id,
-        _R_VERSION: version,
-        _R_ISSUED: issued_at,
-        _R_EXPIRES: expires_at,
-        _R_BASE: base,
-        _R_ADDED: _to_bytes(as_hash),
-        _R_REMOVED: _to_bytes(gone),
+        RevocationKey.FORMAT: REVOCATION_FORMAT,
+        RevocationKey.ID: list_id,
+        RevocationKey.VERSION: version,
+        RevocationKey.ISSUED: issued_at,
+        RevocationKey.EXPIRES: expires_at,
+        RevocationKey.BASE: base,
+        RevocationKey.ADDED: _to_bytes(as_hash),
+        RevocationKey.REMOVED: _to_bytes(gone),
     }
     return sign_content(payload, signer, REVOCATION_CONTENT_TYPE)
 
@@ -198,10 +222,10 @@ def make_revocation_list(
 def parse_revocation_body(message: Sign1) -> RevocationList:
     """Parse the payload of a revocation list whose signature the caller has verified."""
     body = open_content(message, REVOCATION_CONTENT_TYPE, "revocation list")
-    if type(body) is not dict or set(body) != _KEYS or body[_R_FORMAT] != REVOCATION_FORMAT:
+    if type(body) is not dict or set(body) != _KEYS or body[RevocationKey.FORMAT] != REVOCATION_FORMAT:
         raise TrustListMalformed("revocation list must be a format-1 map with exactly keys 1–8")
     ints = [body[k] for k in _INT_KEYS]
-    list_id, added, removed = body[_R_ID], body[_R_ADDED], body[_R_REMOVED]
+    list_id, added, removed = body[RevocationKey.ID], body[RevocationKey.ADDED], body[RevocationKey.REMOVED]
     if any(type(v) is not int or v < 0 for v in ints) or type(list_id) is not str:
         raise TrustListMalformed("revocation list id must be text; version, times and base unsigned integers")
     if type(added) is not bytes or type(removed) is not bytes:

@@ -12,18 +12,43 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
 from healthcred.errors import TrustListMalformed
 
-__all__ = ["RULES_CONTENT_TYPE", "SignedRuleSet", "make_rule_set", "parse_rule_set_body"]
+__all__ = [
+    "RULES_CONTENT_TYPE",
+    "RULES_FORMAT",
+    "RuleSetKey",
+    "SignedRuleSet",
+    "make_rule_set",
+    "parse_rule_set_body",
+]
 
 RULES_CONTENT_TYPE = "application/vnd.healthcred.rules+cbor"
 """COSE content type of a signed rule set."""
 
 RULES_FORMAT = 1
+"""Version of the rule-set envelope payload layout."""
+
+
+class RuleSetKey(IntEnum):
+    """Keys of the signed rule-set map (``docs/format.md`` §9.4)."""
+
+    FORMAT = 1
+    """Format of this map: :data:`RULES_FORMAT`."""
+    ISSUED = 2
+    """Issued at (epoch seconds)."""
+    EXPIRES = 3
+    """Expires at (epoch seconds), after the issue time."""
+    BODY = 4
+    """The rule set's JSON form (docs/rules.md) as CBOR: a map holding its id, version and kind."""
+
+
+_KEYS = frozenset(RuleSetKey)
 _MAX_DEPTH, _MAX_ITEMS = 100, 200_000  # CertLogic nests up to 64 deep inside the set's own maps
 
 
@@ -51,7 +76,12 @@ def make_rule_set(
     """Sign a rule set's JSON form (holding its ``id``, ``version`` and ``kind``) for a validity span."""
     if expires_at <= issued_at:
         raise TrustListMalformed("a rule set must expire after it is issued")
-    payload = {1: RULES_FORMAT, 2: issued_at, 3: expires_at, 4: dict(body)}
+    payload = {
+        RuleSetKey.FORMAT: RULES_FORMAT,
+        RuleSetKey.ISSUED: issued_at,
+        RuleSetKey.EXPIRES: expires_at,
+        RuleSetKey.BODY: dict(body),
+    }
     return sign_content(payload, signer, RULES_CONTENT_TYPE)
 
 
@@ -60,9 +90,10 @@ def parse_rule_set_body(message: Sign1) -> SignedRuleSet:
     payload = open_content(
         message, RULES_CONTENT_TYPE, "rule set", max_depth=_MAX_DEPTH, max_items=_MAX_ITEMS
     )
-    if type(payload) is not dict or set(payload) != {1, 2, 3, 4} or payload[1] != RULES_FORMAT:
+    if type(payload) is not dict or set(payload) != _KEYS or payload[RuleSetKey.FORMAT] != RULES_FORMAT:
         raise TrustListMalformed("rule set must be a format-1 map with exactly keys 1–4")
-    issued, expires, body = payload[2], payload[3], payload[4]
+    issued, expires = payload[RuleSetKey.ISSUED], payload[RuleSetKey.EXPIRES]
+    body = payload[RuleSetKey.BODY]
     if type(issued) is not int or type(expires) is not int or expires <= issued or type(body) is not dict:
         raise TrustListMalformed("rule set times must be integers (expiry after issue) and its body a map")
     set_id, kind, version = body.get("id"), body.get("kind"), body.get("version")
