@@ -93,11 +93,14 @@ class EntryKey(IntEnum):
     """Optional: compromise time; codes issued at or after it are refused."""
 
 
+# The entry parser reads plain ints: an IntEnum member lookup costs ~6x a global's, per key per entry.
+_KID, _ALG, _KEY = int(EntryKey.KID), int(EntryKey.ALG), int(EntryKey.KEY)
+_REGION, _NOT_BEFORE, _NOT_AFTER = int(EntryKey.REGION), int(EntryKey.NOT_BEFORE), int(EntryKey.NOT_AFTER)
+_KINDS, _STATUSES = int(EntryKey.KINDS), int(EntryKey.STATUSES)
+_ROLES, _COMPROMISED = int(EntryKey.ROLES), int(EntryKey.COMPROMISED)
 _LIST_KEYS = frozenset(ListKey)
-_ENTRY_REQUIRED = frozenset(
-    {EntryKey.KID, EntryKey.ALG, EntryKey.KEY, EntryKey.REGION, EntryKey.NOT_BEFORE, EntryKey.NOT_AFTER}
-)
-_ENTRY_KEYS = frozenset(EntryKey)
+_ENTRY_REQUIRED = frozenset({_KID, _ALG, _KEY, _REGION, _NOT_BEFORE, _NOT_AFTER})
+_ENTRY_KEYS = frozenset(map(int, EntryKey))
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,12 +215,12 @@ class _Listed:
 
 def _roles(raw: dict[int, Any], kid: bytes) -> tuple[int, int | None]:
     # The entry's role bits and compromise time (checked before, and outside, its grant).
-    roles = raw.get(EntryKey.ROLES, ROLE_ISSUE)
+    roles = raw.get(_ROLES, ROLE_ISSUE)
     if type(roles) is not int or not 1 <= roles <= 7:
         raise TrustListMalformed(
             f"entry {kid.hex()} roles must be a sum of 1 (issue), 2 (delegate), 4 (rules)"
         )
-    compromised = raw.get(EntryKey.COMPROMISED)
+    compromised = raw.get(_COMPROMISED)
     if compromised is not None and (type(compromised) is not int or compromised < 0):
         raise TrustListMalformed(f"entry {kid.hex()} compromise time must be an unsigned integer")
     return roles, compromised
@@ -226,10 +229,10 @@ def _roles(raw: dict[int, Any], kid: bytes) -> tuple[int, int | None]:
 def _parse_entry(raw: Any, listed: _Listed) -> TrustEntry:
     if type(raw) is not dict or not _ENTRY_REQUIRED <= set(raw) <= _ENTRY_KEYS:
         raise TrustListMalformed("trust list entry must be a map with keys 1–6 and optionally 7–10")
-    kid = _typed(raw, EntryKey.KID, bytes, "entry kid")
+    kid = _typed(raw, _KID, bytes, "entry kid")
     try:
-        alg = parse_alg(raw[EntryKey.ALG])
-        key = public_key_from_der(_typed(raw, EntryKey.KEY, bytes, "entry key"))
+        alg = parse_alg(raw[_ALG])
+        key = public_key_from_der(_typed(raw, _KEY, bytes, "entry key"))
         if alg_of(key) is not alg:
             raise TrustListMalformed(f"entry {kid.hex()} names {alg.label} for a {alg_of(key).label} key")
         verify = verifier_for(alg, key)
@@ -241,11 +244,11 @@ def _parse_entry(raw: Any, listed: _Listed) -> TrustEntry:
     try:
         grant = KeyGrant(
             key,
-            _typed(raw, EntryKey.REGION, str, "entry region"),
-            _uint(raw, EntryKey.NOT_BEFORE, "entry not-before"),
-            _uint(raw, EntryKey.NOT_AFTER, "entry not-after"),
-            _int_set(raw.get(EntryKey.KINDS), "kinds"),
-            _int_set(raw.get(EntryKey.STATUSES), "statuses"),
+            _typed(raw, _REGION, str, "entry region"),
+            _uint(raw, _NOT_BEFORE, "entry not-before"),
+            _uint(raw, _NOT_AFTER, "entry not-after"),
+            _int_set(raw.get(_KINDS), "kinds"),
+            _int_set(raw.get(_STATUSES), "statuses"),
             bool(roles & ROLE_ISSUE),
             bool(roles & ROLE_DELEGATE),
             compromised,
@@ -257,7 +260,7 @@ def _parse_entry(raw: Any, listed: _Listed) -> TrustEntry:
         kid,
         alg,
         key,
-        raw[EntryKey.KEY],
+        raw[_KEY],
         grant.region,
         grant.not_before,
         grant.not_after,
