@@ -89,6 +89,8 @@ class _Alias(importlib.abc.Loader):
 
 
 def _signing_name(name: str) -> Any:
+    if name.startswith("__"):  # dunders (__file__, __spec__ probes) are not old re-exports
+        raise AttributeError(name)
     for place in _SIGNING:
         module = importlib.import_module(f"healthcred.{place}")
         if hasattr(module, name):
