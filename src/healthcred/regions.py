@@ -8,7 +8,6 @@ grants test coverage with :func:`region_contains`, printed cards and verdicts na
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 from healthcred.errors import BadInput
 
@@ -45,6 +44,8 @@ def region_contains(scope: str, region: str) -> bool:
 
 @cache
 def _names() -> dict[str, tuple[str, str]]:
+    from importlib import resources  # here: slow to import, and only printing needs the names
+
     table: dict[str, tuple[str, str]] = {}
     text = (resources.files("healthcred") / "data" / "regions.tsv").read_text(encoding="utf-8")
     for line in text.splitlines():

@@ -18,12 +18,13 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Literal
-
-import segno
-from PIL import Image
+from typing import TYPE_CHECKING, Any, Literal
 
 from healthcred.errors import BadImage, BadInput, QRBackendUnavailable, QRError, QRNotFound
+
+if TYPE_CHECKING:  # segno and Pillow are imported where used: a verifier of QR text never loads them
+    import segno
+    from PIL import Image
 
 __all__ = [
     "IMAGE_FORMATS",
@@ -79,6 +80,8 @@ def _check_text(text: object, error: object) -> None:
 
 def _make(text: str, error: str) -> segno.QRCode:
     _check_text(text, error)
+    import segno
+
     try:
         # boost_error=False: the level is what the caller asked for, so sizes
         # and reports are reproducible. No mode is forced: uppercase Base45
@@ -94,6 +97,7 @@ def _zxing_modules(text: str, error: str) -> Image.Image:
     """``text`` encoded by zxing-cpp: a mode-L image of one pixel per module (0 dark), no quiet zone."""
     _check_text(text, error)
     import zxingcpp
+    from PIL import Image
 
     try:
         barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=error)
@@ -192,6 +196,8 @@ def render_qr(
     if encoder == "zxing":
         if kind == "svg":
             return _svg_from_matrix(qr_matrix(text, error=error, encoder="zxing"), scale, border)
+        from PIL import Image
+
         modules = _zxing_modules(text, error)
         side = modules.width + 2 * border
         framed = Image.new("L", (side, side), 255)
@@ -256,6 +262,8 @@ def _load_source(image: object) -> bytes:
 
 def _open(image: object) -> Image.Image:
     """A Pillow image for ``image``, not yet decoded when it came as a path or bytes."""
+    from PIL import Image
+
     if isinstance(image, Image.Image):
         return image
     source = _load_source(image)
@@ -281,6 +289,8 @@ def _open(image: object) -> Image.Image:
 
 def _greyscale(picture: Image.Image) -> Image.Image:
     """Check the declared size, then decode ``picture`` to 8-bit grey on a white background."""
+    from PIL import Image
+
     width, height = picture.size
     if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
         raise BadImage(

@@ -12,11 +12,10 @@ else escapes, whatever the input.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from PIL import Image
 
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
 from healthcred.codec.base45 import b45decode
@@ -68,7 +67,8 @@ def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
             except UnicodeDecodeError as exc:
                 raise BadInput("code text holds a non-ASCII byte") from exc
         return read_qr(raw, backend=qr_backend)
-    if isinstance(code, os.PathLike | Image.Image):
+    pil = sys.modules.get("PIL.Image")  # a PIL image exists only once Pillow is loaded: import nothing
+    if isinstance(code, os.PathLike) or (pil is not None and isinstance(code, pil.Image)):
         return read_qr(code, backend=qr_backend)
     raise BadInput(f"a code is text, bytes, an image path or a PIL image, not {type(code).__name__}")
 

@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -71,6 +70,8 @@ def load_dsc(der: bytes, *, country: str | None = None) -> Dsc:
     ``cryptography`` refuses to parse; their key-usage OIDs are then read from
     the raw certificate bytes. The signature check never depends on extensions.
     """
+    from cryptography import x509  # here: x509 is slow to import and a verifier may hold no DSC
+
     try:
         if der.lstrip().startswith(b"-----BEGIN"):
             der = x509.load_pem_x509_certificate(der).public_bytes(Encoding.DER)
