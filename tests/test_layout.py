@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pkgutil
 import shutil
@@ -112,6 +113,32 @@ def test_every_old_signing_package_name_resolves(name: str) -> None:
     signing = importlib.import_module("healthcred.signing")
     with pytest.warns(DeprecationWarning, match=f"moved to healthcred\\..*\\.{name}$"):
         assert getattr(signing, name) is not None
+
+
+THIRD_PARTY = {
+    "PIL", "segno", "pydantic", "pydantic_core", "nacl", "cbor2", "cryptography", "click", "zxingcpp", "fpdf",
+    "fontTools",
+}  # fmt: skip
+
+
+def test_import_healthcred_imports_no_third_party_package() -> None:
+    # Every public name is imported on first access (PEP 562): `import healthcred` itself is cheap.
+    script = "import sys, healthcred\nnames = sorted(sys.modules)\nimport json\nprint(json.dumps(names))"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    modules = set(json.loads(run.stdout))
+    assert not THIRD_PARTY & {m.split(".")[0] for m in modules}
+    assert {m for m in modules if m.startswith("healthcred")} == {"healthcred", "healthcred._moved"}
+
+
+def test_every_public_name_resolves_and_is_listed() -> None:
+    from healthcred.flows.verify import verify
+
+    for name in healthcred.__all__:
+        assert getattr(healthcred, name) is not None
+    assert healthcred.verify is verify and "verify" in vars(healthcred)  # kept after the first access
+    assert set(healthcred.__all__) <= set(dir(healthcred))
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = healthcred.no_such_name
 
 
 def test_an_unknown_module_is_still_missing() -> None:

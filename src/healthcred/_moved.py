@@ -2,21 +2,24 @@
 
 The package was re-cut into layers (docs/architecture.md); import healthcred.verifier
 still works and gives the module now at healthcred.flows.verify. The finder is installed by
-import healthcred and costs nothing until an old path is imported.
+import healthcred and costs nothing until an old path is imported; this module imports only what
+a bare Python start has loaded already (no importlib.abc, no typing), so that costs nothing either.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import sys
 import types
 import warnings
-from collections.abc import Sequence
-from typing import Any
 
-__all__ = ["MOVED", "install"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
+
+__all__ = ["MOVED", "forwarding", "install"]
 
 MOVED = {
     "codec.limits": "limits",
@@ -66,7 +69,7 @@ _SIGNING = (
 """Where the names the old healthcred.signing package re-exported live now."""
 
 
-class _Alias(importlib.abc.Loader):
+class _Alias:  # an importlib loader (create_module + exec_module); no importlib.abc base: it is slow
     def __init__(self, target: str | None) -> None:
         self.target = target
 
@@ -103,7 +106,7 @@ def _signing_name(name: str) -> Any:
     raise AttributeError(f"module 'healthcred.signing' has no attribute {name!r}")
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:  # a meta-path finder (find_spec)
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
@@ -111,11 +114,28 @@ class _Finder(importlib.abc.MetaPathFinder):
             return None
         old = fullname[len("healthcred.") :]
         if old == "signing":
-            return importlib.machinery.ModuleSpec(fullname, _Alias(None), is_package=True)
+            # _Alias is a loader by protocol; typeshed wants the importlib.abc class, slow to import.
+            return importlib.machinery.ModuleSpec(fullname, _Alias(None), is_package=True)  # type: ignore[arg-type]
         new = MOVED.get(old)
         if new is None:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _Alias(f"healthcred.{new}"))
+        return importlib.machinery.ModuleSpec(fullname, _Alias(f"healthcred.{new}"))  # type: ignore[arg-type]
+
+
+def forwarding(module: str, names: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` giving the names that left ``module`` from where they live now.
+
+    ``names`` maps each name to its module below ``healthcred.`` (imported on first access), so an
+    old path in :data:`MOVED` keeps all its names without the module importing their new homes.
+    """
+
+    def get(name: str) -> Any:
+        home = names.get(name)
+        if home is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"healthcred.{home}"), name)
+
+    return get
 
 
 def install() -> None:
