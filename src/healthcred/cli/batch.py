@@ -1,4 +1,4 @@
-"""``healthcred batch`` (a code for every row of a CSV or JSONL file, resumably) and ``healthcred print``."""
+"""``healthcred batch``: a code for every row of a CSV or JSONL file, resumably, with printed sheets."""
 
 from __future__ import annotations
 
@@ -9,24 +9,17 @@ from typing import Any, Literal, cast
 
 import click
 
+from healthcred._moved import forwarding
 from healthcred.batch.run import run_batch
-from healthcred.cli.support import (
-    EXISTING_FILE,
-    fail_typed,
-    read_code,
-    read_status_rules,
-    time_option,
-    trust_folder_option,
-    write_file,
-)
+from healthcred.cli.support import EXISTING_FILE, fail_typed, read_status_rules, time_option
 from healthcred.crypto.keys import load_private_key
-from healthcred.errors import BadInput
 from healthcred.flows.idcheck import load_id_key
-from healthcred.flows.verify import verify
-from healthcred.printing.cards import render_card, render_family_sheet
-from healthcred.trust.folder import load_trust
 
-__all__ = ["batch", "print_command"]
+__all__ = ["batch"]
+
+__getattr__ = forwarding(__name__, {"print_command": "cli.print"})
+# `print` shared this module until it had its own (cli.print); the old path healthcred.cli_batch
+# still gives it.
 
 _STAGES = {"issue": "signing", "codes": "texts + PNGs", "pdf": "PDF sheets"}
 
@@ -149,43 +142,3 @@ def batch(
         for item in summary.bad[:10]:
             click.echo(f"  row {item.row} (line {item.line}): [{item.code}] {item.message}", err=True)
         sys.exit(1)
-
-
-@click.command("print")
-@click.argument("codes", nargs=-1, required=True, metavar="CODE...")
-@trust_folder_option()
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Output file: .pdf, .svg or .png (the format follows the suffix).",
-)
-@click.option(
-    "--at", metavar="TIME", callback=time_option, default=None, help="Validation time (default now)."
-)
-@fail_typed
-def print_command(
-    codes: tuple[str, ...], trust_dir: tuple[Path, ...], out: Path, at: datetime | None
-) -> None:
-    """Print native codes: one CODE is a card (A6), 2–8 are a family sheet (A4).
-
-    Each CODE (text, a .txt file or an image) is verified against --trust first, so only genuine,
-    valid codes are printed; the sheet shows masked names, colours, validity and regions in words.
-    """
-    fmt = out.suffix.lower().lstrip(".")
-    if fmt not in ("pdf", "svg", "png"):
-        raise click.UsageError("--out must end in .pdf, .svg or .png")
-    trust = load_trust(trust_dir)
-    items = []
-    for code in codes:
-        text = read_code(code)
-        result = verify(text, trust, at=at)
-        if result.health_code is None:
-            raise BadInput(f"only native codes are printed, not a {result.format.value} credential")
-        items.append((text, result.health_code))
-    chosen = cast(Literal["pdf", "svg", "png"], fmt)
-    data = render_card(*items[0], fmt=chosen) if len(items) == 1 else render_family_sheet(items, fmt=chosen)
-    write_file(out, data)
-    click.echo(
-        f"wrote {out}: {'card' if len(items) == 1 else f'family sheet of {len(items)}'}, {len(data)} bytes"
-    )

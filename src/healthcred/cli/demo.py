@@ -10,9 +10,12 @@ through a signed binding; and a mall's place code for its scanning post.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import click
 
 from healthcred.codec.qr import read_qr, save_qr
 from healthcred.crypto.algorithms import Alg, PrivateKey
@@ -32,7 +35,7 @@ from healthcred.trust.lists import make_trust_list
 from healthcred.trust.rulesets import make_rule_set
 from healthcred.trust.store import TrustStore
 
-__all__ = ["run_demo"]
+__all__ = ["demo", "run_demo"]
 
 # (file stem, issuer, region, colour, valid for, holder): the seed policy's three colours.
 _CODES: tuple[tuple[str, str, str, Status, timedelta, tuple[str, str, str]], ...] = (
@@ -211,3 +214,21 @@ def _people(
 def _width(text: str) -> int:
     # CJK characters take two terminal columns.
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("healthcred-demo"),
+    show_default=True,
+    help="Folder for keys, trust folder and codes.",
+)
+def demo(out: Path) -> None:
+    """Run the whole flow: keys, a signed trust list, three codes, read back from PNG and verified."""
+    try:
+        ok = run_demo(out, echo=click.echo)
+    except HealthCredError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(0 if ok else 1)

@@ -8,14 +8,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from healthcred.codec.qr import Backend
 from healthcred.errors import BadInput, HealthCredError
-from healthcred.flows.verify import code_text
-from healthcred.rules.status import StatusRuleSet
+
+if TYPE_CHECKING:  # the verify flow and the rules engine load only for the commands that use them
+    from healthcred.codec.qr import Backend
+    from healthcred.rules.status import StatusRuleSet
 
 __all__ = [
     "EXISTING_FILE",
@@ -24,6 +25,7 @@ __all__ = [
     "fail_typed",
     "parse_time",
     "read_code",
+    "read_json",
     "read_status_rules",
     "time_option",
     "trust_folder_option",
@@ -103,10 +105,20 @@ def trust_folder_option(
     return option
 
 
+def read_json(path: Path) -> Any:
+    """The JSON in a file an option names; unreadable or not JSON is a usage error (exit 2)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"{path}: not readable JSON: {exc}") from exc
+
+
 def read_status_rules(path: Path | None) -> StatusRuleSet | None:
     """The status rule set in a JSON file (``--status-rules``), validated; ``None`` without a path."""
     if path is None:
         return None
+    from healthcred.rules.status import StatusRuleSet
+
     try:
         return StatusRuleSet(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:
@@ -126,6 +138,8 @@ def read_code(value: str, *, qr_backend: Backend = "zxing") -> str:
             return path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput(f"cannot read code file {value}: {exc}") from exc
+    from healthcred.flows.verify import code_text
+
     return code_text(value, qr_backend=qr_backend)
 
 

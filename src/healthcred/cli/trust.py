@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,21 @@ from typing import Any
 import click
 
 from healthcred.cli.support import EXISTING_FILE, fail_typed, time_option, write_file
+from healthcred.cli.trust_views import (
+    anchors_of,
+    load_list,
+    open_any,
+    retire_grant,
+    store_view,
+    successor_grant,
+    validate_rule_sets,
+    when,
+)
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key, save_public_key
-from healthcred.errors import HealthCredError, InvalidRule, TrustStoreError
+from healthcred.errors import HealthCredError, TrustStoreError
 from healthcred.foreign.dcc.dsc import DSC_SUFFIXES, Dsc
 from healthcred.foreign.shc.issuers import ShcIssuer
-from healthcred.rules.policy import PolicySet
-from healthcred.rules.status import StatusRuleSet
-from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, install_bundle, make_bundle, open_bundle
+from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, install_bundle, make_bundle
 from healthcred.trust.envelope import Anchor, open_signed
 from healthcred.trust.folder import (
     ANCHORS_DIR,
@@ -35,120 +42,16 @@ from healthcred.trust.folder import (
     load_foreign,
     load_trust,
 )
-from healthcred.trust.grants import KeyGrant, TrustEntry
-from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, make_trust_list, parse_trust_list
+from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, make_trust_list
 from healthcred.trust.revocation import MAX_REVOCATION_BYTES, REVOCATION_CONTENT_TYPE, make_revocation_list
 from healthcred.trust.rulesets import RULES_CONTENT_TYPE
 from healthcred.trust.state import STATE_FILE, load_state, save_state
 from healthcred.trust.store import TrustStore
 
-__all__ = ["trust"]
+__all__ = ["store_view", "trust", "validate_rule_sets"]
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _ANY = click.Path(exists=True, path_type=Path)
-
-
-def _when(epoch: int | None) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
-
-
-def _entry_view(e: TrustEntry) -> dict[str, Any]:
-    return {
-        "kid": e.kid.hex(),
-        "alg": e.alg.label,
-        "region": e.region,
-        "not_before": _when(e.not_before),
-        "not_after": _when(e.not_after),
-        "kinds": sorted(e.kinds) if e.kinds is not None else "any",
-        "statuses": sorted(e.statuses) if e.statuses is not None else "any",
-        "roles": [r for r, on in (("issue", e.may_issue), ("delegate", e.may_delegate)) if on],
-        "compromised_at": _when(e.compromised_at),
-        "delegated_by": e.delegated_by.hex() if e.delegated_by else None,
-    }
-
-
-def store_view(store: TrustStore) -> dict[str, Any]:
-    """A JSON-ready description of everything a trust store holds."""
-    return {
-        "anchors": [a.kid.hex() for a in store.anchors],
-        "lists": [
-            {
-                "id": t.id,
-                "version": t.version,
-                "signer": t.signer_kid.hex(),
-                "delegated": t.delegated,
-                "issued_at": _when(t.issued_at),
-                "expires_at": _when(t.expires_at),
-                "entries": [_entry_view(e) for e in t.entries],
-            }
-            for t in store.lists
-        ],
-        "revocations": [
-            {
-                "series": r.series,
-                "scope": r.scope,
-                "version": r.version,
-                "revoked": len(r.hashes),
-                "expires_at": _when(r.expires_at),
-            }
-            for r in store.revocations
-        ],
-        "rule_sets": [
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "version": r.version,
-                "signer": r.signer_kid.hex(),
-                "issued_at": _when(r.issued_at),
-                "expires_at": _when(r.expires_at),
-            }
-            for r in store.rule_sets
-        ],
-        "conflicts": {kid.hex(): why for kid, why in store.conflicts.items()},
-        "versions": store.versions,
-        "dscs": [
-            {
-                "kid": d.kid.hex(),
-                "country": d.country,
-                "usages": sorted(d.usages),
-                "not_before": d.not_before.isoformat(),
-                "not_after": d.not_after.isoformat(),
-            }
-            for d in store.dscs
-        ],
-        "shc_issuers": [
-            {
-                "iss": i.iss,
-                "keys": [k.kid for k in i.keys],
-                "revoked": sum(len(r) for r in i.revocations.values()),
-            }
-            for i in store.shc_issuers
-        ],
-    }
-
-
-def validate_rule_sets(store: TrustStore) -> None:
-    """Compile every rule set in ``store`` so an invalid one is refused before it is installed."""
-    for signed in store.rule_sets:
-        try:
-            (StatusRuleSet if signed.kind == "status" else PolicySet)(signed.body)
-        except InvalidRule as exc:
-            raise InvalidRule(f"rule set {signed.id!r} v{signed.version}: {exc.message}") from exc
-
-
-def _anchors(options: tuple[Path, ...], fallback: Path | None = None) -> list[Anchor]:
-    if options:
-        return [Anchor.from_key(load_public_key(p)) for p in options]
-    if fallback is not None and fallback.is_dir():
-        return load_anchors(fallback)
-    raise click.UsageError("give the root public key(s) with --anchor")
-
-
-def _open_any(path: Path, anchor: tuple[Path, ...]) -> TrustStore:
-    # A trust folder, or a bundle file checked against --anchor.
-    if path.is_dir():
-        return load_trust(path)
-    return open_bundle(path.read_bytes(), _anchors(anchor)).store
 
 
 @click.group()
@@ -267,22 +170,6 @@ def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
     click.echo(f"removed {len(moved)} file(s)")
 
 
-@dataclass
-class _Loaded:
-    grants: list[KeyGrant]
-    version: int
-    list_id: str
-    expires_at: int
-    issued_at: int
-
-
-def _load_list(path: Path, anchor: tuple[Path, ...]) -> _Loaded:
-    parsed = parse_trust_list(path.read_bytes(), _anchors(anchor))
-    return _Loaded(
-        [e.grant() for e in parsed.entries], parsed.version, parsed.id, parsed.expires_at, parsed.issued_at
-    )
-
-
 @trust.command("rotate")
 @click.argument("listfile", type=EXISTING_FILE)
 @click.option("--root", type=EXISTING_FILE, required=True, help="The private key that signs the list.")
@@ -313,57 +200,14 @@ def trust_rotate(
 ) -> None:
     """Retire (or mark compromised) a key and let a new one take over its grant, as version + 1."""
     signer = load_private_key(root)
-    current = _load_list(listfile, anchor) if anchor else _load_list_self(listfile, signer)
+    # Without --anchor, the list must be signed by the key that signs its successor.
+    current = load_list(listfile, anchors_of(anchor) if anchor else [Anchor.from_key(signer.public_key())])
     moment = int((at or datetime.now(UTC)).timestamp())
-    grants, old = [], None
-    for g in current.grants:
-        if kid_of(g.public_key).hex() != old_kid.lower():
-            grants.append(g)
-            continue
-        old = g
-        if compromised:
-            grants.append(
-                KeyGrant(
-                    g.public_key,
-                    g.region,
-                    g.not_before,
-                    g.not_after,
-                    g.kinds,
-                    g.statuses,
-                    g.may_issue,
-                    g.may_delegate,
-                    moment,
-                )
-            )
-        else:
-            grants.append(
-                KeyGrant(
-                    g.public_key,
-                    g.region,
-                    g.not_before,
-                    max(g.not_before + 1, moment),
-                    g.kinds,
-                    g.statuses,
-                    g.may_issue,
-                    g.may_delegate,
-                    g.compromised_at,
-                )
-            )
+    grants, old = retire_grant(current.grants, old_kid, moment, compromised=compromised)
     if old is None:
         raise click.UsageError(f"no key with kid {old_kid} on {listfile}")
     if new_key is not None:
-        grants.append(
-            KeyGrant(
-                load_public_key(new_key),
-                old.region,
-                moment,
-                max(old.not_after, moment + 365 * 86400),
-                old.kinds,
-                old.statuses,
-                old.may_issue,
-                old.may_delegate,
-            )
-        )
+        grants.append(successor_grant(old, load_public_key(new_key), moment))
     signed = make_trust_list(
         signer,
         grants,
@@ -377,14 +221,6 @@ def trust_rotate(
     click.echo(
         f"wrote {out}: list {current.list_id!r} v{current.version + 1}, key {old_kid} {what}"
         + (f", new key {kid_of(load_public_key(new_key)).hex()}" if new_key else "")
-    )
-
-
-def _load_list_self(path: Path, signer: Any) -> _Loaded:
-    # Without --anchor, the list must be signed by the key that signs its successor.
-    parsed = parse_trust_list(path.read_bytes(), [Anchor.from_key(signer.public_key())])
-    return _Loaded(
-        [e.grant() for e in parsed.entries], parsed.version, parsed.id, parsed.expires_at, parsed.issued_at
     )
 
 
@@ -480,7 +316,7 @@ def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path
 @fail_typed
 def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Show what a trust folder or bundle holds: lists, keys, revocations, conflicts."""
-    view = store_view(_open_any(source, anchor))
+    view = store_view(open_any(source, anchor))
     if as_json:
         click.echo(json.dumps(view, indent=2))
         return
@@ -515,16 +351,16 @@ def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
 def trust_verify(source: Path, anchor: tuple[Path, ...], at: datetime | None) -> None:
     """Verify a trust folder or bundle completely; exit 0 if it is usable at --at (default now)."""
     try:
-        store = _open_any(source, anchor)
+        store = open_any(source, anchor)
     except HealthCredError as exc:
         click.echo(f"INVALID [{exc.code}] {exc.message}")
         raise SystemExit(1) from exc
     moment = int((at or datetime.now(UTC)).timestamp())
     problems = [
-        f"list {t.id!r} v{t.version} expired {_when(t.expires_at)}"
+        f"list {t.id!r} v{t.version} expired {when(t.expires_at)}"
         for t in store.lists
         if t.expires_at < moment
-    ] + [f"list {t.id!r} not valid before {_when(t.issued_at)}" for t in store.lists if t.issued_at > moment]
+    ] + [f"list {t.id!r} not valid before {when(t.issued_at)}" for t in store.lists if t.issued_at > moment]
     problems += [f"conflict for kid {kid.hex()}: {why}" for kid, why in store.conflicts.items()]
     for problem in problems:
         click.echo(f"problem: {problem}")
@@ -542,7 +378,7 @@ def trust_verify(source: Path, anchor: tuple[Path, ...], at: datetime | None) ->
 @fail_typed
 def trust_diff(old: Path, new: Path, anchor: tuple[Path, ...]) -> None:
     """Show what changes from OLD to NEW (folders or bundles): lists, keys, grants, revocations."""
-    before, after = store_view(_open_any(old, anchor)), store_view(_open_any(new, anchor))
+    before, after = store_view(open_any(old, anchor)), store_view(open_any(new, anchor))
     changes = 0
 
     def keyed(view: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,218 @@
+"""Helpers of ``healthcred trust``: JSON-ready views of a store, anchors, bundles, lists, key rotation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from healthcred.crypto.algorithms import PublicKey
+from healthcred.crypto.keys import kid_of, load_public_key
+from healthcred.errors import InvalidRule
+from healthcred.rules.policy import PolicySet
+from healthcred.rules.status import StatusRuleSet
+from healthcred.trust.bundle import open_bundle
+from healthcred.trust.envelope import Anchor
+from healthcred.trust.folder import load_anchors, load_trust
+from healthcred.trust.grants import KeyGrant, TrustEntry
+from healthcred.trust.lists import parse_trust_list
+from healthcred.trust.store import TrustStore
+
+__all__ = [
+    "LoadedList",
+    "anchors_of",
+    "entry_view",
+    "load_list",
+    "open_any",
+    "retire_grant",
+    "store_view",
+    "successor_grant",
+    "validate_rule_sets",
+    "when",
+]
+
+
+def when(epoch: int | None) -> str | None:
+    """Epoch seconds as ISO 8601 in UTC (``None`` stays ``None``), as every view shows times."""
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def entry_view(e: TrustEntry) -> dict[str, Any]:
+    """A JSON-ready description of one key on a trust list."""
+    return {
+        "kid": e.kid.hex(),
+        "alg": e.alg.label,
+        "region": e.region,
+        "not_before": when(e.not_before),
+        "not_after": when(e.not_after),
+        "kinds": sorted(e.kinds) if e.kinds is not None else "any",
+        "statuses": sorted(e.statuses) if e.statuses is not None else "any",
+        "roles": [r for r, on in (("issue", e.may_issue), ("delegate", e.may_delegate)) if on],
+        "compromised_at": when(e.compromised_at),
+        "delegated_by": e.delegated_by.hex() if e.delegated_by else None,
+    }
+
+
+def store_view(store: TrustStore) -> dict[str, Any]:
+    """A JSON-ready description of everything a trust store holds."""
+    return {
+        "anchors": [a.kid.hex() for a in store.anchors],
+        "lists": [
+            {
+                "id": t.id,
+                "version": t.version,
+                "signer": t.signer_kid.hex(),
+                "delegated": t.delegated,
+                "issued_at": when(t.issued_at),
+                "expires_at": when(t.expires_at),
+                "entries": [entry_view(e) for e in t.entries],
+            }
+            for t in store.lists
+        ],
+        "revocations": [
+            {
+                "series": r.series,
+                "scope": r.scope,
+                "version": r.version,
+                "revoked": len(r.hashes),
+                "expires_at": when(r.expires_at),
+            }
+            for r in store.revocations
+        ],
+        "rule_sets": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "version": r.version,
+                "signer": r.signer_kid.hex(),
+                "issued_at": when(r.issued_at),
+                "expires_at": when(r.expires_at),
+            }
+            for r in store.rule_sets
+        ],
+        "conflicts": {kid.hex(): why for kid, why in store.conflicts.items()},
+        "versions": store.versions,
+        "dscs": [
+            {
+                "kid": d.kid.hex(),
+                "country": d.country,
+                "usages": sorted(d.usages),
+                "not_before": d.not_before.isoformat(),
+                "not_after": d.not_after.isoformat(),
+            }
+            for d in store.dscs
+        ],
+        "shc_issuers": [
+            {
+                "iss": i.iss,
+                "keys": [k.kid for k in i.keys],
+                "revoked": sum(len(r) for r in i.revocations.values()),
+            }
+            for i in store.shc_issuers
+        ],
+    }
+
+
+def validate_rule_sets(store: TrustStore) -> None:
+    """Compile every rule set in ``store`` so an invalid one is refused before it is installed."""
+    for signed in store.rule_sets:
+        try:
+            (StatusRuleSet if signed.kind == "status" else PolicySet)(signed.body)
+        except InvalidRule as exc:
+            raise InvalidRule(f"rule set {signed.id!r} v{signed.version}: {exc.message}") from exc
+
+
+def anchors_of(options: tuple[Path, ...], fallback: Path | None = None) -> list[Anchor]:
+    """The anchors given by ``--anchor`` options, else those of the ``fallback`` trust folder."""
+    if options:
+        return [Anchor.from_key(load_public_key(p)) for p in options]
+    if fallback is not None and fallback.is_dir():
+        return load_anchors(fallback)
+    raise click.UsageError("give the root public key(s) with --anchor")
+
+
+def open_any(path: Path, anchor: tuple[Path, ...]) -> TrustStore:
+    """The store of a trust folder, or of a bundle file checked against ``--anchor``."""
+    if path.is_dir():
+        return load_trust(path)
+    return open_bundle(path.read_bytes(), anchors_of(anchor)).store
+
+
+@dataclass
+class LoadedList:
+    """The grants and header of a verified trust list, the starting point of its next version."""
+
+    grants: list[KeyGrant]
+    version: int
+    list_id: str
+    expires_at: int
+    issued_at: int
+
+
+def load_list(path: Path, anchors: list[Anchor]) -> LoadedList:
+    """The trust list in the file at ``path``, verified against ``anchors``."""
+    parsed = parse_trust_list(path.read_bytes(), anchors)
+    return LoadedList(
+        [e.grant() for e in parsed.entries], parsed.version, parsed.id, parsed.expires_at, parsed.issued_at
+    )
+
+
+def retire_grant(
+    grants: list[KeyGrant], old_kid: str, moment: int, *, compromised: bool
+) -> tuple[list[KeyGrant], KeyGrant | None]:
+    """The grants with key ``old_kid`` retired at ``moment`` (or compromised from then), and its old grant.
+
+    The old grant is ``None`` when no key on the list has that kid (hex).
+    """
+    retired, old = [], None
+    for g in grants:
+        if kid_of(g.public_key).hex() != old_kid.lower():
+            retired.append(g)
+            continue
+        old = g
+        if compromised:
+            retired.append(
+                KeyGrant(
+                    g.public_key,
+                    g.region,
+                    g.not_before,
+                    g.not_after,
+                    g.kinds,
+                    g.statuses,
+                    g.may_issue,
+                    g.may_delegate,
+                    moment,
+                )
+            )
+        else:
+            retired.append(
+                KeyGrant(
+                    g.public_key,
+                    g.region,
+                    g.not_before,
+                    max(g.not_before + 1, moment),
+                    g.kinds,
+                    g.statuses,
+                    g.may_issue,
+                    g.may_delegate,
+                    g.compromised_at,
+                )
+            )
+    return retired, old
+
+
+def successor_grant(old: KeyGrant, key: PublicKey, moment: int) -> KeyGrant:
+    """The grant of ``key`` taking over ``old`` from ``moment``: same region, kinds, statuses and roles."""
+    return KeyGrant(
+        key,
+        old.region,
+        moment,
+        max(old.not_after, moment + 365 * 86400),
+        old.kinds,
+        old.statuses,
+        old.may_issue,
+        old.may_delegate,
+    )
