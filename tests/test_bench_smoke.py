@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -69,3 +70,12 @@ def test_batch_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:
     expected = ("codes/s (target ≥ 300", "stage issue", "zxing-cpp / segno", "PNG, segno", "content: 200/200")
     for words in expected:
         assert words in out
+
+
+def test_startup_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _load("startup").main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "load average before" in out and "load average after" in out
+    for name in ("import", "help", "verify"):
+        assert re.search(rf"^{name} +ratio +[0-9.]+× \(target", out, re.MULTILINE), out
+        assert f"\n{name}: " in out and "ms in imports (-X importtime)" in out
