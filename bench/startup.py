@@ -59,7 +59,7 @@ def write_world(folder: Path) -> tuple[Path, Path]:
         make_trust_list,
     )
     from healthcred.crypto.keys import save_public_key
-    from healthcred.trust.store import ANCHORS_DIR, LISTS_DIR
+    from healthcred.trust.folder import ANCHORS_DIR, LISTS_DIR
 
     trust = folder / "trust"
     (trust / ANCHORS_DIR).mkdir(parents=True)
