@@ -18,8 +18,8 @@ signed again: a rerun (after ``kill -9``, a power cut or a fixed input)
 skips journaled identities and re-renders from the journal whatever files
 are missing. A torn last journal line (the process died while writing it)
 belongs to a chunk whose files were never written; it is dropped. Every file
-is written under a temporary dot-name and renamed into place, so no reader
-ever sees half a file.
+is written under a temporary dot-name, fsync'd and renamed into place
+(:func:`healthcred.files.write_atomic`), so no reader ever sees half a file.
 
 Rendering (the QR, PNG and PDF) runs in worker processes; the main process
 parses, validates, signs and journals. See ``docs/printing.md``.
@@ -46,6 +46,7 @@ from healthcred.codec.qr import Encoder, check_encoder, render_qr
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer
 from healthcred.errors import BadInput, HealthCredError
+from healthcred.files import TEMPORARY_SUFFIX, write_atomic
 from healthcred.flows.idcheck import IdCheckKey, normalise_id_number
 from healthcred.flows.issue import issue, issue_paper
 from healthcred.flows.verify import decode_unverified
@@ -149,18 +150,10 @@ class _Entry:
 # --- files ---------------------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path`` through a temporary dot-file and a rename: readers see all of it or nothing."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temp, "wb") as out:
-        out.write(data)
-    os.replace(temp, path)
-
-
 def _clean_temporaries(out: Path) -> None:
     for folder in (out, out / "codes", out / "sheets"):
         if folder.is_dir():
-            for stale in folder.glob(".*.tmp"):
+            for stale in folder.glob(f".*{TEMPORARY_SUFFIX}"):
                 stale.unlink(missing_ok=True)
 
 
@@ -184,7 +177,7 @@ def _open_batch(out: Path, batch_id: str | None) -> str:
     for folder in (out, out / "codes", out / "sheets"):
         folder.mkdir(parents=True, exist_ok=True)
     record = {"format": BATCH_FILE_FORMAT, "batch_id": chosen, "created": datetime.now(UTC).isoformat()}
-    _write_atomic(path, (json.dumps(record) + "\n").encode())
+    write_atomic(path, (json.dumps(record) + "\n").encode())
     return chosen
 
 
@@ -366,8 +359,8 @@ def _render_codes(task: tuple[str, Sequence[tuple[str, str]], Encoder]) -> int:
     out, items, encoder = task
     codes = Path(out) / "codes"
     for stem, text in items:
-        _write_atomic(codes / f"{stem}.png", render_qr(text, encoder=encoder))
-        _write_atomic(codes / f"{stem}.txt", (text + "\n").encode())
+        write_atomic(codes / f"{stem}.png", render_qr(text, encoder=encoder))
+        write_atomic(codes / f"{stem}.txt", (text + "\n").encode())
     return len(items)
 
 
@@ -377,7 +370,7 @@ def _render_sheets(task: tuple[str, Sequence[tuple[str, Sequence[str]]], Encoder
     # Texts this batch signed (from the journal): decoded, not verified.
     sheets = [[(text, decode_unverified(text)) for text in texts] for _, texts in group]
     for (name, _), data in zip(group, render_pdfs(sheets, encoder=encoder), strict=True):
-        _write_atomic(Path(out) / "sheets" / name, data)
+        write_atomic(Path(out) / "sheets" / name, data)
     return len(group)
 
 
@@ -421,7 +414,7 @@ def _write_report(out: Path, bad: Sequence[BadRow]) -> None:
     writer.writerow(["row", "line", "code", "message"])
     for item in bad:
         writer.writerow([item.row, item.line, item.code, item.message])
-    _write_atomic(out / "report.csv", buffer.getvalue().encode())
+    write_atomic(out / "report.csv", buffer.getvalue().encode())
 
 
 def _input_format(path: Path, fmt: str | None) -> str:

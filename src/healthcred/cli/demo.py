@@ -21,6 +21,7 @@ from healthcred.codec.qr import read_qr, save_qr
 from healthcred.crypto.algorithms import Alg, PrivateKey
 from healthcred.crypto.keys import generate_key, save_private_key, save_public_key
 from healthcred.errors import HealthCredError
+from healthcred.files import write_atomic
 from healthcred.flows.binding import Relation, make_binding, verify_dependent
 from healthcred.flows.idcheck import check_id, generate_id_key, save_id_key
 from healthcred.flows.issue import issue, issue_paper
@@ -94,11 +95,11 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> bool:
         for key, region in issuers.values()
     ]
     signed = make_trust_list(root, grants, version=1, issued_at=start - 3600, expires_at=start + 30 * 86400)
-    (lists_dir / "national.cose").write_bytes(signed)
+    write_atomic(lists_dir / "national.cose", signed)
     rules_dir = out / "trust" / RULES_DIR
     rules_dir.mkdir(parents=True, exist_ok=True)
     policy = make_rule_set(root, DEFAULT_POLICIES, issued_at=start - 3600, expires_at=start + 30 * 86400)
-    (rules_dir / "seed-policy.cose").write_bytes(policy)
+    write_atomic(rules_dir / "seed-policy.cose", policy)
     echo(
         f"trust folder {out / 'trust'}: 1 anchor, list v1 with {len(grants)} issuers ({len(signed)} bytes), "
         "the seed verification policy (signed)"
@@ -116,7 +117,7 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> bool:
             issued_at=now,
         )
         text = issue(credential, issuers[issuer][0])
-        (codes_dir / f"{stem}.txt").write_text(text + "\n")
+        write_atomic(codes_dir / f"{stem}.txt", text + "\n")
         save_qr(text, codes_dir / f"{stem}.png")
         save_qr(text, codes_dir / f"{stem}.svg")
         try:
@@ -172,10 +173,10 @@ def _people(
         subject=subject, status=GREEN, region="330106", kind=CredentialKind.PAPER, issued_at=now
     )
     text = issue_paper(paper, key, id_number=number, id_key=id_key)
-    (codes_dir / "paper-grandmother.txt").write_text(text + "\n")
-    (codes_dir / "paper-grandmother-card.pdf").write_bytes(render_card(text, paper, fmt="pdf"))
+    write_atomic(codes_dir / "paper-grandmother.txt", text + "\n")
+    write_atomic(codes_dir / "paper-grandmother-card.pdf", render_card(text, paper, fmt="pdf"))
     card_png = codes_dir / "paper-grandmother-card.png"
-    card_png.write_bytes(render_card(text, paper, fmt="png", dpi=200))
+    write_atomic(card_png, render_card(text, paper, fmt="png", dpi=200))
     ok = True
     try:
         result = verify(read_qr(card_png), trust)  # read back from the printed card
@@ -190,7 +191,7 @@ def _people(
         grandson = verify(grandson_text, trust).health_code
         assert grandson is not None
         binding = make_binding(grandson, paper, Relation.GRANDPARENT, key, region="330000", slot=1)
-        (codes_dir / "binding-grandmother.cose").write_bytes(binding)
+        write_atomic(codes_dir / "binding-grandmother.cose", binding)
         held = verify_dependent(text, binding, trust, guardian=grandson_text)
         echo(
             f"relatives binding: {grandson.subject.masked_name} shows {subject.masked_name}'s code "
@@ -198,7 +199,7 @@ def _people(
             f"binding: {codes_dir}/binding-grandmother.cose"
         )
         place = issue_place(key, venue_id="HZ-MALL-0001", name="湖滨银泰 in77", region="330102", scene="mall")
-        (codes_dir / "place-mall.txt").write_text(place + "\n")
+        write_atomic(codes_dir / "place-mall.txt", place + "\n")
         save_qr(place, codes_dir / "place-mall.png")
         venue = verify_place(place, trust)
         echo(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from healthcred.errors import BadInput, HealthCredError
+from healthcred.files import write_atomic
 
 if TYPE_CHECKING:  # the verify flow and the rules engine load only for the commands that use them
     from healthcred.codec.qr import Backend
@@ -54,16 +55,15 @@ def fail_typed(func: F) -> F:
 
 
 def write_file(path: Path, data: bytes | str) -> None:
-    """Write a file, creating folders; failures are click errors, not tracebacks."""
+    """Write a file atomically, creating folders; failures are click errors, not tracebacks."""
     # Output folders are created as needed; an unwritable path is a clear error, not a traceback.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, str):
-            path.write_text(data, encoding="utf-8")
-        else:
-            path.write_bytes(data)
+        write_atomic(path, data)
     except OSError as exc:
         raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
+    except BadInput as exc:
+        raise click.FileError(str(path), hint=exc.message) from exc
 
 
 def parse_time(value: str) -> datetime:

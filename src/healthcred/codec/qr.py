@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from healthcred.errors import BadImage, BadInput, QRBackendUnavailable, QRError, QRNotFound
+from healthcred.files import write_atomic
 
 if TYPE_CHECKING:  # segno and Pillow are imported where used: a verifier of QR text never loads them
     import segno
@@ -235,10 +236,7 @@ def save_qr(
     if chosen is None:
         raise BadInput(f"cannot tell the image kind of {target}: use .png or .svg, or pass kind=")
     data = render_qr(text, kind=chosen, error=error, scale=scale, border=border, encoder=encoder)
-    try:
-        target.write_bytes(data)
-    except OSError as exc:
-        raise BadInput(f"cannot write {target}: {exc.strerror or exc}") from exc
+    write_atomic(target, data)
 
 
 def _load_source(image: object) -> bytes:

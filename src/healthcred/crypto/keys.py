@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from healthcred.crypto.algorithms import Alg, PrivateKey, PublicKey, alg_of
-from healthcred.errors import BadInput, BadKey
+from healthcred.errors import BadKey
+from healthcred.files import write_atomic, write_secret
 
 __all__ = [
     "KID_BYTES",
@@ -65,31 +66,21 @@ def public_key_from_der(der: bytes) -> PublicKey:
     return key
 
 
-def _write_new(path: Path, data: bytes, mode: int, overwrite: bool) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
-    try:
-        fd = os.open(path, flags, mode)
-    except FileExistsError as exc:
-        raise BadInput(f"{path} exists; refusing to overwrite a key file") from exc
-    except OSError as exc:
-        raise BadInput(f"cannot write {path}: {exc.strerror}") from exc
-    with os.fdopen(fd, "wb") as out:
-        os.fchmod(out.fileno(), mode)  # O_CREAT's mode is masked by umask; an old file kept its own
-        out.write(data)
-
-
 def save_private_key(key: PrivateKey, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
-    """Write ``key`` as unencrypted PKCS#8 PEM readable by its owner only (mode 0600)."""
+    """Write ``key`` as unencrypted PKCS#8 PEM readable by its owner only (mode 0600).
+
+    An existing file is replaced only with ``overwrite=True`` (:func:`healthcred.files.write_secret`).
+    """
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    _write_new(Path(path), pem, 0o600, overwrite)
+    write_secret(path, pem, overwrite=overwrite)
 
 
 def save_public_key(key: PublicKey, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
-    """Write ``key`` as SubjectPublicKeyInfo PEM (mode 0644)."""
+    """Write ``key`` as SubjectPublicKeyInfo PEM (mode 0644); an existing file only if ``overwrite``."""
     pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    _write_new(Path(path), pem, 0o644, overwrite)
+    write_atomic(path, pem, mode=0o644, overwrite=overwrite)
 
 
 def _read(path: str | os.PathLike[str]) -> bytes:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from healthcred.errors import BadIdNumber, BadInput, BadKey, IdCheckUnavailable
+from healthcred.files import write_secret
 from healthcred.model import (
     ID_KEY_ID_BYTES,
     ID_TAG_BYTES,
@@ -86,7 +87,7 @@ def generate_id_key(region: str = "000000") -> IdCheckKey:
 
 
 def save_id_key(key: IdCheckKey, path: str | os.PathLike[str]) -> None:
-    """Write ``key`` as a JSON key file readable only by its owner (mode 0600)."""
+    """Write ``key`` as a JSON key file readable only by its owner (mode 0600); replaces an existing one."""
     body = json.dumps(
         {
             "format": ID_KEY_FILE_FORMAT,
@@ -95,13 +96,7 @@ def save_id_key(key: IdCheckKey, path: str | os.PathLike[str]) -> None:
             "secret": key.secret.hex(),
         }
     )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            os.fchmod(fd, 0o600)  # os.open's mode applies to a new file only, not one being overwritten
-            out.write(body + "\n")
-    except OSError as exc:
-        raise BadKey(f"cannot write ID-check key file {path}: {exc.strerror or exc}") from exc
+    write_secret(path, body + "\n", overwrite=True, error=BadKey)
 
 
 def load_id_key(path: str | os.PathLike[str]) -> IdCheckKey:

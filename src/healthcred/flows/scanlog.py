@@ -33,6 +33,7 @@ from typing import IO, Any, Literal
 
 from healthcred.clock import epoch_seconds
 from healthcred.errors import BadInput, BadKey, HealthCredError, ScanLogError
+from healthcred.files import write_secret
 from healthcred.model import VerificationResult
 
 __all__ = [
@@ -114,12 +115,7 @@ def save_log_key(key: bytes, path: str | os.PathLike[str]) -> None:
     """Write a log key as hex to ``path``, readable only by its owner (mode 0600); never overwrite one."""
     if not isinstance(key, bytes) or len(key) != _KEY_BYTES:
         raise BadKey(f"a log key is {_KEY_BYTES} bytes")
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(key.hex() + "\n")
-    except OSError as exc:
-        raise BadKey(f"cannot write log key {path}: {exc.strerror or exc}") from exc
+    write_secret(path, key.hex() + "\n", error=BadKey)
 
 
 def load_log_key(path: str | os.PathLike[str]) -> bytes:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
@@ -33,6 +32,7 @@ from typing import Any
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer, open_content, parse_sign1, sign_content
 from healthcred.errors import HealthCredError, TrustListMalformed, TrustListRollback, TrustStoreError
+from healthcred.files import write_atomic
 from healthcred.foreign.dcc.dsc import Dsc, load_dsc
 from healthcred.foreign.shc.issuers import ShcIssuer, issuer_document, load_shc_issuer
 from healthcred.trust.envelope import Anchor, verify_anchor
@@ -211,14 +211,6 @@ def install_bundle(folder: str | os.PathLike[str], data: bytes, anchors: Iterabl
     root = Path(folder)
     state_path = root / STATE_FILE
     bundle = open_bundle(data, anchors, seen=load_state(state_path))
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=".bundle-", dir=root)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, root / BUNDLE_FILE)
-    except OSError as exc:
-        raise TrustStoreError(f"cannot install the bundle in {root}: {exc.strerror}") from exc
+    write_atomic(root / BUNDLE_FILE, data, error=TrustStoreError)
     save_state(state_path, bundle.versions)
     return bundle

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from healthcred.errors import TrustStoreError
+from healthcred.files import write_atomic
 
 __all__ = ["STATE_FILE", "load_state", "merge_state", "save_state"]
 
@@ -57,11 +57,6 @@ def save_state(path: str | os.PathLike[str], versions: Mapping[str, int]) -> Non
     text = json.dumps({"versions": dict(sorted(merged.items()))}, indent=2) + "\n"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".state-", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
     except OSError as exc:
         raise TrustStoreError(f"cannot write the version state {target}: {exc.strerror}") from exc
+    write_atomic(target, text, error=TrustStoreError)

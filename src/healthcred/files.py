@@ -1,0 +1,137 @@
+"""Files written one way: whole or not at all, and secrets readable by their owner only.
+
+:func:`write_atomic` writes a temporary file beside the target, flushes and
+fsyncs it, renames it onto the target (``os.replace``) and then fsyncs the
+folder, so a crash at any moment leaves the old file or the new one, never a
+torn one. :func:`write_secret` does the same for private keys, ID-check keys
+and scan-log keys, with the temporary file created mode 0600 (never readable
+by others, not even for a moment).
+
+The overwrite policy, one for every file: :func:`write_atomic` replaces an
+existing file unless ``overwrite=False``; :func:`write_secret` refuses to
+replace one unless ``overwrite=True``, because a lost key cannot be
+recreated. A refused overwrite is atomic too (a hard link, which fails if the
+name exists), so two writers racing for one name cannot both win.
+
+Every failure is raised as ``error`` (a :class:`~healthcred.errors.HealthCredError`
+subclass, :class:`~healthcred.errors.BadInput` unless the caller names its own,
+so each caller keeps the stable code it always raised); the temporary file is
+removed on any failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+from pathlib import Path
+
+from healthcred.errors import BadInput, HealthCredError
+
+__all__ = ["SECRET_MODE", "TEMPORARY_SUFFIX", "write_atomic", "write_secret"]
+
+SECRET_MODE = 0o600
+"""The mode of every secret file: read and write by its owner only."""
+
+TEMPORARY_SUFFIX = ".tmp"
+"""Temporary files are ``.NAME.RANDOM.tmp`` beside their target (so ``.*.tmp`` finds leftovers)."""
+
+# Folder fsync is refused by some file systems; the rename is then as durable as they make it.
+_NO_FOLDER_SYNC = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
+
+
+def write_atomic(
+    path: str | os.PathLike[str],
+    data: bytes | str,
+    *,
+    mode: int | None = None,
+    overwrite: bool = True,
+    error: type[HealthCredError] = BadInput,
+) -> None:
+    """Write ``data`` (text is UTF-8) to ``path`` atomically and durably; raise ``error`` on failure.
+
+    ``mode`` sets the file's permission bits (default: a new file's, 0666 less the umask).
+    With ``overwrite=False`` an existing ``path`` is left alone and ``error`` is raised.
+    The folder must exist.
+    """
+    _write(Path(path), data, 0o666 if mode is None else mode, mode, overwrite, error)
+
+
+def write_secret(
+    path: str | os.PathLike[str],
+    data: bytes | str,
+    *,
+    overwrite: bool = False,
+    error: type[HealthCredError] = BadInput,
+) -> None:
+    """Write a secret file: mode 0600 from its creation, atomic, replacing a file only if ``overwrite``."""
+    _write(Path(path), data, SECRET_MODE, SECRET_MODE, overwrite, error)
+
+
+def _write(
+    target: Path,
+    data: bytes | str,
+    create_mode: int,
+    mode: int | None,
+    overwrite: bool,
+    error: type[HealthCredError],
+) -> None:
+    body = data.encode("utf-8") if isinstance(data, str) else data
+    if not isinstance(body, bytes):
+        raise BadInput(f"data must be bytes or str, not {type(data).__name__}")
+    if not overwrite and os.path.lexists(target):
+        raise _exists(target, error)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}")
+    try:
+        _write_temporary(temporary, body, create_mode, mode)
+        _move(temporary, target, overwrite, error)
+        _sync_folder(target.parent)
+    except OSError as exc:
+        raise error(f"cannot write {target}: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(OSError):  # gone already after a successful rename
+            temporary.unlink(missing_ok=True)
+
+
+def _write_temporary(temporary: Path, body: bytes, create_mode: int, mode: int | None) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(temporary, flags, create_mode)  # the mode applies from the first moment
+    with os.fdopen(fd, "wb") as out:
+        if mode is not None and hasattr(os, "fchmod"):  # the umask may have cleared bits asked for
+            os.fchmod(out.fileno(), mode)
+        out.write(body)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _move(temporary: Path, target: Path, overwrite: bool, error: type[HealthCredError]) -> None:
+    if overwrite:
+        os.replace(temporary, target)
+        return
+    try:
+        os.link(temporary, target)  # fails if the name exists: a refusal without a race
+    except FileExistsError as exc:
+        raise _exists(target, error) from exc
+    except OSError as exc:  # no hard links here (some file systems): check, then rename
+        if os.path.lexists(target):
+            raise _exists(target, error) from exc
+        os.replace(temporary, target)
+
+
+def _exists(target: Path, error: type[HealthCredError]) -> HealthCredError:
+    return error(f"{target} exists; refusing to overwrite it (pass overwrite=True to replace it)")
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable: fsync the folder that holds the name (Windows cannot open one)."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_FOLDER_SYNC:
+            raise
+    finally:
+        os.close(fd)
