@@ -22,43 +22,56 @@ is written under a temporary dot-name, fsync'd and renamed into place
 (:func:`healthcred.files.write_atomic`), so no reader ever sees half a file.
 
 Rendering (the QR, PNG and PDF) runs in worker processes; the main process
-parses, validates, signs and journals. See ``docs/printing.md``.
+parses, validates, signs and journals. See ``docs/printing.md``. Reading the
+input into rows is :mod:`healthcred.batch.rows`; the journal and the folder's
+own files are :mod:`healthcred.batch.journal`.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import multiprocessing
 import os
 import re
-import secrets
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from healthcred.batch.journal import (
+    BATCH_FILE_FORMAT,
+    JOURNAL_FORMAT,
+    Entry,
+    append_entries,
+    clean_temporaries,
+    codes_present,
+    open_batch,
+    read_journal,
+    write_report,
+)
+from healthcred.batch.rows import (
+    COLUMNS,
+    KINDS,
+    MAX_LINE,
+    BadRow,
+    Kind,
+    Row,
+    input_format,
+    read_records,
+    row_credential,
+    row_household,
+)
 from healthcred.codec.qr import Encoder, check_encoder, render_qr
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer
 from healthcred.errors import BadInput, HealthCredError
-from healthcred.files import TEMPORARY_SUFFIX, write_atomic
-from healthcred.flows.idcheck import IdCheckKey, normalise_id_number
+from healthcred.files import write_atomic
+from healthcred.flows.idcheck import IdCheckKey
 from healthcred.flows.issue import issue, issue_paper
 from healthcred.flows.verify import decode_unverified
-from healthcred.model import (
-    PAPER_LIFETIME,
-    PAPER_MAX_LIFETIME,
-    STATUS_BY_NAME,
-    CredentialKind,
-    DocumentType,
-    HealthCode,
-    Subject,
-)
+from healthcred.model import PAPER_LIFETIME, CredentialKind
 from healthcred.printing.cards import MAX_FAMILY, check_glyphs, render_pdfs
 from healthcred.rules.status import StatusRuleSet
 
@@ -71,39 +84,7 @@ __all__ = [
     "run_batch",
 ]
 
-BATCH_FILE_FORMAT = "healthcred-batch/1"
-"""The ``format`` value of ``batch.json``."""
-JOURNAL_FORMAT = 1
-"""The ``v`` value of each journal line."""
-COLUMNS = (
-    "name",
-    "birth_date",
-    "document_type",
-    "document_number",
-    "status",
-    "region",
-    "valid_days",
-    "kind",
-    "household",
-)
-"""Input columns; ``name``, ``birth_date``, ``document_number``, ``status`` and ``region`` are required."""
-_REQUIRED = ("name", "birth_date", "document_number", "status", "region")
-
 _CHUNK = 256  # rows signed and fsync'd together: one fsync per chunk, not per row
-_MAX_LINE = 4096  # longest input record accepted, in characters
-_STATUS_NAMES = STATUS_BY_NAME
-_KINDS = {"paper": CredentialKind.PAPER, "health": CredentialKind.HEALTH_STATUS}
-Kind = Literal["paper", "health"]
-
-
-@dataclass(frozen=True, slots=True)
-class BadRow:
-    """An input row that was not issued: its 1-based record number, file line, error code and message."""
-
-    row: int
-    line: int
-    code: str
-    message: str
 
 
 @dataclass(slots=True)
@@ -124,231 +105,6 @@ class BatchSummary:
     bad: list[BadRow] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall seconds per stage: ``parse``, ``issue`` (sign + journal), ``codes`` (to the last PNG), ``pdf``."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    row: int
-    line: int
-    identity: str
-    household: str | None
-    credential: HealthCode
-    id_number: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One journal line: an issued row."""
-
-    row: int
-    identity: str
-    stem: str
-    household: str | None
-    text: str
-
-
-# --- files ---------------------------------------------------------------------------------------
-
-
-def _clean_temporaries(out: Path) -> None:
-    for folder in (out, out / "codes", out / "sheets"):
-        if folder.is_dir():
-            for stale in folder.glob(f".*{TEMPORARY_SUFFIX}"):
-                stale.unlink(missing_ok=True)
-
-
-def _open_batch(out: Path, batch_id: str | None) -> str:
-    """The batch id of ``out``: read from ``batch.json``, or chosen (``batch_id`` or random) and written."""
-    path = out / "batch.json"
-    if path.exists():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            found = data["batch_id"]
-            if data.get("format") != BATCH_FILE_FORMAT or not isinstance(found, str):
-                raise ValueError("not a batch file")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise BadInput(f"{path} is not a {BATCH_FILE_FORMAT} file: {exc}") from exc
-        if batch_id is not None and batch_id != found:
-            raise BadInput(f"{out} holds batch {found!r}, not {batch_id!r}: use another output folder")
-        return found
-    chosen = batch_id if batch_id is not None else secrets.token_hex(8)
-    if not isinstance(chosen, str) or not re.fullmatch(r"[0-9A-Za-z_.-]{1,64}", chosen):
-        raise BadInput("a batch id is 1–64 letters, digits, '_', '.' or '-'")
-    for folder in (out, out / "codes", out / "sheets"):
-        folder.mkdir(parents=True, exist_ok=True)
-    record = {"format": BATCH_FILE_FORMAT, "batch_id": chosen, "created": datetime.now(UTC).isoformat()}
-    write_atomic(path, (json.dumps(record) + "\n").encode())
-    return chosen
-
-
-def _read_journal(path: Path) -> dict[str, _Entry]:
-    """The journal's entries by identity; a torn last line is cut off the file."""
-    entries: dict[str, _Entry] = {}
-    if not path.exists():
-        return entries
-    data = path.read_bytes()
-    *complete, tail = data.split(b"\n")  # tail: after the last newline, empty unless torn
-    for number, raw in enumerate(complete, 1):
-        if not raw.strip():
-            continue
-        try:
-            item = json.loads(raw)
-            if item.get("v") != JOURNAL_FORMAT:
-                raise ValueError(f"journal version {item.get('v')!r}")
-            entry = _Entry(item["row"], item["id"], item["stem"], item["household"], item["text"])
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise BadInput(f"{path} is damaged at line {number}; restore it or use a new folder") from exc
-        entries[entry.identity] = entry
-    if tail:
-        # The torn end of a write that an interruption cut short: no file of its rows was
-        # written yet (files follow the fsync), so dropping it loses nothing.
-        with open(path, "r+b") as handle:
-            handle.truncate(len(data) - len(tail))
-            handle.flush()
-            os.fsync(handle.fileno())
-    return entries
-
-
-# --- input ---------------------------------------------------------------------------------------
-
-
-def _records(path: Path, fmt: str) -> Iterator[tuple[int, int, str, dict[str, Any] | HealthCredError]]:
-    """(row, line, raw record, fields or the error) for every record of a CSV or JSONL file."""
-    try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
-    with handle:
-        if fmt == "jsonl":
-            row = 0
-            for number, line in enumerate(handle, 1):
-                raw = line.rstrip("\r\n")
-                if not raw.strip():
-                    continue
-                row += 1
-                try:
-                    value = json.loads(raw)
-                except ValueError as exc:
-                    yield row, number, raw, BadInput(f"not a JSON object: {exc}")
-                    continue
-                if not isinstance(value, dict):
-                    yield row, number, raw, BadInput("a JSONL row is one JSON object")
-                    continue
-                yield row, number, raw, value
-            return
-        consumed: list[str] = []
-
-        def lines() -> Iterator[str]:
-            for line in handle:
-                consumed.append(line)
-                yield line
-
-        reader = csv.reader(lines())
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise BadInput(f"{path}: the CSV header cannot be read: {exc}") from exc
-        unknown = [h for h in header if h not in COLUMNS]
-        missing = [c for c in _REQUIRED if c not in header]
-        if unknown or missing:
-            raise BadInput(
-                f"{path}: CSV header must name the columns {', '.join(COLUMNS)}"
-                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
-                + (f"; missing: {', '.join(missing)}" if missing else "")
-            )
-        row = 0
-        while True:
-            consumed.clear()
-            try:
-                values = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                row += 1
-                yield row, reader.line_num, "".join(consumed), BadInput(f"malformed CSV: {exc}")
-                continue
-            raw = "".join(consumed).rstrip("\r\n")
-            if not values or not "".join(values).strip():
-                continue
-            row += 1
-            if len(values) != len(header):
-                yield (
-                    row,
-                    reader.line_num,
-                    raw,
-                    BadInput(f"{len(values)} fields, the header has {len(header)}"),
-                )
-                continue
-            yield row, reader.line_num, raw, {h: v for h, v in zip(header, values, strict=True) if v != ""}
-
-
-def _text(fields: Mapping[str, Any], name: str, default: str | None = None) -> str:
-    value = fields.get(name, default)
-    if value is None:
-        raise BadInput(f"column {name!r} is required")
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise BadInput(f"column {name!r} must be text")
-    return str(value).strip()
-
-
-def _credential(
-    fields: Mapping[str, Any], default_kind: Kind, issued_at: datetime, paper_days: int = PAPER_LIFETIME.days
-) -> tuple[HealthCode, str]:
-    """The credential a row asks for, and the clear document number; raises a typed error."""
-    unknown = sorted(set(fields) - set(COLUMNS))
-    if unknown:
-        raise BadInput(f"unknown field(s): {', '.join(unknown)}")
-    kind_name = _text(fields, "kind", default_kind).lower()
-    if kind_name not in _KINDS:
-        raise BadInput(f"kind must be 'paper' or 'health', not {kind_name!r}")
-    kind = _KINDS[kind_name]
-    status_name = _text(fields, "status").lower()
-    if status_name not in _STATUS_NAMES:
-        raise BadInput(f"status must be green, yellow or red, not {status_name!r}")
-    doc_name = _text(fields, "document_type", "resident_id_card").lower()
-    try:
-        document_type = (
-            DocumentType[doc_name.upper()] if not doc_name.isdigit() else DocumentType(int(doc_name))
-        )
-    except (KeyError, ValueError) as exc:
-        raise BadInput(f"unknown document_type {doc_name!r}") from exc
-    default_days = paper_days if kind is CredentialKind.PAPER else 1
-    days_text = _text(fields, "valid_days", str(default_days))
-    if not days_text.isdigit() or not 1 <= int(days_text) <= PAPER_MAX_LIFETIME.days:
-        # The model enforces 180 days for paper codes; a batch holds health codes to it as well.
-        raise BadInput(
-            f"valid_days must be a whole number from 1 to {PAPER_MAX_LIFETIME.days}, not {days_text!r}"
-        )
-    number = _text(fields, "document_number")
-    if kind is CredentialKind.PAPER:  # a mistyped number is a bad row now, not a failure while signing
-        number = normalise_id_number(number, document_type)
-    try:
-        subject = Subject.create(_text(fields, "name"), _text(fields, "birth_date"), document_type, number)
-        credential = HealthCode.create(
-            subject=subject,
-            status=_STATUS_NAMES[status_name],
-            region=_text(fields, "region"),
-            kind=kind,
-            issued_at=issued_at,
-            valid_for=timedelta(days=int(days_text)),
-        )
-    except ValueError as exc:  # pydantic's ValidationError; mask_document_number's ValueError
-        first = exc.errors()[0] if hasattr(exc, "errors") else None
-        detail = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(exc)
-        raise BadInput(f"invalid row: {detail}") from exc
-    return credential, number
-
-
-def _household(fields: Mapping[str, Any]) -> str | None:
-    value = fields.get("household")
-    if value is None:
-        return None
-    text = _text(fields, "household")
-    if len(text) > 64:
-        raise BadInput("household is at most 64 characters")
-    return text or None
 
 
 # --- rendering (in worker processes) -----------------------------------------------------------
@@ -374,23 +130,15 @@ def _render_sheets(task: tuple[str, Sequence[tuple[str, Sequence[str]]], Encoder
     return len(group)
 
 
-def _codes_present(codes: Path, entry: _Entry) -> bool:
-    try:
-        text = (codes / f"{entry.stem}.txt").read_text(encoding="utf-8")
-        return text.rstrip("\n") == entry.text and (codes / f"{entry.stem}.png").stat().st_size > 0
-    except OSError:
-        return False
-
-
 def _safe(name: str) -> str:
     safe = re.sub(r"[^0-9A-Za-z_-]", "_", name)[:32]
     return safe if safe == name else f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
 
 
-def _plan_sheets(entries: Sequence[_Entry]) -> dict[str, list[str]]:
+def _plan_sheets(entries: Sequence[Entry]) -> dict[str, list[str]]:
     """Every PDF the journal calls for: file name → texts, a card per person, sheets of ≤ 8 per household."""
     plan: dict[str, list[str]] = {}
-    households: dict[str, list[_Entry]] = {}
+    households: dict[str, list[Entry]] = {}
     for entry in sorted(entries, key=lambda e: (e.row, e.identity)):
         if entry.household is None:
             plan[f"card-{entry.stem}.pdf"] = [entry.text]
@@ -406,22 +154,6 @@ def _plan_sheets(entries: Sequence[_Entry]) -> dict[str, list[str]]:
 
 
 # --- the run -------------------------------------------------------------------------------------
-
-
-def _write_report(out: Path, bad: Sequence[BadRow]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["row", "line", "code", "message"])
-    for item in bad:
-        writer.writerow([item.row, item.line, item.code, item.message])
-    write_atomic(out / "report.csv", buffer.getvalue().encode())
-
-
-def _input_format(path: Path, fmt: str | None) -> str:
-    chosen = fmt or {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(path.suffix.lower())
-    if chosen not in ("csv", "jsonl"):
-        raise BadInput(f"cannot tell the format of {path.name}: name it .csv or .jsonl, or pass fmt=")
-    return chosen
 
 
 def run_batch(
@@ -462,8 +194,8 @@ def run_batch(
     """
     started = time.perf_counter()
     source_path, out_path = Path(source), Path(out)
-    chosen_fmt = _input_format(source_path, fmt)
-    if kind not in _KINDS:
+    chosen_fmt = input_format(source_path, fmt)
+    if kind not in KINDS:
         raise BadInput(f"kind must be 'paper' or 'health', not {kind!r}")
     if id_key is not None and not isinstance(id_key, IdCheckKey):
         raise BadInput("id_key must be an IdCheckKey (healthcred.flows.idcheck.load_id_key)")
@@ -476,21 +208,21 @@ def run_batch(
     signer = key if isinstance(key, Signer) else Signer.for_key(key)
     moment = (issued_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
 
-    batch = _open_batch(out_path, batch_id)
-    _clean_temporaries(out_path)
+    batch = open_batch(out_path, batch_id)
+    clean_temporaries(out_path)
     journal_path = out_path / "journal.jsonl"
-    journal = _read_journal(journal_path)
+    journal = read_journal(journal_path)
     summary = BatchSummary(batch_id=batch)
 
     # Parse and validate everything first: --strict refuses before signing anything.
-    pending: list[_Row] = []
+    pending: list[Row] = []
     seen: dict[str, int] = {}
-    for row, line, raw, fields in _records(source_path, chosen_fmt):
+    for row, line, raw, fields in read_records(source_path, chosen_fmt):
         summary.rows += 1
         identity = hashlib.sha256(f"{batch}\n{raw}".encode()).hexdigest()[:32]
         try:
-            if len(raw) > _MAX_LINE:
-                raise BadInput(f"record is longer than {_MAX_LINE} characters")
+            if len(raw) > MAX_LINE:
+                raise BadInput(f"record is longer than {MAX_LINE} characters")
             if isinstance(fields, HealthCredError):
                 raise fields
             if identity in seen:
@@ -499,12 +231,12 @@ def run_batch(
             if identity in journal:
                 summary.already += 1
                 continue
-            credential, number = _credential(fields, kind, moment, paper_days)
+            credential, number = row_credential(fields, kind, moment, paper_days)
             if credential.kind is CredentialKind.PAPER and id_key is None:
                 raise BadInput("a paper code needs the ID-check key (id_key=, --id-key)")
             if pdf:  # a name the font cannot print is refused now, not after signing
                 check_glyphs(credential.subject.masked_name)
-            pending.append(_Row(row, line, identity, _household(fields), credential, number))
+            pending.append(Row(row, line, identity, row_household(fields), credential, number))
         except HealthCredError as exc:
             if strict:
                 raise type(exc)(f"row {row} (line {line}): {exc.message}") from exc
@@ -527,12 +259,12 @@ def run_batch(
             pool.terminate()  # also on an interruption: no worker outlives the run
             pool.join()
     summary.bad.sort(key=lambda item: item.row)
-    _write_report(out_path, summary.bad)
+    write_report(out_path, summary.bad)
     summary.seconds["total"] = time.perf_counter() - started
     return summary
 
 
-def _sign(row: _Row, signer: Signer, id_key: IdCheckKey | None) -> str:
+def _sign(row: Row, signer: Signer, id_key: IdCheckKey | None) -> str:
     if row.credential.kind is CredentialKind.PAPER:
         assert id_key is not None  # checked while validating
         return issue_paper(row.credential, signer, id_number=row.id_number, id_key=id_key)
@@ -540,8 +272,8 @@ def _sign(row: _Row, signer: Signer, id_key: IdCheckKey | None) -> str:
 
 
 def _issue_and_render(
-    pending: Sequence[_Row],
-    journal: dict[str, _Entry],
+    pending: Sequence[Row],
+    journal: dict[str, Entry],
     journal_path: Path,
     out: Path,
     signer: Signer,
@@ -553,7 +285,7 @@ def _issue_and_render(
 ) -> None:
     codes = out / "codes"
     # Journaled rows whose files an interruption left unwritten are rendered again, not re-signed.
-    missing = [(e.stem, e.text) for e in journal.values() if not _codes_present(codes, e)]
+    missing = [(e.stem, e.text) for e in journal.values() if not codes_present(codes, e)]
     total_codes = len(missing) + len(pending)
     results: list[Any] = []
     written = 0
@@ -584,32 +316,17 @@ def _issue_and_render(
         for start in range(0, len(pending), _CHUNK):
             chunk = pending[start : start + _CHUNK]
             begin = time.perf_counter()
-            lines, entries = [], []
+            entries = []
             for row in chunk:
                 try:
                     text = _sign(row, signer, id_key)
                 except HealthCredError as exc:  # validation should have caught it; still one row, not the run
                     summary.bad.append(BadRow(row.row, row.line, exc.code, exc.message))
                     continue
-                stem = f"{row.row:06d}-{row.identity[:8]}"
-                entry = _Entry(row.row, row.identity, stem, row.household, text)
-                entries.append(entry)
-                lines.append(
-                    json.dumps(
-                        {
-                            "v": JOURNAL_FORMAT,
-                            "row": entry.row,
-                            "id": entry.identity,
-                            "stem": entry.stem,
-                            "household": entry.household,
-                            "text": text,
-                        }
-                    )
+                entries.append(
+                    Entry(row.row, row.identity, f"{row.row:06d}-{row.identity[:8]}", row.household, text)
                 )
-            if lines:
-                handle.write(("\n".join(lines) + "\n").encode())
-                handle.flush()
-                os.fsync(handle.fileno())  # durable before any file of the chunk exists
+            append_entries(handle, entries)  # durable before any file of the chunk exists
             signing += time.perf_counter() - begin
             for entry in entries:
                 journal[entry.identity] = entry
@@ -626,7 +343,7 @@ def _issue_and_render(
 
 
 def _render_pdfs(
-    entries: Sequence[_Entry],
+    entries: Sequence[Entry],
     out: Path,
     encoder: Encoder,
     pool: Any,
