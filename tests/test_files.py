@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
@@ -114,6 +115,34 @@ def test_a_name_taken_while_writing_is_not_overwritten(
         write_secret(target, b"mine")
     assert target.read_bytes() == b"theirs"
     assert _leftovers(tmp_path) == []
+
+
+def test_without_hard_links_a_refusal_still_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(1, "Operation not permitted")  # e.g. a FAT or some network file systems
+
+    monkeypatch.setattr(os, "link", no_links)
+    write_secret(tmp_path / "k", b"one")
+    assert (tmp_path / "k").read_bytes() == b"one" and _mode(tmp_path / "k") == SECRET_MODE
+    with pytest.raises(BadInput, match="refusing to overwrite"):
+        write_secret(tmp_path / "k", b"two")
+    assert (tmp_path / "k").read_bytes() == b"one"
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_folder_that_cannot_be_synced_is_not_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "Invalid argument")  # some file systems refuse a folder fsync
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_atomic(tmp_path / "x", b"x")
+    assert (tmp_path / "x").read_bytes() == b"x"
 
 
 @pytest.mark.parametrize("failing", ["fsync", "replace", "write"])
