@@ -411,3 +411,33 @@ def test_cli_print_card_and_family_sheet(tmp_path: Path, world: World) -> None:
     assert out.exit_code == 1 and not (tmp_path / "x.pdf").exists()
     out = runner.invoke(main, ["print", texts[0], *at, "--out", str(tmp_path / "x.txt")])
     assert out.exit_code == 2
+
+
+def test_outputs_a_power_loss_left_short_are_rewritten_on_resume(tmp_path: Path, world: World) -> None:
+    # Outputs are not fsync'd one by one (the journal is): a resume rewrites an empty or short file.
+    source = write_csv(tmp_path / "in.csv", rows(4))
+    out = tmp_path / "out"
+    first = run_batch(source, out, world.zhejiang, id_key=ID_KEY, workers=0, issued_at=ISSUED)
+    assert first.sheets >= 1
+    pngs = sorted((out / "codes").glob("*.png"))
+    pdfs = sorted((out / "sheets").glob("*.pdf"))
+    whole = {p: p.read_bytes() for p in (pngs[0], pngs[1], pdfs[0])}
+    pngs[0].write_bytes(b"")  # what delayed allocation leaves after a power loss
+    pngs[1].write_bytes(whole[pngs[1]][:-5])  # cut short
+    pdfs[0].write_bytes(whole[pdfs[0]][: len(whole[pdfs[0]]) // 2])
+    again = run_batch(source, out, world.zhejiang, id_key=ID_KEY, workers=0, issued_at=ISSUED)
+    assert again.issued == 0 and again.rendered == 2 and again.sheets == 1
+    assert pngs[0].read_bytes() == whole[pngs[0]] and pngs[1].read_bytes() == whole[pngs[1]]
+    assert pdfs[0].read_bytes().rstrip().endswith(b"%%EOF")
+    check_complete(out, 4, world)
+
+
+def test_batch_outputs_are_not_fsynced_one_by_one(
+    tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(fd) or real(fd))
+    run_batch(write_csv(tmp_path / "in.csv", rows(40)), tmp_path / "out", world.zhejiang, pdf=False,
+              workers=0, issued_at=ISSUED)  # fmt: skip
+    assert 0 < len(calls) < 10  # the journal and batch.json, not 80 code files

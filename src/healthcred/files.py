@@ -47,15 +47,18 @@ def write_atomic(
     *,
     mode: int | None = None,
     overwrite: bool = True,
+    durable: bool = True,
     error: type[HealthCredError] = BadInput,
 ) -> None:
     """Write ``data`` (text is UTF-8) to ``path`` atomically and durably; raise ``error`` on failure.
 
     ``mode`` sets the file's permission bits (default: a new file's, 0666 less the umask).
     With ``overwrite=False`` an existing ``path`` is left alone and ``error`` is raised.
-    The folder must exist.
+    ``durable=False`` skips both fsyncs: still whole or absent for every reader, but a power
+    loss may leave it empty; only for files derived from a durable record that a reader checks
+    and rewrites (batch outputs, from the fsync'd journal). The folder must exist.
     """
-    _write(Path(path), data, 0o666 if mode is None else mode, mode, overwrite, error)
+    _write(Path(path), data, 0o666 if mode is None else mode, mode, overwrite, error, durable)
 
 
 def write_secret(
@@ -66,7 +69,7 @@ def write_secret(
     error: type[HealthCredError] = BadInput,
 ) -> None:
     """Write a secret file: mode 0600 from its creation, atomic, replacing a file only if ``overwrite``."""
-    _write(Path(path), data, SECRET_MODE, SECRET_MODE, overwrite, error)
+    _write(Path(path), data, SECRET_MODE, SECRET_MODE, overwrite, error, True)
 
 
 def _write(
@@ -76,6 +79,7 @@ def _write(
     mode: int | None,
     overwrite: bool,
     error: type[HealthCredError],
+    durable: bool,
 ) -> None:
     body = data.encode("utf-8") if isinstance(data, str) else data
     if not isinstance(body, bytes):
@@ -84,9 +88,10 @@ def _write(
         raise _exists(target, error)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}")
     try:
-        _write_temporary(temporary, body, create_mode, mode)
+        _write_temporary(temporary, body, create_mode, mode, durable)
         _move(temporary, target, overwrite, error)
-        _sync_folder(target.parent)
+        if durable:
+            _sync_folder(target.parent)
     except OSError as exc:
         raise error(f"cannot write {target}: {exc.strerror or exc}") from exc
     finally:
@@ -94,7 +99,7 @@ def _write(
             temporary.unlink(missing_ok=True)
 
 
-def _write_temporary(temporary: Path, body: bytes, create_mode: int, mode: int | None) -> None:
+def _write_temporary(temporary: Path, body: bytes, create_mode: int, mode: int | None, durable: bool) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(temporary, flags, create_mode)  # the mode applies from the first moment
     with os.fdopen(fd, "wb") as out:
@@ -102,7 +107,8 @@ def _write_temporary(temporary: Path, body: bytes, create_mode: int, mode: int |
             os.fchmod(out.fileno(), mode)
         out.write(body)
         out.flush()
-        os.fsync(out.fileno())
+        if durable:
+            os.fsync(out.fileno())
 
 
 def _move(temporary: Path, target: Path, overwrite: bool, error: type[HealthCredError]) -> None:

@@ -36,6 +36,7 @@ __all__ = [
     "codes_present",
     "open_batch",
     "read_journal",
+    "sheet_present",
     "write_report",
 ]
 
@@ -138,10 +139,31 @@ def append_entries(handle: IO[bytes], entries: Iterable[Entry]) -> None:
 
 
 def codes_present(codes: Path, entry: Entry) -> bool:
-    """Whether an entry's text and PNG are in ``codes`` (the text as journaled, the PNG not empty)."""
+    """Whether an entry's text and PNG are in ``codes`` whole: the text as journaled, the PNG to its end."""
     try:
         text = (codes / f"{entry.stem}.txt").read_text(encoding="utf-8")
-        return text.rstrip("\n") == entry.text and (codes / f"{entry.stem}.png").stat().st_size > 0
+        return text.rstrip("\n") == entry.text and _ends_with(codes / f"{entry.stem}.png", _PNG_END)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def sheet_present(path: Path) -> bool:
+    """Whether a PDF sheet is there whole (it ends with the ``%%EOF`` marker)."""
+    return _ends_with(path, _PDF_END)
+
+
+_PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk and its CRC: the last 8 bytes of every PNG
+_PDF_END = b"%%EOF"
+
+
+def _ends_with(path: Path, marker: bytes) -> bool:
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size < len(marker):
+                return False
+            handle.seek(max(0, size - len(marker) - 2))
+            return handle.read().rstrip(b"\r\n").endswith(marker)
     except OSError:
         return False
 

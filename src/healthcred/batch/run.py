@@ -49,6 +49,7 @@ from healthcred.batch.journal import (
     codes_present,
     open_batch,
     read_journal,
+    sheet_present,
     write_report,
 )
 from healthcred.batch.rows import (
@@ -115,8 +116,10 @@ def _render_codes(task: tuple[str, Sequence[tuple[str, str]], Encoder]) -> int:
     out, items, encoder = task
     codes = Path(out) / "codes"
     for stem, text in items:
-        write_atomic(codes / f"{stem}.png", render_qr(text, encoder=encoder))
-        write_atomic(codes / f"{stem}.txt", (text + "\n").encode())
+        # Not fsync'd one by one: the journal is the durable record, and a resume checks each file
+        # (journal.codes_present) and rewrites what a power loss left empty or short.
+        write_atomic(codes / f"{stem}.png", render_qr(text, encoder=encoder), durable=False)
+        write_atomic(codes / f"{stem}.txt", (text + "\n").encode(), durable=False)
     return len(items)
 
 
@@ -126,7 +129,7 @@ def _render_sheets(task: tuple[str, Sequence[tuple[str, Sequence[str]]], Encoder
     # Texts this batch signed (from the journal): decoded, not verified.
     sheets = [[(text, decode_unverified(text)) for text in texts] for _, texts in group]
     for (name, _), data in zip(group, render_pdfs(sheets, encoder=encoder), strict=True):
-        write_atomic(Path(out) / "sheets" / name, data)
+        write_atomic(Path(out) / "sheets" / name, data, durable=False)  # checked on resume: sheet_present
     return len(group)
 
 
@@ -355,7 +358,7 @@ def _render_pdfs(
     for stale in sheets.glob("*.pdf"):
         if stale.name not in plan:  # a household sheet superseded by one with more members
             stale.unlink(missing_ok=True)
-    todo = [(name, texts) for name, texts in plan.items() if not (sheets / name).exists()]
+    todo = [(name, texts) for name, texts in plan.items() if not sheet_present(sheets / name)]
     # Groups share one font subset (see printing.render_pdfs); 40 files keep both workers busy.
     tasks = [(str(out), todo[start : start + 40], encoder) for start in range(0, len(todo), 40)]
     results = map(_render_sheets, tasks) if pool is None else pool.imap_unordered(_render_sheets, tasks)
