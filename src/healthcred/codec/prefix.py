@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from healthcred.errors import BadPrefix
 
-__all__ = ["FOREIGN_PREFIXES", "NATIVE_PREFIX", "PLACE_PREFIX", "strip_prefix"]
+__all__ = ["FOREIGN_PREFIXES", "HC1_PREFIX", "NATIVE_PREFIX", "PLACE_PREFIX", "SHC_PREFIX", "strip_prefix"]
 
 NATIVE_PREFIX = "JKM1:"
 """healthcred's prefix: "JKM" for jiankangma (health code), "1" for the format version.
@@ -20,9 +20,15 @@ It differs from ``JKM1:`` in the third character, so neither is a prefix of the 
 ``HC1:`` or ``shc:/``), and a reader dispatches on the first five characters.
 """
 
+HC1_PREFIX = "HC1:"
+"""Prefix of an EU Digital COVID Certificate in its QR code (HCERT specification)."""
+
+SHC_PREFIX = "shc:/"
+"""Prefix of a SMART Health Card (or of each chunk of a multi-part one) in its QR code."""
+
 _OWN_PREFIXES = {NATIVE_PREFIX: "a healthcred health code", PLACE_PREFIX: "a healthcred place code"}
 
-FOREIGN_PREFIXES = {"HC1:": "an EU Digital COVID Certificate", "shc:/": "a SMART Health Card"}
+FOREIGN_PREFIXES = {HC1_PREFIX: "an EU Digital COVID Certificate", SHC_PREFIX: "a SMART Health Card"}
 """Prefixes of other formats, named in error messages so a user learns what they scanned."""
 
 

@@ -30,6 +30,7 @@ from healthcred.flows.gate import Gate
 from healthcred.flows.idcheck import IdCheckKey, check_id
 from healthcred.flows.places import PlaceResult, verify_place
 from healthcred.flows.verify import verify
+from healthcred.limits import MAX_EPOCH
 from healthcred.model import HealthCode, VerificationResult
 from healthcred.trust.bundle import open_bundle
 from healthcred.trust.envelope import Anchor
@@ -45,8 +46,6 @@ __all__ = [
     "place_fields",
     "result_fields",
 ]
-
-_MAX_TIME = 253402300799
 
 
 class CaseError(ValueError):
@@ -102,8 +101,8 @@ def _hex_list(obj: Mapping[str, Any], name: str) -> tuple[bytes, ...]:
 
 def _seconds(obj: Mapping[str, Any], name: str) -> int:
     value: int = _field(obj, name, int, "case")
-    if not 0 <= value <= _MAX_TIME:
-        raise CaseError(f"case.{name}: {value} is not between 0 and {_MAX_TIME}")
+    if not 0 <= value <= MAX_EPOCH:
+        raise CaseError(f"case.{name}: {value} is not between 0 and {MAX_EPOCH}")
     return value
 
 

@@ -21,15 +21,15 @@ from healthcred.clock import DEFAULT_SKEW, epoch_seconds
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.cbor import loads
 from healthcred.codec.compression import unpack
-from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, strip_prefix
+from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, SHC_PREFIX, strip_prefix
 from healthcred.codec.qr import Backend, read_qr
 from healthcred.crypto.algorithms import Alg
 from healthcred.crypto.cose import parse_sign1
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
 from healthcred.flows.checks import allowances
-from healthcred.foreign.dcc.hc1 import HC1_PREFIX, PS256, decode_hc1, to_foreign, verify_hc1
+from healthcred.foreign.dcc.hc1 import PS256, decode_hc1, to_foreign, verify_hc1
 from healthcred.foreign.shc.cards import MAX_CHUNKS as MAX_SHC_CHUNKS
-from healthcred.foreign.shc.cards import SHC_PREFIX, ShcMessage, decode_shc, verify_shc
+from healthcred.foreign.shc.cards import ShcMessage, decode_shc, verify_shc
 from healthcred.limits import MAX_TEXT_CHARS
 from healthcred.model import HealthCode, Status, VerificationResult
 from healthcred.native.claims import from_claims
@@ -213,7 +213,7 @@ def verify(
     return _verify_shc(shc, trust, now, skew) if shc is not None else _verify_hc1(text, trust, now, skew)
 
 
-_FOREIGN = (HC1_PREFIX, SHC_PREFIX)
+_FOREIGN = tuple(FOREIGN_PREFIXES)
 
 
 MAX_BATCH = 100_000

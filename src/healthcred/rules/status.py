@@ -22,8 +22,6 @@ from healthcred.rules.declaration import Background, Declaration, personnel_key
 
 __all__ = ["DEFAULT_STATUS_RULES", "Determination", "StatusRuleSet", "determine", "status_facts"]
 
-_NAMES = STATUS_BY_NAME
-
 
 def _days_ago(today: date, last: date | None) -> int | None:
     return None if last is None else (today - last).days
@@ -76,7 +74,7 @@ class _StatusRule(BaseModel):
     @field_validator("status")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in _NAMES or value == "green":
+        if value not in STATUS_BY_NAME or value == "green":
             raise ValueError("a status rule makes a code yellow or red")
         return value
 
@@ -141,7 +139,7 @@ class StatusRuleSet:
         fired = [rule for rule, logic in self.rules if logic.evaluate(facts) is True]
         if not fired:
             return Determination(
-                status=_NAMES["green"],
+                status=STATUS_BY_NAME["green"],
                 until=now + timedelta(hours=self.green_valid_hours),
                 reason=None,
                 reasons=(),
@@ -151,7 +149,7 @@ class StatusRuleSet:
         worst = [r for r in fired if r.status == fired[0].status]
         days = max(r.days for r in worst)
         return Determination(
-            status=_NAMES[fired[0].status],
+            status=STATUS_BY_NAME[fired[0].status],
             until=now + timedelta(days=days),
             reason=worst[0].reason,
             reasons=tuple(r.id for r in fired),

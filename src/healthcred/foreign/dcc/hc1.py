@@ -24,8 +24,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from healthcred.clock import DEFAULT_SKEW_SECONDS
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import decompress
+from healthcred.codec.prefix import HC1_PREFIX
 from healthcred.crypto.algorithms import Alg, verifier_for
 from healthcred.crypto.cose import sig_structure
 from healthcred.errors import (
@@ -61,14 +63,10 @@ __all__ = [
     "verify_hc1",
 ]
 
-HC1_PREFIX = "HC1:"
-"""Prefix of an EU DCC in its QR code."""
-
 PS256 = -37
 """COSE alg of RSASSA-PSS with SHA-256 (HCERT allows it besides ES256)."""
 
 _HCERT_CLAIM, _DGC_KEY = -260, 1  # CWT claim holding the health certificate, and its DGC entry
-_SKEW = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +223,7 @@ def verify_hc1(
     *,
     at: datetime | int | None = None,
     check_usage: bool = True,
-    skew: int = _SKEW,
+    skew: int = DEFAULT_SKEW_SECONDS,
 ) -> Hc1Credential:
     """Verify an HC1 code against DSCs at ``at`` (default now); every DSC sharing the kid is tried.
 

@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from healthcred.clock import DEFAULT_SKEW_SECONDS
+from healthcred.codec.prefix import SHC_PREFIX
 from healthcred.errors import (
     BadChunk,
     BadInput,
@@ -60,9 +62,6 @@ __all__ = [
     "verify_shc",
 ]
 
-SHC_PREFIX = "shc:/"
-"""Prefix of a SMART Health Card in its QR code."""
-
 MAX_CHUNKS = 16
 """Most QR chunks one card may span (the specification deprecates chunking; real cards use ≤ 4)."""
 MAX_CHUNK_DIGITS = 2 * 1195
@@ -72,11 +71,10 @@ MAX_JWS_CHARS = 64 * 1024
 MAX_PAYLOAD_BYTES = 512 * 1024
 """Largest inflated payload accepted (DEFLATE-bomb bound; the largest specification example is 30 KB)."""
 
-_SKEW = 300
 _MAX_KID_CHARS = 128
 _MAX_FILE_BYTES = 1024 * 1024
 _SIG_BYTES = 64  # ES256 in JWS: raw r ‖ s (RFC 7518 §3.4), never DER
-_CHUNK = re.compile(r"shc:/(?:([1-9][0-9]?)/([1-9][0-9]?)/)?([0-9]+)")
+_CHUNK = re.compile(re.escape(SHC_PREFIX) + r"(?:([1-9][0-9]?)/([1-9][0-9]?)/)?([0-9]+)")
 _PAIRS = {f"{value:02d}": chr(45 + value) for value in range(78)}  # 45 + 77 = "z"
 
 
@@ -358,7 +356,7 @@ def verify_shc(
     issuers: Iterable[ShcIssuer],
     *,
     at: datetime | int | None = None,
-    skew: int = _SKEW,
+    skew: int = DEFAULT_SKEW_SECONDS,
 ) -> ForeignCredential:
     """Verify a SMART Health Card against trusted issuers at ``at`` (default now), as the common result.
 
