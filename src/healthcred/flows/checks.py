@@ -17,17 +17,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from healthcred.codec.base45 import b45decode
-from healthcred.codec.compression import unpack
-from healthcred.codec.prefix import strip_prefix
-from healthcred.crypto.cose import Sign1, parse_sign1
-from healthcred.errors import (
-    BadInput,
-    CodeExpired,
-    CodeNotYetValid,
-    TooLarge,
-)
-from healthcred.limits import MAX_TEXT_CHARS
+from healthcred._deprecated import renamed
+from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid
+from healthcred.native.text import read_text
 from healthcred.trust.store import TrustStore
 
 __all__ = [
@@ -69,13 +61,7 @@ def issue_window(
     return issued, issued + int(valid_for.total_seconds())
 
 
-def open_text(text: str, prefix: str) -> Sign1:
-    """The COSE_Sign1 inside ``prefix || Base45(body)`` (the layers of ``docs/format.md`` §2–5)."""
-    if not isinstance(text, str):
-        raise BadInput(f"text must be str, not {type(text).__name__}")
-    if len(text) > MAX_TEXT_CHARS:
-        raise TooLarge(f"text is {len(text)} characters; a QR code holds at most {MAX_TEXT_CHARS}")
-    return parse_sign1(unpack(b45decode(strip_prefix(text, prefix))))
+open_text = renamed(read_text, "open_text")
 
 
 def check_window(issued: int, expires: int, now: int, skew: int, what: str) -> None:

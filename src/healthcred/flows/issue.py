@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
-from healthcred.codec.base45 import b45encode
 from healthcred.codec.cbor import dumps_ordered
-from healthcred.codec.compression import pack
-from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer, sign1
 from healthcred.errors import BadInput
 from healthcred.flows.idcheck import IdCheckKey, id_tag, normalise_id_number
 from healthcred.model import PAPER_MAX_LIFETIME, CredentialKind, HealthCode, mask_document_number
 from healthcred.native.claims import to_claims
+from healthcred.native.text import encode_text
 from healthcred.rules.declaration import Background, Declaration
 from healthcred.rules.status import Determination, StatusRuleSet, determine
 
@@ -38,7 +36,7 @@ def issue(credential: HealthCode, key: PrivateKey | Signer, *, compression_level
         raise BadInput("a paper code must carry an ID tag: issue it with issue_paper(…, id_number=…)")
     # to_claims builds every map in deterministic key order, so order-keeping encoding is exact.
     message = sign1(dumps_ordered(to_claims(credential)), key)
-    return NATIVE_PREFIX + b45encode(pack(message, compression_level))
+    return encode_text(message, level=compression_level)
 
 
 def issue_from_declaration(

@@ -17,18 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
-from healthcred.codec.base45 import b45encode
 from healthcred.codec.prefix import PLACE_PREFIX
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
 from healthcred.errors import BadPlaceCode, HealthCredError
-from healthcred.flows.checks import (
-    allowances,
-    check_window,
-    issue_window,
-    open_text,
-)
+from healthcred.flows.checks import allowances, check_window, issue_window
 from healthcred.limits import MAX_EPOCH
+from healthcred.native.text import encode_text, read_text
 from healthcred.rules.policy import SCENES
 from healthcred.trust.grants import permitting_entry
 from healthcred.trust.store import TrustStore
@@ -139,8 +134,8 @@ def issue_place(
         _P_ISSUED: issued,
         _P_EXPIRES: expires,
     }
-    # A place message is ~150 bytes, under the 256 where zlib could help: always bare.
-    return PLACE_PREFIX + b45encode(sign_content(payload, key, PLACE_CONTENT_TYPE))
+    # A place message is ~150 bytes, under the 256 where zlib could help: always bare (level 0).
+    return encode_text(sign_content(payload, key, PLACE_CONTENT_TYPE), PLACE_PREFIX, level=0)
 
 
 def _place(message: Sign1) -> Place:
@@ -170,7 +165,7 @@ def _place(message: Sign1) -> Place:
 
 def read_place(text: str) -> Place:
     """Decode a place code **without verifying** its signature (to show what a poster claims)."""
-    return _place(open_text(text, PLACE_PREFIX))
+    return _place(read_text(text, PLACE_PREFIX))
 
 
 def verify_place(
@@ -189,7 +184,7 @@ def verify_place(
     """
     allow_skew, allow_grace = allowances(trust, skew, grace)
     now = epoch_seconds(at)
-    message = open_text(text, PLACE_PREFIX)
+    message = read_text(text, PLACE_PREFIX)
     entries = trust.resolve(message, now, allow_grace)
     place = _place(message)
     issued = int(place.issued_at.timestamp())

@@ -17,22 +17,19 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from healthcred._deprecated import renamed
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
-from healthcred.codec.base45 import b45decode
-from healthcred.codec.cbor import loads
-from healthcred.codec.compression import unpack
-from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, SHC_PREFIX, strip_prefix
+from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, SHC_PREFIX
 from healthcred.codec.qr import Backend, read_qr
 from healthcred.crypto.algorithms import Alg
-from healthcred.crypto.cose import parse_sign1
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
 from healthcred.flows.checks import allowances
 from healthcred.foreign.dcc.hc1 import PS256, decode_hc1, to_foreign, verify_hc1
 from healthcred.foreign.shc.cards import MAX_CHUNKS as MAX_SHC_CHUNKS
 from healthcred.foreign.shc.cards import ShcMessage, decode_shc, verify_shc
-from healthcred.limits import MAX_TEXT_CHARS
-from healthcred.model import HealthCode, Status, VerificationResult
-from healthcred.native.claims import from_claims
+from healthcred.model import Status, VerificationResult
+from healthcred.native.claims import from_payload
+from healthcred.native.text import read_health_code, read_text
 from healthcred.trust.grants import permitting_entry
 from healthcred.trust.store import TrustStore
 
@@ -41,6 +38,7 @@ __all__ = [
     "MAX_BATCH",
     "code_text",
     "decode_unverified",
+    "read_health_code",
     "verify",
     "verify_all",
     "verify_text",
@@ -83,19 +81,14 @@ def verify_text(
     palette: Mapping[int, Status] | None = None,
 ) -> VerificationResult:
     """Verify a native code's QR text offline against ``trust``; see :func:`verify`."""
-    allowances(trust, skew, grace)
-    if not isinstance(text, str):
-        raise BadInput(f"text must be str, not {type(text).__name__}")
-    if len(text) > MAX_TEXT_CHARS:
-        raise TooLarge(f"code text is {len(text)} characters; a QR code holds at most {MAX_TEXT_CHARS}")
+    allowance, allow_grace = allowances(trust, skew, grace)
     now = epoch_seconds(at)
     if palette is not None and not isinstance(palette, Mapping):
         raise BadInput("palette must map status codes to Status")
-    allowance = int(skew.total_seconds())
 
-    message = parse_sign1(unpack(b45decode(strip_prefix(text))))
-    entries = trust.resolve(message, now, int(grace.total_seconds()))
-    credential = from_claims(loads(message.payload, "claims", walk=False), palette)
+    message = read_text(text)
+    entries = trust.resolve(message, now, allow_grace)
+    credential = from_payload(message.payload, palette)
     issued = int(credential.issued_at.timestamp())
     entry = permitting_entry(
         entries, region=credential.region, issued=issued, kind=credential.kind, status=credential.status.code
@@ -121,16 +114,7 @@ def verify_text(
     )
 
 
-def decode_unverified(text: str) -> HealthCode:
-    """The credential in a native code's text, decoded and shape-checked WITHOUT any signature or trust check.
-
-    For issuers reading back what they signed (batch journals) and for displays
-    that label it unverified; never a substitute for :func:`verify`.
-    """
-    if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
-        raise BadInput(f"a native code is text of at most {MAX_TEXT_CHARS} characters")
-    message = parse_sign1(unpack(b45decode(strip_prefix(text))))
-    return from_claims(loads(message.payload, "claims", walk=False))
+decode_unverified = renamed(read_health_code, "decode_unverified")
 
 
 def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from healthcred.codec.cbor import loads
 from healthcred.errors import ClaimsError
 from healthcred.limits import MAX_EPOCH
 from healthcred.model import (
@@ -29,7 +30,7 @@ from healthcred.model import (
     status_from_code,
 )
 
-__all__ = ["Claim", "HCode", "SubjectKey", "from_claims", "to_claims"]
+__all__ = ["Claim", "HCode", "SubjectKey", "from_claims", "from_payload", "to_claims"]
 
 
 class Claim(IntEnum):
@@ -193,3 +194,12 @@ def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> Hea
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ClaimsError(f"claim {where or 'set'} is invalid: {first['msg']}") from exc
+
+
+def from_payload(payload: bytes, palette: Mapping[int, Status] | None = None) -> HealthCode:
+    """The :class:`HealthCode` in a native code's signed payload (strict CBOR, then :func:`from_claims`).
+
+    :func:`from_claims` checks every key, type and key order itself, so the CBOR
+    layer skips its generic walk (``walk=False``) on this hot path.
+    """
+    return from_claims(loads(payload, "claims", walk=False), palette)
