@@ -48,8 +48,10 @@ __all__ = [
     "BINDING_MAX_LIFETIME",
     "MAX_DEPENDENTS",
     "Binding",
+    "BindingKey",
     "DependentResult",
     "FamilyBundle",
+    "FamilyKey",
     "FamilyResult",
     "Relation",
     "load_family_bundle",
@@ -85,12 +87,32 @@ MAX_FAMILY_BYTES = 64 * 1024
 _ID_BYTES = 16
 _HASH_BYTES = 16
 _HASH_DOMAIN = b"healthcred/binding-subject/v1\x00"
-# Binding payload keys (one place).
-_B_FORMAT, _B_ID, _B_REGION, _B_ISSUED, _B_EXPIRES = 1, 2, 3, 4, 5
-_B_GUARDIAN, _B_DEPENDENT, _B_RELATION, _B_SLOT = 6, 7, 8, 9
-_B_KEYS = tuple(range(1, 10))
-# Family-bundle keys.
-_F_MAGIC, _F_FORMAT, _F_GUARDIAN, _F_MEMBERS = 1, 2, 3, 4
+
+
+class BindingKey(IntEnum):
+    """Keys of the signed binding payload (``docs/format.md`` §13), in their required order."""
+
+    FORMAT = 1
+    ID = 2
+    REGION = 3
+    ISSUED = 4
+    EXPIRES = 5
+    GUARDIAN = 6
+    DEPENDENT = 7
+    RELATION = 8
+    SLOT = 9
+
+
+_B_KEYS = tuple(BindingKey)
+
+
+class FamilyKey(IntEnum):
+    """Keys of the family-bundle file (``docs/format.md`` §14), in their required order."""
+
+    MAGIC = 1
+    FORMAT = 2
+    GUARDIAN = 3
+    MEMBERS = 4
 
 
 class Relation(IntEnum):
@@ -234,15 +256,15 @@ def make_binding(
     if guardian_hash == dependent_hash:
         raise BadInput("a person cannot be their own dependent")
     payload = {
-        _B_FORMAT: BINDING_FORMAT,
-        _B_ID: bid,
-        _B_REGION: region,
-        _B_ISSUED: issued,
-        _B_EXPIRES: expires,
-        _B_GUARDIAN: guardian_hash,
-        _B_DEPENDENT: dependent_hash,
-        _B_RELATION: int(relation),
-        _B_SLOT: slot,
+        BindingKey.FORMAT: BINDING_FORMAT,
+        BindingKey.ID: bid,
+        BindingKey.REGION: region,
+        BindingKey.ISSUED: issued,
+        BindingKey.EXPIRES: expires,
+        BindingKey.GUARDIAN: guardian_hash,
+        BindingKey.DEPENDENT: dependent_hash,
+        BindingKey.RELATION: int(relation),
+        BindingKey.SLOT: slot,
     }
     return sign_content(payload, key, BINDING_CONTENT_TYPE)
 
@@ -266,23 +288,26 @@ def _parse_body(data: bytes) -> tuple[Any, dict[int, Any]]:
         raise BadBinding(f"not a signed binding: {exc.message}") from exc
     if type(body) is not dict or tuple(body) != _B_KEYS:
         raise BadBinding("binding must be a map with exactly keys 1–9, in order")
-    if body[_B_FORMAT] != BINDING_FORMAT:
-        raise BadBinding(f"unsupported binding format {body[_B_FORMAT]!r}")
+    if body[BindingKey.FORMAT] != BINDING_FORMAT:
+        raise BadBinding(f"unsupported binding format {body[BindingKey.FORMAT]!r}")
     return message, body
 
 
 def _binding(body: dict[int, Any], kid: bytes, key_region: str) -> Binding:
     # The shape rules of docs/format.md §13, in one place for verified and unverified reads.
-    bid = _field(body, _B_ID, bytes, "id")
-    region = _field(body, _B_REGION, str, "region")
-    issued, expires = _field(body, _B_ISSUED, int, "issue time"), _field(body, _B_EXPIRES, int, "expiry")
+    bid = _field(body, BindingKey.ID, bytes, "id")
+    region = _field(body, BindingKey.REGION, str, "region")
+    issued, expires = (
+        _field(body, BindingKey.ISSUED, int, "issue time"),
+        _field(body, BindingKey.EXPIRES, int, "expiry"),
+    )
     guardian, dependent = (
-        _field(body, _B_GUARDIAN, bytes, "guardian"),
-        _field(body, _B_DEPENDENT, bytes, "dependent"),
+        _field(body, BindingKey.GUARDIAN, bytes, "guardian"),
+        _field(body, BindingKey.DEPENDENT, bytes, "dependent"),
     )
     relation, slot = (
-        _RELATIONS.get(_field(body, _B_RELATION, int, "relation")),
-        _field(body, _B_SLOT, int, "slot"),
+        _RELATIONS.get(_field(body, BindingKey.RELATION, int, "relation")),
+        _field(body, BindingKey.SLOT, int, "slot"),
     )
     if len(bid) != _ID_BYTES or len(guardian) != _HASH_BYTES or len(dependent) != _HASH_BYTES:
         raise BadBinding(f"binding id and hashes must be {_ID_BYTES} and {_HASH_BYTES} bytes")
@@ -402,10 +427,10 @@ def make_family_bundle(guardian_code: str, members: Iterable[tuple[str, bytes]])
             raise BadInput("each member is a (code text, binding bytes) pair")
     data = dumps(
         {
-            _F_MAGIC: FAMILY_MAGIC,
-            _F_FORMAT: FAMILY_FORMAT,
-            _F_GUARDIAN: guardian_code,
-            _F_MEMBERS: [list(m) for m in listed],
+            FamilyKey.MAGIC: FAMILY_MAGIC,
+            FamilyKey.FORMAT: FAMILY_FORMAT,
+            FamilyKey.GUARDIAN: guardian_code,
+            FamilyKey.MEMBERS: [list(m) for m in listed],
         }
     )
     if len(data) > MAX_FAMILY_BYTES:
@@ -423,17 +448,13 @@ def read_family_bundle(data: bytes) -> FamilyBundle:
         body = loads(data, "family bundle", max_depth=4, max_items=64)
     except HealthCredError as exc:
         raise BadBinding(exc.message) from exc
-    if (
-        type(body) is not dict
-        or tuple(body) != (_F_MAGIC, _F_FORMAT, _F_GUARDIAN, _F_MEMBERS)
-        or body[_F_MAGIC] != FAMILY_MAGIC
-    ):
+    if type(body) is not dict or tuple(body) != tuple(FamilyKey) or body[FamilyKey.MAGIC] != FAMILY_MAGIC:
         raise BadBinding(
             f"not a family bundle (a map {{1: {FAMILY_MAGIC!r}, 2: format, 3: code, 4: members}})"
         )
-    if body[_F_FORMAT] != FAMILY_FORMAT:
-        raise BadBinding(f"unsupported family-bundle format {body[_F_FORMAT]!r}")
-    guardian, members = body[_F_GUARDIAN], body[_F_MEMBERS]
+    if body[FamilyKey.FORMAT] != FAMILY_FORMAT:
+        raise BadBinding(f"unsupported family-bundle format {body[FamilyKey.FORMAT]!r}")
+    guardian, members = body[FamilyKey.GUARDIAN], body[FamilyKey.MEMBERS]
     if type(guardian) is not str or type(members) is not list:
         raise BadBinding("family bundle: the guardian's code is text and the members an array")
     if len(members) > MAX_DEPENDENTS:

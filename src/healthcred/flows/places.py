@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import IntEnum
 from typing import Any
 
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
@@ -32,6 +33,7 @@ __all__ = [
     "PLACE_CONTENT_TYPE",
     "PLACE_GRANT_KIND",
     "Place",
+    "PlaceKey",
     "PlaceResult",
     "issue_place",
     "read_place",
@@ -49,9 +51,21 @@ PLACE_MAX_LIFETIME = timedelta(days=366)
 
 _VENUE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,31}")
 _MAX_NAME = 64
-# Place payload keys (one place).
-_P_FORMAT, _P_VENUE, _P_NAME, _P_REGION, _P_SCENE, _P_ISSUED, _P_EXPIRES = range(1, 8)
-_P_KEYS = tuple(range(1, 8))
+
+
+class PlaceKey(IntEnum):
+    """Keys of the signed place payload (``docs/format.md`` §15), in their required order."""
+
+    FORMAT = 1
+    VENUE = 2
+    NAME = 3
+    REGION = 4
+    SCENE = 5
+    ISSUED = 6
+    EXPIRES = 7
+
+
+_P_KEYS = tuple(PlaceKey)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +140,13 @@ def issue_place(
     _check_fields(venue_id, name, region, scene)
     issued, expires = issue_window(issued_at, valid_for, PLACE_MAX_LIFETIME, "place code")
     payload = {
-        _P_FORMAT: PLACE_FORMAT,
-        _P_VENUE: venue_id,
-        _P_NAME: name,
-        _P_REGION: region,
-        _P_SCENE: scene,
-        _P_ISSUED: issued,
-        _P_EXPIRES: expires,
+        PlaceKey.FORMAT: PLACE_FORMAT,
+        PlaceKey.VENUE: venue_id,
+        PlaceKey.NAME: name,
+        PlaceKey.REGION: region,
+        PlaceKey.SCENE: scene,
+        PlaceKey.ISSUED: issued,
+        PlaceKey.EXPIRES: expires,
     }
     # A place message is ~150 bytes, under the 256 where zlib could help: always bare (level 0).
     return encode_text(sign_content(payload, key, PLACE_CONTENT_TYPE), PLACE_PREFIX, level=0)
@@ -145,19 +159,19 @@ def _place(message: Sign1) -> Place:
         raise BadPlaceCode(exc.message) from exc
     if type(body) is not dict or tuple(body) != _P_KEYS:
         raise BadPlaceCode("place code must be a map with exactly keys 1–7, in order")
-    if body[_P_FORMAT] != PLACE_FORMAT:
-        raise BadPlaceCode(f"unsupported place-code format {body[_P_FORMAT]!r}")
-    _check_fields(body[_P_VENUE], body[_P_NAME], body[_P_REGION], body[_P_SCENE])
-    issued, expires = body[_P_ISSUED], body[_P_EXPIRES]
+    if body[PlaceKey.FORMAT] != PLACE_FORMAT:
+        raise BadPlaceCode(f"unsupported place-code format {body[PlaceKey.FORMAT]!r}")
+    _check_fields(body[PlaceKey.VENUE], body[PlaceKey.NAME], body[PlaceKey.REGION], body[PlaceKey.SCENE])
+    issued, expires = body[PlaceKey.ISSUED], body[PlaceKey.EXPIRES]
     if type(issued) is not int or type(expires) is not int or not 0 <= issued < expires <= MAX_EPOCH:
         raise BadPlaceCode("place code times must be unsigned integers with expiry after issue")
     if expires - issued > PLACE_MAX_LIFETIME.total_seconds():
         raise BadPlaceCode(f"a place code is valid for at most {PLACE_MAX_LIFETIME.days} days")
     return Place(
-        body[_P_VENUE],
-        body[_P_NAME],
-        body[_P_REGION],
-        body[_P_SCENE],
+        body[PlaceKey.VENUE],
+        body[PlaceKey.NAME],
+        body[PlaceKey.REGION],
+        body[PlaceKey.SCENE],
         datetime.fromtimestamp(issued, UTC),
         datetime.fromtimestamp(expires, UTC),
     )
