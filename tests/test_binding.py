@@ -16,15 +16,12 @@ from healthcred.flows.binding import (
     BINDING_GRANT_KIND,
     MAX_DEPENDENTS,
     Relation,
-    load_family_bundle,
     make_binding,
-    make_family_bundle,
     open_binding,
-    read_family_bundle,
     subject_hash,
     verify_dependent,
-    verify_family,
 )
+from healthcred.flows.family import load_family_bundle, make_family_bundle, read_family_bundle, verify_family
 
 GUARDIAN = Subject.create("李四", "1980-05-01", DocumentType.RESIDENT_ID_CARD, "330106198005011234")
 
@@ -285,3 +282,13 @@ def test_guardian_and_dependent_may_live_in_other_regions(world: World) -> None:
         GUARDIAN, dependent, Relation.GRANDPARENT, world.zhejiang, region="330100", slot=4, issued_at=ISSUED
     )
     assert verify_dependent(code, binding, world.store, at=CHECKED).relation is Relation.GRANDPARENT
+
+
+def test_family_names_keep_their_old_home_for_one_release() -> None:
+    import healthcred.flows.binding as binding
+    import healthcred.flows.family as family
+
+    with pytest.warns(DeprecationWarning, match="moved to healthcred.flows.family.make_family_bundle"):
+        assert binding.make_family_bundle is family.make_family_bundle
+    with pytest.raises(AttributeError):
+        _ = binding.no_such_name

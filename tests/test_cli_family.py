@@ -18,7 +18,8 @@ from healthcred.codec.cbor import dumps
 from healthcred.codec.qr import save_qr
 from healthcred.crypto.algorithms import Alg
 from healthcred.crypto.keys import save_private_key
-from healthcred.flows.binding import FAMILY_MAGIC, Relation, make_binding
+from healthcred.flows.binding import Relation, make_binding
+from healthcred.flows.family import FAMILY_MAGIC
 from healthcred.flows.idcheck import check_id, generate_id_key, load_id_key, save_id_key
 from healthcred.flows.verify import verify
 from healthcred.rules.status import DEFAULT_STATUS_RULES

@@ -392,3 +392,24 @@ def test_hand_assembled_cose_equals_cbor2_encoding() -> None:
         protected, payload, signature = (p[:n] for p, n in zip(parts, sizes, strict=True))
         expected = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, payload, signature]))
         assert encode_sign1(protected, payload, signature) == expected
+
+
+def test_one_read_path_reads_a_code_untrusted_and_old_names_warn(world: World) -> None:
+    from healthcred.crypto.cose import parse_sign1
+    from healthcred.flows import checks
+    from healthcred.flows import verify as verify_module
+    from healthcred.native.text import encode_text, read_health_code, read_text
+
+    credential, text = world.code()
+    assert read_health_code(text) == credential
+    message = read_text(text)
+    body = b45decode(text[len(NATIVE_PREFIX) :])
+    assert parse_sign1(unpack(body)) == message
+    assert encode_text(unpack(body)) == text  # issue() packs the same way
+    with pytest.warns(DeprecationWarning, match="decode_unverified is renamed"):
+        assert verify_module.decode_unverified(text) == credential
+    with pytest.warns(DeprecationWarning, match="open_text is renamed"):
+        assert checks.open_text(text, NATIVE_PREFIX) == message
+    with pytest.raises(HealthCredError) as caught:
+        read_text("JKM1:" + "0" * 5000)
+    assert caught.value.code == "too_large"

@@ -33,9 +33,9 @@ _PUBLIC = {
     "HealthCredError": "errors",
     "Relation": "flows.binding",
     "make_binding": "flows.binding",
-    "make_family_bundle": "flows.binding",
+    "make_family_bundle": "flows.family",
     "verify_dependent": "flows.binding",
-    "verify_family": "flows.binding",
+    "verify_family": "flows.family",
     "Gate": "flows.gate",
     "IdCheckKey": "flows.idcheck",
     "check_id": "flows.idcheck",
@@ -81,13 +81,8 @@ if TYPE_CHECKING:  # type checkers and IDEs see every name as if imported here
     from healthcred.crypto.cose import Signer
     from healthcred.crypto.keys import generate_key, kid_of
     from healthcred.errors import ERROR_CODES, HealthCredError
-    from healthcred.flows.binding import (
-        Relation,
-        make_binding,
-        make_family_bundle,
-        verify_dependent,
-        verify_family,
-    )
+    from healthcred.flows.binding import Relation, make_binding, verify_dependent
+    from healthcred.flows.family import make_family_bundle, verify_family
     from healthcred.flows.gate import Gate
     from healthcred.flows.idcheck import IdCheckKey, check_id, generate_id_key
     from healthcred.flows.issue import issue, issue_paper

@@ -25,7 +25,8 @@ from typing import Any
 from healthcred.conformance.protocol import INPUTS, OPERATIONS, SCHEMA
 from healthcred.crypto.keys import public_key_from_der
 from healthcred.errors import BadKey, HealthCredError, TrustStoreError
-from healthcred.flows.binding import Binding, DependentResult, verify_dependent, verify_family
+from healthcred.flows.binding import Binding, DependentResult, verify_dependent
+from healthcred.flows.family import verify_family
 from healthcred.flows.gate import Gate
 from healthcred.flows.idcheck import IdCheckKey, check_id
 from healthcred.flows.places import PlaceResult, verify_place

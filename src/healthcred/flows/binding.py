@@ -7,24 +7,24 @@ document type and masked number, exactly as their codes carry them), with the
 relation, a slot 1–8 and a validity window. It holds no personal data in
 clear, and it cannot be moved to another person: the dependent's code must
 hash to the binding's dependent hash, and a guardian's code (when shown) to
-its guardian hash. A *family bundle* is one file of the guardian's code, the
-dependents' codes and their bindings (``docs/format.md`` §13–14).
+its guardian hash (``docs/format.md`` §13). One file of a guardian's code and
+the dependents' codes and bindings is a family bundle: :mod:`healthcred.flows.family`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import os
-from collections.abc import Iterable, Sequence
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
-from pathlib import Path
 from typing import Any
 
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
-from healthcred.codec.cbor import dumps, loads
+from healthcred.codec.cbor import dumps
 from healthcred.codec.qr import Backend
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer, open_content, parse_sign1, sign_content
@@ -46,23 +46,18 @@ __all__ = [
     "BINDING_CONTENT_TYPE",
     "BINDING_GRANT_KIND",
     "BINDING_MAX_LIFETIME",
+    "MAX_BINDING_BYTES",
     "MAX_DEPENDENTS",
     "Binding",
     "BindingKey",
     "DependentResult",
-    "FamilyBundle",
-    "FamilyKey",
-    "FamilyResult",
     "Relation",
-    "load_family_bundle",
+    "check_subjects",
     "make_binding",
-    "make_family_bundle",
     "open_binding",
     "read_binding",
-    "read_family_bundle",
     "subject_hash",
     "verify_dependent",
-    "verify_family",
 ]
 
 BINDING_CONTENT_TYPE = "application/vnd.healthcred.binding+cbor"
@@ -77,13 +72,6 @@ BINDING_MAX_LIFETIME = timedelta(days=366)
 """Longest validity of a binding: relations and guardianship are re-confirmed at least yearly."""
 MAX_BINDING_BYTES = 1024
 """Largest signed binding accepted (a real one is ~190 bytes)."""
-FAMILY_MAGIC = "healthcred-family"
-"""First value of a family-bundle file, so a stray CBOR file is not mistaken for one."""
-FAMILY_FORMAT = 1
-"""Version of the family-bundle file."""
-MAX_FAMILY_BYTES = 64 * 1024
-"""Largest family-bundle file read: 9 codes of at most 4296 characters and 8 bindings fit."""
-
 _ID_BYTES = 16
 _HASH_BYTES = 16
 _HASH_DOMAIN = b"healthcred/binding-subject/v1\x00"
@@ -104,15 +92,6 @@ class BindingKey(IntEnum):
 
 
 _B_KEYS = tuple(BindingKey)
-
-
-class FamilyKey(IntEnum):
-    """Keys of the family-bundle file (``docs/format.md`` §14), in their required order."""
-
-    MAGIC = 1
-    FORMAT = 2
-    GUARDIAN = 3
-    MEMBERS = 4
 
 
 class Relation(IntEnum):
@@ -172,32 +151,6 @@ class DependentResult:
             "binding_expires_at": self.binding.expires_at.isoformat(),
             "guardian": None if self.guardian is None else self.guardian.summary(),
             "guardian_checked": self.guardian is not None,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class FamilyBundle:
-    """A family-bundle file's contents, not yet verified: the guardian's code and (code, binding) pairs."""
-
-    guardian: str
-    members: tuple[tuple[str, bytes], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FamilyResult:
-    """A verified family bundle: the guardian's result and each dependent's."""
-
-    guardian: VerificationResult
-    dependents: tuple[DependentResult, ...]
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready, personal data masked."""
-        return {
-            "guardian": self.guardian.summary(),
-            "dependents": [
-                {k: v for k, v in d.summary().items() if k not in ("guardian", "guardian_checked")}
-                for d in self.dependents
-            ],
         }
 
 
@@ -368,7 +321,13 @@ def open_binding(
     return dataclasses.replace(shape, kid=entry.kid, key_region=entry.region)
 
 
-def _match(binding: Binding, dependent: VerificationResult, guardian: VerificationResult | None) -> None:
+def check_subjects(
+    binding: Binding, dependent: VerificationResult, guardian: VerificationResult | None
+) -> None:
+    """Raise ``binding_mismatch`` unless ``binding`` names the subjects of ``dependent`` and ``guardian``.
+
+    ``guardian`` ``None``: only the dependent is compared (the guardian's code was not shown).
+    """
     if subject_hash(dependent, binding.id) != binding.dependent:
         raise BindingMismatch("the binding is for another dependent than the person this code names")
     if guardian is not None and subject_hash(guardian, binding.id) != binding.guardian:
@@ -401,113 +360,35 @@ def verify_dependent(
         else verify(guardian, trust, at=at, skew=skew, grace=grace, qr_backend=qr_backend)
     )
     opened = open_binding(binding, trust, at=at, skew=skew, grace=grace)
-    _match(opened, dependent, shown)
+    check_subjects(opened, dependent, shown)
     return DependentResult(dependent, opened, shown)
 
 
-def make_family_bundle(guardian_code: str, members: Iterable[tuple[str, bytes]]) -> bytes:
-    """The family-bundle file (deterministic CBOR) of a guardian's code and (code, binding) pairs.
+_FAMILY_NAMES = frozenset(
+    {
+        "FAMILY_FORMAT",
+        "FAMILY_MAGIC",
+        "MAX_FAMILY_BYTES",
+        "FamilyBundle",
+        "FamilyKey",
+        "FamilyResult",
+        "load_family_bundle",
+        "make_family_bundle",
+        "read_family_bundle",
+        "verify_family",
+    }
+)
+"""Family-bundle names this module held before :mod:`healthcred.flows.family` took them."""
 
-    Refuses more than :data:`MAX_DEPENDENTS` members (``too_many_dependents``)
-    and anything larger than :data:`MAX_FAMILY_BYTES`; verifies nothing (see
-    :func:`verify_family`).
-    """
-    listed = list(members)
-    if len(listed) > MAX_DEPENDENTS:
-        raise TooManyDependents(f"{len(listed)} dependents: a guardian holds at most {MAX_DEPENDENTS}")
-    if not isinstance(guardian_code, str):
-        raise BadInput("the guardian's code is its QR text")
-    for item in listed:
-        if not (
-            isinstance(item, tuple)
-            and len(item) == 2
-            and isinstance(item[0], str)
-            and isinstance(item[1], bytes)
-        ):
-            raise BadInput("each member is a (code text, binding bytes) pair")
-    data = dumps(
-        {
-            FamilyKey.MAGIC: FAMILY_MAGIC,
-            FamilyKey.FORMAT: FAMILY_FORMAT,
-            FamilyKey.GUARDIAN: guardian_code,
-            FamilyKey.MEMBERS: [list(m) for m in listed],
-        }
+
+def __getattr__(name: str) -> Any:
+    """The family-bundle names under their old home, with a DeprecationWarning (for one release)."""
+    if name not in _FAMILY_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"healthcred.flows.binding.{name} moved to healthcred.flows.family.{name}; the old path goes in the"
+        " next release",
+        DeprecationWarning,
+        stacklevel=2,
     )
-    if len(data) > MAX_FAMILY_BYTES:
-        raise BadBinding(f"family bundle would be {len(data)} bytes; at most {MAX_FAMILY_BYTES}")
-    return data
-
-
-def read_family_bundle(data: bytes) -> FamilyBundle:
-    """Parse a family-bundle file (shape, version, size); raise ``bad_binding`` or ``too_many_dependents``."""
-    if not isinstance(data, bytes):
-        raise BadInput(f"a family bundle is bytes, not {type(data).__name__}")
-    if len(data) > MAX_FAMILY_BYTES:
-        raise BadBinding(f"family bundle is larger than {MAX_FAMILY_BYTES} bytes")
-    try:
-        body = loads(data, "family bundle", max_depth=4, max_items=64)
-    except HealthCredError as exc:
-        raise BadBinding(exc.message) from exc
-    if type(body) is not dict or tuple(body) != tuple(FamilyKey) or body[FamilyKey.MAGIC] != FAMILY_MAGIC:
-        raise BadBinding(
-            f"not a family bundle (a map {{1: {FAMILY_MAGIC!r}, 2: format, 3: code, 4: members}})"
-        )
-    if body[FamilyKey.FORMAT] != FAMILY_FORMAT:
-        raise BadBinding(f"unsupported family-bundle format {body[FamilyKey.FORMAT]!r}")
-    guardian, members = body[FamilyKey.GUARDIAN], body[FamilyKey.MEMBERS]
-    if type(guardian) is not str or type(members) is not list:
-        raise BadBinding("family bundle: the guardian's code is text and the members an array")
-    if len(members) > MAX_DEPENDENTS:
-        raise TooManyDependents(f"family bundle holds {len(members)} dependents; at most {MAX_DEPENDENTS}")
-    pairs: list[tuple[str, bytes]] = []
-    for m in members:
-        if type(m) is not list or len(m) != 2 or type(m[0]) is not str or type(m[1]) is not bytes:
-            raise BadBinding("family bundle: each member is [code text, binding bytes]")
-        pairs.append((m[0], m[1]))
-    return FamilyBundle(guardian, tuple(pairs))
-
-
-def load_family_bundle(path: str | os.PathLike[str]) -> FamilyBundle:
-    """Read and parse a family-bundle file (at most :data:`MAX_FAMILY_BYTES` are read)."""
-    try:
-        with open(Path(path), "rb") as source:
-            data = source.read(MAX_FAMILY_BYTES + 1)
-    except OSError as exc:
-        raise BadInput(f"cannot read family bundle {path}: {exc.strerror or exc}") from exc
-    return read_family_bundle(data)
-
-
-def verify_family(
-    bundle: bytes | FamilyBundle,
-    trust: TrustStore,
-    *,
-    at: datetime | int | float | None = None,
-    skew: timedelta = DEFAULT_SKEW,
-    grace: timedelta = timedelta(0),
-) -> FamilyResult:
-    """Verify a whole family bundle: the guardian's code, each dependent's code and binding.
-
-    Every binding must name the guardian; slots and dependents must not repeat
-    (``bad_binding``), and there are at most 8 (``too_many_dependents``).
-    """
-    family = bundle if isinstance(bundle, FamilyBundle) else read_family_bundle(bundle)
-    if len(family.members) > MAX_DEPENDENTS:
-        raise TooManyDependents(
-            f"family bundle holds {len(family.members)} dependents; at most {MAX_DEPENDENTS}"
-        )
-    guardian = verify(family.guardian, trust, at=at, skew=skew, grace=grace)
-    results: list[DependentResult] = []
-    for code, binding in family.members:
-        dependent = verify(code, trust, at=at, skew=skew, grace=grace)
-        opened = open_binding(binding, trust, at=at, skew=skew, grace=grace)
-        _match(opened, dependent, guardian)
-        results.append(DependentResult(dependent, opened, guardian))
-    _distinct(results)
-    return FamilyResult(guardian, tuple(results))
-
-
-def _distinct(results: Sequence[DependentResult]) -> None:
-    slots = [r.binding.slot for r in results]
-    people = [r.dependent.credential.subject for r in results]
-    if len(set(slots)) != len(slots) or len(set(people)) != len(people):
-        raise BadBinding("family bundle repeats a slot or a dependent")
+    return getattr(importlib.import_module("healthcred.flows.family"), name)
