@@ -138,7 +138,8 @@ def _bad_certificate(tmp: Path, w: World) -> None:
 
 
 def _unknown_issuer(tmp: Path, w: World) -> None:
-    from healthcred.foreign.shc.cards import load_health_cards, verify_shc
+    from healthcred.foreign.shc.cards import load_health_cards
+    from healthcred.foreign.shc.verify import verify_shc
 
     card = Path(__file__).parent / "vectors" / "shc" / "examples" / "example-00-e-file.smart-health-card"
     verify_shc(load_health_cards(card)[0], [], at=0)
@@ -198,13 +199,13 @@ def _bad_id_number(tmp: Path, w: World) -> None:
 
 
 def _bad_binding(tmp: Path, w: World) -> None:
-    from healthcred.flows.binding import read_family_bundle
+    from healthcred.flows.family import read_family_bundle
 
     read_family_bundle(b"\xa0")
 
 
 def _too_many_dependents(tmp: Path, w: World) -> None:
-    from healthcred.flows.binding import make_family_bundle
+    from healthcred.flows.family import make_family_bundle
 
     make_family_bundle(w.code()[1], [(w.code()[1], b"")] * 9)
 

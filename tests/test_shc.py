@@ -29,8 +29,6 @@ from healthcred.foreign.shc.cards import (
     join_chunks,
     load_health_cards,
     parse_jws,
-    shc_signer,
-    verify_shc,
 )
 from healthcred.foreign.shc.issuers import (
     MAX_KEYS,
@@ -41,6 +39,7 @@ from healthcred.foreign.shc.issuers import (
     load_shc_issuer,
     shc_issuer,
 )
+from healthcred.foreign.shc.verify import shc_signer, verify_shc
 from healthcred.model import ForeignCredential, SourceFormat
 
 DATA = Path(__file__).parent / "vectors" / "shc" / "examples"
@@ -649,3 +648,12 @@ def test_thumbprint_follows_rfc_7638() -> None:
         jwk_thumbprint({"kty": "EC", "crv": "P-256", "x": 1, "y": "a"})
     with pytest.raises(BadKey):
         jwk_thumbprint({"kty": "XYZ"})
+
+
+def test_verifying_names_keep_their_old_home_in_cards_for_one_release() -> None:
+    import healthcred.foreign.shc.cards as cards
+
+    with pytest.warns(DeprecationWarning, match="moved to healthcred.foreign.shc.verify.verify_shc"):
+        assert cards.verify_shc is verify_shc
+    with pytest.raises(AttributeError):
+        _ = cards.no_such_name

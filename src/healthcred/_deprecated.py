@@ -1,13 +1,14 @@
-"""Renamed public functions keep their old name for one release, as a wrapper that warns."""
+"""Renamed or moved public names keep their old name or home for one release, with a DeprecationWarning."""
 
 from __future__ import annotations
 
 import functools
+import importlib
 import warnings
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["renamed"]
+__all__ = ["moved", "renamed"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -26,3 +27,17 @@ def renamed(new: Callable[_P, _R], old: str) -> Callable[_P, _R]:
     alias.__name__ = alias.__qualname__ = old
     alias.__doc__ = f"Deprecated alias of :func:`{where}`; goes in the next release."
     return alias
+
+
+def moved(module: str, names: Iterable[str], target: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` serving ``names`` (now in ``target``) from their old ``module``, warning."""
+    known = frozenset(names)
+
+    def old_home(name: str) -> Any:
+        if name not in known:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        message = f"{module}.{name} moved to {target}.{name}; the old path goes in the next release"
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(target), name)
+
+    return old_home

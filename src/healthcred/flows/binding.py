@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import os
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
+from healthcred._deprecated import moved
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
 from healthcred.codec.cbor import dumps
 from healthcred.codec.qr import Backend
@@ -364,8 +363,9 @@ def verify_dependent(
     return DependentResult(dependent, opened, shown)
 
 
-_FAMILY_NAMES = frozenset(
-    {
+__getattr__ = moved(
+    __name__,
+    (
         "FAMILY_FORMAT",
         "FAMILY_MAGIC",
         "MAX_FAMILY_BYTES",
@@ -376,19 +376,6 @@ _FAMILY_NAMES = frozenset(
         "make_family_bundle",
         "read_family_bundle",
         "verify_family",
-    }
+    ),
+    "healthcred.flows.family",
 )
-"""Family-bundle names this module held before :mod:`healthcred.flows.family` took them."""
-
-
-def __getattr__(name: str) -> Any:
-    """The family-bundle names under their old home, with a DeprecationWarning (for one release)."""
-    if name not in _FAMILY_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(
-        f"healthcred.flows.binding.{name} moved to healthcred.flows.family.{name}; the old path goes in the"
-        " next release",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return getattr(importlib.import_module("healthcred.flows.family"), name)

@@ -26,7 +26,8 @@ from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCred
 from healthcred.flows.checks import allowances
 from healthcred.foreign.dcc.hc1 import PS256, decode_hc1, to_foreign, verify_hc1
 from healthcred.foreign.shc.cards import MAX_CHUNKS as MAX_SHC_CHUNKS
-from healthcred.foreign.shc.cards import ShcMessage, decode_shc, verify_shc
+from healthcred.foreign.shc.cards import ShcMessage, decode_shc
+from healthcred.foreign.shc.verify import verify_shc
 from healthcred.model import Status, VerificationResult
 from healthcred.native.claims import from_payload
 from healthcred.native.text import read_health_code, read_text

@@ -11,9 +11,8 @@ from healthcred.foreign.shc.cards import (
     join_chunks,
     load_health_cards,
     parse_jws,
-    shc_signer,
-    verify_shc,
 )
+from healthcred.foreign.shc.fhir import COVID19, from_fhir
 from healthcred.foreign.shc.issuers import (
     MAX_ISSUER_BYTES,
     MAX_KEYS,
@@ -26,8 +25,10 @@ from healthcred.foreign.shc.issuers import (
     shc_issuer,
     shc_key,
 )
+from healthcred.foreign.shc.verify import shc_signer, verify_shc
 
 __all__ = [
+    "COVID19",
     "MAX_CHUNKS",
     "MAX_CHUNK_DIGITS",
     "MAX_ISSUER_BYTES",
@@ -40,6 +41,7 @@ __all__ = [
     "ShcKey",
     "ShcMessage",
     "decode_shc",
+    "from_fhir",
     "issuer_document",
     "join_chunks",
     "jwk_thumbprint",
