@@ -57,7 +57,7 @@ def _world() -> dict[str, object]:
     from healthcred.codec.base45 import b45decode
     from healthcred.codec.compression import unpack
     from healthcred.crypto.cose import parse_sign1
-    from healthcred.foreign.dcc.hc1 import load_dsc
+    from healthcred.foreign.dcc.hc1 import read_dsc
     from healthcred.foreign.shc.issuers import load_shc_issuer
 
     now = 1795392000
@@ -70,7 +70,7 @@ def _world() -> dict[str, object]:
     )
     dsc = interop.make_dsc(es256)
     trust = healthcred.TrustStore([root.public_key()], [trust_list]).with_foreign(
-        dscs=[load_dsc(dsc)], shc_issuers=[load_shc_issuer(interop.shc_issuer_doc())]
+        dscs=[read_dsc(dsc)], shc_issuers=[load_shc_issuer(interop.shc_issuer_doc())]
     )
     subject = Subject.create("张三丰", "1985-03-12", DocumentType.RESIDENT_ID_CARD, "330106198503121234")
     issued = datetime.fromtimestamp(now, UTC)

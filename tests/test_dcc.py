@@ -27,10 +27,10 @@ from healthcred.codec.qr import read_qr
 from healthcred.errors import CodeExpired, CodeNotYetValid, HealthCredError, KeyUsageMismatch
 from healthcred.foreign.dcc.hc1 import (
     HC1_PREFIX,
-    decode_hc1,
     hc1_signer,
-    load_dsc,
     parse_hc1_cose,
+    read_dsc,
+    read_hc1,
     verify_hc1,
 )
 
@@ -119,7 +119,7 @@ def outcome(flag: str, case: dict[str, Any]) -> bool:
     """What the library says for one EXPECTED* flag of one case."""
     ctx = case["TESTCTX"]
     hexed = lambda key: bytes.fromhex(case[key])  # noqa: E731
-    dsc = lambda: load_dsc(base64.b64decode(ctx["CERTIFICATE"]))  # noqa: E731
+    dsc = lambda: read_dsc(base64.b64decode(ctx["CERTIFICATE"]))  # noqa: E731
     clock = lambda: datetime.fromisoformat(ctx["VALIDATIONCLOCK"].replace("Z", "+00:00"))  # noqa: E731
     if flag == "EXPECTEDUNPREFIX":
         return case["PREFIX"].startswith(HC1_PREFIX) and case["PREFIX"][len(HC1_PREFIX) :] == case["BASE45"]
@@ -200,7 +200,7 @@ def _schema_valid(cose: bytes) -> bool:
 
 
 def _dgc_from_text(text: str) -> Any:
-    return cbor2.loads(decode_hc1(text).payload)[-260][1]
+    return cbor2.loads(read_hc1(text).payload)[-260][1]
 
 
 CASES = _cases()

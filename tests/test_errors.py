@@ -114,12 +114,12 @@ def _dcc_case(country: str, name: str) -> tuple[Any, Any]:
     import base64
     import json
 
-    from healthcred.foreign.dcc.hc1 import load_dsc, parse_hc1_cose
+    from healthcred.foreign.dcc.hc1 import parse_hc1_cose, read_dsc
 
     case = json.loads(
         (Path(__file__).parent / "vectors" / "dcc" / country / "2DCode" / "raw" / f"{name}.json").read_text()
     )
-    return parse_hc1_cose(bytes.fromhex(case["COSE"])), load_dsc(
+    return parse_hc1_cose(bytes.fromhex(case["COSE"])), read_dsc(
         base64.b64decode(case["TESTCTX"]["CERTIFICATE"])
     )
 
@@ -132,9 +132,9 @@ def _key_usage(tmp: Path, w: World) -> None:
 
 
 def _bad_certificate(tmp: Path, w: World) -> None:
-    from healthcred.foreign.dcc.hc1 import load_dsc
+    from healthcred.foreign.dcc.hc1 import read_dsc
 
-    load_dsc(b"not a certificate")
+    read_dsc(b"not a certificate")
 
 
 def _unknown_issuer(tmp: Path, w: World) -> None:
@@ -146,15 +146,15 @@ def _unknown_issuer(tmp: Path, w: World) -> None:
 
 
 def _malformed_jws(tmp: Path, w: World) -> None:
-    from healthcred.foreign.shc.cards import decode_shc
+    from healthcred.foreign.shc.cards import read_shc
 
-    decode_shc("shc:/525354")  # digit pairs 52 53 54 are "abc": one part, not a compact JWS
+    read_shc("shc:/525354")  # digit pairs 52 53 54 are "abc": one part, not a compact JWS
 
 
 def _bad_chunk(tmp: Path, w: World) -> None:
-    from healthcred.foreign.shc.cards import decode_shc
+    from healthcred.foreign.shc.cards import read_shc
 
-    decode_shc(["shc:/1/3/5676", "shc:/3/3/5676"])  # chunk 2 of 3 is missing
+    read_shc(["shc:/1/3/5676", "shc:/3/3/5676"])  # chunk 2 of 3 is missing
 
 
 def _binding(w: World) -> bytes:

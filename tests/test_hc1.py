@@ -18,11 +18,11 @@ from healthcred.codec.base45 import b45encode
 from healthcred.errors import BadCertificate, BadPrefix, HealthCredError, MalformedCOSE, TooLarge, UnknownKid
 from healthcred.foreign.dcc.hc1 import (
     HC1_PREFIX,
-    decode_hc1,
     hc1_signer,
-    load_dsc,
     load_dsc_list,
     parse_hc1_cose,
+    read_dsc,
+    read_hc1,
     verify_hc1,
 )
 
@@ -41,7 +41,7 @@ def parts(c: dict[str, Any]) -> list[Any]:
 
 def test_tag_variants_and_kid_in_either_header() -> None:
     c = case("DE", "1")
-    dsc = load_dsc(base64.b64decode(c["TESTCTX"]["CERTIFICATE"]))
+    dsc = read_dsc(base64.b64decode(c["TESTCTX"]["CERTIFICATE"]))
     protected, unprotected, payload, signature = parts(c)
     assert unprotected.get(4) == dsc.kid  # DE puts the kid in the unprotected header
     for message in (
@@ -52,7 +52,7 @@ def test_tag_variants_and_kid_in_either_header() -> None:
         assert hc1_signer(parse_hc1_cose(message), [dsc]) == dsc
         text = HC1_PREFIX + b45encode(zlib.compress(message))
         assert verify_hc1(text, [dsc], at=1622570400).kind == "vaccination"
-        assert hc1_signer(decode_hc1(HC1_PREFIX + b45encode(message)), [dsc]) == dsc  # bare COSE body
+        assert hc1_signer(read_hc1(HC1_PREFIX + b45encode(message)), [dsc]) == dsc  # bare COSE body
     for bad in (
         cbor2.dumps(cbor2.CBORTag(98, [protected, unprotected, payload, signature])),
         cbor2.dumps([protected, unprotected, payload]),
@@ -65,7 +65,7 @@ def test_tag_variants_and_kid_in_either_header() -> None:
 
 def test_ps256_rsa_certificate() -> None:
     c = case("IS", "3")
-    dsc = load_dsc(base64.b64decode(c["TESTCTX"]["CERTIFICATE"]))
+    dsc = read_dsc(base64.b64decode(c["TESTCTX"]["CERTIFICATE"]))
     message = parse_hc1_cose(bytes.fromhex(c["COSE"]))
     assert message.alg == -37 and hc1_signer(message, [dsc]) == dsc
 
@@ -75,7 +75,7 @@ def test_dsc_json_list_and_every_key_sharing_a_kid_is_tried(tmp_path: Path) -> N
     der_de, der_at = (base64.b64decode(c["TESTCTX"]["CERTIFICATE"]) for c in (de, at))
     listed = [
         {
-            "kid": base64.b64encode(load_dsc(d).kid).decode(),
+            "kid": base64.b64encode(read_dsc(d).kid).decode(),
             "country": cc,
             "rawData": base64.b64encode(d).decode(),
         }
@@ -85,14 +85,14 @@ def test_dsc_json_list_and_every_key_sharing_a_kid_is_tried(tmp_path: Path) -> N
     dscs = load_dsc_list(tmp_path / "dscs.json")
     assert [d.country for d in dscs] == ["AT", "DE"]
     message = parse_hc1_cose(bytes.fromhex(de["COSE"]))
-    impostor = dataclasses.replace(load_dsc(der_at), kid=load_dsc(der_de).kid)  # another key, same kid
+    impostor = dataclasses.replace(read_dsc(der_at), kid=read_dsc(der_de).kid)  # another key, same kid
     assert hc1_signer(message, [impostor, *dscs]).country == "DE"
     with pytest.raises(BadCertificate):
         load_dsc_list([{**listed[0], "kid": listed[1]["kid"]}])
     (tmp_path / "de.der").write_bytes(der_de)
-    assert load_dsc_list(tmp_path / "de.der")[0].kid == load_dsc(der_de).kid
+    assert load_dsc_list(tmp_path / "de.der")[0].kid == read_dsc(der_de).kid
     with pytest.raises(UnknownKid):
-        hc1_signer(message, [load_dsc(der_at)])
+        hc1_signer(message, [read_dsc(der_at)])
 
 
 def test_non_strict_der_certificate_still_verifies() -> None:
@@ -108,7 +108,7 @@ def test_non_strict_der_certificate_still_verifies() -> None:
         try:
             cert.extensions  # noqa: B018
         except ValueError:
-            dsc = load_dsc(base64.b64decode(c["TESTCTX"]["CERTIFICATE"]))
+            dsc = read_dsc(base64.b64decode(c["TESTCTX"]["CERTIFICATE"]))
             assert hc1_signer(parse_hc1_cose(bytes.fromhex(c["COSE"])), [dsc]) == dsc
             return
     pytest.fail("the non-strict DER certificate is no longer in the test data")
@@ -116,11 +116,11 @@ def test_non_strict_der_certificate_still_verifies() -> None:
 
 def test_bounds_and_prefixes() -> None:
     with pytest.raises(BadPrefix):
-        decode_hc1("JKM1:00")
+        read_hc1("JKM1:00")
     with pytest.raises(TooLarge):
-        decode_hc1(HC1_PREFIX + b45encode(zlib.compress(b"\x00" * 1_000_000)))
+        read_hc1(HC1_PREFIX + b45encode(zlib.compress(b"\x00" * 1_000_000)))
     with pytest.raises(TooLarge):
-        decode_hc1(HC1_PREFIX + "A" * 5000)
+        read_hc1(HC1_PREFIX + "A" * 5000)
 
 
 @given(st.binary(max_size=300))

@@ -35,7 +35,7 @@ from healthcred import HealthCredError, TrustStore, verify
 from healthcred.cli.main import main
 from healthcred.codec.base45 import b45encode
 from healthcred.flows.verify import verify_all
-from healthcred.foreign.dcc.hc1 import HC1_PREFIX, load_dsc
+from healthcred.foreign.dcc.hc1 import HC1_PREFIX, read_dsc
 from healthcred.foreign.shc.issuers import load_shc_issuer
 from healthcred.model import ForeignCredential, SourceFormat
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
@@ -106,7 +106,7 @@ DGC = {
 def make_hc1(
     key: ec.EllipticCurvePrivateKey, der: bytes, dgc: dict[str, Any] = DGC, *, kid: bytes | None = None
 ) -> str:
-    protected = cbor2.dumps({1: -7, 4: kid if kid is not None else load_dsc(der).kid})
+    protected = cbor2.dumps({1: -7, 4: kid if kid is not None else read_dsc(der).kid})
     payload = cbor2.dumps({1: "DE", 6: ts(ISSUED), 4: ts(ISSUED + timedelta(days=365)), -260: {1: dgc}})
     to_sign = cbor2.dumps(["Signature1", protected, b"", payload])
     r, s = decode_dss_signature(key.sign(to_sign, ec.ECDSA(hashes.SHA256())))
@@ -124,7 +124,7 @@ def eu() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
 @pytest.fixture(scope="module")
 def mixed(world: World, eu: tuple[ec.EllipticCurvePrivateKey, bytes]) -> TrustStore:
     """Native trust plus one DSC and the SMART Health Card example issuer, in one store."""
-    return world.store.with_foreign(dscs=[load_dsc(eu[1])], shc_issuers=[load_shc_issuer(shc_issuer_doc())])
+    return world.store.with_foreign(dscs=[read_dsc(eu[1])], shc_issuers=[load_shc_issuer(shc_issuer_doc())])
 
 
 # --- one entry point, one result --------------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_foreign_trust_is_needed(world: World, eu: tuple[Any, bytes]) -> None:
 
 
 def test_a_store_of_foreign_trust_only(eu: tuple[Any, bytes], world: World) -> None:
-    store = TrustStore([], dscs=[load_dsc(eu[1])])
+    store = TrustStore([], dscs=[read_dsc(eu[1])])
     assert verify(make_hc1(*eu), store, at=CHECKED).kind == "vaccination"
     with pytest.raises(HealthCredError) as info:
         verify(world.code()[1], store, at=CHECKED)
@@ -243,7 +243,7 @@ def test_load_trust_mixes_folder_dsc_files_and_shc_issuers(
     pem = tmp_path / "dsc.pem"
     pem.write_bytes(x509.load_der_x509_certificate(eu[1]).public_bytes(Encoding.PEM))
     listing = tmp_path / "dsc-list.json"
-    listing.write_text(json.dumps([{"kid": base64.b64encode(load_dsc(eu[1]).kid).decode(), "country": "DE",
+    listing.write_text(json.dumps([{"kid": base64.b64encode(read_dsc(eu[1]).kid).decode(), "country": "DE",
                                     "rawData": base64.b64encode(eu[1]).decode()}]))  # fmt: skip
     for dsc_source in (der, pem, listing):
         store = healthcred.load_trust([folder, dsc_source, issuer])
@@ -307,7 +307,7 @@ def test_bundle_carries_foreign_trust(tmp_path: Path, world: World, eu: tuple[An
     )  # deterministic
     install_bundle(folder, data, healthcred.trust.folder.load_anchors(folder))
     store = healthcred.load_trust(folder)
-    assert [d.kid for d in store.dscs] == [load_dsc(eu[1]).kid]
+    assert [d.kid for d in store.dscs] == [read_dsc(eu[1]).kid]
     assert [i.iss for i in store.shc_issuers] == [SHC_ISS]
     outcomes = verify_all([world.code()[1], make_hc1(*eu), shc_jws(0), shc_jws(3)], store, at=CHECKED)
     assert [o.code if isinstance(o, HealthCredError) else o.format.value for o in outcomes] == [
@@ -403,7 +403,7 @@ def test_bad_input_across_formats(mixed: TrustStore, eu: tuple[Any, bytes], worl
 
 def test_der_encoded_ecdsa_signature_is_refused(mixed: TrustStore, eu: tuple[Any, bytes]) -> None:
     key, der = eu
-    protected = cbor2.dumps({1: -7, 4: load_dsc(der).kid})
+    protected = cbor2.dumps({1: -7, 4: read_dsc(der).kid})
     payload = cbor2.dumps({1: "DE", 6: ts(ISSUED), 4: ts(ISSUED) + 86400, -260: {1: DGC}})
     signature = key.sign(cbor2.dumps(["Signature1", protected, b"", payload]), ec.ECDSA(hashes.SHA256()))
     text = HC1_PREFIX + b45encode(
@@ -417,7 +417,7 @@ def test_der_encoded_ecdsa_signature_is_refused(mixed: TrustStore, eu: tuple[Any
 def test_public_key_formats_agree(eu: tuple[Any, bytes]) -> None:
     # A DSC loaded from DER and from PEM is one trust entry (same kid, same key).
     pem = x509.load_der_x509_certificate(eu[1]).public_bytes(Encoding.PEM)
-    a, b = load_dsc(eu[1]), load_dsc(pem)
+    a, b = read_dsc(eu[1]), read_dsc(pem)
     assert a.kid == b.kid
     assert a.public_key.public_bytes(
         Encoding.DER, PublicFormat.SubjectPublicKeyInfo
@@ -544,7 +544,7 @@ def test_any_chunk_list_gives_a_result_or_a_typed_error(chunks: list[str]) -> No
 
 def _fuzz_store() -> TrustStore:
     key = ec.generate_private_key(ec.SECP256R1())
-    return TrustStore([], dscs=[load_dsc(make_dsc(key))], shc_issuers=[load_shc_issuer(shc_issuer_doc())])
+    return TrustStore([], dscs=[read_dsc(make_dsc(key))], shc_issuers=[load_shc_issuer(shc_issuer_doc())])
 
 
 FUZZ_STORE = _fuzz_store()
@@ -568,3 +568,21 @@ def test_scan_log_records_foreign_credentials(
         assert "Mustermann" not in (tmp_path / "scans.db").read_bytes().decode("latin-1")
     finally:
         close_log(log)
+
+
+def test_renamed_readers_keep_their_old_names_for_one_release() -> None:
+    from healthcred.conformance import reference
+    from healthcred.foreign.dcc import dsc, hc1
+    from healthcred.foreign.shc import cards
+
+    for module, old, new, bad in (
+        (hc1, "decode_hc1", "read_hc1", "x"),
+        (cards, "decode_shc", "read_shc", "x"),
+        (dsc, "load_dsc", "read_dsc", b"x"),
+    ):
+        alias = getattr(module, old)
+        assert alias.__wrapped__ is getattr(module, new)
+        assert alias.__doc__.startswith("Deprecated alias of")
+        with pytest.warns(DeprecationWarning, match=f"{old} is renamed"), pytest.raises(HealthCredError):
+            alias(bad)
+    assert reference.load_store.__wrapped__ is reference.make_store

@@ -25,10 +25,10 @@ from healthcred.errors import BadKey, BadSignature, HealthCredError, TrustListMa
 from healthcred.foreign.shc.cards import (
     MAX_CHUNK_DIGITS,
     SHC_PREFIX,
-    decode_shc,
     join_chunks,
     load_health_cards,
     parse_jws,
+    read_shc,
 )
 from healthcred.foreign.shc.issuers import (
     MAX_KEYS,
@@ -99,12 +99,12 @@ def test_examples_verify_from_the_qr_chunks_in_any_order(n: int, spec: ShcIssuer
     chunks = chunks_of(n)
     assert len(chunks) == (3 if n == 2 else 1)
     for order in itertools.permutations(chunks):
-        message = decode_shc(list(order))
+        message = read_shc(list(order))
         assert message.jws == file_jws(n)
         assert message.payload == minified(n)
         assert verify_shc(list(order), [spec], at=AFTER).id == minified(n)["vc"].get("rid")
     if n != 2:
-        assert decode_shc(chunks[0]).jws == file_jws(n)
+        assert read_shc(chunks[0]).jws == file_jws(n)
 
 
 def test_example_kids_are_the_keys_thumbprints(spec: ShcIssuer) -> None:
@@ -123,7 +123,7 @@ def test_example_03_is_revoked_with_a_timestamp(spec: ShcIssuer) -> None:
     assert minified(3)["vc"]["rid"] == "vwAjHdarZuc" and minified(3)["nbf"] < 1687450765
     assert spec.revocations[crl["kid"]]["vwAjHdarZuc"] == 1687450765
     for code in (chunks_of(3), file_jws(3)):
-        message = decode_shc(code) if isinstance(code, list) else parse_jws(code)
+        message = read_shc(code) if isinstance(code, list) else parse_jws(code)
         assert message.payload == minified(3)
         with pytest.raises(HealthCredError) as caught:
             verify_shc(message, [spec], at=AFTER)
@@ -258,7 +258,7 @@ def test_a_forged_card_verifies_through_every_path(forger: Forger) -> None:
     for code in (numeric(jws), numeric(jws)[0], parse_jws(jws)):
         credential = verify_shc(code, [forger.issuer], at=AFTER)
         assert credential.kind == "vaccination" and credential.id == "forged-rid"
-    assert decode_shc(numeric(jws)).kid_bytes == base64.urlsafe_b64decode(forger.kid + "=")
+    assert read_shc(numeric(jws)).kid_bytes == base64.urlsafe_b64decode(forger.kid + "=")
 
 
 def test_a_lab_card_maps_to_a_test(forger: Forger) -> None:
@@ -379,7 +379,7 @@ def test_the_deflate_bomb_stops_at_the_bound_quickly(forger: Forger) -> None:
     started = time.perf_counter()
     for code in (chunks, bomb):
         with pytest.raises(HealthCredError) as caught:
-            decode_shc(code) if isinstance(code, list) else parse_jws(code)
+            read_shc(code) if isinstance(code, list) else parse_jws(code)
         assert caught.value.code == "too_large"
     assert time.perf_counter() - started < 1.0
 
@@ -520,7 +520,7 @@ def test_bad_input_raises_its_code(name: str, forger: Forger) -> None:
 )
 def test_decode_shc_on_arbitrary_text_only_raises_healthcred_errors(text: str) -> None:
     with contextlib.suppress(HealthCredError):
-        decode_shc(text)
+        read_shc(text)
 
 
 @settings(max_examples=200, deadline=None)

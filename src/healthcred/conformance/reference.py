@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from healthcred._deprecated import renamed
 from healthcred.conformance.protocol import INPUTS, OPERATIONS, SCHEMA
 from healthcred.crypto.keys import public_key_from_der
 from healthcred.errors import BadKey, HealthCredError, TrustStoreError
@@ -43,6 +44,7 @@ __all__ = [
     "binding_fields",
     "evaluate",
     "main",
+    "make_store",
     "parse_request",
     "place_fields",
     "result_fields",
@@ -199,7 +201,7 @@ def parse_request(case: Any) -> Request:
     )
 
 
-def load_store(request: Request) -> TrustStore:
+def make_store(request: Request) -> TrustStore:
     """The trust store of a case, built as ``load_trust`` builds one from a folder."""
     if not request.anchors:
         raise TrustStoreError("the trust context holds no anchor")
@@ -215,6 +217,9 @@ def load_store(request: Request) -> TrustStore:
         revocations = (*store.raw_revocations, *revocations)
         rule_sets = (*store.raw_rule_sets, *rule_sets)
     return TrustStore(anchors, lists, revocations, rule_sets, seen=request.seen)
+
+
+load_store = renamed(make_store, "load_store")
 
 
 def result_fields(result: VerificationResult) -> dict[str, Any]:
@@ -286,7 +291,7 @@ def place_fields(result: PlaceResult) -> dict[str, Any]:
 
 
 def _answer(request: Request) -> dict[str, Any]:
-    store = load_store(request)
+    store = make_store(request)
     at = datetime.fromtimestamp(request.at, UTC)
     skew, grace = timedelta(seconds=request.skew), timedelta(seconds=request.grace)
     times: dict[str, Any] = {"at": at, "skew": skew, "grace": grace}

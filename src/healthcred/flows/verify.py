@@ -24,9 +24,9 @@ from healthcred.codec.qr import Backend, read_qr
 from healthcred.crypto.algorithms import Alg
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
 from healthcred.flows.checks import allowances
-from healthcred.foreign.dcc.hc1 import PS256, decode_hc1, to_foreign, verify_hc1
+from healthcred.foreign.dcc.hc1 import PS256, read_hc1, to_foreign, verify_hc1
 from healthcred.foreign.shc.cards import MAX_CHUNKS as MAX_SHC_CHUNKS
-from healthcred.foreign.shc.cards import ShcMessage, decode_shc
+from healthcred.foreign.shc.cards import ShcMessage, read_shc
 from healthcred.foreign.shc.verify import verify_shc
 from healthcred.model import Status, VerificationResult
 from healthcred.native.claims import from_payload
@@ -119,7 +119,7 @@ decode_unverified = renamed(read_health_code, "decode_unverified")
 
 
 def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
-    message = decode_hc1(text)
+    message = read_hc1(text)
     hc1 = verify_hc1(message, trust.dscs, at=now, skew=int(skew.total_seconds()))
     return VerificationResult(
         credential=to_foreign(hc1),
@@ -134,7 +134,7 @@ def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> Veri
 def _verify_shc(
     chunks: list[str] | ShcMessage, trust: TrustStore, now: int, skew: timedelta
 ) -> VerificationResult:
-    message = chunks if isinstance(chunks, ShcMessage) else decode_shc(chunks)
+    message = chunks if isinstance(chunks, ShcMessage) else read_shc(chunks)
     credential = verify_shc(message, trust.shc_issuers, at=now, skew=int(skew.total_seconds()))
     # A key that announces a revocation list the store lacks: valid, but the operator should know.
     unchecked = any(

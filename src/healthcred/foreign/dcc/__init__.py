@@ -6,6 +6,7 @@ from healthcred.foreign.dcc.dsc import (
     Dsc,
     load_dsc,
     load_dsc_list,
+    read_dsc,
 )
 from healthcred.foreign.dcc.hc1 import (
     HC1_PREFIX,
@@ -14,6 +15,7 @@ from healthcred.foreign.dcc.hc1 import (
     decode_hc1,
     hc1_signer,
     parse_hc1_cose,
+    read_hc1,
     to_foreign,
     verify_hc1,
 )
@@ -30,6 +32,8 @@ __all__ = [
     "load_dsc",
     "load_dsc_list",
     "parse_hc1_cose",
+    "read_dsc",
+    "read_hc1",
     "to_foreign",
     "verify_hc1",
 ]

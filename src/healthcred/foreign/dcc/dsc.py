@@ -21,9 +21,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from healthcred._deprecated import renamed
 from healthcred.errors import BadCertificate
 
-__all__ = ["DSC_SUFFIXES", "EKU_OIDS", "Dsc", "load_dsc", "load_dsc_list"]
+__all__ = ["DSC_SUFFIXES", "EKU_OIDS", "Dsc", "load_dsc", "load_dsc_list", "read_dsc"]
 
 DSC_SUFFIXES = (".der", ".pem", ".crt", ".cer", ".json")
 """File-name endings read as signing certificates (DER or PEM) or as JSON lists of them."""
@@ -63,7 +64,7 @@ class Dsc:
     der: bytes = field(repr=False)
 
 
-def load_dsc(der: bytes, *, country: str | None = None) -> Dsc:
+def read_dsc(der: bytes, *, country: str | None = None) -> Dsc:
     """A DSC from its DER bytes (or PEM); kid = SHA-256(DER)[:8].
 
     Some real DSCs carry extensions that are not strict DER, which
@@ -103,6 +104,9 @@ def load_dsc(der: bytes, *, country: str | None = None) -> Dsc:
     )
 
 
+load_dsc = renamed(read_dsc, "load_dsc")
+
+
 def load_dsc_list(source: bytes | str | os.PathLike[str] | Iterable[Mapping[str, Any]]) -> list[Dsc]:
     """DSCs from the common JSON list shape ``[{"kid": b64, "country": "DE", "rawData": b64 DER}, …]``.
 
@@ -120,7 +124,7 @@ def load_dsc_list(source: bytes | str | os.PathLike[str] | Iterable[Mapping[str,
             ]
         data = path.read_bytes()
         if path.suffix.lower() != ".json":
-            return [load_dsc(data)]
+            return [read_dsc(data)]
         source = data
     if isinstance(source, bytes):
         try:
@@ -134,7 +138,7 @@ def load_dsc_list(source: bytes | str | os.PathLike[str] | Iterable[Mapping[str,
         raw = item.get("rawData") or item.get("certificate") or item.get("raw")
         if not isinstance(raw, str):
             raise BadCertificate("a DSC list entry needs base64 'rawData'")
-        dsc = load_dsc(base64.b64decode(raw), country=item.get("country"))
+        dsc = read_dsc(base64.b64decode(raw), country=item.get("country"))
         listed = item.get("kid")
         if isinstance(listed, str) and base64.b64decode(listed) != dsc.kid:
             raise BadCertificate(f"listed kid {listed} is not the certificate's kid")

@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from healthcred._deprecated import renamed
 from healthcred.clock import DEFAULT_SKEW_SECONDS
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import decompress
@@ -45,7 +46,7 @@ from healthcred.errors import (
     UnknownKid,
     UnsupportedAlgorithm,
 )
-from healthcred.foreign.dcc.dsc import Dsc, load_dsc, load_dsc_list
+from healthcred.foreign.dcc.dsc import Dsc, load_dsc, load_dsc_list, read_dsc
 from healthcred.limits import MAX_COSE_BYTES, MAX_TEXT_CHARS
 from healthcred.model import ForeignCredential, Person, SourceFormat
 
@@ -59,6 +60,8 @@ __all__ = [
     "load_dsc",
     "load_dsc_list",
     "parse_hc1_cose",
+    "read_dsc",
+    "read_hc1",
     "to_foreign",
     "verify_hc1",
 ]
@@ -129,8 +132,8 @@ def parse_hc1_cose(data: bytes) -> Hc1Message:
     )
 
 
-def decode_hc1(text: str) -> Hc1Message:
-    """Prefix → Base45 → zlib (bounded; a bare COSE body is accepted) → COSE_Sign1."""
+def read_hc1(text: str) -> Hc1Message:
+    """Prefix → Base45 → zlib (bounded; bare COSE accepted) → COSE_Sign1; its signature is NOT checked."""
     if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
         raise TooLarge("an HC1 code is at most one QR code of text")
     if not text.startswith(HC1_PREFIX):
@@ -138,6 +141,9 @@ def decode_hc1(text: str) -> Hc1Message:
     body = b45decode(text[len(HC1_PREFIX) :])
     cose = body if body[:1] in (b"\xd2", b"\x84", b"\xd8") else decompress(body, MAX_COSE_BYTES)
     return parse_hc1_cose(cose)
+
+
+decode_hc1 = renamed(read_hc1, "decode_hc1")
 
 
 def _verify_with(dsc: Dsc, alg: int, message: Hc1Message) -> None:
@@ -231,7 +237,7 @@ def verify_hc1(
     not sign this certificate type, :class:`BadCertificate` when the DSC is not
     valid at the issue time.
     """
-    message = code if isinstance(code, Hc1Message) else decode_hc1(code)
+    message = code if isinstance(code, Hc1Message) else read_hc1(code)
     signer = hc1_signer(message, dscs)
     claims = _claims(message)
     issued, expires = _time(claims.get(6)), _time(claims.get(4))

@@ -11,6 +11,7 @@ from healthcred.foreign.shc.cards import (
     join_chunks,
     load_health_cards,
     parse_jws,
+    read_shc,
 )
 from healthcred.foreign.shc.fhir import COVID19, from_fhir
 from healthcred.foreign.shc.issuers import (
@@ -48,6 +49,7 @@ __all__ = [
     "load_health_cards",
     "load_shc_issuer",
     "parse_jws",
+    "read_shc",
     "shc_issuer",
     "shc_key",
     "shc_signer",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from healthcred._deprecated import moved
+from healthcred._deprecated import moved, renamed
 from healthcred.codec.prefix import SHC_PREFIX
 from healthcred.errors import BadChunk, BadInput, BadPrefix, MalformedJWS, TooLarge, UnsupportedAlgorithm
 from healthcred.foreign.shc.jose import b64url_decode, inflate_raw, loads_json
@@ -37,6 +37,7 @@ __all__ = [
     "join_chunks",
     "load_health_cards",
     "parse_jws",
+    "read_shc",
 ]
 
 MAX_CHUNKS = 16
@@ -207,13 +208,16 @@ def parse_jws(jws: str) -> ShcMessage:
     return ShcMessage(jws, kid, header, payload, signature)
 
 
-def decode_shc(code: str | Sequence[str]) -> ShcMessage:
-    """QR text (one ``shc:/`` code, or all chunks of one card in any order) → parsed JWS."""
+def read_shc(code: str | Sequence[str]) -> ShcMessage:
+    """QR text (one ``shc:/`` code, or all chunks of one card in any order) → parsed JWS, NOT verified."""
     if isinstance(code, str):
         return parse_jws(join_chunks([code]))
     if isinstance(code, Sequence):
         return parse_jws(join_chunks(code))
     raise BadInput(f"an SHC code is text or a sequence of chunk texts, not {type(code).__name__}")
+
+
+decode_shc = renamed(read_shc, "decode_shc")
 
 
 def load_health_cards(source: bytes | str | os.PathLike[str]) -> list[ShcMessage]:

@@ -25,7 +25,7 @@ from healthcred.errors import (
     UnknownIssuer,
     UnknownKid,
 )
-from healthcred.foreign.shc.cards import ShcMessage, decode_shc
+from healthcred.foreign.shc.cards import ShcMessage, read_shc
 from healthcred.foreign.shc.fhir import from_fhir
 from healthcred.foreign.shc.issuers import ShcIssuer, ShcKey
 from healthcred.limits import MAX_EPOCH
@@ -138,7 +138,7 @@ def verify_shc(
     """
     if type(skew) is not int or skew < 0:
         raise BadInput("skew is a non-negative number of seconds")
-    message = code if isinstance(code, ShcMessage) else decode_shc(code)
+    message = code if isinstance(code, ShcMessage) else read_shc(code)
     matching = _issuers_of(message, issuers)
     _signer(message, matching)
     nbf = _seconds(message.payload.get("nbf"), "nbf")
