@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 __all__ = ["moved", "renamed"]
@@ -29,15 +29,18 @@ def renamed(new: Callable[_P, _R], old: str) -> Callable[_P, _R]:
     return alias
 
 
-def moved(module: str, names: Iterable[str], target: str) -> Callable[[str], Any]:
-    """A module ``__getattr__`` serving ``names`` (now in ``target``) from their old ``module``, warning."""
-    known = frozenset(names)
+def moved(module: str, target: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` serving, from their old ``module``, the public names that moved to ``target``.
+
+    Only names in ``target.__all__`` are served, each with a :class:`DeprecationWarning`.
+    """
 
     def old_home(name: str) -> Any:
-        if name not in known:
+        new = importlib.import_module(target)
+        if name not in getattr(new, "__all__", ()):
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
         message = f"{module}.{name} moved to {target}.{name}; the old path goes in the next release"
         warnings.warn(message, DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module(target), name)
+        return getattr(new, name)
 
     return old_home

@@ -363,19 +363,5 @@ def verify_dependent(
     return DependentResult(dependent, opened, shown)
 
 
-__getattr__ = moved(
-    __name__,
-    (
-        "FAMILY_FORMAT",
-        "FAMILY_MAGIC",
-        "MAX_FAMILY_BYTES",
-        "FamilyBundle",
-        "FamilyKey",
-        "FamilyResult",
-        "load_family_bundle",
-        "make_family_bundle",
-        "read_family_bundle",
-        "verify_family",
-    ),
-    "healthcred.flows.family",
-)
+# The family-bundle names lived here before flows.family took them.
+__getattr__ = moved(__name__, "healthcred.flows.family")

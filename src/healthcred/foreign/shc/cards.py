@@ -245,4 +245,5 @@ def load_health_cards(source: bytes | str | os.PathLike[str]) -> list[ShcMessage
     return [parse_jws(card) for card in cards]
 
 
-__getattr__ = moved(__name__, ("shc_signer", "verify_shc"), "healthcred.foreign.shc.verify")
+# The verifying names lived here before foreign.shc.verify took them.
+__getattr__ = moved(__name__, "healthcred.foreign.shc.verify")
