@@ -23,9 +23,9 @@ from healthcred.flows.binding import (
     BINDING_GRANT_KIND,
     Relation,
     make_binding,
-    make_family_bundle,
     subject_hash,
 )
+from healthcred.flows.family import make_family_bundle
 from healthcred.model import DocumentType, Subject
 from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE
 from tools.conformance.case import Case
