@@ -71,8 +71,8 @@ from healthcred.errors import BadInput, HealthCredError
 from healthcred.files import write_atomic
 from healthcred.flows.idcheck import IdCheckKey
 from healthcred.flows.issue import issue, issue_paper
-from healthcred.flows.verify import decode_unverified
 from healthcred.model import PAPER_LIFETIME, CredentialKind
+from healthcred.native.text import read_health_code
 from healthcred.printing.cards import MAX_FAMILY, check_glyphs, render_pdfs
 from healthcred.rules.status import StatusRuleSet
 
@@ -127,7 +127,7 @@ def _render_sheets(task: tuple[str, Sequence[tuple[str, Sequence[str]]], Encoder
     """Write a group of PDFs (name, texts): a card for one text, a family sheet for several (≤ 8)."""
     out, group, encoder = task
     # Texts this batch signed (from the journal): decoded, not verified.
-    sheets = [[(text, decode_unverified(text)) for text in texts] for _, texts in group]
+    sheets = [[(text, read_health_code(text)) for text in texts] for _, texts in group]
     for (name, _), data in zip(group, render_pdfs(sheets, encoder=encoder), strict=True):
         write_atomic(Path(out) / "sheets" / name, data, durable=False)  # checked on resume: sheet_present
     return len(group)

@@ -37,16 +37,15 @@ from healthcred.flows.binding import (
     MAX_BINDING_BYTES,
     MAX_DEPENDENTS,
     Relation,
-    load_family_bundle,
     make_binding,
-    make_family_bundle,
     open_binding,
     read_binding,
     verify_dependent,
-    verify_family,
 )
-from healthcred.flows.verify import decode_unverified, verify
+from healthcred.flows.family import load_family_bundle, make_family_bundle, verify_family
+from healthcred.flows.verify import verify
 from healthcred.model import HealthCode, VerificationResult
+from healthcred.native.text import read_health_code
 from healthcred.trust.folder import load_trust
 
 __all__ = ["FAMILY_SUFFIX", "family"]
@@ -330,7 +329,7 @@ def _peek_binding(data: bytes) -> dict[str, Any]:
 
 def _unverified_person(text: str) -> dict[str, Any]:
     try:
-        code = decode_unverified(text)
+        code = read_health_code(text)
     except (HealthCredError, ValueError) as exc:
         return {"readable": False, "error": getattr(exc, "code", "bad_input")}
     return {

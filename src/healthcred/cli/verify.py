@@ -13,6 +13,7 @@ import click
 
 from healthcred.cli.support import read_code, time_option, trust_folder_option
 from healthcred.clock import DEFAULT_SKEW_SECONDS
+from healthcred.codec.prefix import SHC_PREFIX
 from healthcred.errors import HealthCredError
 from healthcred.flows.verify import verify_all
 from healthcred.foreign.shc.cards import load_health_cards
@@ -41,7 +42,7 @@ def _print_result(payload: dict[str, Any], as_json: bool) -> None:
         click.echo(f"  warning: {warning}")
 
 
-_CHUNK = re.compile(r"shc:/([0-9]{1,2})/([0-9]{1,2})/")
+_CHUNK = re.compile(re.escape(SHC_PREFIX) + r"([0-9]{1,2})/([0-9]{1,2})/")
 SHC_FILE_SUFFIX = ".smart-health-card"
 """A SMART Health Card file (``{"verifiableCredential": [JWS…]}``), read whole by ``verify``."""
 

@@ -33,7 +33,7 @@ from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer, open_content, parse_sign1, sign_content
 from healthcred.errors import HealthCredError, TrustListMalformed, TrustListRollback, TrustStoreError
 from healthcred.files import write_atomic
-from healthcred.foreign.dcc.dsc import Dsc, load_dsc
+from healthcred.foreign.dcc.dsc import Dsc, read_dsc
 from healthcred.foreign.shc.issuers import ShcIssuer, issuer_document, load_shc_issuer
 from healthcred.trust.envelope import Anchor, verify_anchor
 from healthcred.trust.state import STATE_FILE, load_state, save_state
@@ -136,7 +136,7 @@ def make_bundle(
         BundleKey.REVOCATIONS: list(revocations),
         BundleKey.RULES: list(rule_sets),
     }
-    ders = [d.der if isinstance(d, Dsc) else load_dsc(d).der for d in dscs]
+    ders = [d.der if isinstance(d, Dsc) else read_dsc(d).der for d in dscs]
     if ders:
         payload[BundleKey.DSCS] = ders
     issuers = [_issuer_json(i) for i in shc_issuers]
@@ -197,7 +197,7 @@ def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, in
         parts[1],
         parts[2],
         seen=seen,
-        dscs=[load_dsc(der) for der in parts[3]],
+        dscs=[read_dsc(der) for der in parts[3]],
         shc_issuers=[load_shc_issuer(doc) for doc in parts[4]],
     )
     return Bundle(bundle_id, version, issued, message.kid, store)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from healthcred.crypto.keys import load_public_key
 from healthcred.errors import BadKey, HealthCredError, TrustListMalformed, TrustStoreError
-from healthcred.foreign.dcc.dsc import DSC_SUFFIXES, Dsc, load_dsc, load_dsc_list
+from healthcred.foreign.dcc.dsc import DSC_SUFFIXES, Dsc, load_dsc_list, read_dsc
 from healthcred.foreign.shc.issuers import ShcIssuer, load_shc_issuer
 from healthcred.trust.bundle import BUNDLE_FILE, open_bundle
 from healthcred.trust.envelope import MAX_LIST_BYTES, Anchor, open_signed
@@ -97,7 +97,7 @@ def _foreign_file(path: Path) -> tuple[list[Dsc], list[ShcIssuer]]:
     # A JSON array is a DSC list; a JSON object with "iss" is an SHC issuer; anything else a certificate.
     data = _read_file(path, _MAX_FOREIGN_FILE, TrustStoreError)
     if path.suffix.lower() != ".json":
-        return [load_dsc(data)], []
+        return [read_dsc(data)], []
     try:
         doc = json.loads(data)
     except ValueError as exc:
