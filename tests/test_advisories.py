@@ -12,8 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import forge
-from conftest import CHECKED, World
 from healthcred import Alg, TrustStore, generate_key, kid_of, verify
 from healthcred.codec.base45 import ALPHABET, b45encode
 from healthcred.codec.cbor import dumps
@@ -28,6 +26,8 @@ from healthcred.errors import (
     UntrustedList,
 )
 from healthcred.native.claims import to_claims
+from tests.helpers import forge
+from tests.helpers.world import CHECKED, World
 
 
 def test_alg_confusion_header_cannot_choose_the_algorithm(world: World) -> None:
@@ -79,7 +79,7 @@ def test_zlib_bomb(world: World) -> None:
 def test_self_signed_trust_list_is_refused(world: World) -> None:
     """A list signed by a key it lists itself is not trusted unless that key is an anchor."""
     rogue = generate_key(Alg.EDDSA)
-    from conftest import grants, signed_list
+    from tests.helpers.world import grants, signed_list
 
     with pytest.raises(UntrustedList):
         TrustStore([world.root.public_key()], [signed_list(rogue, grants((rogue, "000000")))])

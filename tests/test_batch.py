@@ -19,13 +19,14 @@ from click.testing import CliRunner
 from PIL import Image
 
 import healthcred
-from conftest import CHECKED, ISSUED, World, trust_folder
 from healthcred.batch.run import run_batch
 from healthcred.cli.main import main
 from healthcred.codec.qr import qr_version, read_qr
 from healthcred.crypto.keys import save_private_key
 from healthcred.errors import BadIdNumber, BadInput
 from healthcred.flows.idcheck import generate_id_key, save_id_key
+from tests.helpers.folders import trust_folder
+from tests.helpers.world import CHECKED, ISSUED, World
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_KEY = generate_id_key("330000")

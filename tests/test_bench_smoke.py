@@ -5,12 +5,13 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from tests.helpers.paths import ROOT
+
+BENCH = ROOT / "bench"
 
 
 def _load(name: str) -> ModuleType:

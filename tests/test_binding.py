@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, signed_list, ts
 from healthcred import Alg, DocumentType, HealthCredError, KeyGrant, Subject, TrustStore, generate_key
 from healthcred.codec.cbor import dumps
 from healthcred.crypto.cose import sign_content
@@ -22,6 +21,7 @@ from healthcred.flows.binding import (
     verify_dependent,
 )
 from healthcred.flows.family import load_family_bundle, make_family_bundle, read_family_bundle, verify_family
+from tests.helpers.world import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, signed_list, ts
 
 GUARDIAN = Subject.create("李四", "1980-05-01", DocumentType.RESIDENT_ID_CARD, "330106198005011234")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,9 @@ import pytest
 from healthcred.errors import InvalidRule, RuleEvaluationError
 from healthcred.rules import compile_rule, evaluate, validate
 from healthcred.rules.certlogic import MAX_DEPTH, MAX_NODES
+from tests.helpers.paths import TEST_DATA
 
-SUITE = Path(__file__).parent / "vectors" / "certlogic" / "testSuite"
+SUITE = TEST_DATA / "certlogic" / "testSuite"
 
 
 def load_cases() -> list[Any]:

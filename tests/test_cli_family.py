@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import CHECKED, ISSUED, World, signed_list, trust_folder
 from healthcred import DocumentType, KeyGrant, Subject, generate_key
 from healthcred.cli.family import FAMILY_SUFFIX
 from healthcred.cli.main import main
@@ -24,6 +23,8 @@ from healthcred.flows.idcheck import check_id, generate_id_key, load_id_key, sav
 from healthcred.flows.verify import verify
 from healthcred.rules.status import DEFAULT_STATUS_RULES
 from healthcred.trust.folder import load_trust
+from tests.helpers.folders import trust_folder
+from tests.helpers.world import CHECKED, ISSUED, World, signed_list
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 AT = CHECKED.isoformat()

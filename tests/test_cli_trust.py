@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import T0, ts
 from healthcred import GREEN, CredentialKind, DocumentType, HealthCode, KeyGrant, Subject, issue, verify
 from healthcred.cli.main import main
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key
 from healthcred.regions import NATIONAL_REGION
 from healthcred.trust.folder import load_trust
 from healthcred.trust.lists import make_trust_list
+from tests.helpers.world import T0, ts
 
 
 def run(*args: object, code: int = 0) -> Result:

@@ -15,12 +15,12 @@ from healthcred.cli.main import main
 from healthcred.conformance.reference import evaluate
 from healthcred.conformance.runner import Subprocess, format_report, judge, mismatch, run
 from healthcred.errors import ERROR_CODES
+from tests.helpers.paths import ROOT
 from tools.conformance.case import OPERATIONS, stages_of
 from tools.conformance.generate import render
 
-ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "vectors"
-BROKEN = Path(__file__).parent / "conformance_impls" / "broken.py"
+BROKEN = ROOT / "tests" / "conformance_impls" / "broken.py"
 CASES = sorted(VECTORS.glob("*/*.json"))
 MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
 

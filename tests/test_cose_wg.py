@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from healthcred.crypto.algorithms import PublicKey, parse_alg, verify_signature
 from healthcred.crypto.cose import parse_sign1, sig_structure
 from healthcred.errors import BadSignature, HealthCredError, MalformedCOSE, UnsupportedAlgorithm
+from tests.helpers.paths import TEST_DATA
 
-VECTORS = Path(__file__).parent / "vectors" / "cose-wg"
+VECTORS = TEST_DATA / "cose-wg"
 CASES = sorted(VECTORS.glob("*/*.json"))
 ALG_NAMES = {"ES256": -7, "EdDSA": -8, "ES384": -35, "ES512": -36}
 

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import cbor2
@@ -33,8 +32,9 @@ from healthcred.foreign.dcc.hc1 import (
     read_hc1,
     verify_hc1,
 )
+from tests.helpers.paths import TEST_DATA
 
-DATA = Path(__file__).parent / "vectors" / "dcc"
+DATA = TEST_DATA / "dcc"
 UNDECIDABLE = {
     "EXPECTEDENCODE": "about encoding JSON into CBOR, not reading codes",
     "EXPECTEDVALIDOBJECT": "not defined by tests/vectors/dcc/README.md and never tested upstream (no "
@@ -42,7 +42,7 @@ UNDECIDABLE = {
     "not what test_cose_schema checks, so there is no upstream procedure to follow",
     "EXPTECTEDEXPIRED": "misspelt flag used by a few cases; EXPECTEDEXPIRATIONCHECK covers it",
 }
-SCHEMAS = Path(__file__).parent / "vectors" / "dcc-schema"
+SCHEMAS = TEST_DATA / "dcc-schema"
 # the payload's `ver` → the schema release dgc-testdata loaded for it; any other `ver` got the live schema
 _SCHEMA_FOR = {
     "1.0.0": "1.0.0/DGC.combined-schema.json",

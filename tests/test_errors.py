@@ -13,9 +13,7 @@ from typing import Any
 
 import pytest
 
-import forge
 import healthcred
-from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, grants, signed_list, ts
 from healthcred import (
     Alg,
     HealthCredError,
@@ -37,6 +35,9 @@ from healthcred.errors import ERROR_CODES
 from healthcred.native.claims import to_claims
 from healthcred.rules import evaluate, validate
 from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE
+from tests.helpers import forge
+from tests.helpers.paths import TEST_DATA
+from tests.helpers.world import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, grants, signed_list, ts
 
 ABSTRACT = {
     "healthcred_error", "format_error", "trust_error", "validity_error", "qr_error", "rule_error",
@@ -117,7 +118,7 @@ def _dcc_case(country: str, name: str) -> tuple[Any, Any]:
     from healthcred.foreign.dcc.hc1 import parse_hc1_cose, read_dsc
 
     case = json.loads(
-        (Path(__file__).parent / "vectors" / "dcc" / country / "2DCode" / "raw" / f"{name}.json").read_text()
+        (TEST_DATA / "dcc" / country / "2DCode" / "raw" / f"{name}.json").read_text()
     )
     return parse_hc1_cose(bytes.fromhex(case["COSE"])), read_dsc(
         base64.b64decode(case["TESTCTX"]["CERTIFICATE"])
@@ -141,7 +142,7 @@ def _unknown_issuer(tmp: Path, w: World) -> None:
     from healthcred.foreign.shc.cards import load_health_cards
     from healthcred.foreign.shc.verify import verify_shc
 
-    card = Path(__file__).parent / "vectors" / "shc" / "examples" / "example-00-e-file.smart-health-card"
+    card = TEST_DATA / "shc" / "examples" / "example-00-e-file.smart-health-card"
     verify_shc(load_health_cards(card)[0], [], at=0)
 
 

@@ -25,8 +25,9 @@ from healthcred.foreign.dcc.hc1 import (
     read_hc1,
     verify_hc1,
 )
+from tests.helpers.paths import TEST_DATA
 
-DATA = Path(__file__).parent / "vectors" / "dcc"
+DATA = TEST_DATA / "dcc"
 
 
 def case(country: str, name: str) -> dict[str, Any]:

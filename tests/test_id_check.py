@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import forge
-from conftest import CHECKED, ISSUED, World
 from healthcred import (
     GREEN,
     CredentialKind,
@@ -33,6 +31,8 @@ from healthcred.flows.idcheck import (
 from healthcred.flows.issue import issue_paper
 from healthcred.model import PAPER_MAX_LIFETIME
 from healthcred.native.claims import to_claims
+from tests.helpers import forge
+from tests.helpers.world import CHECKED, ISSUED, World
 
 NUMBER = "330106198503121231"  # a valid GB 11643 check digit (1)
 X_NUMBER = "11010519491231002X"  # the standard's own example, check character X

@@ -30,7 +30,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import healthcred
-from conftest import CHECKED, ISSUED, T0, World, trust_folder, ts
 from healthcred import HealthCredError, TrustStore, verify
 from healthcred.cli.main import main
 from healthcred.codec.base45 import b45encode
@@ -40,8 +39,11 @@ from healthcred.foreign.shc.issuers import load_shc_issuer
 from healthcred.model import ForeignCredential, SourceFormat
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.trust.bundle import install_bundle, make_bundle
+from tests.helpers.folders import trust_folder
+from tests.helpers.paths import TEST_DATA
+from tests.helpers.world import CHECKED, ISSUED, T0, World, ts
 
-SHC = Path(__file__).parent / "vectors" / "shc" / "examples"
+SHC = TEST_DATA / "shc" / "examples"
 SHC_ISS = "https://spec.smarthealth.cards/examples/issuer"
 
 

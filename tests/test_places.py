@@ -7,8 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-import forge
-from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, signed_list, ts
 from healthcred import Alg, HealthCredError, KeyGrant, TrustStore, generate_key, verify
 from healthcred.codec.base45 import b45encode
 from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, PLACE_PREFIX
@@ -21,6 +19,8 @@ from healthcred.flows.places import (
     verify_place,
 )
 from healthcred.rules.policy import SCENES
+from tests.helpers import forge
+from tests.helpers.world import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, signed_list, ts
 
 
 def _place(world: World, **changes: object) -> str:

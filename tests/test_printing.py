@@ -12,7 +12,6 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 import healthcred
-from conftest import CHECKED, ISSUED, World
 from healthcred import GREEN, RED, YELLOW, CredentialKind, DocumentType, HealthCode, Status, Subject
 from healthcred.errors import BadInput, MissingGlyph
 from healthcred.flows.idcheck import generate_id_key
@@ -29,6 +28,7 @@ from healthcred.printing.cards import (
     render_pdfs,
     status_words,
 )
+from tests.helpers.world import CHECKED, ISSUED, World
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 NAMES = ("张三丰", "李四", "王小明", "欧阳娜娜", "赵钱孙", "周杰伦", "吴彦祖", "郑爽")

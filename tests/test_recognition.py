@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, LIST_EXPIRES, T0, ts
 from healthcred import (
     GREEN,
     NATIONAL_REGION,
@@ -46,6 +45,7 @@ from healthcred.errors import (
     UntrustedList,
 )
 from healthcred.trust.folder import load_trust
+from tests.helpers.world import CHECKED, ISSUED, KEY_NOT_AFTER, LIST_EXPIRES, T0, ts
 
 SUBJECT = Subject.create("张三丰", "1985-03-12", DocumentType.RESIDENT_ID_CARD, "330106198503121234")
 NOT_BEFORE, NOT_AFTER = ts(T0), ts(KEY_NOT_AFTER)

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, LIST_EXPIRES, T0, World, signed_list, ts
 from healthcred import RED, Alg, Gate, KeyGrant, TrustStore, generate_key
 from healthcred.errors import InvalidRule, RuleSetUnavailable, TrustListRollback, UntrustedList
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.trust.bundle import make_bundle, open_bundle
 from healthcred.trust.envelope import Anchor
 from healthcred.trust.rulesets import make_rule_set
+from tests.helpers.world import CHECKED, ISSUED, KEY_NOT_AFTER, LIST_EXPIRES, T0, World, signed_list, ts
 
 
 def policy(world: World, version: int = 1, signer: object = None, **times: int) -> bytes:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHECKED, World, ts
 from healthcred import HealthCredError, verify
 from healthcred.flows.scanlog import (
     DEFAULT_RETENTION_DAYS,
@@ -25,6 +24,7 @@ from healthcred.flows.scanlog import (
     save_log_key,
     stats,
 )
+from tests.helpers.world import CHECKED, World, ts
 
 KEY = bytes(range(32))
 WRITERS = 4

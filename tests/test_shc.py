@@ -41,8 +41,9 @@ from healthcred.foreign.shc.issuers import (
 )
 from healthcred.foreign.shc.verify import shc_signer, verify_shc
 from healthcred.model import ForeignCredential, SourceFormat
+from tests.helpers.paths import TEST_DATA
 
-DATA = Path(__file__).parent / "vectors" / "shc" / "examples"
+DATA = TEST_DATA / "shc" / "examples"
 WELL_KNOWN = DATA / "issuer" / ".well-known"
 SPEC_ISS = "https://spec.smarthealth.cards/examples/issuer"
 SPEC_NBF = 1687450764  # every example's nbf, to the second (2023-06-22T16:19:24Z)

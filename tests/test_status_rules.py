@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from conftest import World
 from healthcred import GREEN, RED, YELLOW, DocumentType, Subject, verify
 from healthcred.errors import InvalidRule
 from healthcred.flows.issue import issue_from_declaration
 from healthcred.rules.declaration import Background, Declaration, LabTest, RiskArea, Stay, personnel_key
 from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet, determine, status_facts
+from tests.helpers.world import World
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -12,8 +12,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-import forge
-from conftest import CHECKED, T0, World, grants, signed_list, ts
 from healthcred import Alg, KeyGrant, TrustStore, generate_key, kid_of, load_trust, make_trust_list, verify
 from healthcred.codec.cbor import dumps
 from healthcred.crypto.cose import sign1
@@ -35,6 +33,8 @@ from healthcred.errors import (
 from healthcred.regions import region_contains
 from healthcred.trust.envelope import Anchor
 from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, parse_trust_list
+from tests.helpers import forge
+from tests.helpers.world import CHECKED, T0, World, grants, signed_list, ts
 
 
 @pytest.mark.parametrize("alg", list(Alg))

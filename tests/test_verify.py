@@ -10,8 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import forge
-from conftest import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, grants, signed_list, ts
 from healthcred import (
     GREEN,
     RED,
@@ -55,6 +53,8 @@ from healthcred.errors import (
     UnsupportedAlgorithm,
 )
 from healthcred.native.claims import to_claims
+from tests.helpers import forge
+from tests.helpers.world import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, grants, signed_list, ts
 
 
 def test_round_trip_both_algorithms(world: World) -> None:

@@ -1,0 +1,1 @@
+"""The test suite (a package, so tests import shared builders as ``tests.helpers.*``)."""
