@@ -48,17 +48,17 @@ def _raw_verify(key: Any, message: Any) -> Callable[[], None]:
 
 def _world() -> dict[str, object]:
     # Fixed keys and times, so every run measures the same bytes.
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tests is a package
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
     import healthcred
-    import test_interop as interop
     from healthcred import GREEN, DocumentType, HealthCode, KeyGrant, Subject
     from healthcred.codec.base45 import b45decode
     from healthcred.codec.compression import unpack
     from healthcred.crypto.cose import parse_sign1
     from healthcred.foreign.dcc.hc1 import read_dsc
     from healthcred.foreign.shc.issuers import load_shc_issuer
+    from tests.flows import test_interop as interop
 
     now = 1795392000
     root = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(32))

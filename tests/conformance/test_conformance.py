@@ -20,7 +20,7 @@ from tools.conformance.case import OPERATIONS, stages_of
 from tools.conformance.generate import render
 
 VECTORS = ROOT / "vectors"
-BROKEN = ROOT / "tests" / "conformance_impls" / "broken.py"
+BROKEN = ROOT / "tests" / "conformance" / "impls" / "broken.py"
 CASES = sorted(VECTORS.glob("*/*.json"))
 MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
 
