@@ -1,4 +1,4 @@
-"""Our COSE signature layer against the COSE working group's examples (tests/vectors/cose-wg).
+"""Our COSE signature layer against the COSE working group's examples (tests/data/cose-wg).
 
 For each single-signer example with ES256 or EdDSA: the Sig_structure we build equals the
 example's ToBeSign bytes, and our raw ``verify_signature`` accepts the signature; the

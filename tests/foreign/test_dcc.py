@@ -1,9 +1,9 @@
-"""The EU DCC test data (tests/vectors/dcc): for every case and every EXPECTED* flag the library can
+"""The EU DCC test data (tests/data/dcc): for every case and every EXPECTED* flag the library can
 decide, its outcome must agree. Upstream's own broken cases are expected failures, with the reason.
 
 SCHEMAVALIDATION is decided as dgc-testdata's own `test_cose_schema` did: the COSE payload's
 -260/1 object, validated with `jsonschema` (no format checking) against the DCC schema release its
-`ver` names (tests/vectors/dcc-schema), and exactly one of v, r, t."""
+`ver` names (tests/data/dcc-schema), and exactly one of v, r, t."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from tests.helpers.paths import TEST_DATA
 DATA = TEST_DATA / "dcc"
 UNDECIDABLE = {
     "EXPECTEDENCODE": "about encoding JSON into CBOR, not reading codes",
-    "EXPECTEDVALIDOBJECT": "not defined by tests/vectors/dcc/README.md and never tested upstream (no "
+    "EXPECTEDVALIDOBJECT": "not defined by tests/data/dcc/README.md and never tested upstream (no "
     "dgc-testdata test reads it); its upstream description (the case's JSON against TESTCTX.SCHEMA) is "
     "not what test_cose_schema checks, so there is no upstream procedure to follow",
     "EXPTECTEDEXPIRED": "misspelt flag used by a few cases; EXPECTEDEXPIRATIONCHECK covers it",
