@@ -30,7 +30,7 @@ from healthcred.codec.cbor import dumps
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.crypto.algorithms import verify_signature
 from healthcred.crypto.cose import sign1
-from healthcred.crypto.keys import load_private_key
+from healthcred.crypto.keys import kid_of, load_private_key
 from healthcred.errors import ERROR_CODES
 from healthcred.native.claims import to_claims
 from healthcred.rules import evaluate, validate
@@ -265,7 +265,7 @@ CATALOGUE: dict[str, Callable[[Path, World], object]] = {
             forge.message(
                 _payload(w),
                 w.zhejiang,
-                protected=dumps({1: -8, 4: forge.kid_of(w.zhejiang)}),
+                protected=dumps({1: -8, 4: kid_of(w.zhejiang)}),
                 signature=bytes(64),
             )
         ),

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import pypdfium2 as pdfium
 import pytest
@@ -137,7 +138,7 @@ def test_batch_pngs_are_the_issued_text_at_segnos_version_and_level(tmp_path: Pa
         size = picture.width // 4 - 8  # scale 4, quiet zone 4 modules, as render_qr's defaults
         assert size == 17 + 4 * qr_version(text, "Q")
         modules = tuple(
-            tuple(picture.getpixel((4 * (x + 4) + 1, 4 * (y + 4) + 1)) < 128 for x in range(size))
+            tuple(cast(int, picture.getpixel((4 * (x + 4) + 1, 4 * (y + 4) + 1))) < 128 for x in range(size))
             for y in range(size)
         )
         matches = [
@@ -438,7 +439,12 @@ def test_batch_outputs_are_not_fsynced_one_by_one(
 ) -> None:
     calls: list[int] = []
     real = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(fd) or real(fd))
+
+    def counted(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counted)
     run_batch(write_csv(tmp_path / "in.csv", rows(40)), tmp_path / "out", world.zhejiang, pdf=False,
               workers=0, issued_at=ISSUED)  # fmt: skip
     assert 0 < len(calls) < 10  # the journal and batch.json, not 80 code files

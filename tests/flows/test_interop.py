@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import inspect
 import io
 import json
 import zlib
@@ -39,6 +40,7 @@ from healthcred.foreign.shc.issuers import load_shc_issuer
 from healthcred.model import ForeignCredential, SourceFormat
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.trust.bundle import install_bundle, make_bundle
+from healthcred.trust.folder import load_anchors
 from tests.helpers.folders import trust_folder
 from tests.helpers.paths import TEST_DATA
 from tests.helpers.world import CHECKED, ISSUED, T0, World, ts
@@ -283,7 +285,7 @@ def test_bad_foreign_trust_files(tmp_path: Path, content: Any, code: str) -> Non
 def test_load_trust_of_nothing(tmp_path: Path) -> None:
     for bad in ([], [tmp_path / "missing"], tmp_path):
         with pytest.raises(HealthCredError) as info:
-            healthcred.load_trust(bad)  # type: ignore[arg-type]
+            healthcred.load_trust(bad)
         assert info.value.code == "trust_store_error"
 
 
@@ -307,7 +309,7 @@ def test_bundle_carries_foreign_trust(tmp_path: Path, world: World, eu: tuple[An
         dscs=[eu[1]],
         shc_issuers=[issuer],
     )  # deterministic
-    install_bundle(folder, data, healthcred.trust.folder.load_anchors(folder))
+    install_bundle(folder, data, load_anchors(folder))
     store = healthcred.load_trust(folder)
     assert [d.kid for d in store.dscs] == [read_dsc(eu[1]).kid]
     assert [i.iss for i in store.shc_issuers] == [SHC_ISS]
@@ -587,4 +589,4 @@ def test_renamed_readers_keep_their_old_names_for_one_release() -> None:
         assert alias.__doc__.startswith("Deprecated alias of")
         with pytest.warns(DeprecationWarning, match=f"{old} is renamed"), pytest.raises(HealthCredError):
             alias(bad)
-    assert reference.load_store.__wrapped__ is reference.make_store
+    assert inspect.unwrap(reference.load_store) is reference.make_store

@@ -19,11 +19,13 @@ from typing import Any
 import cbor2
 import jsonschema
 import pytest
+from jsonschema.protocols import Validator
 
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import decompress
 from healthcred.codec.qr import read_qr
 from healthcred.errors import CodeExpired, CodeNotYetValid, HealthCredError, KeyUsageMismatch
+from healthcred.foreign.dcc.dsc import Dsc
 from healthcred.foreign.dcc.hc1 import (
     HC1_PREFIX,
     hc1_signer,
@@ -106,7 +108,7 @@ def _jsonish(value: Any) -> Any:
 def _decodes_to(cose: bytes, expected: Any) -> bool:
     # The test data's CBOR field holds either the whole CWT claims map or only the DGC inside it.
     claims = cbor2.loads(parse_hc1_cose(cose).payload)
-    return _jsonish(claims) == _jsonish(expected) or _jsonish(claims[-260][1]) == _jsonish(expected)
+    return bool(_jsonish(claims) == _jsonish(expected) or _jsonish(claims[-260][1]) == _jsonish(expected))
 
 
 def _same_json(a: Any, b: Any) -> bool:
@@ -118,11 +120,19 @@ def _same_json(a: Any, b: Any) -> bool:
 def outcome(flag: str, case: dict[str, Any]) -> bool:
     """What the library says for one EXPECTED* flag of one case."""
     ctx = case["TESTCTX"]
-    hexed = lambda key: bytes.fromhex(case[key])  # noqa: E731
-    dsc = lambda: read_dsc(base64.b64decode(ctx["CERTIFICATE"]))  # noqa: E731
-    clock = lambda: datetime.fromisoformat(ctx["VALIDATIONCLOCK"].replace("Z", "+00:00"))  # noqa: E731
+    prefixed: str = case["PREFIX"]
+
+    def hexed(key: str) -> bytes:
+        return bytes.fromhex(case[key])
+
+    def dsc() -> Dsc:
+        return read_dsc(base64.b64decode(ctx["CERTIFICATE"]))
+
+    def clock() -> datetime:
+        return datetime.fromisoformat(ctx["VALIDATIONCLOCK"].replace("Z", "+00:00"))
+
     if flag == "EXPECTEDUNPREFIX":
-        return case["PREFIX"].startswith(HC1_PREFIX) and case["PREFIX"][len(HC1_PREFIX) :] == case["BASE45"]
+        return prefixed.startswith(HC1_PREFIX) and prefixed[len(HC1_PREFIX) :] == case["BASE45"]
     if flag == "EXPECTEDB45DECODE":
         return _ok(lambda: b45decode(case["BASE45"]) == hexed("COMPRESSED"))
     if flag == "EXPECTEDCOMPRESSION":
@@ -148,9 +158,9 @@ def outcome(flag: str, case: dict[str, Any]) -> bool:
             pass
         return True
     if flag == "EXPECTEDVALIDJSON":
-        return _ok(lambda: _same_json(_dgc_from_text(case["PREFIX"]), case["JSON"]))
+        return _ok(lambda: _same_json(_dgc_from_text(prefixed), case["JSON"]))
     if flag == "EXPECTEDPICTUREDECODE":
-        return _ok(lambda: read_qr(base64.b64decode(case["2DCODE"])) == case["PREFIX"])
+        return _ok(lambda: read_qr(base64.b64decode(case["2DCODE"])) == prefixed)
     if flag == "EXPECTEDSCHEMAVALIDATION":
         try:
             return _schema_valid(hexed("COSE"))
@@ -160,7 +170,7 @@ def outcome(flag: str, case: dict[str, Any]) -> bool:
 
 
 @cache
-def _validator(version: str) -> Any:
+def _validator(version: str) -> Validator:
     # compiled once per session; jsonschema.validate also checks the schema itself first
     schema = json.loads((SCHEMAS / _SCHEMA_FOR[version]).read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)

@@ -13,6 +13,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 import healthcred
 from healthcred import GREEN, RED, YELLOW, CredentialKind, DocumentType, HealthCode, Status, Subject
+from healthcred.codec.qr import qr_matrix
 from healthcred.errors import BadInput, MissingGlyph
 from healthcred.flows.idcheck import generate_id_key
 from healthcred.flows.issue import issue_paper
@@ -183,7 +184,7 @@ def test_pdf_draws_the_name_glyphs_not_notdef_boxes(world: World) -> None:
     text, credential = paper(world, "张三丰", 0)
     picture, _ = pdf_page(render_card(text, credential))
     # Find the name line: the layout puts it 1 mm under the QR, left edge at 10 mm, 20 pt high.
-    modules = len(healthcred.codec.qr.qr_matrix(text))
+    modules = len(qr_matrix(text))
     matrix_side = (modules + 8) * module_size_mm(modules)
     top = 13 + matrix_side + 1
     # 张 is 20 pt = 7.06 mm wide from x = 10 mm; the * follows.
@@ -235,7 +236,7 @@ def test_svg_card_has_text_and_the_qr_path(world: World) -> None:
     assert "绿码  green" in words and "红码  red" not in words
     assert b"@font-face" in svg and b"base64," in svg  # the glyphs travel with the file
     modules = _svg_matrix(svg)
-    assert modules == healthcred.codec.qr.qr_matrix(text)
+    assert modules == qr_matrix(text)
     # Draw the path's modules and read them back.
     picture = Image.new("L", ((len(modules) + 8) * 4,) * 2, 255)
     draw = ImageDraw.Draw(picture)
@@ -260,7 +261,7 @@ def test_missing_glyph_is_refused_not_boxed(world: World) -> None:
     )
     for fmt in ("pdf", "png", "svg"):
         with pytest.raises(MissingGlyph, match="U\\+20000"):
-            render_card(text, credential, fmt=fmt)  # type: ignore[arg-type]
+            render_card(text, credential, fmt=fmt)
     with pytest.raises(MissingGlyph):
         check_glyphs("䶵")
     check_glyphs("镕喆堃")  # name characters outside GB 2312 that the bundled font carries
@@ -305,8 +306,8 @@ def test_render_pdfs_matches_single_renders(world: World) -> None:
 def test_render_qr_zxing_encoder(world: World) -> None:
     _, text = world.code()
     assert healthcred.read_qr(healthcred.render_qr(text, encoder="zxing")) == text
-    zxing = healthcred.codec.qr.qr_matrix(text, encoder="zxing")
-    assert len(zxing) == len(healthcred.codec.qr.qr_matrix(text))
+    zxing = qr_matrix(text, encoder="zxing")
+    assert len(zxing) == len(qr_matrix(text))
     # The SVG draws exactly zxing-cpp's modules: one stroked run per dark stretch, 4 modules in.
     svg = healthcred.render_qr(text, kind="svg", encoder="zxing")
     root = ET.fromstring(svg)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from healthcred import GREEN, RED, YELLOW, DocumentType, Subject, verify
+from healthcred import GREEN, RED, YELLOW, DocumentType, HealthCode, Subject, verify
 from healthcred.errors import InvalidRule
 from healthcred.flows.issue import issue_from_declaration
 from healthcred.rules.declaration import Background, Declaration, LabTest, RiskArea, Stay, personnel_key
@@ -225,5 +225,6 @@ def test_issue_from_a_declaration(world: World) -> None:
         region="330100",
     )
     result = verify(text, world.store, at=NOW + timedelta(hours=1))
+    assert isinstance(result.credential, HealthCode)
     assert result.status == YELLOW and result.credential.reason == 22
     assert result.expires_at == outcome.until == NOW + timedelta(days=7)

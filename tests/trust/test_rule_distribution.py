@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from healthcred import RED, Alg, Gate, KeyGrant, TrustStore, generate_key
+from healthcred.crypto.algorithms import PrivateKey
 from healthcred.errors import InvalidRule, RuleSetUnavailable, TrustListRollback, UntrustedList
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.trust.bundle import make_bundle, open_bundle
@@ -15,12 +16,12 @@ from healthcred.trust.rulesets import make_rule_set
 from tests.helpers.world import CHECKED, ISSUED, KEY_NOT_AFTER, LIST_EXPIRES, T0, World, signed_list, ts
 
 
-def policy(world: World, version: int = 1, signer: object = None, **times: int) -> bytes:
+def policy(world: World, version: int = 1, signer: PrivateKey | None = None, **times: int) -> bytes:
     body = {**DEFAULT_POLICIES, "version": version}
     return make_rule_set(
         signer or world.root,
         body,
-        issued_at=times.get("issued_at", ts(T0)),  # type: ignore[arg-type]
+        issued_at=times.get("issued_at", ts(T0)),
         expires_at=times.get("expires_at", ts(LIST_EXPIRES)),
     )
 
