@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from types import ModuleType
+from typing import Any
 
 from healthcred.errors import ERROR_CODES
 from tests.helpers.paths import ROOT
 
 
-def _doc_script(name: str) -> object:
+def _doc_script(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"docs_{name}", ROOT / "docs" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -21,11 +23,11 @@ def test_errors_page_lists_every_code() -> None:
     page = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `([a-z_0-9]+)` \|", page, flags=re.MULTILINE))
     assert listed == set(ERROR_CODES)
-    assert page == _doc_script("errors").page()  # type: ignore[attr-defined]
+    assert page == _doc_script("errors").page()
 
 
 def test_format_page_holds_the_current_worked_example() -> None:
-    example = _doc_script("example").example()  # type: ignore[attr-defined]
+    example = _doc_script("example").example()
     assert "Verified at 2026-11-23T01:00:00Z: valid" in example
     assert example in (ROOT / "docs" / "format.md").read_text(encoding="utf-8")
 
@@ -34,11 +36,11 @@ def test_readme_library_example_runs() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = [part.split("```", 1)[0] for part in readme.split("```python\n")[1:]]
     assert len(blocks) >= 2
-    namespace: dict[str, object] = {}
+    namespace: dict[str, Any] = {}
     for block in blocks:  # each block continues the one before
         exec(compile(block, "README.md", "exec"), namespace)
-    assert namespace["text"].startswith("JKM1:")  # type: ignore[attr-defined]
-    assert namespace["result"].status.name == "green"  # type: ignore[attr-defined]
-    assert namespace["checked"].kind == "paper"  # type: ignore[attr-defined]
-    assert namespace["pdf"].startswith(b"%PDF")  # type: ignore[attr-defined]
-    assert namespace["held"].relation.name == "GRANDPARENT"  # type: ignore[attr-defined]
+    assert namespace["text"].startswith("JKM1:")
+    assert namespace["result"].status.name == "green"
+    assert namespace["checked"].kind == "paper"
+    assert namespace["pdf"].startswith(b"%PDF")
+    assert namespace["held"].relation.name == "GRANDPARENT"

@@ -73,9 +73,9 @@ def _blank_png(tmp: Path, world: World) -> None:
     healthcred.read_qr(tmp / "blank.png")
 
 
-def _granted(w: World, **grant: object) -> TrustStore:
+def _granted(w: World, **grant: Any) -> TrustStore:
     """A store whose only list grants the Zhejiang key with extra restrictions."""
-    entry = KeyGrant(w.zhejiang.public_key(), "330000", ts(T0), ts(KEY_NOT_AFTER), **grant)  # type: ignore[arg-type]
+    entry = KeyGrant(w.zhejiang.public_key(), "330000", ts(T0), ts(KEY_NOT_AFTER), **grant)
     return TrustStore([w.root.public_key()], [signed_list(w.root, [entry])])
 
 
@@ -117,9 +117,7 @@ def _dcc_case(country: str, name: str) -> tuple[Any, Any]:
 
     from healthcred.foreign.dcc.hc1 import parse_hc1_cose, read_dsc
 
-    case = json.loads(
-        (TEST_DATA / "dcc" / country / "2DCode" / "raw" / f"{name}.json").read_text()
-    )
+    case = json.loads((TEST_DATA / "dcc" / country / "2DCode" / "raw" / f"{name}.json").read_text())
     return parse_hc1_cose(bytes.fromhex(case["COSE"])), read_dsc(
         base64.b64decode(case["TESTCTX"]["CERTIFICATE"])
     )

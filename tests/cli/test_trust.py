@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -38,7 +39,7 @@ def keys(tmp_path: Path) -> Path:
     return folder
 
 
-def _national_list(keys: Path, version: int = 1, **zhejiang: object) -> bytes:
+def _national_list(keys: Path, version: int = 1, **zhejiang: Any) -> bytes:
     root = load_private_key(keys / "root.key.pem")
     grants = [
         KeyGrant(
@@ -48,7 +49,7 @@ def _national_list(keys: Path, version: int = 1, **zhejiang: object) -> bytes:
             2**31,
             kinds=frozenset({CredentialKind.NATIONAL}),
         ),
-        KeyGrant(load_public_key(keys / "zhejiang.pub.pem"), "330000", ts(T0), 2**31, **zhejiang),  # type: ignore[arg-type]
+        KeyGrant(load_public_key(keys / "zhejiang.pub.pem"), "330000", ts(T0), 2**31, **zhejiang),
     ]
     return make_trust_list(root, grants, version=version, issued_at=ts(T0), expires_at=2**31)
 

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile, ImageFilter
 
-from healthcred.codec.qr import MAX_IMAGE_PIXELS, qr_version, read_qr, render_qr, save_qr
+from healthcred.codec.qr import MAX_IMAGE_PIXELS, Backend, qr_version, read_qr, render_qr, save_qr
 from healthcred.errors import BadImage, BadInput, QRBackendUnavailable, QRError, QRNotFound
 
 BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -67,8 +67,8 @@ def _side_by_side(*pictures: Image.Image) -> Image.Image:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_png_round_trip(backend: str) -> None:
-    assert read_qr(render_qr(TEXT), backend=backend) == TEXT  # type: ignore[arg-type]
+def test_png_round_trip(backend: Backend) -> None:
+    assert read_qr(render_qr(TEXT), backend=backend) == TEXT
 
 
 def test_default_level_is_q_not_boosted() -> None:
@@ -195,13 +195,13 @@ def test_degraded_image_still_reads_with_zxing() -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_transparent_background_reads(backend: str) -> None:
+def test_transparent_background_reads(backend: Backend) -> None:
     # Dark modules opaque black, light modules transparent *black*: dropping alpha would hide the code.
     grey = _grey("JKM1:TRANSPARENT")
     rgba = Image.new("RGBA", grey.size, (0, 0, 0, 0))
     rgba.putalpha(grey.point(lambda v: 255 - v))
-    assert read_qr(rgba, backend=backend) == "JKM1:TRANSPARENT"  # type: ignore[arg-type]
-    assert read_qr(_png(rgba), backend=backend) == "JKM1:TRANSPARENT"  # type: ignore[arg-type]
+    assert read_qr(rgba, backend=backend) == "JKM1:TRANSPARENT"
+    assert read_qr(_png(rgba), backend=backend) == "JKM1:TRANSPARENT"
 
 
 def test_control_characters_come_back_as_encoded() -> None:
@@ -210,32 +210,32 @@ def test_control_characters_come_back_as_encoded() -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_micro_qr_is_not_a_qr_code(backend: str) -> None:
+def test_micro_qr_is_not_a_qr_code(backend: Backend) -> None:
     out = io.BytesIO()
     segno.make_micro("AB").save(out, kind="png", scale=4, border=4)
     micro = Image.open(io.BytesIO(out.getvalue())).convert("L")
     with pytest.raises(QRNotFound):
-        read_qr(micro, backend=backend)  # type: ignore[arg-type]
-    assert read_qr(_side_by_side(micro, _grey("JKM1:AAAA")), backend=backend) == "JKM1:AAAA"  # type: ignore[arg-type]
+        read_qr(micro, backend=backend)
+    assert read_qr(_side_by_side(micro, _grey("JKM1:AAAA")), backend=backend) == "JKM1:AAAA"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_blank_image_has_no_code(backend: str) -> None:
+def test_blank_image_has_no_code(backend: Backend) -> None:
     with pytest.raises(QRNotFound):
-        read_qr(_png(Image.new("L", (300, 300), 255)), backend=backend)  # type: ignore[arg-type]
+        read_qr(_png(Image.new("L", (300, 300), 255)), backend=backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_two_different_codes_are_refused_not_guessed(backend: str) -> None:
+def test_two_different_codes_are_refused_not_guessed(backend: Backend) -> None:
     left, right = _grey("JKM1:AAAA"), _grey("JKM1:BBBB")
     # Each half on its own reads, so a refusal below is about there being two.
-    assert read_qr(left, backend=backend) == "JKM1:AAAA"  # type: ignore[arg-type]
-    assert read_qr(right, backend=backend) == "JKM1:BBBB"  # type: ignore[arg-type]
+    assert read_qr(left, backend=backend) == "JKM1:AAAA"
+    assert read_qr(right, backend=backend) == "JKM1:BBBB"
     with pytest.raises(QRError, match="2 different QR codes; crop to one") as info:
-        read_qr(_side_by_side(left, right), backend=backend)  # type: ignore[arg-type]
+        read_qr(_side_by_side(left, right), backend=backend)
     assert type(info.value) is QRError
     # The same code twice is one code.
-    assert read_qr(_side_by_side(left, left), backend=backend) == "JKM1:AAAA"  # type: ignore[arg-type]
+    assert read_qr(_side_by_side(left, left), backend=backend) == "JKM1:AAAA"
 
 
 @pytest.mark.parametrize(

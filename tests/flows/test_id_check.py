@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,8 +41,8 @@ SUBJECT = Subject.create("张三丰", "1985-03-12", DocumentType.RESIDENT_ID_CAR
 KEY = IdCheckKey.from_secret(bytes(range(32)))
 
 
-def _paper(world: World, **changes: object) -> tuple[HealthCode, str]:
-    fields: dict[str, object] = {
+def _paper(world: World, **changes: Any) -> tuple[HealthCode, str]:
+    fields: dict[str, Any] = {
         "subject": SUBJECT,
         "status": GREEN,
         "region": "330100",
@@ -49,7 +50,7 @@ def _paper(world: World, **changes: object) -> tuple[HealthCode, str]:
         "kind": CredentialKind.PAPER,
     }
     fields.update(changes)
-    credential = HealthCode.create(**fields)  # type: ignore[arg-type]
+    credential = HealthCode.create(**fields)
     return credential, issue_paper(credential, world.zhejiang, id_number=NUMBER, id_key=KEY)
 
 

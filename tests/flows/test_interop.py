@@ -86,7 +86,7 @@ def make_dsc(key: ec.EllipticCurvePrivateKey, country: str = "DE") -> bytes:
     return cert.public_bytes(Encoding.DER)
 
 
-DGC = {
+DGC: dict[str, Any] = {
     "ver": "1.3.0",
     "nam": {"fn": "Mustermann", "fnt": "MUSTERMANN", "gn": "Erika", "gnt": "ERIKA"},
     "dob": "1964-08-12",
@@ -146,7 +146,7 @@ def test_hc1_through_verify(mixed: TrustStore, eu: tuple[ec.EllipticCurvePrivate
     assert result.facts["dose"] == 2 and result.facts["doses_required"] == 2
     assert result.facts["product"] == "EU/1/20/1528" and result.facts["date"] == "2026-05-29"
     assert isinstance(result.credential, ForeignCredential)
-    assert result.credential.id == DGC["v"][0]["ci"]  # type: ignore[index]
+    assert result.credential.id == DGC["v"][0]["ci"]
     summary = result.summary()
     assert summary["format"] == "hc1" and summary["name"] == "M********n, E***a"
     json.dumps(summary)
@@ -566,7 +566,7 @@ def test_scan_log_records_foreign_credentials(
         for result in (hc1, shc):
             record_scan(log, place="PEK-T3-07", outcome="admit", result=result, at=CHECKED)
         out = io.StringIO()
-        export_rows(log, out, credential_id=str(DGC["v"][0]["ci"]).encode())  # type: ignore[index]
+        export_rows(log, out, credential_id=str(DGC["v"][0]["ci"]).encode())
         rows = [json.loads(line) for line in out.getvalue().splitlines()]
         assert len(rows) == 1 and rows[0]["kind"] == "vaccination" and rows[0]["colour"] is None
         assert "Mustermann" not in (tmp_path / "scans.db").read_bytes().decode("latin-1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -23,8 +24,8 @@ from tests.helpers import forge
 from tests.helpers.world import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, signed_list, ts
 
 
-def _place(world: World, **changes: object) -> str:
-    fields: dict[str, object] = {
+def _place(world: World, **changes: Any) -> str:
+    fields: dict[str, Any] = {
         "venue_id": "hz-xihu-mall-01",
         "name": "西湖银泰 北门",
         "region": "330106",
@@ -32,7 +33,7 @@ def _place(world: World, **changes: object) -> str:
         "issued_at": ISSUED,
     }
     fields.update(changes)
-    return issue_place(world.zhejiang, **fields)  # type: ignore[arg-type]
+    return issue_place(world.zhejiang, **fields)
 
 
 def _code(exc: pytest.ExceptionInfo[HealthCredError]) -> str:

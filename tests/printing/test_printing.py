@@ -75,7 +75,8 @@ def crop_mm(
 ) -> Image.Image:
     """Cut ``box`` (mm) out of a rendered page ``page`` mm wide."""
     k = picture.width / page
-    return picture.crop(tuple(round(v * k) for v in box))  # type: ignore[arg-type]
+    left, top, right, bottom = (round(v * k) for v in box)
+    return picture.crop((left, top, right, bottom))
 
 
 def read_and_verify(picture: Image.Image, world: World) -> healthcred.VerificationResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -51,8 +52,8 @@ SUBJECT = Subject.create("张三丰", "1985-03-12", DocumentType.RESIDENT_ID_CAR
 NOT_BEFORE, NOT_AFTER = ts(T0), ts(KEY_NOT_AFTER)
 
 
-def grant(key: PrivateKey, region: str, **extra: object) -> KeyGrant:
-    return KeyGrant(key.public_key(), region, NOT_BEFORE, NOT_AFTER, **extra)  # type: ignore[arg-type]
+def grant(key: PrivateKey, region: str, **extra: Any) -> KeyGrant:
+    return KeyGrant(key.public_key(), region, NOT_BEFORE, NOT_AFTER, **extra)
 
 
 def signed(
@@ -68,10 +69,10 @@ def signed(
     )
 
 
-def code(key: PrivateKey, region: str, status: Status = GREEN, **extra: object) -> tuple[HealthCode, str]:
-    fields: dict[str, object] = {"subject": SUBJECT, "status": status, "region": region, "issued_at": ISSUED}
+def code(key: PrivateKey, region: str, status: Status = GREEN, **extra: Any) -> tuple[HealthCode, str]:
+    fields: dict[str, Any] = {"subject": SUBJECT, "status": status, "region": region, "issued_at": ISSUED}
     fields.update(extra)
-    credential = HealthCode.create(**fields)  # type: ignore[arg-type]
+    credential = HealthCode.create(**fields)
     return credential, issue(credential, key)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,8 @@ def policy(world: World, version: int = 1, signer: PrivateKey | None = None, **t
     )
 
 
-def store(world: World, *rule_sets: bytes, lists: tuple[bytes, ...] = (), **kw: object) -> TrustStore:
-    return TrustStore([world.root.public_key()], [world.trust_list, *lists], (), rule_sets, **kw)  # type: ignore[arg-type]
+def store(world: World, *rule_sets: bytes, lists: tuple[bytes, ...] = (), **kw: Any) -> TrustStore:
+    return TrustStore([world.root.public_key()], [world.trust_list, *lists], (), rule_sets, **kw)
 
 
 def test_gate_uses_the_signed_policy(world: World) -> None:
