@@ -91,9 +91,9 @@ def test_status_palette() -> None:
     assert status_from_code(7) == Status(code=7, name="status-7")
     assert status_from_code(7, {7: Status(code=7, name="grey")}).name == "grey"
     assert status_from_code(1, {7: Status(code=7, name="grey")}) is GREEN
-    for bad in ({"code": 0, "name": "x"}, {"code": 256, "name": "x"}, {"code": 4, "name": "Orange"}):
+    for code, name in ((0, "x"), (256, "x"), (4, "Orange")):
         with pytest.raises(ValidationError):
-            Status(**bad)  # type: ignore[arg-type]
+            Status(code=code, name=name)
 
 
 def test_claims_mapping_uses_the_documented_numbers() -> None:
