@@ -1,1 +1,5 @@
-"""The test suite (a package, so tests import shared builders as ``tests.helpers.*``)."""
+"""The test suite: ``tests/X/`` tests ``healthcred.X``; tests that span layers sit here at the top.
+
+Shared builders are in ``tests.helpers`` (``conftest.py`` holds only fixtures); third-party test
+vectors, each with its licence, in ``tests/data``.
+"""

@@ -15,6 +15,7 @@ import pytest
 
 import healthcred
 from healthcred._moved import MOVED
+from tests.helpers.paths import ROOT
 
 
 @pytest.mark.parametrize("old", sorted(MOVED))
@@ -148,7 +149,7 @@ def test_an_unknown_module_is_still_missing() -> None:
 
 def test_the_import_contract_catches_an_upward_import(tmp_path: Path) -> None:
     # The contract in pyproject.toml, run on a copy of the package with one upward import added.
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     shutil.copytree(root / "src" / "healthcred", tmp_path / "healthcred")
     shutil.copytree(root / "tools", tmp_path / "tools")
     base45 = tmp_path / "healthcred" / "codec" / "base45.py"
@@ -168,3 +169,11 @@ def test_the_import_contract_catches_an_upward_import(tmp_path: Path) -> None:
     assert run.returncode == 1, run.stdout + run.stderr
     assert "healthcred.codec.base45 -> healthcred.flows.verify" in run.stdout
     assert "Layers: imports point down only" in run.stdout and "BROKEN" in run.stdout
+
+
+def test_test_folders_mirror_the_package() -> None:
+    # tests/X/ holds the tests of healthcred.X, as a package (two folders may hold the same file name).
+    subpackages = {p.parent.name for p in (ROOT / "src" / "healthcred").glob("*/__init__.py")}
+    folders = [p.parent for p in (ROOT / "tests").glob("*/test_*.py")]
+    assert {f.name for f in folders} <= subpackages
+    assert all((f / "__init__.py").is_file() for f in folders)
