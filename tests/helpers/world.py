@@ -27,10 +27,13 @@ ISSUED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 CHECKED = ISSUED + timedelta(hours=1)
 """When test codes are verified."""
 LIST_EXPIRES = datetime(2027, 1, 1, tzinfo=UTC)
+"""When test trust lists expire."""
 KEY_NOT_AFTER = datetime(2027, 6, 1, tzinfo=UTC)
+"""End of every test key grant."""
 
 
 def ts(moment: datetime) -> int:
+    """``moment`` as whole epoch seconds, as trust lists and grants carry times."""
     return int(moment.timestamp())
 
 
@@ -69,12 +72,14 @@ def new_world() -> World:
 
 
 def grants(*pairs: tuple[PrivateKey, str]) -> list[KeyGrant]:
+    """One grant per (key, region), valid from ``T0`` to ``KEY_NOT_AFTER``."""
     return [KeyGrant(k.public_key(), region, ts(T0), ts(KEY_NOT_AFTER)) for k, region in pairs]
 
 
 def signed_list(
     root: PrivateKey, items: list[KeyGrant], version: int = 1, list_id: str = "national", **times: datetime
 ) -> bytes:
+    """A trust list signed by ``root``, valid ``T0`` to ``LIST_EXPIRES`` unless ``times`` say otherwise."""
     return make_trust_list(
         root,
         items,
