@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import pkgutil
@@ -129,6 +130,40 @@ def test_import_healthcred_imports_no_third_party_package() -> None:
     modules = set(json.loads(run.stdout))
     assert not THIRD_PARTY & {m.split(".")[0] for m in modules}
     assert {m for m in modules if m.startswith("healthcred")} == {"healthcred", "healthcred._moved"}
+
+
+_VERIFY_AND_LIST_MODULES = """
+import json, sys
+from healthcred.cli.main import main
+try:
+    main(sys.argv[2:])
+except SystemExit as done:
+    assert not done.code, done.code
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    json.dump(sorted(sys.modules), out)
+"""
+
+
+def test_verifying_imports_no_pydantic(tmp_path: Path) -> None:
+    # pydantic alone costs ~13 bare interpreter starts: the credential model is plain Python.
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys, healthcred.flows.verify; print(sorted(sys.modules))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "pydantic" not in run.stdout
+    spec = importlib.util.spec_from_file_location("bench_startup", ROOT / "bench" / "startup.py")
+    assert spec is not None and spec.loader is not None
+    startup = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(startup)
+    trust, code = startup.write_world(tmp_path)  # the world bench/startup.py times `verify` in
+    listed = tmp_path / "modules.json"
+    args = [str(listed), "verify", "--trust", str(trust), str(code)]
+    command = [sys.executable, "-c", _VERIFY_AND_LIST_MODULES, *args]
+    run = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("VALID")
+    modules = {m.split(".")[0] for m in json.loads(listed.read_text(encoding="utf-8"))}
+    assert not {"pydantic", "pydantic_core"} & modules
 
 
 def test_every_public_name_resolves_and_is_listed() -> None:

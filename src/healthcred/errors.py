@@ -32,6 +32,7 @@ __all__ = [
     "FormatError",
     "HealthCredError",
     "IdCheckUnavailable",
+    "InvalidField",
     "InvalidRule",
     "KeyCompromised",
     "KeyNotValid",
@@ -88,6 +89,21 @@ class BadInput(HealthCredError):
     """The argument is of a type or value the function does not take."""
 
     code = "bad_input"
+
+
+class InvalidField(BadInput, ValueError):
+    """A credential field breaks a rule of the model (``subject.birth_date: 2023-02-30 is not a date``).
+
+    Shares :class:`BadInput`'s code: the value was the caller's to get right. Also a
+    :class:`ValueError`, as invalid values are in Python (and as pydantic's errors were).
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}" if field else rule)
+        self.field = field
+        """Where the value is, dotted for a nested one (``subject.name``); empty for a cross-field rule."""
+        self.rule = rule
+        """What is wrong with it."""
 
 
 class MissingGlyph(BadInput):
@@ -434,7 +450,7 @@ def _all_codes() -> dict[str, type[HealthCredError]]:
     todo: list[type[HealthCredError]] = [HealthCredError]
     while todo:
         cls = todo.pop()
-        seen[cls.code] = cls
+        seen.setdefault(cls.code, cls)  # a subclass may share its parent's code: the parent names it
         todo.extend(cls.__subclasses__())
     return seen
 

@@ -226,7 +226,9 @@ def test_issue_refuses_untagged_paper_and_mismatched_numbers(world: World) -> No
     national = world.code()[0]
     with pytest.raises(HealthCredError, match="national credential cannot become a paper code") as exc:
         issue_paper(
-            national.model_copy(update={"kind": CredentialKind.NATIONAL}),
+            national.model_copy(
+                update={"kind": CredentialKind.NATIONAL, "source_region": "330100", "source_id": bytes(16)}
+            ),
             world.zhejiang,
             id_number=NUMBER,
             id_key=KEY,

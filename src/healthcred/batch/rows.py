@@ -213,7 +213,7 @@ def row_credential(
             issued_at=issued_at,
             valid_for=timedelta(days=int(days_text)),
         )
-    except ValueError as exc:  # pydantic's ValidationError; mask_document_number's ValueError
+    except ValueError as exc:  # the model's InvalidField; mask_document_number's ValueError
         first = exc.errors()[0] if hasattr(exc, "errors") else None
         detail = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(exc)
         raise BadInput(f"invalid row: {detail}") from exc

@@ -112,7 +112,7 @@ def issue_command(
                 reason=reason,
                 valid_for=timedelta(hours=valid_hours),
             )
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        except ValueError as exc:  # the model's InvalidField is a ValueError
             raise click.UsageError(str(exc)) from exc
         text = issue(credential, load_private_key(key))
     for path in (png, svg):
@@ -150,7 +150,7 @@ def _issue_paper(
             reason=reason,
             kind=CredentialKind.PAPER,
         )
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+    except ValueError as exc:  # the model's InvalidField is a ValueError
         raise click.UsageError(str(exc)) from exc
     return issue_paper(
         credential,

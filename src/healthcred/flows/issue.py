@@ -109,10 +109,10 @@ def issue_paper(
     if expires - credential.issued_at > PAPER_MAX_LIFETIME:
         raise BadInput(f"a paper code may be valid for at most {PAPER_MAX_LIFETIME.days} days")
     tag = id_tag(id_key, credential.id, credential.subject.document_type, number)
-    fields = dict(credential)
-    fields.update(kind=CredentialKind.PAPER, expires_at=expires, id_tag=tag)
     try:
-        paper = HealthCode.model_validate(fields)
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        paper = credential.model_copy(
+            update={"kind": CredentialKind.PAPER, "expires_at": expires, "id_tag": tag}
+        )
+    except ValueError as exc:  # the model's InvalidField is a ValueError
         raise BadInput(f"cannot make a paper code: {exc}") from exc
     return issue(paper, key, compression_level=compression_level)

@@ -7,13 +7,14 @@ to the wire, the flows sign and verify it.
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
-
-from healthcred.model.status import FROZEN, Status
+from healthcred.errors import InvalidField
+from healthcred.model.record import Record, fill, member, moment, nested, number, octets, text
+from healthcred.model.status import Status
 from healthcred.regions import REGION_PATTERN
 
 __all__ = [
@@ -38,8 +39,6 @@ FORMAT_VERSION: Literal[1] = 1
 CREDENTIAL_ID_BYTES = 16
 """Length of the random credential id (128 bits: unique at national scale without coordination)."""
 
-# Checked by pydantic-core (Rust) rather than Python validators: verification builds these
-# models on its hot path.
 PAPER_LIFETIME = timedelta(days=14)
 """Default lifetime of a paper code (a sheet is printed once and carried for weeks)."""
 PAPER_MAX_LIFETIME = timedelta(days=180)
@@ -50,10 +49,14 @@ ID_KEY_ID_BYTES = 8
 ID_TAG_BYTES = 16
 """Length of the truncated HMAC-SHA256 in an ID tag (128 bits: no online guessing of a tag)."""
 
-_REGION = REGION_PATTERN
-_BIRTH_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
-_MASKED_DOC = r"^[0-9A-Za-z]{0,6}\*+[0-9A-Za-z]{0,4}$"
-_NAME = r"^\S(.*\S)?$"
+_REGION = re.compile(REGION_PATTERN)
+_REGION_SHAPE = "a 6-digit GB/T 2260 code"
+_BIRTH_DATE = re.compile(r"[0-9]{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3[01]))?)?")
+_MASKED_DOC = re.compile(r"[0-9A-Za-z]{0,6}\*+[0-9A-Za-z]{0,4}")
+# Unicode White_Space, as the Rust regex the pydantic models used read ``\s``: unlike Python's
+# ``\s`` it leaves out the separators U+001C-U+001F, which a name may therefore hold.
+_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_NAME = re.compile(f"[^{_SPACE}](.*[^{_SPACE}])?")
 
 
 class CredentialKind(IntEnum):
@@ -99,28 +102,42 @@ def mask_document_number(number: str) -> str:
     return number[:keep] + "*" * (len(number) - 2 * keep) + number[len(number) - keep :]
 
 
-class Subject(BaseModel):
+class Subject(Record):
     """The person a code belongs to, as little as a checker needs.
 
     The document number is held only in masked form; the name is held in full
     for comparison with a document and shown masked by default.
     """
 
-    model_config = FROZEN
-
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=_NAME)]
-    birth_date: Annotated[str, Field(pattern=_BIRTH_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD")]
+    __slots__ = ("name", "birth_date", "document_type", "document_number")  # noqa: RUF023  (field order)
+    name: str
+    """1–64 characters, no white space at either end, no line break, valid Unicode."""
+    birth_date: str
+    """YYYY, YYYY-MM or YYYY-MM-DD (a real calendar date)."""
     document_type: DocumentType
-    document_number: Annotated[
-        str, Field(max_length=24, pattern=_MASKED_DOC, description="masked: 3301**********1234")
-    ]
+    document_number: str
+    """masked: 3301**********1234 (at most 24 characters)."""
 
-    @field_validator("birth_date", mode="after")
-    @classmethod
-    def _real_date(cls, value: str) -> str:
-        if len(value) == 10:
-            date.fromisoformat(value)  # the pattern admits 2023-02-30; the calendar does not
-        return value
+    def __init__(
+        self, *, name: str, birth_date: str, document_type: DocumentType, document_number: str
+    ) -> None:
+        """Check and hold the fields; raise :class:`InvalidField`."""
+        name = text(
+            name, "name", _NAME, 64, "a name (1+ characters, no white space at an end, no line break)"
+        )
+        if not name.isascii():
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidField("name", "is not valid Unicode (a lone surrogate)") from None
+        fill(self, "name", name)
+        fill(self, "birth_date", _birth_date(birth_date))
+        fill(self, "document_type", member(document_type, "document_type", DocumentType))
+        fill(
+            self,
+            "document_number",
+            text(document_number, "document_number", _MASKED_DOC, 24, "a masked number (3301**********1234)"),
+        )
 
     @classmethod
     def create(cls, name: str, birth_date: str, document_type: DocumentType, document_number: str) -> Subject:
@@ -138,7 +155,17 @@ class Subject(BaseModel):
         return mask_name(self.name)
 
 
-class IdTag(BaseModel):
+def _birth_date(value: object) -> str:
+    given = text(value, "birth_date", _BIRTH_DATE, 10, "YYYY, YYYY-MM or YYYY-MM-DD")
+    if len(given) == 10:
+        try:
+            date.fromisoformat(given)  # the pattern admits 2023-02-30; the calendar does not
+        except ValueError:
+            raise InvalidField("birth_date", f"{given} is not a date") from None
+    return given
+
+
+class IdTag(Record):
     """A keyed tag of the holder's ID number: lets a verifier holding the ID-check key confirm it.
 
     ``tag`` is HMAC-SHA256 under the key named by ``key_id`` over the credential
@@ -146,10 +173,16 @@ class IdTag(BaseModel):
     number itself is never in the code.
     """
 
-    model_config = FROZEN
+    __slots__ = ("key_id", "tag")
+    key_id: bytes
+    """:data:`ID_KEY_ID_BYTES` bytes."""
+    tag: bytes
+    """:data:`ID_TAG_BYTES` bytes."""
 
-    key_id: Annotated[bytes, Field(min_length=ID_KEY_ID_BYTES, max_length=ID_KEY_ID_BYTES)]
-    tag: Annotated[bytes, Field(min_length=ID_TAG_BYTES, max_length=ID_TAG_BYTES)]
+    def __init__(self, *, key_id: bytes, tag: bytes) -> None:
+        """Check and hold the fields; raise :class:`InvalidField`."""
+        fill(self, "key_id", octets(key_id, "key_id", ID_KEY_ID_BYTES))
+        fill(self, "tag", octets(tag, "tag", ID_TAG_BYTES))
 
 
 def _utc_seconds(value: datetime) -> datetime:
@@ -158,42 +191,97 @@ def _utc_seconds(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(microsecond=0)
 
 
-class HealthCode(BaseModel):
+class HealthCode(Record):
     """One health-code credential: who, which colour, where issued, and when valid."""
 
-    model_config = FROZEN
-
-    version: Literal[1] = FORMAT_VERSION
-    kind: CredentialKind = CredentialKind.HEALTH_STATUS
-    id: Annotated[bytes, Field(min_length=CREDENTIAL_ID_BYTES, max_length=CREDENTIAL_ID_BYTES)]
+    __slots__ = (  # noqa: RUF023  (field order: the repr's, model_dump's)
+        "version",
+        "kind",
+        "id",
+        "status",
+        "reason",
+        "subject",
+        "region",
+        "issued_at",
+        "expires_at",
+        "source_region",
+        "source_id",
+        "id_tag",
+    )
+    version: Literal[1]
+    kind: CredentialKind
+    id: bytes
+    """:data:`CREDENTIAL_ID_BYTES` random bytes."""
     status: Status
-    reason: Annotated[int | None, Field(ge=0, le=0xFFFF)] = None
+    reason: int | None
+    """0–65535, or none."""
     subject: Subject
-    region: Annotated[str, Field(pattern=_REGION, description="GB/T 2260 code, e.g. 330000")]
+    region: str
+    """GB/T 2260 code, e.g. 330000"""
     issued_at: datetime
     expires_at: datetime
-    source_region: Annotated[str | None, Field(pattern=_REGION)] = None
+    source_region: str | None
     """For a national code: the region whose code it was derived from."""
-    source_id: Annotated[
-        bytes | None, Field(min_length=CREDENTIAL_ID_BYTES, max_length=CREDENTIAL_ID_BYTES)
-    ] = None
+    source_id: bytes | None
     """For a national code: the credential id of the regional code it was derived from."""
-    id_tag: IdTag | None = None
+    id_tag: IdTag | None
     """Keyed tag of the holder's ID number; required on the wire for a paper code, optional otherwise."""
 
-    @model_validator(mode="after")
-    def _times(self) -> HealthCode:
-        for moment in (self.issued_at, self.expires_at):
-            if moment.tzinfo is None or moment.utcoffset() or moment.microsecond:
-                raise ValueError("times must be UTC with whole seconds (the wire carries seconds)")
+    def __init__(
+        self,
+        *,
+        version: Literal[1] = FORMAT_VERSION,
+        kind: CredentialKind = CredentialKind.HEALTH_STATUS,
+        id: bytes,
+        status: Status,
+        reason: int | None = None,
+        subject: Subject,
+        region: str,
+        issued_at: datetime,
+        expires_at: datetime,
+        source_region: str | None = None,
+        source_id: bytes | None = None,
+        id_tag: IdTag | None = None,
+    ) -> None:
+        """Check and hold the fields; raise :class:`InvalidField`."""
+        if type(version) is not int or version != FORMAT_VERSION:
+            raise InvalidField("version", f"must be {FORMAT_VERSION}, not {version!r}")
+        fill(self, "version", version)
+        fill(self, "kind", member(kind, "kind", CredentialKind))
+        fill(self, "id", octets(id, "id", CREDENTIAL_ID_BYTES))
+        fill(self, "status", nested(Status, status, "status"))
+        fill(self, "reason", None if reason is None else number(reason, "reason", 0, 0xFFFF))
+        fill(self, "subject", nested(Subject, subject, "subject"))
+        fill(self, "region", text(region, "region", _REGION, 6, _REGION_SHAPE))
+        fill(self, "issued_at", moment(issued_at, "issued_at"))
+        fill(self, "expires_at", moment(expires_at, "expires_at"))
+        fill(
+            self,
+            "source_region",
+            None
+            if source_region is None
+            else text(source_region, "source_region", _REGION, 6, _REGION_SHAPE),
+        )
+        fill(
+            self,
+            "source_id",
+            None if source_id is None else octets(source_id, "source_id", CREDENTIAL_ID_BYTES),
+        )
+        fill(self, "id_tag", None if id_tag is None else nested(IdTag, id_tag, "id_tag"))
+        self._check_times()
+
+    def _check_times(self) -> None:
         if self.expires_at <= self.issued_at:
-            raise ValueError("expires_at must be after issued_at")
+            raise InvalidField("expires_at", "expires_at must be after issued_at")
         derived = self.kind is CredentialKind.NATIONAL
         if derived != (self.source_region is not None) or derived != (self.source_id is not None):
-            raise ValueError("a national code, and only a national code, names its source region and id")
+            raise InvalidField(
+                "", "a national code, and only a national code, names its source region and id"
+            )
         if self.kind is CredentialKind.PAPER and self.expires_at - self.issued_at > PAPER_MAX_LIFETIME:
-            raise ValueError(f"a paper code may be valid for at most {PAPER_MAX_LIFETIME.days} days")
-        return self
+            raise InvalidField(
+                "expires_at", f"a paper code may be valid for at most {PAPER_MAX_LIFETIME.days} days"
+            )
 
     @classmethod
     def create(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from healthcred.model.record import Record, fill, number, text
 
 __all__ = [
-    "FROZEN",
     "GREEN",
     "NATIONAL_PALETTE",
     "RED",
@@ -18,11 +17,10 @@ __all__ = [
     "status_from_code",
 ]
 
-FROZEN = ConfigDict(frozen=True, extra="forbid", strict=True)
-"""The configuration of every pydantic model here: immutable, no unknown fields, no coercion."""
+_STATUS_NAME = re.compile(r"[a-z][a-z0-9-]*")
 
 
-class Status(BaseModel):
+class Status(Record):
     """A health-code colour: a small wire ``code`` and its ``name``.
 
     The national palette is green (1), yellow (2) and red (3). Regions used more
@@ -31,10 +29,20 @@ class Status(BaseModel):
     unknown colour as not passing.
     """
 
-    model_config = FROZEN
+    __slots__ = ("code", "name")
+    code: int
+    """1–255."""
+    name: str
+    """1–32 characters: a lower-case ASCII letter, then lower-case letters, digits and ``-``."""
 
-    code: Annotated[int, Field(ge=1, le=255)]
-    name: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9-]*$")]
+    def __init__(self, *, code: int, name: str) -> None:
+        """Check and hold the fields; raise :class:`InvalidField`."""
+        fill(self, "code", number(code, "code", 1, 255))
+        fill(
+            self,
+            "name",
+            text(name, "name", _STATUS_NAME, 32, "a lower-case letter, then letters, digits, -"),
+        )
 
     def __str__(self) -> str:
         return self.name

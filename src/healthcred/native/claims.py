@@ -16,17 +16,17 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
-from pydantic import ValidationError
-
 from healthcred.codec.cbor import loads
-from healthcred.errors import ClaimsError
+from healthcred.errors import ClaimsError, InvalidField
 from healthcred.limits import MAX_EPOCH
 from healthcred.model import (
     FORMAT_VERSION,
     CredentialKind,
     DocumentType,
     HealthCode,
+    IdTag,
     Status,
+    Subject,
     status_from_code,
 )
 
@@ -141,19 +141,26 @@ def _uint(value: Any, what: str, limit: int) -> int:
     return value
 
 
-def _id_tag(value: Any) -> dict[str, Any] | None:
-    # Sizes are the model's to check (strict pydantic); the shape is ours.
+def _id_tag(value: Any) -> IdTag | None:
+    # Sizes are the model's to check; the shape is ours.
     if value is None:
         return None
     if type(value) is not list or len(value) != 2:
         raise ClaimsError("ID tag must be an array [key id, tag]")
-    return {"key_id": value[0], "tag": value[1]}
+    try:
+        return IdTag(key_id=value[0], tag=value[1])
+    except InvalidField as exc:
+        raise _invalid(exc, "id_tag.") from exc
+
+
+def _invalid(exc: InvalidField, within: str = "") -> ClaimsError:
+    return ClaimsError(f"claim {within}{exc.field or 'set'} is invalid: {exc.rule}")
 
 
 def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> HealthCode:
     """Rebuild the :class:`HealthCode` from a decoded claims map; raise :class:`ClaimsError`.
 
-    Types the model checks itself (strict pydantic) are not checked twice here.
+    Types the model checks itself (strictly, no coercion) are not checked twice here.
     """
     top = _map(claims, _CLAIM_SHAPES, "claims")
     hcode = _map(top[Claim.HCODE], _HCODE_SHAPES, "health-code claim")
@@ -169,31 +176,31 @@ def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> Hea
     if kind is CredentialKind.PAPER and id_tag is None:
         raise ClaimsError("a paper code must carry an ID tag (health-code key 8)")
     try:
-        return HealthCode.model_validate(
-            {
-                "version": FORMAT_VERSION,
-                "kind": kind,
-                "id": top[Claim.CTI],
-                "status": status_from_code(_uint(hcode[HCode.STATUS], "status", 255), palette),
-                "reason": hcode.get(HCode.REASON),
-                "subject": {
-                    "name": subject[SubjectKey.NAME],
-                    "birth_date": subject[SubjectKey.BIRTH_DATE],
-                    "document_type": doc_type,
-                    "document_number": subject[SubjectKey.DOCUMENT_NUMBER],
-                },
-                "region": top[Claim.ISS],
-                "issued_at": datetime.fromtimestamp(_uint(top[Claim.IAT], "iat", MAX_EPOCH), UTC),
-                "expires_at": datetime.fromtimestamp(_uint(top[Claim.EXP], "exp", MAX_EPOCH), UTC),
-                "source_region": hcode.get(HCode.SOURCE_REGION),
-                "source_id": hcode.get(HCode.SOURCE_ID),
-                "id_tag": id_tag,
-            }
+        person = Subject(
+            name=subject[SubjectKey.NAME],
+            birth_date=subject[SubjectKey.BIRTH_DATE],
+            document_type=doc_type,
+            document_number=subject[SubjectKey.DOCUMENT_NUMBER],
         )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ClaimsError(f"claim {where or 'set'} is invalid: {first['msg']}") from exc
+    except InvalidField as exc:
+        raise _invalid(exc, "subject.") from exc
+    try:
+        return HealthCode(
+            version=FORMAT_VERSION,
+            kind=kind,
+            id=top[Claim.CTI],
+            status=status_from_code(_uint(hcode[HCode.STATUS], "status", 255), palette),
+            reason=hcode.get(HCode.REASON),
+            subject=person,
+            region=top[Claim.ISS],
+            issued_at=datetime.fromtimestamp(_uint(top[Claim.IAT], "iat", MAX_EPOCH), UTC),
+            expires_at=datetime.fromtimestamp(_uint(top[Claim.EXP], "exp", MAX_EPOCH), UTC),
+            source_region=hcode.get(HCode.SOURCE_REGION),
+            source_id=hcode.get(HCode.SOURCE_ID),
+            id_tag=id_tag,
+        )
+    except InvalidField as exc:
+        raise _invalid(exc) from exc
 
 
 def from_payload(payload: bytes, palette: Mapping[int, Status] | None = None) -> HealthCode:

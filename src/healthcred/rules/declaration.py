@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
 
-from healthcred.model import Subject
+from healthcred.model import DocumentType, Subject
 from healthcred.regions import REGION_PATTERN
 
 __all__ = ["Background", "Declaration", "LabTest", "RiskArea", "Stay", "personnel_key"]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _REGION = REGION_PATTERN
+
+
+def _subject(value: object) -> Subject:
+    """A :class:`Subject`, or its fields as a JSON declaration gives them (the document type by number)."""
+    if isinstance(value, Mapping) and type(value.get("document_type")) is int:
+        value = {**value, "document_type": DocumentType(value["document_type"])}
+    return Subject.model_validate(value)  # InvalidField is a ValueError: pydantic reports it
+
 
 RiskLevel = Literal["low", "medium", "high"]
 ContactKind = Literal["none", "suspected", "confirmed"]
@@ -57,7 +66,7 @@ class Declaration(BaseModel):
 
     model_config = _FROZEN
 
-    subject: Subject
+    subject: Annotated[Subject, PlainValidator(_subject), PlainSerializer(Subject.model_dump)]
     document_number: Annotated[str, Field(min_length=3, max_length=32)]
     """In clear: the issuer needs it to check the key-personnel list; it is never encoded."""
     declared_at: datetime

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError, field_validator
 
 from healthcred.errors import InvalidRule
 from healthcred.model import PAPER_LIFETIME, PAPER_MAX_LIFETIME, STATUS_BY_NAME, Status
@@ -95,7 +95,7 @@ class Determination(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    status: Status
+    status: InstanceOf[Status]
     until: datetime
     """End of observation/isolation (yellow, red) or of the green code's validity."""
     reason: int | None
