@@ -319,6 +319,16 @@ def test_each_code_is_raised_where_documented(code: str, tmp_path: Path, world: 
     assert str(caught.value).startswith(f"[{code}] ") and caught.value.message
 
 
+def test_a_subclass_may_share_its_parents_code() -> None:
+    from healthcred.errors import BadInput, InvalidField
+
+    assert ERROR_CODES["bad_input"] is BadInput and InvalidField.code == "bad_input"
+    error = InvalidField("subject.birth_date", "2023-02-30 is not a date")
+    assert isinstance(error, BadInput) and isinstance(error, ValueError)
+    assert str(error) == "[bad_input] subject.birth_date: 2023-02-30 is not a date"
+    assert (error.field, error.rule) == ("subject.birth_date", "2023-02-30 is not a date")
+
+
 def test_issue_refuses_bad_arguments(world: World) -> None:
     from healthcred.errors import BadInput, BadKey
 
