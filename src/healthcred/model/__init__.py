@@ -1,7 +1,8 @@
 """The credential and the verification result, as immutable models (no CBOR, no signatures).
 
 :mod:`~healthcred.model.status` holds the colours, :mod:`~healthcred.model.credential`
-the native credential, :mod:`~healthcred.model.result` what a verification returns;
+the native credential, :mod:`~healthcred.model.result` what a verification returns,
+:mod:`~healthcred.model.record` what the credential's plain immutable records share;
 every public name is importable from :mod:`healthcred.model` itself.
 """
 
