@@ -212,3 +212,13 @@ def test_test_folders_mirror_the_package() -> None:
     folders = [p.parent for p in (ROOT / "tests").glob("*/test_*.py")]
     assert {f.name for f in folders} <= subpackages
     assert all((f / "__init__.py").is_file() for f in folders)
+
+
+@pytest.mark.parametrize("package", ["healthcred.foreign.dcc", "healthcred.foreign.shc"])
+def test_lazy_packages_serve_every_exported_name(package: str) -> None:
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+    assert set(module.__all__) <= set(dir(module))
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        _ = module.nothing_here

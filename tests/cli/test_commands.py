@@ -101,6 +101,10 @@ def test_verify_of_a_text_code_reads_no_images(demo_dir: Path) -> None:
     )
     assert output.startswith("VALID")
     assert not {"PIL", "segno", "zxingcpp", "fpdf", "fontTools"} & {m.split(".")[0] for m in modules}
+    # ... nor the QR module or the foreign codecs (only the DSC and SHC issuer entries a folder holds).
+    unneeded = {"healthcred.codec.qr", "healthcred.foreign.dcc.hc1", "healthcred.foreign.shc.cards",
+                "healthcred.foreign.shc.verify", "healthcred.foreign.shc.fhir"}  # fmt: skip
+    assert not unneeded & modules
 
 
 @pytest.mark.parametrize(

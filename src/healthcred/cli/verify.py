@@ -16,7 +16,6 @@ from healthcred.clock import DEFAULT_SKEW_SECONDS
 from healthcred.codec.prefix import SHC_PREFIX
 from healthcred.errors import HealthCredError
 from healthcred.flows.verify import verify_all
-from healthcred.foreign.shc.cards import load_health_cards
 from healthcred.trust.folder import load_trust
 
 __all__ = ["SHC_FILE_SUFFIX", "verify_command"]
@@ -127,6 +126,8 @@ def verify_command(
             items += _group_chunks(texts)
             texts = []
             try:
+                from healthcred.foreign.shc.cards import load_health_cards
+
                 items += load_health_cards(code)
             except HealthCredError as exc:
                 _print_result(

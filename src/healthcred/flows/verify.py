@@ -20,19 +20,19 @@ from typing import Any
 from healthcred._deprecated import renamed
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
 from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, SHC_PREFIX
-from healthcred.codec.qr import Backend, read_qr
 from healthcred.crypto.algorithms import Alg
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
 from healthcred.flows.checks import allowances
-from healthcred.foreign.dcc.hc1 import PS256, read_hc1, to_foreign, verify_hc1
-from healthcred.foreign.shc.cards import MAX_CHUNKS as MAX_SHC_CHUNKS
-from healthcred.foreign.shc.cards import ShcMessage, read_shc
-from healthcred.foreign.shc.verify import verify_shc
 from healthcred.model import Status, VerificationResult
 from healthcred.native.claims import from_payload
 from healthcred.native.text import read_health_code, read_text
 from healthcred.trust.grants import permitting_entry
 from healthcred.trust.store import TrustStore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the QR reader and the foreign codecs load when an image or a foreign code arrives
+    from healthcred.codec.qr import Backend
+    from healthcred.foreign.shc.cards import ShcMessage
 
 __all__ = [
     "DEFAULT_SKEW",
@@ -49,6 +49,12 @@ _TEXT_PREFIXES = (NATIVE_PREFIX, *FOREIGN_PREFIXES)
 _BYTES_PREFIXES = tuple(p.encode("ascii") for p in _TEXT_PREFIXES)
 
 
+def _read_image(code: Any, backend: Backend) -> str:
+    from healthcred.codec.qr import read_qr  # imaging loads only when an image arrives
+
+    return read_qr(code, backend=backend)
+
+
 def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
     """The QR text of ``code``: text as it is; image bytes, a path or a PIL image are read as QR.
 
@@ -56,7 +62,7 @@ def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
     """
     if isinstance(code, str):
         if not code.startswith(_TEXT_PREFIXES) and len(code) < 4096 and os.path.isfile(code):
-            return read_qr(code, backend=qr_backend)
+            return _read_image(code, backend=qr_backend)
         return code
     if isinstance(code, bytes | bytearray | memoryview):
         raw = bytes(code)
@@ -65,10 +71,10 @@ def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
                 return raw.decode("ascii")
             except UnicodeDecodeError as exc:
                 raise BadInput("code text holds a non-ASCII byte") from exc
-        return read_qr(raw, backend=qr_backend)
+        return _read_image(raw, backend=qr_backend)
     pil = sys.modules.get("PIL.Image")  # a PIL image exists only once Pillow is loaded: import nothing
     if isinstance(code, os.PathLike) or (pil is not None and isinstance(code, pil.Image)):
-        return read_qr(code, backend=qr_backend)
+        return _read_image(code, backend=qr_backend)
     raise BadInput(f"a code is text, bytes, an image path or a PIL image, not {type(code).__name__}")
 
 
@@ -119,6 +125,8 @@ decode_unverified = renamed(read_health_code, "decode_unverified")
 
 
 def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
+    from healthcred.foreign.dcc.hc1 import PS256, read_hc1, to_foreign, verify_hc1
+
     message = read_hc1(text)
     hc1 = verify_hc1(message, trust.dscs, at=now, skew=int(skew.total_seconds()))
     return VerificationResult(
@@ -134,6 +142,9 @@ def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> Veri
 def _verify_shc(
     chunks: list[str] | ShcMessage, trust: TrustStore, now: int, skew: timedelta
 ) -> VerificationResult:
+    from healthcred.foreign.shc.cards import ShcMessage, read_shc
+    from healthcred.foreign.shc.verify import verify_shc
+
     message = chunks if isinstance(chunks, ShcMessage) else read_shc(chunks)
     credential = verify_shc(message, trust.shc_issuers, at=now, skew=int(skew.total_seconds()))
     # A key that announces a revocation list the store lacks: valid, but the operator should know.
@@ -177,9 +188,12 @@ def verify(
     a warning), ``palette`` names regional colours.
     """
     shc: list[str] | ShcMessage | None = None
-    if isinstance(code, ShcMessage):
+    cards = sys.modules.get("healthcred.foreign.shc.cards")  # no ShcMessage exists before it loads
+    if cards is not None and isinstance(code, cards.ShcMessage):
         shc = code
     elif isinstance(code, list | tuple):
+        from healthcred.foreign.shc.cards import MAX_CHUNKS as MAX_SHC_CHUNKS
+
         if not 1 <= len(code) <= MAX_SHC_CHUNKS:
             raise BadInput(f"a multi-part SMART Health Card has 1–{MAX_SHC_CHUNKS} chunks, not {len(code)}")
         shc = [code_text(part, qr_backend=qr_backend) for part in code]

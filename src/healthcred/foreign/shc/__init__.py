@@ -1,32 +1,36 @@
 """SMART Health Cards (``shc:/``): numeric chunks, strict JOSE, issuer keys and revocation, the mapping."""
 
-from healthcred.foreign.shc.cards import (
-    MAX_CHUNK_DIGITS,
-    MAX_CHUNKS,
-    MAX_JWS_CHARS,
-    MAX_PAYLOAD_BYTES,
-    SHC_PREFIX,
-    ShcMessage,
-    decode_shc,
-    join_chunks,
-    load_health_cards,
-    parse_jws,
-    read_shc,
-)
-from healthcred.foreign.shc.fhir import COVID19, from_fhir
-from healthcred.foreign.shc.issuers import (
-    MAX_ISSUER_BYTES,
-    MAX_KEYS,
-    MAX_RIDS,
-    ShcIssuer,
-    ShcKey,
-    issuer_document,
-    jwk_thumbprint,
-    load_shc_issuer,
-    shc_issuer,
-    shc_key,
-)
-from healthcred.foreign.shc.verify import shc_signer, verify_shc
+from healthcred._lazy import lazy_package
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type checkers see the names; at run time each loads on first use
+    from healthcred.foreign.shc.cards import (
+        MAX_CHUNK_DIGITS,
+        MAX_CHUNKS,
+        MAX_JWS_CHARS,
+        MAX_PAYLOAD_BYTES,
+        SHC_PREFIX,
+        ShcMessage,
+        decode_shc,
+        join_chunks,
+        load_health_cards,
+        parse_jws,
+        read_shc,
+    )
+    from healthcred.foreign.shc.fhir import COVID19, from_fhir
+    from healthcred.foreign.shc.issuers import (
+        MAX_ISSUER_BYTES,
+        MAX_KEYS,
+        MAX_RIDS,
+        ShcIssuer,
+        ShcKey,
+        issuer_document,
+        jwk_thumbprint,
+        load_shc_issuer,
+        shc_issuer,
+        shc_key,
+    )
+    from healthcred.foreign.shc.verify import shc_signer, verify_shc
 
 __all__ = [
     "COVID19",
@@ -55,3 +59,5 @@ __all__ = [
     "shc_signer",
     "verify_shc",
 ]
+
+__getattr__, __dir__ = lazy_package(__name__, ('cards', 'issuers', 'verify', 'fhir'), __all__)
