@@ -29,18 +29,20 @@ def renamed(new: Callable[_P, _R], old: str) -> Callable[_P, _R]:
     return alias
 
 
-def moved(module: str, target: str) -> Callable[[str], Any]:
-    """A module ``__getattr__`` serving, from their old ``module``, the public names that moved to ``target``.
+def moved(module: str, *targets: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` serving, from their old ``module``, the public names moved to ``targets``.
 
-    Only names in ``target.__all__`` are served, each with a :class:`DeprecationWarning`.
+    Only names in a target's ``__all__`` are served (the first target that has one), each with a
+    :class:`DeprecationWarning`; the targets are imported on first access.
     """
 
     def old_home(name: str) -> Any:
-        new = importlib.import_module(target)
-        if name not in getattr(new, "__all__", ()):
-            raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        message = f"{module}.{name} moved to {target}.{name}; the old path goes in the next release"
-        warnings.warn(message, DeprecationWarning, stacklevel=2)
-        return getattr(new, name)
+        for target in targets:
+            new = importlib.import_module(target)
+            if name in getattr(new, "__all__", ()):
+                message = f"{module}.{name} moved to {target}.{name}; the old path goes in the next release"
+                warnings.warn(message, DeprecationWarning, stacklevel=2)
+                return getattr(new, name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
 
     return old_home

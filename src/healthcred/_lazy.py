@@ -9,6 +9,7 @@ package does not import all its siblings.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,7 +27,9 @@ def lazy_package(
             for sub in submodules:
                 module = importlib.import_module(f"{package}.{sub}")
                 if name in getattr(module, "__all__", ()):
-                    return getattr(module, name)
+                    value = getattr(module, name)
+                    setattr(sys.modules[package], name, value)  # the next access is a plain lookup
+                    return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def dir_() -> list[str]:

@@ -16,10 +16,10 @@ import warnings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Sequence
     from typing import Any
 
-__all__ = ["MOVED", "forwarding", "install"]
+__all__ = ["MOVED", "install"]
 
 MOVED = {
     "codec.limits": "limits",
@@ -120,22 +120,6 @@ class _Finder:  # a meta-path finder (find_spec)
         if new is None:
             return None
         return importlib.machinery.ModuleSpec(fullname, _Alias(f"healthcred.{new}"))  # type: ignore[arg-type]
-
-
-def forwarding(module: str, names: Mapping[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` giving the names that left ``module`` from where they live now.
-
-    ``names`` maps each name to its module below ``healthcred.`` (imported on first access), so an
-    old path in :data:`MOVED` keeps all its names without the module importing their new homes.
-    """
-
-    def get(name: str) -> Any:
-        home = names.get(name)
-        if home is None:
-            raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(f"healthcred.{home}"), name)
-
-    return get
 
 
 def install() -> None:

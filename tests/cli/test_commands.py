@@ -120,7 +120,8 @@ def test_old_cli_modules_still_give_the_commands_that_left_them(old: str, name: 
     sys.modules.pop(f"healthcred.{old}", None)
     with pytest.warns(DeprecationWarning, match="moved to"):
         module = importlib.import_module(f"healthcred.{old}")
-    assert getattr(module, name) is getattr(importlib.import_module(f"healthcred.cli.{home}"), name)
+    with pytest.warns(DeprecationWarning, match=f"{name} moved to healthcred.cli.{home}.{name}"):
+        assert getattr(module, name) is getattr(importlib.import_module(f"healthcred.cli.{home}"), name)
     with pytest.raises(AttributeError):
         _ = module.no_such_name
 

@@ -9,7 +9,7 @@ from typing import Any, Literal, cast
 
 import click
 
-from healthcred._moved import forwarding
+from healthcred._deprecated import moved
 from healthcred.batch.run import run_batch
 from healthcred.cli.support import EXISTING_FILE, fail_typed, read_status_rules, time_option
 from healthcred.crypto.keys import load_private_key
@@ -17,7 +17,7 @@ from healthcred.flows.idcheck import load_id_key
 
 __all__ = ["batch"]
 
-__getattr__ = forwarding(__name__, {"print_command": "cli.print"})
+__getattr__ = moved(__name__, "healthcred.cli.print")
 # `print` shared this module until it had its own (cli.print); the old path healthcred.cli_batch
 # still gives it.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from healthcred._moved import forwarding
+from healthcred._deprecated import moved
 from healthcred.cli.support import (
     EXISTING_FILE,
     echo_invalid,
@@ -30,7 +30,7 @@ from healthcred.trust.folder import load_trust
 
 __all__ = ["place", "register_places"]
 
-__getattr__ = forwarding(__name__, {"log": "cli.log"})
+__getattr__ = moved(__name__, "healthcred.cli.log")
 # `log` shared this module until it had its own (cli.log); the old path healthcred.cli_places
 # still gives it.
 

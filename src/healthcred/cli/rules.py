@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from healthcred._moved import forwarding
+from healthcred._deprecated import moved
 from healthcred.cli.support import EXISTING_FILE, fail_typed, read_json, write_file
 from healthcred.crypto.keys import load_private_key
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
@@ -17,7 +17,7 @@ from healthcred.trust.rulesets import make_rule_set
 
 __all__ = ["rules"]
 
-__getattr__ = forwarding(__name__, {"declare": "cli.declare", "decide": "cli.decide"})
+__getattr__ = moved(__name__, "healthcred.cli.declare", "healthcred.cli.decide")
 # `declare` and `decide` shared this module until each had its own; the old path
 # healthcred.cli_rules still gives them.
 
