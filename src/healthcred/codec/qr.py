@@ -6,9 +6,10 @@ may choose a different mask pattern (see :func:`render_qr`). segno is the
 default because its output is the reference; zxing-cpp is ~15× faster (segno
 spends most of its time scoring the eight masks in Python), which matters when
 rendering thousands of codes.
-Reading opens the image with Pillow under a size bound and a short list of
-raster formats, refuses images that hold more than one distinct QR text (a
-verifier must not guess), and maps every failure of Pillow or a backend to a
+Reading takes PNG and JPEG only, told by their magic bytes, refuses an image
+whose header declares a size outside the bounds before Pillow decodes it
+(:mod:`healthcred.codec.images`), refuses images that hold more than one
+distinct QR text (a verifier must not guess), and maps every failure of Pillow or a backend to a
 typed :class:`~healthcred.errors.QRError`.
 """
 
@@ -20,6 +21,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from healthcred.codec.images import IMAGE_FORMATS, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS, check_size, sniff
 from healthcred.errors import BadImage, BadInput, QRBackendUnavailable, QRError, QRNotFound
 from healthcred.files import write_atomic
 
@@ -42,18 +44,6 @@ __all__ = [
     "render_qr",
     "save_qr",
 ]
-
-MAX_IMAGE_PIXELS = 40_000_000
-"""Largest image (width × height) a reader decodes; checked from the header, before decoding."""
-
-IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
-"""Pillow formats :func:`read_qr` opens from a path or bytes.
-
-Why a list: Pillow otherwise also opens formats such as EPS, whose loader runs
-Ghostscript on the input, and a verifier reads images from strangers.
-"""
-
-_MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024
 
 ErrorLevel = Literal["L", "M", "Q", "H"]
 """QR error correction level: about 7, 15, 25 or 30 % of the code words can be restored."""
@@ -245,10 +235,10 @@ def _load_source(image: object) -> bytes:
         try:
             name = os.fspath(image)
             # Check the size first so a huge file is never read into memory.
-            if os.path.getsize(name) > _MAX_IMAGE_FILE_BYTES:
-                raise BadImage(f"{name!r} is larger than {_MAX_IMAGE_FILE_BYTES} bytes")
+            if os.path.getsize(name) > MAX_IMAGE_FILE_BYTES:
+                raise BadImage(f"{name!r} is larger than {MAX_IMAGE_FILE_BYTES} bytes")
             with open(name, "rb") as handle:
-                return handle.read(_MAX_IMAGE_FILE_BYTES + 1)
+                return handle.read(MAX_IMAGE_FILE_BYTES + 1)
         except OSError as exc:
             raise BadImage(f"cannot read image file {image!r}: {exc.strerror or exc}") from exc
         except (TypeError, ValueError) as exc:  # a bytes PathLike, a NUL in the name
@@ -259,20 +249,26 @@ def _load_source(image: object) -> bytes:
 
 
 def _open(image: object) -> Image.Image:
-    """A Pillow image for ``image``, not yet decoded when it came as a path or bytes."""
+    """A Pillow image for ``image``, not yet decoded when it came as a path or bytes.
+
+    Bytes reach Pillow only as a PNG or JPEG whose header declares a size inside
+    the bounds (:func:`~healthcred.codec.images.sniff`); ``Image.open`` then reads
+    the header again, lazily, and must agree with it.
+    """
     from PIL import Image
 
     if isinstance(image, Image.Image):
+        check_size(*image.size)
         return image
     source = _load_source(image)
-    if len(source) > _MAX_IMAGE_FILE_BYTES:
-        raise BadImage(f"image is larger than {_MAX_IMAGE_FILE_BYTES} bytes")
+    if len(source) > MAX_IMAGE_FILE_BYTES:
+        raise BadImage(f"image is larger than {MAX_IMAGE_FILE_BYTES} bytes")
+    declared = sniff(source)
     try:
         with warnings.catch_warnings():
             # Pillow only warns below twice its own bound; make that a refusal too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            # Image.open reads the header only; pixels are decoded later, after the size check.
-            return Image.open(io.BytesIO(source), formats=IMAGE_FORMATS)
+            picture = Image.open(io.BytesIO(source), formats=(declared.format,))
     except (
         OSError,
         ValueError,
@@ -281,28 +277,29 @@ def _open(image: object) -> Image.Image:
         Image.DecompressionBombWarning,
         Image.DecompressionBombError,
     ) as exc:
-        formats = ", ".join(IMAGE_FORMATS)
-        raise BadImage(f"not an image this reader opens (formats: {formats}): {exc}") from exc
+        raise BadImage(f"not a {declared.format} image this reader opens: {exc}") from exc
+    if picture.size != (declared.width, declared.height):
+        size = f"{declared.width} × {declared.height}"
+        raise BadImage(f"{declared.format} header declares {size} pixels; the decoder reads {picture.size}")
+    return picture
 
 
 def _greyscale(picture: Image.Image) -> Image.Image:
-    """Check the declared size, then decode ``picture`` to 8-bit grey on a white background."""
+    """Decode ``picture`` (its first frame) to 8-bit grey on a white background."""
     from PIL import Image
 
-    width, height = picture.size
-    if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
-        raise BadImage(
-            f"image of {width} × {height} pixels is outside the bounds (at most {MAX_IMAGE_PIXELS} pixels)"
-        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             if "A" in picture.mode or "transparency" in picture.info:
                 # Why: a code saved with a transparent background has light
                 # modules that are often transparent *black*; dropping the alpha
-                # channel would make them dark and the code unreadable.
-                white = Image.new("RGBA", picture.size, (255, 255, 255, 255))
-                return Image.alpha_composite(white, picture.convert("RGBA")).convert("L")
+                # channel would make them dark and the code unreadable. Grey and
+                # alpha planes (2 bytes a pixel) rather than RGBA ones (8).
+                grey_alpha = picture.convert("LA")
+                white = Image.new("L", picture.size, 255)
+                white.paste(grey_alpha.getchannel("L"), mask=grey_alpha.getchannel("A"))
+                return white
             return picture.convert("L")
     except (
         OSError,
@@ -355,10 +352,11 @@ def _read_pyzbar(picture: Image.Image) -> list[str]:
 
 
 def read_qr(image: str | os.PathLike[str] | bytes | Image.Image, *, backend: Backend = "zxing") -> str:
-    """The text of the one QR code in ``image``: a path, image bytes (PNG, JPEG…) or a PIL image.
+    """The text of the one QR code in ``image``: a path, PNG or JPEG bytes, or a PIL image.
 
-    Raises :class:`BadImage` for something that is not a readable image or is
-    larger than :data:`MAX_IMAGE_PIXELS`, :class:`QRNotFound` when no QR code
+    Raises :class:`BadImage` for something that is not a readable PNG or JPEG,
+    or whose declared size is outside the bounds of :mod:`healthcred.codec.images`
+    (:data:`MAX_IMAGE_PIXELS`, a side, the aspect), :class:`QRNotFound` when no QR code
     is found, :class:`QRError` when the image holds several different QR codes
     (the same code twice counts once), :class:`QRBackendUnavailable` when the
     chosen backend is not installed, and :class:`BadInput` for an argument of
