@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from healthcred.cli.support import time_option, trust_folder_option
+from healthcred.cli.support import code_argument, time_option, trust_folder_option
 from healthcred.errors import HealthCredError
 from healthcred.flows.gate import Gate
 from healthcred.rules.policy import AREA_LEVELS, SCENES
@@ -30,7 +30,8 @@ def decide(
 ) -> None:
     """Verify CODE and apply the signed policy of the trust folder. Exit 0 admit / not checked, 1 deny."""
     try:
-        decision, result = Gate(load_trust(trust_dir), scene=scene, level=level).check(code, at=at)
+        gate = Gate(load_trust(trust_dir), scene=scene, level=level)
+        decision, result = gate.check(code_argument(code), at=at)
     except HealthCredError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

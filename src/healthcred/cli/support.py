@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from healthcred.codec.prefix import KNOWN_PREFIXES
 from healthcred.errors import BadInput, HealthCredError
 from healthcred.files import write_atomic
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # the verify flow and the rules engine load only for the comm
 
 __all__ = [
     "EXISTING_FILE",
+    "code_argument",
     "echo_invalid",
     "echo_json",
     "fail_typed",
@@ -125,22 +128,35 @@ def read_status_rules(path: Path | None) -> StatusRuleSet | None:
         raise BadInput(f"{path}: not a JSON status rule set: {exc}") from exc
 
 
-def read_code(value: str, *, qr_backend: Backend = "zxing") -> str:
-    """A code argument's QR text: ``-`` is stdin, a .txt file holds the text, an image is read as QR.
+def code_argument(value: str) -> str | Path:
+    """A CODE argument as the library takes it: `-` is stdin, a .txt file its text, another file a Path.
 
-    Anything else is the text itself. Every command that takes a CODE reads it this way.
+    The command line is the operator's, so here (and only here) a string may name
+    a file: it is handed on as a :class:`~pathlib.Path`, since the library takes
+    every ``str`` as code text. Text that starts with a known prefix is never a path.
     """
     if value == "-":
         return sys.stdin.read().strip()
+    # isfile, not Path.is_file: it is False (not an OSError) for a name too long or holding NUL.
+    if value.startswith(tuple(KNOWN_PREFIXES)) or len(value) >= 4096 or not os.path.isfile(value):
+        return value
     path = Path(value)
-    if len(value) < 4096 and path.suffix.lower() == ".txt" and path.is_file():
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadInput(f"cannot read code file {value}: {exc}") from exc
+    if path.suffix.lower() != ".txt":
+        return path
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read code file {value}: {exc}") from exc
+
+
+def read_code(value: str, *, qr_backend: Backend = "zxing") -> str:
+    """A CODE argument's QR text (:func:`code_argument`; an image is read as QR).
+
+    Every command that takes a CODE reads it this way.
+    """
     from healthcred.flows.verify import code_text
 
-    return code_text(value, qr_backend=qr_backend)
+    return code_text(code_argument(value), qr_backend=qr_backend)
 
 
 def echo_json(payload: Any) -> None:

@@ -56,13 +56,13 @@ def _read_image(code: Any, backend: Backend) -> str:
 
 
 def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
-    """The QR text of ``code``: text as it is; image bytes, a path or a PIL image are read as QR.
+    """The QR text of ``code``: a ``str`` as it is; bytes as text or an image; a path or PIL image as QR.
 
-    A ``str`` is text unless it names an existing file and starts with no known prefix.
+    Data is never a path: a ``str`` is always code text, never opened as a
+    file, whatever it holds (it may come out of a bundle, a binding or a scan).
+    Image files are passed as :class:`os.PathLike` (e.g. :class:`pathlib.Path`).
     """
     if isinstance(code, str):
-        if not code.startswith(_TEXT_PREFIXES) and len(code) < 4096 and os.path.isfile(code):
-            return _read_image(code, backend=qr_backend)
         return code
     if isinstance(code, bytes | bytearray | memoryview):
         raw = bytes(code)
@@ -75,7 +75,9 @@ def code_text(code: Any, *, qr_backend: Backend = "zxing") -> str:
     pil = sys.modules.get("PIL.Image")  # a PIL image exists only once Pillow is loaded: import nothing
     if isinstance(code, os.PathLike) or (pil is not None and isinstance(code, pil.Image)):
         return _read_image(code, backend=qr_backend)
-    raise BadInput(f"a code is text, bytes, an image path or a PIL image, not {type(code).__name__}")
+    raise BadInput(
+        f"a code is text (str), bytes, an image path (os.PathLike) or a PIL image, not {type(code).__name__}"
+    )
 
 
 def verify_text(
@@ -176,8 +178,9 @@ def verify(
 ) -> VerificationResult:
     """Verify a health credential offline; return the result or raise one :class:`HealthCredError`.
 
-    ``code`` is QR text, its bytes, or an image (path, bytes or PIL image) of a
-    native code (``JKM1:``), an EU DCC (``HC1:``) or a SMART Health Card
+    ``code`` is QR text (a ``str`` is always text, never a file name), its
+    bytes, or an image (an :class:`os.PathLike` path, PNG or JPEG bytes, or a
+    PIL image) of a native code (``JKM1:``), an EU DCC (``HC1:``) or a SMART Health Card
     (``shc:/``); a list or tuple holds the QR chunks of one multi-part SMART
     Health Card, in any order; a parsed ``ShcMessage`` (e.g. from a
     ``.smart-health-card`` file, :func:`healthcred.foreign.shc.cards.load_health_cards`)
