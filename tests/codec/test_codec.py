@@ -210,7 +210,7 @@ def test_prefix() -> None:
         ("HC1:6BF", "EU Digital COVID"),
         ("shc:/5676", "SMART"),
         ("JKM2:AAA", "version"),
-        ("jkm1:AAA", "does not start"),
+        ("jkm1:AAA", "in this case exactly"),
         ("", "does not start"),
     ]:
         with pytest.raises(BadPrefix, match=hint):

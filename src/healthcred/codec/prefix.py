@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from healthcred.errors import BadPrefix
 
-__all__ = ["FOREIGN_PREFIXES", "HC1_PREFIX", "NATIVE_PREFIX", "PLACE_PREFIX", "SHC_PREFIX", "strip_prefix"]
+__all__ = [
+    "FOREIGN_PREFIXES",
+    "HC1_PREFIX",
+    "KNOWN_PREFIXES",
+    "NATIVE_PREFIX",
+    "PLACE_PREFIX",
+    "SHC_PREFIX",
+    "strip_prefix",
+]
 
 NATIVE_PREFIX = "JKM1:"
 """healthcred's prefix: "JKM" for jiankangma (health code), "1" for the format version.
@@ -31,15 +39,63 @@ _OWN_PREFIXES = {NATIVE_PREFIX: "a healthcred health code", PLACE_PREFIX: "a hea
 FOREIGN_PREFIXES = {HC1_PREFIX: "an EU Digital COVID Certificate", SHC_PREFIX: "a SMART Health Card"}
 """Prefixes of other formats, named in error messages so a user learns what they scanned."""
 
+KNOWN_PREFIXES = {**_OWN_PREFIXES, **FOREIGN_PREFIXES}
+"""Every prefix this library reads, each with what it marks."""
+
+_SHOWN = 8  # characters of a text a prefix error quotes: enough to recognise, too few to carry data
+_BEFORE = " \t\r\n\ufeff\u00a0"  # what a copy-and-paste or a file puts before a code
+_VERSIONED = {NATIVE_PREFIX[:3]: "healthcred", PLACE_PREFIX[:3]: "healthcred place-code"}
+
 
 def strip_prefix(text: str, prefix: str = NATIVE_PREFIX) -> str:
-    """Return ``text`` without ``prefix``; raise :class:`BadPrefix` if it does not start with it."""
+    """Return ``text`` without ``prefix``; raise :class:`BadPrefix` if it does not start with it.
+
+    The message names the prefix expected, quotes the first few characters seen
+    (``repr``, so invisible ones show), lists every known prefix, and says what
+    is wrong when the text nearly has one: another format's prefix, another
+    format version, the wrong case, a missing ``:`` or ``/``, or whitespace or a
+    byte-order mark before it.
+    """
     if text.startswith(prefix):
         return text[len(prefix) :]
-    for other, name in (*_OWN_PREFIXES.items(), *FOREIGN_PREFIXES.items()):
+    raise BadPrefix(f"{_diagnosis(text, prefix)}: expected {prefix!r} ({_name(prefix)}), {_seen(text)}")
+
+
+def _name(prefix: str) -> str:
+    return KNOWN_PREFIXES.get(prefix, "this kind of code")
+
+
+def _seen(text: str) -> str:
+    shown = text[:_SHOWN] + ("…" if len(text) > _SHOWN else "")
+    known = ", ".join(repr(p) for p in KNOWN_PREFIXES)
+    return f"seen {shown!r} (known prefixes: {known})"
+
+
+def _diagnosis(text: str, prefix: str) -> str:
+    """What is wrong with the start of ``text``, in the reader's terms."""
+    for other, name in KNOWN_PREFIXES.items():
         if text.startswith(other):
-            raise BadPrefix(f"this is {name} ({other}), not a healthcred code ({prefix})")
-    if text[:3] == "JKM" and text[3:4].isdigit():
-        raise BadPrefix(f"unsupported healthcred format version {text[: text.find(':') + 1]!r}")
-    shown = text[:8] + ("…" if len(text) > 8 else "")
-    raise BadPrefix(f"text does not start with {prefix!r} (starts {shown!r})")
+            return f"this is {name} ({other!r}), not {_name(prefix)}"
+    head, version = text[:3], text[3:4]
+    if head in _VERSIONED and version.isdigit() and text[4:5] == ":":
+        return f"unsupported {_VERSIONED[head]} format version {text[:5]!r}"
+    trimmed = text.lstrip(_BEFORE)
+    if trimmed != text and trimmed.startswith(tuple(KNOWN_PREFIXES)):
+        extra = len(text) - len(trimmed)
+        return f"{extra} blank or byte-order-mark character{'s' if extra > 1 else ''} before the prefix"
+    for other, name in KNOWN_PREFIXES.items():
+        if found := _near_miss(text, other, name):
+            return found
+    return "the text does not start with a known prefix"
+
+
+def _near_miss(text: str, prefix: str, name: str) -> str:
+    """A description of ``text`` nearly starting with ``prefix``, or ``""``."""
+    if text[: len(prefix)].casefold() == prefix.casefold():
+        return f"the prefix of {name} is {prefix!r} in this case exactly"
+    same = 0
+    while same < len(prefix) and text[same : same + 1].casefold() == prefix[same].casefold():
+        same += 1
+    if same >= len(prefix.rstrip(":/")):  # all of "shc", "HC1", "JKM1", then a separator is wrong
+        return f"the text looks like {name} but lacks {prefix[same]!r} after {text[:same]!r}"
+    return ""

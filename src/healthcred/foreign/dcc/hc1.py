@@ -28,13 +28,12 @@ from healthcred._deprecated import renamed
 from healthcred.clock import DEFAULT_SKEW_SECONDS
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import decompress
-from healthcred.codec.prefix import HC1_PREFIX
+from healthcred.codec.prefix import HC1_PREFIX, strip_prefix
 from healthcred.crypto.algorithms import Alg, verifier_for
 from healthcred.crypto.cose import sig_structure
 from healthcred.errors import (
     AlgorithmMismatch,
     BadCertificate,
-    BadPrefix,
     BadSignature,
     ClaimsError,
     CodeExpired,
@@ -136,9 +135,7 @@ def read_hc1(text: str) -> Hc1Message:
     """Prefix → Base45 → zlib (bounded; bare COSE accepted) → COSE_Sign1; its signature is NOT checked."""
     if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
         raise TooLarge("an HC1 code is at most one QR code of text")
-    if not text.startswith(HC1_PREFIX):
-        raise BadPrefix(f"text does not start with {HC1_PREFIX!r}")
-    body = b45decode(text[len(HC1_PREFIX) :])
+    body = b45decode(strip_prefix(text, HC1_PREFIX))
     cose = body if body[:1] in (b"\xd2", b"\x84", b"\xd8") else decompress(body, MAX_COSE_BYTES)
     return parse_hc1_cose(cose)
 
