@@ -9,14 +9,23 @@ deterministic (it must still be one complete, bounded item). Trust entries are
 X.509 DSCs: kid = first 8 bytes of SHA-256 over the certificate DER; every
 certificate sharing a kid is tried; a DSC's extended key usage may restrict it
 to test, vaccination or recovery certificates.
+
+The DGC payload is converted to its JSON form where it is decoded (:func:`json_dgc`), so that
+every result built from it serialises: text, booleans, null, finite numbers and integers within
+±(2**53 - 1) stay as they are; arrays and maps with text keys stay, at most
+:data:`MAX_DGC_DEPTH` deep; CBOR dates and date-times (tags 0, 1, 100, 1004) become ISO 8601
+text, as the DCC's JSON schema writes them (``2021-06-15``, ``2021-06-15T09:24:02Z``). Anything
+else — a byte string, another tag, a non-text map key, a larger integer, NaN or an infinity,
+``undefined`` or a simple value — has no JSON form and is refused (``bad_claims``).
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import cbor2
@@ -51,11 +60,13 @@ from healthcred.model import ForeignCredential, Person, SourceFormat
 
 __all__ = [
     "HC1_PREFIX",
+    "MAX_DGC_DEPTH",
     "Dsc",
     "Hc1Credential",
     "Hc1Message",
     "decode_hc1",
     "hc1_signer",
+    "json_dgc",
     "load_dsc",
     "load_dsc_list",
     "parse_hc1_cose",
@@ -69,6 +80,10 @@ PS256 = -37
 """COSE alg of RSASSA-PSS with SHA-256 (HCERT allows it besides ES256)."""
 
 _HCERT_CLAIM, _DGC_KEY = -260, 1  # CWT claim holding the health certificate, and its DGC entry
+
+MAX_DGC_DEPTH = 16
+"""Deepest nesting of arrays and maps in a DGC payload (the schema's is 3: dgc, v, entry)."""
+_JSON_INT = 2**53 - 1  # the integers JSON carries exactly (RFC 7493 §2.2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,14 +199,63 @@ class Hc1Credential:
         return "unknown"
 
 
-def _claims(message: Hc1Message) -> dict[Any, Any]:
+def _moment(value: date) -> str:
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    text = value.isoformat()
+    return text[: -len("+00:00")] + "Z" if text.endswith("+00:00") else text
+
+
+def _no_json(value: object) -> str:
+    if isinstance(value, bytes | bytearray):
+        return "a byte string"
+    if isinstance(value, cbor2.CBORTag):
+        return f"CBOR tag {value.tag}"
+    if isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, int):
+        return f"an integer of {value.bit_length()} bits"  # never str(): huge ints cannot be printed
+    return f"a {type(value).__name__}"
+
+
+def _json(value: Any, where: str, depth: int) -> Any:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int) and -_JSON_INT <= value <= _JSON_INT:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, date):  # datetime too: tags 0 and 1, 100 and 1004
+        return _moment(value)
+    if isinstance(value, list | tuple | Mapping) and depth >= MAX_DGC_DEPTH:
+        raise ClaimsError(f"HC1 DGC {where} nests deeper than {MAX_DGC_DEPTH} levels")
+    if isinstance(value, list | tuple):
+        return [_json(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ClaimsError(f"HC1 DGC {where} has a map key that is {_no_json(key)}, not text")
+            out[key] = _json(item, f"{where}.{key[:20]}", depth + 1)
+        return out
+    raise ClaimsError(f"HC1 DGC {where} holds {_no_json(value)}, which has no JSON form")
+
+
+def json_dgc(dgc: Mapping[Any, Any]) -> dict[str, Any]:
+    """A decoded DGC map in its JSON form (see the module docstring); :class:`ClaimsError` if it has none."""
+    converted: dict[str, Any] = _json(dgc, "dgc", 1)
+    return converted
+
+
+def _claims(message: Hc1Message) -> tuple[dict[Any, Any], dict[str, Any]]:
+    # (the CWT claims, the DGC in its JSON form)
     claims = _one_item(message.payload, "CWT claims")
     if not isinstance(claims, dict):
         raise ClaimsError("HC1 payload must be a CWT claims map")
     hcert = claims.get(_HCERT_CLAIM)
-    if not isinstance(hcert, dict) or not isinstance(hcert.get(_DGC_KEY), dict):
+    if not isinstance(hcert, Mapping) or not isinstance(hcert.get(_DGC_KEY), Mapping):
         raise ClaimsError("HC1 payload lacks the hcert claim (-260) with a DGC (1)")
-    return claims
+    return claims, json_dgc(hcert[_DGC_KEY])
 
 
 def _time(value: Any) -> datetime | None:
@@ -236,15 +300,10 @@ def verify_hc1(
     """
     message = code if isinstance(code, Hc1Message) else read_hc1(code)
     signer = hc1_signer(message, dscs)
-    claims = _claims(message)
+    claims, dgc = _claims(message)
     issued, expires = _time(claims.get(6)), _time(claims.get(4))
-    credential = Hc1Credential(
-        claims.get(1) if isinstance(claims.get(1), str) else None,
-        issued,
-        expires,
-        claims[_HCERT_CLAIM][_DGC_KEY],
-        signer,
-    )
+    country = claims.get(1) if isinstance(claims.get(1), str) else None
+    credential = Hc1Credential(country, issued, expires, dgc, signer)
     # Trust first (may this certificate sign this type, was it valid then), then time.
     if check_usage:
         kinds = {k for k in ("v", "t", "r") if credential.dgc.get(k)}

@@ -6,10 +6,13 @@ decoding (each digit pair ``d`` is the character ``chr(d + 45)``) → compact JW
 claims ``iss``, ``nbf``, ``exp``, ``vc``. Verifying a card against trusted issuers is
 :mod:`healthcred.foreign.shc.verify`; its FHIR mapping is :mod:`healthcred.foreign.shc.fhir`.
 
-Bounds, all checked before the work they guard: at most :data:`MAX_CHUNKS` chunks, each at
-most :data:`MAX_CHUNK_DIGITS` digits (the specification's 1195 JWS characters per QR, version
-22; ``too_large``); a JWS of at most :data:`MAX_JWS_CHARS` characters; a payload inflated to at
-most :data:`MAX_PAYLOAD_BYTES` (``too_large``).
+Bounds, all checked before the work they guard: at most :data:`MAX_CHUNKS` chunks; a card in
+one QR code at most :data:`MAX_CHUNK_DIGITS` digits (the specification's 1195 JWS characters per
+QR, version 22), each chunk of a multi-part card at most :data:`MAX_PART_DIGITS` (its 1191;
+``too_large``); a JWS of at most :data:`MAX_JWS_CHARS` characters; a payload inflated to at most
+:data:`MAX_PAYLOAD_BYTES` (``too_large``) and bounded as JSON (:mod:`healthcred.foreign.shc.jose`);
+a ``.smart-health-card`` file of at most :data:`MAX_FILE_BYTES`, whose cards inflate to at most
+:data:`MAX_FILE_PAYLOAD_BYTES` together (``too_large``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from healthcred.foreign.shc.jose import b64url_decode, inflate_raw, loads_json
 __all__ = [
     "MAX_CHUNKS",
     "MAX_CHUNK_DIGITS",
+    "MAX_FILE_BYTES",
+    "MAX_FILE_PAYLOAD_BYTES",
     "MAX_JWS_CHARS",
+    "MAX_PART_DIGITS",
     "MAX_PAYLOAD_BYTES",
     "SHC_PREFIX",
     "ShcMessage",
@@ -43,14 +49,21 @@ __all__ = [
 MAX_CHUNKS = 16
 """Most QR chunks one card may span (the specification deprecates chunking; real cards use ≤ 4)."""
 MAX_CHUNK_DIGITS = 2 * 1195
-"""Most digits in one chunk: 1195 JWS characters, the specification's cap for one QR (version 22)."""
+"""Most digits in one QR code: 1195 JWS characters, the specification's cap for one QR (version 22)."""
+MAX_PART_DIGITS = 2 * 1191
+"""Most digits in one chunk of a multi-part card: the specification's chunks are ≤ 1191 characters."""
 MAX_JWS_CHARS = 64 * 1024
 """Longest compact JWS accepted (a ``.smart-health-card`` file is not limited by QR size)."""
 MAX_PAYLOAD_BYTES = 512 * 1024
 """Largest inflated payload accepted (DEFLATE-bomb bound; the largest specification example is 30 KB)."""
 
-_MAX_KID_CHARS = 128
-_MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024
+"""Largest ``.smart-health-card`` file read."""
+MAX_FILE_PAYLOAD_BYTES = 1024 * 1024
+"""Most bytes the cards of one file may inflate to together (one card alone: :data:`MAX_PAYLOAD_BYTES`)."""
+
+# The kid is the base64url SHA-256 JWK thumbprint (RFC 7638): 43 characters for 32 bytes.
+_KID = re.compile(r"[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]")
 _SIG_BYTES = 64  # ES256 in JWS: raw r ‖ s (RFC 7518 §3.4), never DER
 _CHUNK = re.compile(re.escape(SHC_PREFIX) + r"(?:([1-9][0-9]?)/([1-9][0-9]?)/)?([0-9]+)")
 _PAIRS = {f"{value:02d}": chr(45 + value) for value in range(78)}  # 45 + 77 = "z"
@@ -87,6 +100,10 @@ def _parse_chunk(text: object) -> tuple[int, int | None, str]:
         return 1, None, digits
     if int(index) > int(total):
         raise BadChunk(f"chunk {index} of {total} does not exist")
+    if total == "1":  # the specification writes "N/M/" only when more than one chunk is needed
+        raise BadChunk("a card in one QR code is 'shc:/' and digits: 'shc:/1/1/' is not a chunk")
+    if len(digits) > MAX_PART_DIGITS:
+        raise TooLarge(f"one of several SHC chunks holds at most {MAX_PART_DIGITS} digits, not {len(digits)}")
     return int(index), int(total), digits
 
 
@@ -150,11 +167,8 @@ class ShcMessage:
 
     @property
     def kid_bytes(self) -> bytes:
-        """The kid as bytes: the 32-byte SHA-256 thumbprint it encodes, else its UTF-8 text."""
-        try:
-            return b64url_decode(self.kid, MalformedJWS, "kid")
-        except MalformedJWS:
-            return self.kid.encode("utf-8")
+        """The kid as bytes: the 32-byte SHA-256 thumbprint it encodes."""
+        return b64url_decode(self.kid, MalformedJWS, "kid")
 
 
 def _check_header(header: Mapping[str, Any]) -> str:
@@ -168,8 +182,9 @@ def _check_header(header: Mapping[str, Any]) -> str:
     if header.get("zip") != "DEF":
         raise MalformedJWS("an SHC payload is DEFLATE-compressed: the header needs 'zip': 'DEF'")
     kid = header.get("kid")
-    if not isinstance(kid, str) or not 0 < len(kid) <= _MAX_KID_CHARS:
-        raise MalformedJWS("the JWS header needs a 'kid' of 1 to 128 characters")
+    if not isinstance(kid, str) or not _KID.fullmatch(kid):
+        shown = f"{kid[:50]!r}" if isinstance(kid, str) else "none"
+        raise MalformedJWS(f"the JWS kid is a base64url SHA-256 JWK thumbprint (43 characters), not {shown}")
     return kid
 
 
@@ -184,10 +199,15 @@ def _signature(part: str) -> bytes:
 def parse_jws(jws: str) -> ShcMessage:
     """Parse a compact JWS as SMART Health Cards prescribe it (the form inside a QR code or a file).
 
-    Raises :class:`MalformedJWS` (shape, base64url, header, JSON, signature length),
-    :class:`UnsupportedAlgorithm` (alg other than ES256), :class:`TooLarge` and
-    :class:`BadCompression` (payload DEFLATE).
+    Raises :class:`MalformedJWS` (shape, base64url, header, kid, JSON, a payload not minified,
+    signature length), :class:`UnsupportedAlgorithm` (alg other than ES256), :class:`TooLarge`
+    and :class:`BadCompression` (payload DEFLATE).
     """
+    return _parse_jws(jws, MAX_PAYLOAD_BYTES)[0]
+
+
+def _parse_jws(jws: str, limit: int) -> tuple[ShcMessage, int]:
+    # The message and the size its payload inflated to (at most ``limit``).
     if not isinstance(jws, str):
         raise BadInput(f"a JWS is text, not {type(jws).__name__}")
     if len(jws) > MAX_JWS_CHARS:
@@ -202,10 +222,11 @@ def parse_jws(jws: str) -> ShcMessage:
     kid = _check_header(header)
     signature = _signature(parts[2])  # before inflating: a bad signature form costs nothing
     compressed = b64url_decode(parts[1], MalformedJWS, "the JWS payload")
-    payload = loads_json(inflate_raw(compressed, MAX_PAYLOAD_BYTES), MalformedJWS, "the JWS payload")
+    inflated = inflate_raw(compressed, limit)
+    payload = loads_json(inflated, MalformedJWS, "the JWS payload", minified=True)
     if not isinstance(payload, dict):
         raise MalformedJWS("the JWS payload is not a JSON object")
-    return ShcMessage(jws, kid, header, payload, signature)
+    return ShcMessage(jws, kid, header, payload, signature), len(inflated)
 
 
 def read_shc(code: str | Sequence[str]) -> ShcMessage:
@@ -223,26 +244,37 @@ decode_shc = renamed(read_shc, "decode_shc")
 def load_health_cards(source: bytes | str | os.PathLike[str]) -> list[ShcMessage]:
     """The cards of a ``.smart-health-card`` file (``{"verifiableCredential": [JWS…]}``): bytes or a path.
 
-    At most 1 MiB; each JWS is parsed (not verified). Raises :class:`MalformedJWS` for a file
-    of another shape, and the errors of :func:`parse_jws`.
+    At most :data:`MAX_FILE_BYTES`; each JWS is parsed (not verified), all of them inflating to
+    at most :data:`MAX_FILE_PAYLOAD_BYTES` together. Raises :class:`MalformedJWS` for a file of
+    another shape, :class:`TooLarge`, and the errors of :func:`parse_jws`.
     """
     if isinstance(source, bytes):
         data = source
     elif isinstance(source, str | os.PathLike):
         try:
             with Path(source).open("rb") as file:
-                data = file.read(_MAX_FILE_BYTES + 1)
+                data = file.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raise BadInput(f"cannot read {source}: {exc.strerror}") from exc
     else:
         raise BadInput(f"a health card file is bytes or a path, not {type(source).__name__}")
-    if len(data) > _MAX_FILE_BYTES:
-        raise TooLarge(f"a .smart-health-card file is at most {_MAX_FILE_BYTES} bytes here")
+    if len(data) > MAX_FILE_BYTES:
+        raise TooLarge(f"a .smart-health-card file is at most {MAX_FILE_BYTES} bytes here")
     doc = loads_json(data, MalformedJWS, "the .smart-health-card file")
     cards = doc.get("verifiableCredential") if isinstance(doc, dict) else None
     if not isinstance(cards, list) or not all(isinstance(c, str) for c in cards):
         raise MalformedJWS('a .smart-health-card file is {"verifiableCredential": [JWS, …]}')
-    return [parse_jws(card) for card in cards]
+    messages, budget = [], MAX_FILE_PAYLOAD_BYTES
+    for number, card in enumerate(cards, 1):
+        # One budget for the file: many small bombs cost no more than one file-sized payload.
+        try:
+            message, used = _parse_jws(card, min(budget, MAX_PAYLOAD_BYTES))
+        except TooLarge as exc:
+            together = f"the cards of one file inflate to at most {MAX_FILE_PAYLOAD_BYTES} bytes together"
+            raise TooLarge(f"card {number}: {exc.message} ({together})") from exc
+        messages.append(message)
+        budget -= used
+    return messages
 
 
 # The verifying names lived here before foreign.shc.verify took them.

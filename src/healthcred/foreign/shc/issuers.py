@@ -11,10 +11,17 @@ The document form is the issuer's ``/.well-known/jwks.json`` plus its URL and it
 ``/.well-known/crl/{kid}.json`` files: ``{"iss": URL, "keys": [JWK…], "crls": [CRL…]}``.
 Members this module does not use are ignored (RFC 7517 §4, §5); ``x5c`` chains are ignored too.
 
-Errors: a key that cannot be used — not EC P-256, ``alg`` not ES256, ``use`` not ``sig``, a
-private member ``d``, a point off the curve, a kid that is not its thumbprint — is ``bad_key``;
-a document not of this shape, or past a bound (1 MiB, 100 keys, 1,000,000 rids), is
-``trust_list_malformed``; an unreadable file is ``trust_store_error``.
+Key selection, as the specification has verifiers find signing keys (by ``kty``, ``use`` and
+``alg``): a JWK that is not a usable SHC signing key — not ``kty`` EC, ``use`` not ``sig``,
+``alg`` not ES256, not P-256, a point off the curve, a kid that is not its thumbprint, a bad
+``crlVersion`` — is skipped, and :attr:`ShcIssuer.skipped_keys` says why (``shc_key`` alone
+raises ``bad_key`` for it). A JWK with the private member ``d`` is skipped too, and so is every
+other entry of the same key: its private key is public, anyone can sign with it. Entries of one
+key that differ only in ``x5c`` (one per certificate, as the specification has it) are one key;
+if their ``crlVersion`` differs, the highest is kept. A document with no usable key is
+``bad_key``; one not of this shape, or past a bound (1 MiB, 100 keys, 1,000,000 rids; as JSON
+the 1 MiB bound holds at most ~260,000 rids), is ``trust_list_malformed``; an unreadable file is
+``trust_store_error``. A CRL for a skipped key is ignored.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -118,15 +125,15 @@ def _check_key_members(jwk: Mapping[str, Any]) -> None:
         raise BadKey(f"an SHC key must be kty EC, crv P-256, not {jwk.get('kty')!r} {jwk.get('crv')!r}")
     if jwk.get("alg") != "ES256":
         raise BadKey(f"an SHC key must have alg ES256, not {jwk.get('alg')!r}")
-    if jwk.get("use", "sig") != "sig":
+    if jwk.get("use") != "sig":
         raise BadKey(f"an SHC key must have use 'sig', not {jwk.get('use')!r}")
 
 
 def shc_key(jwk: Mapping[str, Any]) -> ShcKey:
     """One trust key from a public JWK; raise :class:`BadKey` if it is not a usable SHC key.
 
-    Accepted: ``kty`` EC, ``crv`` P-256, ``alg`` ES256, ``use`` sig (if present), no ``d``, a
-    point on the curve, and ``kid`` equal to the key's RFC 7638 thumbprint. ``x5c`` is ignored.
+    Accepted: ``kty`` EC, ``crv`` P-256, ``alg`` ES256, ``use`` sig, no ``d``, a point on the
+    curve, and ``kid`` equal to the key's RFC 7638 thumbprint. ``x5c`` is ignored.
     """
     if not isinstance(jwk, Mapping):
         raise BadKey("a JWK must be a JSON object")
@@ -163,6 +170,15 @@ class ShcIssuer:
     revoked) or ``None`` (every card with the rid is revoked)."""
     crl_counters: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     """Per kid: the ``ctr`` of the CRL the revocations came from."""
+    skipped_keys: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False, hash=False
+    )
+    """JWKs of the document that are not used, by kid (``keys[i]`` when it has none): why each was skipped."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What an operator should know about the document although it loaded: the keys skipped."""
+        return tuple(f"{self.iss}: key {kid} skipped: {why}" for kid, why in self.skipped_keys.items())
 
     def key(self, kid: str) -> ShcKey | None:
         """The key with this kid, or ``None``."""
@@ -202,16 +218,52 @@ def _check_iss(iss: object) -> str:
     return iss
 
 
-def _keys(jwks: object) -> tuple[ShcKey, ...]:
+def _label(jwk: object, index: int) -> str:
+    kid = jwk.get("kid") if isinstance(jwk, Mapping) else None
+    return kid if isinstance(kid, str) and 0 < len(kid) <= 64 and kid.isprintable() else f"keys[{index}]"
+
+
+def _leaked(jwk: object) -> str | None:
+    # The thumbprint of a JWK that publishes its private key, if it names one.
+    if not isinstance(jwk, Mapping) or "d" not in jwk:
+        return None
+    try:
+        return jwk_thumbprint(jwk)
+    except BadKey:
+        return None
+
+
+def _one_key(before: ShcKey | None, key: ShcKey) -> ShcKey:
+    # Entries of one key differ only in x5c (one per certificate); of two crlVersions, the higher.
+    if before is None:
+        return key
+    versions = [v for v in (before.crl_version, key.crl_version) if v is not None]
+    return replace(before, crl_version=max(versions) if versions else None)
+
+
+def _keys(jwks: object) -> tuple[tuple[ShcKey, ...], dict[str, str]]:
+    # (usable keys, skipped entries: label → reason)
     if not isinstance(jwks, Mapping) or not isinstance(jwks.get("keys"), list | tuple):
         raise TrustListMalformed("a JWKS must be an object with a 'keys' array")
     listed = jwks["keys"]
     if not 1 <= len(listed) <= MAX_KEYS:
         raise TrustListMalformed(f"an SHC issuer lists 1 to {MAX_KEYS} keys, not {len(listed)}")
-    keys = tuple(shc_key(jwk) for jwk in listed)
-    if len({k.kid for k in keys}) != len(keys):
-        raise TrustListMalformed("the JWKS lists one key twice")
-    return keys
+    usable: dict[str, ShcKey] = {}
+    skipped: dict[str, str] = {}
+    for index, jwk in enumerate(listed):
+        try:
+            key = shc_key(jwk)
+        except BadKey as exc:  # not a signing key for SHC: skipped, the others still count
+            skipped.setdefault(_label(jwk, index), exc.message)
+            continue
+        usable[key.kid] = _one_key(usable.get(key.kid), key)
+    for kid in filter(None, map(_leaked, listed)):
+        if usable.pop(kid, None) is not None or kid not in skipped:
+            skipped[kid] = "an entry of this key publishes its private key ('d'): anyone can sign with it"
+    if not usable:
+        reasons = "; ".join(f"{label}: {why}" for label, why in skipped.items())
+        raise BadKey(f"the issuer lists no usable SHC signing key ({reasons[:500]})")
+    return tuple(usable.values()), skipped
 
 
 def _rid_entry(entry: object) -> tuple[str, int | None]:
@@ -253,11 +305,12 @@ def _crl(crl: object, keys: Mapping[str, ShcKey], budget: int) -> tuple[str, int
 def shc_issuer(iss: str, jwks: Mapping[str, Any], crls: Iterable[Mapping[str, Any]] = ()) -> ShcIssuer:
     """An issuer from its URL, its JWKS (``{"keys": [...]}``) and its CRLs (one per kid at most).
 
-    Raises :class:`BadKey` for an unusable key and :class:`TrustListMalformed` for anything
-    else out of shape (see the module docstring).
+    Unusable keys are skipped (:attr:`ShcIssuer.skipped_keys`, and their CRLs ignored); raises
+    :class:`BadKey` when no key is usable and :class:`TrustListMalformed` for anything else out
+    of shape (see the module docstring).
     """
     iss = _check_iss(iss)
-    keys = _keys(jwks)
+    keys, skipped = _keys(jwks)
     by_kid = {k.kid: k for k in keys}
     if not isinstance(crls, Iterable) or isinstance(crls, str | bytes | Mapping):
         raise TrustListMalformed("'crls' must be an array of CRL objects")
@@ -267,12 +320,17 @@ def shc_issuer(iss: str, jwks: Mapping[str, Any], crls: Iterable[Mapping[str, An
     for count, crl in enumerate(crls, 1):
         if count > MAX_KEYS:
             raise TrustListMalformed(f"an SHC issuer has at most {MAX_KEYS} CRLs (one per key)")
+        kid = crl.get("kid") if isinstance(crl, Mapping) else None
+        if isinstance(kid, str) and kid in skipped and kid not in by_kid:
+            continue  # the CRL of a key that is not used: nothing it revokes can verify
         kid, ctr, revoked = _crl(crl, by_kid, budget)
         if kid in counters:
             raise TrustListMalformed(f"two CRLs for key {kid}")
         budget -= len(revoked)
         revocations[kid], counters[kid] = MappingProxyType(revoked), ctr
-    return ShcIssuer(iss, keys, MappingProxyType(revocations), MappingProxyType(counters))
+    return ShcIssuer(
+        iss, keys, MappingProxyType(revocations), MappingProxyType(counters), MappingProxyType(skipped)
+    )
 
 
 def _read(source: bytes | str | os.PathLike[str]) -> bytes:

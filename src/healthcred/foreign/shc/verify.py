@@ -10,6 +10,7 @@ with a clock-skew allowance, and maps the card's FHIR bundle into the common res
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +32,14 @@ from healthcred.foreign.shc.issuers import ShcIssuer, ShcKey
 from healthcred.limits import MAX_EPOCH
 from healthcred.model import ForeignCredential, SourceFormat
 
-__all__ = ["shc_signer", "verify_shc"]
+__all__ = ["HEALTH_CARD", "shc_signer", "verify_shc"]
+
+HEALTH_CARD = "https://smarthealth.cards#health-card"
+"""The ``vc.type`` every SMART Health Card carries (the specification: it SHALL be present)."""
+# A revocation id: the base64url alphabet, at most 24 characters (the specification's SHALL).
+_RID = re.compile(r"[A-Za-z0-9_-]{1,24}")
+# A FHIR version: semantic, "4.0.1" (credential modelling: "1.0.*" for DSTU2, "4.0.*" for R4).
+_FHIR_VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(?:-[0-9A-Za-z.-]{1,40})?")
 
 
 # --- trust -------------------------------------------------------------------------------------
@@ -41,6 +49,7 @@ def _issuers_of(message: ShcMessage, issuers: Iterable[ShcIssuer]) -> list[ShcIs
     iss = message.iss
     if iss is None:
         raise ClaimsError("the SHC payload has no 'iss' URL")
+    # Compared exactly: "https://a.example/issuer/" is not "https://a.example/issuer" (the spec's example).
     trusted = list(issuers)
     if not all(isinstance(i, ShcIssuer) for i in trusted):
         raise BadInput("issuers must be ShcIssuer objects (see load_shc_issuer)")
@@ -53,7 +62,9 @@ def _issuers_of(message: ShcMessage, issuers: Iterable[ShcIssuer]) -> list[ShcIs
 def _signer(message: ShcMessage, matching: Sequence[ShcIssuer]) -> tuple[ShcIssuer, ShcKey]:
     candidates = [(issuer, key) for issuer in matching for key in issuer.keys if key.kid == message.kid]
     if not candidates:
-        raise UnknownKid(f"issuer {matching[0].iss} has no key {message.kid[:60]!r}")
+        skipped = next((i.skipped_keys[message.kid] for i in matching if message.kid in i.skipped_keys), None)
+        why = f": it was skipped when the issuer was loaded ({skipped})" if skipped else ""
+        raise UnknownKid(f"issuer {matching[0].iss} has no key {message.kid}{why}")
     for issuer, key in candidates:
         try:
             key.verify(message.signing_input, message.signature)
@@ -82,19 +93,34 @@ def _seconds(value: object, name: str) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
+def _subject(vc: Mapping[str, Any]) -> Mapping[str, Any]:
+    # credentialSubject: a FHIR version and a FHIR Bundle (any Bundle.type since SHC 1.3.0).
+    subject = vc.get("credentialSubject")
+    bundle = subject.get("fhirBundle") if isinstance(subject, dict) else None
+    if not isinstance(subject, dict) or not isinstance(bundle, dict):
+        raise ClaimsError("the SHC payload needs vc.credentialSubject.fhirBundle")
+    version = subject.get("fhirVersion")
+    if not isinstance(version, str) or not _FHIR_VERSION.fullmatch(version):
+        shown = repr(version)[:30] if version is not None else "missing"
+        raise ClaimsError(f"SHC credentialSubject.fhirVersion must be a version like '4.0.1', not {shown}")
+    if bundle.get("resourceType") != "Bundle":
+        raise ClaimsError("SHC vc.credentialSubject.fhirBundle must be a FHIR resource of type 'Bundle'")
+    return bundle
+
+
 def _vc(payload: Mapping[str, Any]) -> tuple[list[str], Mapping[str, Any], str | None]:
     # (types, FHIR bundle, rid)
     vc = payload.get("vc")
-    subject = vc.get("credentialSubject") if isinstance(vc, dict) else None
-    bundle = subject.get("fhirBundle") if isinstance(subject, dict) else None
-    if not isinstance(vc, dict) or not isinstance(bundle, dict):
-        raise ClaimsError("the SHC payload needs vc.credentialSubject.fhirBundle")
-    types, rid = vc.get("type", []), vc.get("rid")
+    if not isinstance(vc, dict):
+        raise ClaimsError("the SHC payload needs a 'vc' object")
+    types, rid = vc.get("type"), vc.get("rid")
     if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
         raise ClaimsError("SHC vc.type must be an array of strings")
-    if rid is not None and not isinstance(rid, str):
-        raise ClaimsError("SHC vc.rid must be a string")
-    return types, bundle, rid
+    if HEALTH_CARD not in types:  # other types are ignored when not understood, as the spec says
+        raise ClaimsError(f"SHC vc.type must include {HEALTH_CARD!r}: this is no health card")
+    if rid is not None and not (isinstance(rid, str) and _RID.fullmatch(rid)):
+        raise ClaimsError("SHC vc.rid must be 1 to 24 characters of the base64url alphabet")
+    return types, _subject(vc), rid
 
 
 def _now(at: datetime | int | None) -> float:
@@ -131,9 +157,10 @@ def verify_shc(
     """Verify a SMART Health Card against trusted issuers at ``at`` (default now), as the common result.
 
     Order: issuer by ``iss`` (``unknown_issuer``), key by ``kid`` (``unknown_kid``), signature
-    (``bad_signature``), claims (``bad_claims``), revocation of ``vc.rid`` by every trusted
-    entry of that issuer for that key (``revoked``), then ``nbf`` (``not_yet_valid``) and
-    ``exp`` (``expired``), each with ``skew`` seconds allowance. The signing key's kid is the
+    (``bad_signature``), claims (``bad_claims``: ``nbf``, ``exp``, ``vc.type`` with
+    :data:`HEALTH_CARD`, ``vc.rid``, ``credentialSubject.fhirVersion`` and a FHIR ``Bundle``),
+    revocation of ``vc.rid`` by every trusted entry of that issuer for that key (``revoked``),
+    then ``nbf`` (``not_yet_valid``) and ``exp`` (``expired``), each with ``skew`` seconds allowance. The signing key's kid is the
     message's :attr:`ShcMessage.kid` (decode first to keep it).
     """
     if type(skew) is not int or skew < 0:
