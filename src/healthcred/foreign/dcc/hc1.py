@@ -227,7 +227,7 @@ def _json(value: Any, where: str, depth: int) -> Any:
         return value
     if isinstance(value, date):  # datetime too: tags 0 and 1, 100 and 1004
         return _moment(value)
-    if isinstance(value, list | tuple | Mapping) and depth >= MAX_DGC_DEPTH:
+    if isinstance(value, list | tuple | Mapping) and depth > MAX_DGC_DEPTH:
         raise ClaimsError(f"HC1 DGC {where} nests deeper than {MAX_DGC_DEPTH} levels")
     if isinstance(value, list | tuple):
         return [_json(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]

@@ -160,8 +160,8 @@ def verify_shc(
     (``bad_signature``), claims (``bad_claims``: ``nbf``, ``exp``, ``vc.type`` with
     :data:`HEALTH_CARD`, ``vc.rid``, ``credentialSubject.fhirVersion`` and a FHIR ``Bundle``),
     revocation of ``vc.rid`` by every trusted entry of that issuer for that key (``revoked``),
-    then ``nbf`` (``not_yet_valid``) and ``exp`` (``expired``), each with ``skew`` seconds allowance. The signing key's kid is the
-    message's :attr:`ShcMessage.kid` (decode first to keep it).
+    then ``nbf`` (``not_yet_valid``) and ``exp`` (``expired``), each with ``skew`` seconds
+    allowance. The signing key's kid is the message's :attr:`ShcMessage.kid` (decode first to keep it).
     """
     if type(skew) is not int or skew < 0:
         raise BadInput("skew is a non-negative number of seconds")
