@@ -17,6 +17,10 @@ Every failure is raised as ``error`` (a :class:`~healthcred.errors.HealthCredErr
 subclass, :class:`~healthcred.errors.BadInput` unless the caller names its own,
 so each caller keeps the stable code it always raised); the temporary file is
 removed on any failure.
+
+Files are read one way too: :func:`read_bounded` reads a regular file of at most
+a given size, checked on the open file before any byte is read, and never reads
+more than that (a FIFO or device is refused without blocking on it).
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from healthcred.errors import BadInput, HealthCredError
 
-__all__ = ["SECRET_MODE", "TEMPORARY_SUFFIX", "write_atomic", "write_secret"]
+__all__ = ["SECRET_MODE", "TEMPORARY_SUFFIX", "read_bounded", "write_atomic", "write_secret"]
 
 SECRET_MODE = 0o600
 """The mode of every secret file: read and write by its owner only."""
@@ -141,3 +146,56 @@ def _sync_folder(folder: Path) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def read_bounded(
+    path: str | os.PathLike[str],
+    limit: int,
+    *,
+    error: type[HealthCredError] = BadInput,
+    too_large: type[HealthCredError] | None = None,
+    within: str | os.PathLike[str] | None = None,
+) -> bytes:
+    """The bytes of the regular file ``path``: at most ``limit``, else ``too_large`` (default ``error``).
+
+    The size is checked on the open file before reading, and at most ``limit`` + 1 bytes are
+    ever read, so a huge file, or one that grows meanwhile, costs no more than the limit. A
+    folder, FIFO or device is refused (opened without blocking). With ``within``, a path that
+    resolves (through symbolic links) outside that folder is refused. Failures raise ``error``.
+    """
+    name = os.fspath(path)
+    if within is not None:
+        base = os.path.realpath(within)
+        if os.path.commonpath([os.path.realpath(name), base]) != base:
+            raise error(f"{name} links outside {os.fspath(within)}")
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise error(f"cannot read {name}: {exc.strerror or exc}") from exc
+    try:
+        return _read_open(fd, name, limit, error, too_large or error)
+    except OSError as exc:
+        raise error(f"cannot read {name}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def _read_open(
+    fd: int, name: str, limit: int, error: type[HealthCredError], too_large: type[HealthCredError]
+) -> bytes:
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{name} is not a regular file")
+    if info.st_size > limit:
+        raise too_large(f"{name} is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    left = limit + 1  # one byte more than allowed tells a file that grew after fstat
+    while left > 0:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    if left <= 0:
+        raise too_large(f"{name} is larger than {limit} bytes")
+    return b"".join(chunks)

@@ -7,7 +7,14 @@ decoded order: the item is accepted only if that gives back exactly the input
 bytes. That one comparison rejects trailing bytes, duplicate keys, indefinite
 lengths, non-shortest integers and lengths, floats and most tags. The walk
 that follows bounds depth and item count, admits only the plain types and
-checks that map keys are in deterministic order.
+checks that map keys are in deterministic order. The input's length is
+bounded before cbor2 sees it, so the decode, the re-encode and the walk all
+cost at most linear time in a known number of bytes.
+
+Each container owns its bounds (bytes, items, depth): a code payload takes
+the defaults in :mod:`healthcred.limits`; trust lists, revocation lists,
+rule sets and bundles pass the bounds their own modules derive from their
+documented entry limits.
 
 Callers on the hot path may pass ``walk=False`` when they check every key,
 type and key order themselves (see :mod:`healthcred.native.claims`).
@@ -19,8 +26,8 @@ from typing import Any
 
 import cbor2
 
-from healthcred.errors import MalformedCBOR
-from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS
+from healthcred.errors import MalformedCBOR, TooLarge
+from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES
 
 __all__ = ["Reader", "dumps", "dumps_ordered", "key_order", "loads"]
 
@@ -62,12 +69,16 @@ def loads(
     walk: bool = True,
     max_depth: int = MAX_CBOR_DEPTH,
     max_items: int = MAX_CBOR_ITEMS,
+    max_bytes: int = MAX_COSE_BYTES,
 ) -> Any:
     """Decode one deterministic CBOR item of ints, text, bytes, bools, null, arrays and maps.
 
-    ``what`` names the item in error messages; ``max_depth`` and ``max_items``
-    bound the structure (rule sets nest deeper than codes). Raises :class:`MalformedCBOR`.
+    ``what`` names the item in error messages; ``max_bytes`` bounds the input (checked
+    before decoding: :class:`TooLarge`), ``max_depth`` and ``max_items`` the structure
+    (rule sets nest deeper than codes, trust lists hold more items). Raises :class:`MalformedCBOR`.
     """
+    if len(data) > max_bytes:
+        raise TooLarge(f"{what} is larger than {max_bytes} bytes")
     try:
         value = cbor2.loads(data)
         again = cbor2.dumps(value)

@@ -18,7 +18,7 @@ from healthcred.codec.cbor import Reader, dumps, loads
 from healthcred.crypto.algorithms import Alg, PrivateKey, alg_of, parse_alg, signer_for
 from healthcred.crypto.keys import kid_of
 from healthcred.errors import BadKey, HealthCredError, MalformedCBOR, MalformedCOSE, TrustListMalformed
-from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS
+from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES
 
 __all__ = [
     "SIGN1_TAG",
@@ -170,15 +170,18 @@ def open_content(
     *,
     max_depth: int = MAX_CBOR_DEPTH,
     max_items: int = MAX_CBOR_ITEMS,
+    max_bytes: int = MAX_COSE_BYTES,
 ) -> Any:
     """The decoded payload of a signed ``what`` whose content type must be ``content_type``.
 
+    ``max_bytes``, ``max_items`` and ``max_depth`` are the payload's bounds (see
+    :func:`healthcred.codec.cbor.loads`); each signed object passes its own.
     Any fault is :class:`TrustListMalformed`; the signature is the caller's to check.
     """
     if message.content_type != content_type:
         raise TrustListMalformed(f"signed message is not a {what} (content type {message.content_type!r})")
     try:
-        return loads(message.payload, what, max_depth=max_depth, max_items=max_items)
+        return loads(message.payload, what, max_depth=max_depth, max_items=max_items, max_bytes=max_bytes)
     except HealthCredError as exc:
         raise TrustListMalformed(exc.message) from exc
 

@@ -9,29 +9,38 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm as UnsupportedByCryptography
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from healthcred.crypto.algorithms import Alg, PrivateKey, PublicKey, alg_of
 from healthcred.errors import BadKey
-from healthcred.files import write_atomic, write_secret
+from healthcred.files import read_bounded, write_atomic, write_secret
 
 __all__ = [
     "KID_BYTES",
+    "MAX_KEY_FILE_BYTES",
     "generate_key",
     "kid_of",
     "load_private_key",
     "load_public_key",
     "public_key_der",
     "public_key_from_der",
+    "public_key_from_pem",
     "save_private_key",
     "save_public_key",
 ]
 
 KID_BYTES = 8
 """Length of a key id."""
+
+MAX_KEY_FILE_BYTES = 64 * 1024
+"""Largest key file read (a PEM key is a few hundred bytes)."""
+
+# What cryptography raises for key bytes it cannot use: malformed (ValueError), encrypted or of the
+# wrong kind (TypeError), or of an algorithm or curve it does not know (its own UnsupportedAlgorithm).
+_KEY_FAULTS = (ValueError, TypeError, UnsupportedByCryptography)
 
 
 def generate_key(alg: Alg) -> PrivateKey:
@@ -58,11 +67,40 @@ def public_key_from_der(der: bytes) -> PublicKey:
     """Load a SubjectPublicKeyInfo DER; only Ed25519 and P-256 keys are accepted."""
     try:
         key = serialization.load_der_public_key(der)
-    except (ValueError, TypeError) as exc:
-        raise BadKey(f"not a SubjectPublicKeyInfo DER public key: {exc}") from exc
+    except _KEY_FAULTS as exc:
+        raise BadKey(f"not a SubjectPublicKeyInfo DER public key of a known type: {exc}") from exc
+    return _allowed_public(key, "the key")
+
+
+def public_key_from_pem(data: bytes, name: str = "the key") -> PublicKey:
+    """Load an Ed25519 or P-256 public key from PEM bytes (a private key gives its public half).
+
+    ``name`` says where the bytes came from, in error messages. Anything else is :class:`BadKey`.
+    """
+    if b"PRIVATE KEY" in data:
+        return _private_from_pem(data, name).public_key()
+    try:
+        key = serialization.load_pem_public_key(data)
+    except _KEY_FAULTS as exc:
+        raise BadKey(f"{name} is not a PEM public key of a known type: {exc}") from exc
+    return _allowed_public(key, name)
+
+
+def _allowed_public(key: object, name: str) -> PublicKey:
     if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
-        raise BadKey(f"{type(key).__name__} is not an Ed25519 or P-256 key")
+        raise BadKey(f"{name} is a {type(key).__name__}, not an Ed25519 or P-256 key")
     alg_of(key)  # rejects other curves
+    return key
+
+
+def _private_from_pem(data: bytes, name: str) -> PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except _KEY_FAULTS as exc:
+        raise BadKey(f"{name} is not an unencrypted PEM private key of a known type: {exc}") from exc
+    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        raise BadKey(f"{name} holds a {type(key).__name__}, not an Ed25519 or P-256 key")
+    alg_of(key)
     return key
 
 
@@ -84,36 +122,15 @@ def save_public_key(key: PublicKey, path: str | os.PathLike[str], *, overwrite: 
 
 
 def _read(path: str | os.PathLike[str]) -> bytes:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise BadKey(f"cannot read key file {os.fspath(path)}: {exc.strerror}") from exc
-    if len(data) > 64 * 1024:
-        raise BadKey(f"{os.fspath(path)} is too large to be a key file")
-    return data
+    # Bounded before reading: a key file named by mistake (a disk image, a FIFO) costs nothing.
+    return read_bounded(path, MAX_KEY_FILE_BYTES, error=BadKey)
 
 
 def load_private_key(path: str | os.PathLike[str]) -> PrivateKey:
     """Load an Ed25519 or P-256 private key from a PEM file."""
-    try:
-        key = serialization.load_pem_private_key(_read(path), password=None)
-    except (ValueError, TypeError) as exc:
-        raise BadKey(f"{os.fspath(path)} is not an unencrypted PEM private key: {exc}") from exc
-    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
-        raise BadKey(f"{os.fspath(path)} holds a {type(key).__name__}, not an Ed25519 or P-256 key")
-    alg_of(key)
-    return key
+    return _private_from_pem(_read(path), os.fspath(path))
 
 
 def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
     """Load an Ed25519 or P-256 public key from a PEM file (a private key file gives its public half)."""
-    data = _read(path)
-    if b"PRIVATE KEY" in data:
-        return load_private_key(path).public_key()
-    try:
-        der = serialization.load_pem_public_key(data).public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    except (ValueError, TypeError) as exc:
-        raise BadKey(f"{os.fspath(path)} is not a PEM public key: {exc}") from exc
-    return public_key_from_der(der)
+    return public_key_from_pem(_read(path), os.fspath(path))

@@ -122,7 +122,7 @@ def read_family_bundle(data: bytes) -> FamilyBundle:
     if len(data) > MAX_FAMILY_BYTES:
         raise BadBinding(f"family bundle is larger than {MAX_FAMILY_BYTES} bytes")
     try:
-        body = loads(data, "family bundle", max_depth=4, max_items=64)
+        body = loads(data, "family bundle", max_depth=4, max_items=64, max_bytes=MAX_FAMILY_BYTES)
     except HealthCredError as exc:
         raise BadBinding(exc.message) from exc
     if type(body) is not dict or tuple(body) != tuple(FamilyKey) or body[FamilyKey.MAGIC] != FAMILY_MAGIC:

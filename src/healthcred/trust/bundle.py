@@ -43,6 +43,8 @@ __all__ = [
     "BUNDLE_CONTENT_TYPE",
     "BUNDLE_FILE",
     "BUNDLE_FORMAT",
+    "MAX_BUNDLE_BYTES",
+    "MAX_BUNDLE_PARTS",
     "Bundle",
     "BundleKey",
     "install_bundle",
@@ -85,7 +87,13 @@ class BundleKey(IntEnum):
 
 _FOREIGN = frozenset({BundleKey.DSCS, BundleKey.SHC})
 _REQUIRED = frozenset(BundleKey) - _FOREIGN
-_MAX_BUNDLE_BYTES = 100 * 1024 * 1024
+MAX_BUNDLE_BYTES = 100 * 1024 * 1024
+"""Largest signed bundle accepted (``docs/format.md`` §9.3)."""
+MAX_BUNDLE_PARTS = 10_000
+"""Most elements in each array of a bundle (trust lists, revocation lists, rule sets, DSCs, SHC issuers)."""
+# The decoder's bounds follow: the map's keys plus five arrays of byte strings (map > array > bstr).
+_MAX_ITEMS = len(BundleKey) + 5 * MAX_BUNDLE_PARTS
+_MAX_DEPTH = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +150,14 @@ def make_bundle(
     issuers = [_issuer_json(i) for i in shc_issuers]
     if issuers:
         payload[BundleKey.SHC] = issuers
-    return sign_content(payload, root, BUNDLE_CONTENT_TYPE)
+    if any(type(p) is list and len(p) > MAX_BUNDLE_PARTS for p in payload.values()):
+        raise TrustListMalformed(f"each array of a bundle holds at most {MAX_BUNDLE_PARTS} elements")
+    signed = sign_content(payload, root, BUNDLE_CONTENT_TYPE)
+    if len(signed) > MAX_BUNDLE_BYTES:  # never sign a bundle no verifier would load
+        raise TrustListMalformed(
+            f"the signed bundle would be {len(signed)} bytes; at most {MAX_BUNDLE_BYTES}"
+        )
+    return signed
 
 
 def _issuer_json(issuer: ShcIssuer) -> bytes:
@@ -156,15 +171,22 @@ def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, in
     Raises :class:`TrustListRollback` for a bundle (or list) older than ``seen``
     records, and the usual trust errors for anything inside.
     """
-    if not isinstance(data, bytes) or len(data) > _MAX_BUNDLE_BYTES:
-        raise TrustListMalformed("a bundle is at most 100 MiB of bytes")
+    if not isinstance(data, bytes) or len(data) > MAX_BUNDLE_BYTES:
+        raise TrustListMalformed(f"a bundle is at most {MAX_BUNDLE_BYTES} bytes (100 MiB)")
     anchors = tuple(anchors)
     try:
         message = parse_sign1(data)
     except HealthCredError as exc:
         raise TrustListMalformed(f"bundle is not a COSE_Sign1: {exc.message}") from exc
     verify_anchor(message, anchors)
-    body = open_content(message, BUNDLE_CONTENT_TYPE, "trust bundle")
+    body = open_content(
+        message,
+        BUNDLE_CONTENT_TYPE,
+        "trust bundle",
+        max_depth=_MAX_DEPTH,
+        max_items=_MAX_ITEMS,
+        max_bytes=MAX_BUNDLE_BYTES,
+    )
     if (
         type(body) is not dict
         or not _REQUIRED <= set(body) <= _REQUIRED | _FOREIGN

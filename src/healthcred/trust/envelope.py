@@ -25,8 +25,8 @@ from healthcred.errors import (
 
 __all__ = ["MAX_LIST_BYTES", "Anchor", "open_signed", "verify_anchor", "verify_signer"]
 
-MAX_LIST_BYTES = 4 * 1024 * 1024
-"""Largest signed trust list accepted."""
+MAX_LIST_BYTES = 16 * 1024 * 1024
+"""Largest signed trust list accepted: room for 10,000 entries of the largest form (1,305 bytes each)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +46,11 @@ class Anchor:
 
 
 def open_signed(data: bytes, limit: int = MAX_LIST_BYTES) -> Sign1:
-    """Parse a signed list's COSE envelope (size-bounded); its signature is not checked here."""
+    """Parse a signed list's COSE envelope, at most ``limit`` bytes; its signature is not checked here.
+
+    Each kind passes its own bound (``MAX_REVOCATION_BYTES``, ``MAX_RULE_SET_BYTES``); the default is
+    a trust list's.
+    """
     if not isinstance(data, bytes):
         raise TrustListMalformed(f"a trust list is bytes, not {type(data).__name__}")
     if len(data) > limit:

@@ -11,6 +11,14 @@ issuers: ``{"iss", "keys", "crls"}``).
 :func:`load_trust` also takes foreign trust on its own — a DSC file, a folder
 of DSCs, a JSON DSC list, an SHC issuer file — and several paths at once,
 merged into one store.
+
+Reading is bounded before the work: a sub-folder may hold at most
+:data:`MAX_FOLDER_ENTRIES` names and a trust folder :data:`MAX_TRUST_FILES`
+in all; each file is read only if it is a regular file within its size bound
+(checked before reading, never read past it), and at most
+:data:`MAX_TRUST_BYTES` are read in all. A symbolic link that leads out of the
+trust folder is refused. Each refusal is a :class:`TrustStoreError` naming the
+folder or file and the bound (``docs/trust.md``, "Bounds").
 """
 
 from __future__ import annotations
@@ -20,13 +28,15 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from healthcred.crypto.keys import load_public_key
+from healthcred.crypto.keys import MAX_KEY_FILE_BYTES, public_key_from_pem
 from healthcred.errors import BadKey, HealthCredError, TrustListMalformed, TrustStoreError
+from healthcred.files import read_bounded
 from healthcred.foreign.dcc.dsc import DSC_SUFFIXES, Dsc, load_dsc_list, read_dsc
 from healthcred.foreign.shc.issuers import ShcIssuer, load_shc_issuer
-from healthcred.trust.bundle import BUNDLE_FILE, open_bundle
+from healthcred.trust.bundle import BUNDLE_FILE, MAX_BUNDLE_BYTES, open_bundle
 from healthcred.trust.envelope import MAX_LIST_BYTES, Anchor, open_signed
 from healthcred.trust.revocation import MAX_REVOCATION_BYTES
+from healthcred.trust.rulesets import MAX_RULE_SET_BYTES
 from healthcred.trust.state import STATE_FILE, load_state, merge_state
 from healthcred.trust.store import TrustStore
 
@@ -34,6 +44,9 @@ __all__ = [
     "ANCHORS_DIR",
     "DSC_DIR",
     "LISTS_DIR",
+    "MAX_FOLDER_ENTRIES",
+    "MAX_TRUST_BYTES",
+    "MAX_TRUST_FILES",
     "REVOCATIONS_DIR",
     "RULES_DIR",
     "SHC_DIR",
@@ -56,35 +69,78 @@ SHC_DIR = "shc"
 """Sub-folder of a trust folder holding SMART Health Card issuers (``*.json``)."""
 _MAX_FOREIGN_FILE = 16 * 1024 * 1024
 
+MAX_FOLDER_ENTRIES = 10_000
+"""Most names one sub-folder of a trust folder may hold (every name counts, whatever its suffix)."""
+MAX_TRUST_FILES = 20_000
+"""Most names one trust folder may hold, all its sub-folders together."""
+MAX_TRUST_BYTES = 256 * 1024 * 1024
+"""Most bytes one load reads from one trust folder or foreign-trust folder, all files together."""
+
+
+class _Budget:
+    """What one load may still list and read below ``root``; every refusal names the bound."""
+
+    __slots__ = ("bytes", "names", "root")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.names = MAX_TRUST_FILES
+        self.bytes = MAX_TRUST_BYTES
+
+    def listing(self, folder: Path) -> list[Path]:
+        """The sorted entries of ``folder`` (none if it is not a folder), counted against the caps."""
+        if not folder.is_dir():
+            return []
+        names: list[str] = []
+        try:
+            with os.scandir(folder) as entries:  # stops at the cap: a huge folder costs no more than the cap
+                for entry in entries:
+                    if len(names) == MAX_FOLDER_ENTRIES:
+                        raise TrustStoreError(f"{folder} holds more than {MAX_FOLDER_ENTRIES} names")
+                    names.append(entry.name)
+        except OSError as exc:
+            raise TrustStoreError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+        self.names -= len(names)
+        if self.names < 0:
+            raise TrustStoreError(f"{self.root} holds more than {MAX_TRUST_FILES} names in its sub-folders")
+        return [folder / name for name in sorted(names)]
+
+    def read(self, path: Path, limit: int, too_large: type[HealthCredError]) -> bytes:
+        """A regular file inside ``root`` of at most ``limit`` bytes, counted against the total."""
+        data = read_bounded(path, limit, error=TrustStoreError, too_large=too_large, within=self.root)
+        self.bytes -= len(data)
+        if self.bytes < 0:
+            raise TrustStoreError(f"{self.root}: more than {MAX_TRUST_BYTES} bytes of trust files in all")
+        return data
+
 
 def load_anchors(path: str | os.PathLike[str]) -> list[Anchor]:
     """The trust anchors of a trust folder (``anchors/*.pem``)."""
-    anchor_dir = Path(path) / ANCHORS_DIR
+    return _anchors(Path(path), _Budget(Path(path)))
+
+
+def _anchors(root: Path, budget: _Budget) -> list[Anchor]:
+    anchor_dir = root / ANCHORS_DIR
     if not anchor_dir.is_dir():
-        raise TrustStoreError(f"{path} is not a trust folder: it has no {ANCHORS_DIR}/ sub-folder")
-    files = sorted(anchor_dir.glob("*.pem"))
+        raise TrustStoreError(f"{root} is not a trust folder: it has no {ANCHORS_DIR}/ sub-folder")
+    files = [p for p in budget.listing(anchor_dir) if p.name.endswith(".pem")]
     if not files:
         raise TrustStoreError(f"{anchor_dir} holds no anchor key (*.pem)")
     try:
-        return [Anchor.from_key(load_public_key(p)) for p in files]
+        return [
+            Anchor.from_key(public_key_from_pem(budget.read(p, MAX_KEY_FILE_BYTES, TrustStoreError), str(p)))
+            for p in files
+        ]
     except BadKey as exc:
         raise TrustStoreError(f"cannot load a trust anchor: {exc.message}") from exc
 
 
-def _read_file(path: Path, limit: int, too_large: type[HealthCredError]) -> bytes:
-    # The size is checked before reading, so a huge file costs nothing.
-    try:
-        if path.stat().st_size > limit:
-            raise too_large(f"{path.name}: larger than {limit} bytes")
-        return path.read_bytes()
-    except OSError as exc:
-        raise TrustStoreError(f"cannot read {path}: {exc.strerror}") from exc
-
-
-def _read_folder(folder: Path, limit: int) -> list[bytes]:
+def _read_folder(folder: Path, limit: int, budget: _Budget) -> list[bytes]:
     blobs: list[bytes] = []
-    for path in sorted(folder.glob("*.cose")) if folder.is_dir() else []:
-        data = _read_file(path, limit, TrustListMalformed)
+    for path in budget.listing(folder):
+        if not path.name.endswith(".cose"):
+            continue
+        data = budget.read(path, limit, TrustListMalformed)
         try:
             open_signed(data, limit)
         except HealthCredError as exc:
@@ -93,14 +149,17 @@ def _read_folder(folder: Path, limit: int) -> list[bytes]:
     return blobs
 
 
-def _foreign_file(path: Path) -> tuple[list[Dsc], list[ShcIssuer]]:
+def _foreign_file(path: Path, budget: _Budget | None) -> tuple[list[Dsc], list[ShcIssuer]]:
     # A JSON array is a DSC list; a JSON object with "iss" is an SHC issuer; anything else a certificate.
-    data = _read_file(path, _MAX_FOREIGN_FILE, TrustStoreError)
+    if budget is None:  # a file named on its own: the operator chose it, links included
+        data = read_bounded(path, _MAX_FOREIGN_FILE, error=TrustStoreError)
+    else:
+        data = budget.read(path, _MAX_FOREIGN_FILE, TrustStoreError)
     if path.suffix.lower() != ".json":
         return [read_dsc(data)], []
     try:
         doc = json.loads(data)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser goes
         raise TrustStoreError(f"{path}: not JSON: {exc}") from exc
     if isinstance(doc, list):
         return load_dsc_list(doc), []
@@ -114,14 +173,18 @@ def _foreign_file(path: Path) -> tuple[list[Dsc], list[ShcIssuer]]:
 def load_foreign(path: str | os.PathLike[str]) -> tuple[list[Dsc], list[ShcIssuer]]:
     """Foreign trust from a file or a folder of files: DSCs (DER, PEM, JSON lists) and SHC issuers."""
     root = Path(path)
-    files = sorted(p for p in root.iterdir() if p.is_file()) if root.is_dir() else [root]
+    return _foreign(root, _Budget(root) if root.is_dir() else None)
+
+
+def _foreign(root: Path, budget: _Budget | None) -> tuple[list[Dsc], list[ShcIssuer]]:
+    files = [root] if budget is None else [p for p in budget.listing(root) if p.is_file()]
     dscs: list[Dsc] = []
     issuers: list[ShcIssuer] = []
     for file in files:
         if file.suffix.lower() not in DSC_SUFFIXES:  # an SHC issuer file is .json too
             continue
         try:
-            more_dscs, more_issuers = _foreign_file(file)
+            more_dscs, more_issuers = _foreign_file(file, budget)
         except HealthCredError as exc:
             raise type(exc)(f"{file.name}: {exc.message}") from exc
         dscs += more_dscs
@@ -130,24 +193,24 @@ def load_foreign(path: str | os.PathLike[str]) -> tuple[list[Dsc], list[ShcIssue
 
 
 def _load_folder(root: Path, seen: Mapping[str, int] | None) -> TrustStore:
-    anchors = load_anchors(root)
+    budget = _Budget(root)
+    anchors = _anchors(root, budget)
     floor = merge_state(load_state(root / STATE_FILE), seen or {})
-    blobs = _read_folder(root / LISTS_DIR, MAX_LIST_BYTES)
-    revocations = _read_folder(root / REVOCATIONS_DIR, MAX_REVOCATION_BYTES)
-    rule_sets = _read_folder(root / RULES_DIR, MAX_LIST_BYTES)
+    blobs = _read_folder(root / LISTS_DIR, MAX_LIST_BYTES, budget)
+    revocations = _read_folder(root / REVOCATIONS_DIR, MAX_REVOCATION_BYTES, budget)
+    rule_sets = _read_folder(root / RULES_DIR, MAX_RULE_SET_BYTES, budget)
     dscs: list[Dsc] = []
     issuers: list[ShcIssuer] = []
     for sub in (DSC_DIR, SHC_DIR):
         if (root / sub).is_dir():
-            more_dscs, more_issuers = load_foreign(root / sub)
+            more_dscs, more_issuers = _foreign(root / sub, budget)
             dscs += more_dscs
             issuers += more_issuers
     bundle_path = root / BUNDLE_FILE
     if bundle_path.is_file():
-        try:
-            bundle = open_bundle(bundle_path.read_bytes(), anchors, seen=floor)
-        except OSError as exc:
-            raise TrustStoreError(f"cannot read {bundle_path}: {exc.strerror}") from exc
+        bundle = open_bundle(
+            budget.read(bundle_path, MAX_BUNDLE_BYTES, TrustListMalformed), anchors, seen=floor
+        )
         blobs = [*bundle.store.raw_lists, *blobs]
         revocations = [*bundle.store.raw_revocations, *revocations]
         rule_sets = [*bundle.store.raw_rule_sets, *rule_sets]

@@ -19,7 +19,7 @@ from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
 from healthcred.crypto.keys import kid_of, public_key_der, public_key_from_der
 from healthcred.errors import BadKey, DelegationNotAllowed, TrustListMalformed, UnsupportedAlgorithm
 from healthcred.regions import region_contains
-from healthcred.trust.envelope import Anchor, open_signed, verify_anchor
+from healthcred.trust.envelope import MAX_LIST_BYTES, Anchor, open_signed, verify_anchor
 from healthcred.trust.grants import (
     MAX_GRANT_SET,
     ROLE_DELEGATE,
@@ -31,6 +31,7 @@ from healthcred.trust.grants import (
 )
 
 __all__ = [
+    "MAX_LIST_ENTRIES",
     "TRUST_LIST_CONTENT_TYPE",
     "TRUST_LIST_FORMAT",
     "EntryKey",
@@ -48,7 +49,8 @@ TRUST_LIST_CONTENT_TYPE = "application/vnd.healthcred.trustlist+cbor"
 TRUST_LIST_FORMAT = 1
 """Version of the trust-list payload layout."""
 
-_MAX_ENTRIES = 10_000
+MAX_LIST_ENTRIES = 10_000
+"""Most entries one trust list may hold (``docs/format.md`` §9.1); the decoder bounds follow from it."""
 
 
 class ListKey(IntEnum):
@@ -101,6 +103,10 @@ _ROLES, _COMPROMISED = int(EntryKey.ROLES), int(EntryKey.COMPROMISED)
 _LIST_KEYS = frozenset(ListKey)
 _ENTRY_REQUIRED = frozenset({_KID, _ALG, _KEY, _REGION, _NOT_BEFORE, _NOT_AFTER})
 _ENTRY_KEYS = frozenset(map(int, EntryKey))
+# The decoder's bounds, derived from the format: the list map, its entries array, and per entry its map
+# of at most ten keys holding two sets of at most MAX_GRANT_SET integers (map > array > map > array).
+_MAX_ITEMS = len(ListKey) + MAX_LIST_ENTRIES * (1 + len(EntryKey) + 2 * MAX_GRANT_SET)
+_MAX_DEPTH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +170,23 @@ def make_trust_list(
         raise TrustListMalformed("version must be ≥ 1 and the list must expire after it is issued")
     if not 1 <= len(list_id) <= 64:
         raise TrustListMalformed("list id must be 1–64 characters")
+    entries = [_entry_map(g) for g in grants]
+    if len(entries) > MAX_LIST_ENTRIES:  # never sign a list no verifier would load
+        raise TrustListMalformed(f"a trust list holds at most {MAX_LIST_ENTRIES} entries, not {len(entries)}")
     payload = {
         ListKey.FORMAT: TRUST_LIST_FORMAT,
         ListKey.VERSION: version,
         ListKey.ISSUED: issued_at,
         ListKey.EXPIRES: expires_at,
-        ListKey.ENTRIES: [_entry_map(g) for g in grants],
+        ListKey.ENTRIES: entries,
         ListKey.ID: list_id,
     }
-    return sign_content(payload, signer, TRUST_LIST_CONTENT_TYPE)
+    signed = sign_content(payload, signer, TRUST_LIST_CONTENT_TYPE)
+    if len(signed) > MAX_LIST_BYTES:
+        raise TrustListMalformed(
+            f"the signed trust list would be {len(signed)} bytes; at most {MAX_LIST_BYTES}"
+        )
+    return signed
 
 
 def _uint(m: Mapping[int, Any], key: int, what: str) -> int:
@@ -286,7 +300,14 @@ def parse_list_body(message: Sign1, delegated_by: bytes | None) -> TrustList:
     ``delegated_by`` is the kid of the delegating key that signed it, or ``None`` for an
     anchor-signed list; a delegated list still needs :func:`check_delegation`.
     """
-    body = open_content(message, TRUST_LIST_CONTENT_TYPE, "trust list")
+    body = open_content(
+        message,
+        TRUST_LIST_CONTENT_TYPE,
+        "trust list",
+        max_depth=_MAX_DEPTH,
+        max_items=_MAX_ITEMS,
+        max_bytes=MAX_LIST_BYTES,
+    )
     if type(body) is not dict or set(body) != _LIST_KEYS:
         raise TrustListMalformed("trust list must be a map with exactly keys 1–6")
     if body[ListKey.FORMAT] != TRUST_LIST_FORMAT:
@@ -294,8 +315,8 @@ def parse_list_body(message: Sign1, delegated_by: bytes | None) -> TrustList:
     list_id = _typed(body, ListKey.ID, str, "id")
     version = _uint(body, ListKey.VERSION, "version")
     raw_entries = _typed(body, ListKey.ENTRIES, list, "entries")
-    if len(raw_entries) > _MAX_ENTRIES:
-        raise TrustListMalformed(f"trust list holds more than {_MAX_ENTRIES} entries")
+    if len(raw_entries) > MAX_LIST_ENTRIES:
+        raise TrustListMalformed(f"trust list holds more than {MAX_LIST_ENTRIES} entries")
     listed = _Listed(
         list_id,
         version,
@@ -319,7 +340,7 @@ def parse_trust_list(data: bytes, anchors: Iterable[Anchor]) -> TrustList:
     :class:`TrustListMalformed` when the signed content is not a valid list.
     Validity in time is checked later, at each verification.
     """
-    message = open_signed(data)
+    message = open_signed(data, MAX_LIST_BYTES)
     verify_anchor(message, anchors)
     return parse_list_body(message, None)
 

@@ -81,6 +81,7 @@ class RevocationKey(IntEnum):
 _DOMAIN = b"healthcred/revocation/v1\x00"
 _DOMAIN_STATE = hashlib.sha256(_DOMAIN)  # copied per hash: the domain prefix is absorbed once
 _KEYS = frozenset(RevocationKey)
+_MAX_ITEMS = len(RevocationKey)  # one flat map: the hashes are two byte strings, whatever their number
 _INT_KEYS = (RevocationKey.VERSION, RevocationKey.ISSUED, RevocationKey.EXPIRES, RevocationKey.BASE)
 _SMALL_DELTA = 256  # up to this many changes, edit a copy in place instead of rebuilding
 _BUCKET_SHIFT = 48
@@ -216,12 +217,23 @@ def make_revocation_list(
         RevocationKey.ADDED: _to_bytes(as_hash),
         RevocationKey.REMOVED: _to_bytes(gone),
     }
-    return sign_content(payload, signer, REVOCATION_CONTENT_TYPE)
+    signed = sign_content(payload, signer, REVOCATION_CONTENT_TYPE)
+    if len(signed) > MAX_REVOCATION_BYTES:  # never sign a list no verifier would load
+        raise TrustListMalformed(
+            f"the signed revocation list would be {len(signed)} bytes; at most {MAX_REVOCATION_BYTES}"
+        )
+    return signed
 
 
 def parse_revocation_body(message: Sign1) -> RevocationList:
     """Parse the payload of a revocation list whose signature the caller has verified."""
-    body = open_content(message, REVOCATION_CONTENT_TYPE, "revocation list")
+    body = open_content(
+        message,
+        REVOCATION_CONTENT_TYPE,
+        "revocation list",
+        max_items=_MAX_ITEMS,
+        max_bytes=MAX_REVOCATION_BYTES,
+    )
     if type(body) is not dict or set(body) != _KEYS or body[RevocationKey.FORMAT] != REVOCATION_FORMAT:
         raise TrustListMalformed("revocation list must be a format-1 map with exactly keys 1–8")
     ints = [body[k] for k in _INT_KEYS]

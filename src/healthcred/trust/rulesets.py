@@ -20,6 +20,7 @@ from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
 from healthcred.errors import TrustListMalformed
 
 __all__ = [
+    "MAX_RULE_SET_BYTES",
     "RULES_CONTENT_TYPE",
     "RULES_FORMAT",
     "RuleSetKey",
@@ -48,8 +49,13 @@ class RuleSetKey(IntEnum):
     """The rule set's JSON form (docs/rules.md) as CBOR: a map holding its id, version and kind."""
 
 
+MAX_RULE_SET_BYTES = 4 * 1024 * 1024
+"""Largest signed rule set accepted (``docs/format.md`` §9.4)."""
+
 _KEYS = frozenset(RuleSetKey)
-_MAX_DEPTH, _MAX_ITEMS = 100, 200_000  # CertLogic nests up to 64 deep inside the set's own maps
+# CertLogic nests up to 64 deep inside the set's own maps. A rule set's documented bound is its size: each
+# item takes at least one byte, so the item bound is the byte bound and never the stricter (hidden) one.
+_MAX_DEPTH, _MAX_ITEMS = 100, MAX_RULE_SET_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +88,23 @@ def make_rule_set(
         RuleSetKey.EXPIRES: expires_at,
         RuleSetKey.BODY: dict(body),
     }
-    return sign_content(payload, signer, RULES_CONTENT_TYPE)
+    signed = sign_content(payload, signer, RULES_CONTENT_TYPE)
+    if len(signed) > MAX_RULE_SET_BYTES:  # never sign a rule set no verifier would load
+        raise TrustListMalformed(
+            f"the signed rule set would be {len(signed)} bytes; at most {MAX_RULE_SET_BYTES}"
+        )
+    return signed
 
 
 def parse_rule_set_body(message: Sign1) -> SignedRuleSet:
     """The rule set in a message whose signature the caller has verified."""
     payload = open_content(
-        message, RULES_CONTENT_TYPE, "rule set", max_depth=_MAX_DEPTH, max_items=_MAX_ITEMS
+        message,
+        RULES_CONTENT_TYPE,
+        "rule set",
+        max_depth=_MAX_DEPTH,
+        max_items=_MAX_ITEMS,
+        max_bytes=MAX_RULE_SET_BYTES,
     )
     if type(payload) is not dict or set(payload) != _KEYS or payload[RuleSetKey.FORMAT] != RULES_FORMAT:
         raise TrustListMalformed("rule set must be a format-1 map with exactly keys 1–4")

@@ -40,7 +40,7 @@ from healthcred.trust.revocation import (
     parse_revocation_body,
     revocation_hash,
 )
-from healthcred.trust.rulesets import SignedRuleSet, parse_rule_set_body
+from healthcred.trust.rulesets import MAX_RULE_SET_BYTES, SignedRuleSet, parse_rule_set_body
 from healthcred.trust.series import newest_versions
 
 __all__ = ["TrustStore"]
@@ -125,7 +125,7 @@ class TrustStore:
         # Signed by an anchor or a key granted the rules role; the newest version of each series.
         parsed = []
         for data in self.raw_rule_sets:
-            message = open_signed(data)
+            message = open_signed(data, MAX_RULE_SET_BYTES)
             candidates = [(a.kid, a.alg, a.verify) for a in self.anchors if a.kid == message.kid]
             candidates += [
                 (e.kid, e.alg, e.verify) for e in self._index.get(message.kid, ()) if e.may_sign_rules
