@@ -48,30 +48,65 @@ def test_certlogic_suite(expression: Any, data: Any, expected: Any) -> None:
     assert result == expected and type(result) is type(expected)
 
 
-@pytest.mark.parametrize(
-    ("expression", "where"),
-    [
-        ({"nope": [1]}, "$.nope"),
-        ({"if": [1, 2]}, "$.if"),
-        ({"===": [1]}, "$.==="),
-        ({"and": [True]}, "$.and"),
-        ({"!": [1, 2]}, "$.!"),
-        ({"var": ["x", 1]}, "$.var"),
-        ({"plusTime": ["2021", 1.5, "day"]}, "$.plusTime[1]"),
-        ({"plusTime": ["2021", 1, "week"]}, "$.plusTime[2]"),
-        ({"extractFromUVCI": ["x", "1"]}, "$.extractFromUVCI"),
-        ({"reduce": [[], 0]}, "$.reduce"),
-        ({"if": [True, {"a": 1, "b": 2}, 0]}, "$.if[1]"),
-        ({"and": [True, [1, None]]}, "$.and[1][1]"),
-        ({"<": [1, 2.5]}, "$.<[1]"),
-        ({"in": [1, {"x": 1}]}, "$.in[1]"),
-        (None, "$"),
-    ],
-)
-def test_invalid_expressions_name_the_fault(expression: Any, where: str) -> None:
+# One row per validation rule of the specification's validator (and the literal type errors
+# it makes certain): a valid expression, an invalid one, and the path the fault is reported at.
+VALIDATION_RULES: list[tuple[str, Any, Any, str]] = [
+    ("null literal", True, None, "$"),
+    ("non-integer number", 3.0, 3.14, "$"),
+    ("other literal types", "text", b"bytes", "$"),
+    ("object has one key (none)", {"var": "x"}, {}, "$"),
+    ("object has one key (two)", {"var": "x"}, {"foo": "bar", "alice": "bob"}, "$"),
+    ("operation form: operands in an array", {"and": [True, True]}, {"and": True}, "$.and"),
+    ("operation form, unknown operator", {"===": [1, 1]}, {"all": "foo"}, "$.all"),
+    ("operator known", {"===": [1, 1]}, {"all": [None]}, "$.all"),
+    ("var: a string path, not an integer", {"var": "1"}, {"var": 0}, "$.var"),
+    ("var: a string path, not null", {"var": ""}, {"var": None}, "$.var"),
+    ("var: no default", {"var": "x"}, {"var": ["x", 1]}, "$.var"),
+    ("var: path syntax (trailing period)", {"var": "x.0.y"}, {"var": "x."}, "$.var"),
+    ("var: path syntax (leading period)", {"var": "x"}, {"var": ".x"}, "$.var"),
+    ("var: path syntax (empty fragment)", {"var": "x.y"}, {"var": "x..y"}, "$.var"),
+    ("if: 3 operands", {"if": [True, 1, 2]}, {"if": [True, 1]}, "$.if"),
+    ("if: operands validated", {"if": [True, 1, 2]}, {"if": [True, {"a": 1, "b": 2}, 0]}, "$.if[1]"),
+    ("===: 2 operands", {"===": [1, 1]}, {"===": [1]}, "$.==="),
+    ("in: 2 operands", {"in": [1, [1]]}, {"in": [1, [1], [2]]}, "$.in"),
+    ("in: an array to search", {"in": ["a", ["abc"]]}, {"in": ["a", "abc"]}, "$.in[1]"),
+    ("+: 2 operands", {"+": [1, 2]}, {"+": [1, 2, 3]}, "$.+"),
+    ("+: integers", {"+": [1, {"var": "x"}]}, {"+": [1, "a"]}, "$.+[1]"),
+    ("and: at least 2 operands", {"and": [True, False]}, {"and": [True]}, "$.and"),
+    ("and: operands validated", {"and": [True, [1]]}, {"and": [True, [1, None]]}, "$.and[1][1]"),
+    ("comparison: 2 or 3 operands", {"<": [1, 2, 3]}, {"<": [1, 2, 3, 4]}, "$.<"),
+    ("comparison: at least 2", {"<=": [1, 2]}, {"<=": [1]}, "$.<="),
+    ("comparison: integers", {"<": [1, {"var": "x"}]}, {"<": [1, "2"]}, "$.<[1]"),
+    ("comparison: integer literals", {">": [2, 1]}, {">": [2, 1.5]}, "$.>[1]"),
+    ("date comparison: 2 or 3", {"after": [{"var": "a"}, {"var": "b"}]}, {"after": [{"var": "a"}]}, "$.after"),
+    ("date comparison: no literal", {"before": [{"var": "a"}, {"var": "b"}]}, {"before": [1, 2]}, "$.before[0]"),
+    ("!: 1 operand", {"!": [True]}, {"!": [True, False]}, "$.!"),
+    ("plusTime: 3 operands", {"plusTime": ["2021", 1, "day"]}, {"plusTime": ["2021", 1]}, "$.plusTime"),
+    ("plusTime: integer amount", {"plusTime": ["2021", -1, "day"]}, {"plusTime": ["2021", 1.5, "day"]}, "$.plusTime[1]"),
+    ("plusTime: bounded amount", {"plusTime": ["2021", 10**8, "hour"]}, {"plusTime": ["2021", 10**8 + 1, "hour"]}, "$.plusTime[1]"),
+    ("plusTime: unit", {"plusTime": ["2021", 1, "month"]}, {"plusTime": ["2021", 1, "week"]}, "$.plusTime[2]"),
+    ("plusTime: date literal form", {"plusTime": ["2021-06-01T10:00:00.5+2", 0, "day"]}, {"plusTime": ["01.06.2021", 0, "day"]}, "$.plusTime[0]"),
+    ("plusTime: date literal exists", {"plusTime": ["2021-02-28", 0, "day"]}, {"plusTime": ["2021-02-30", 0, "day"]}, "$.plusTime[0]"),
+    ("plusTime: a string, not a date-time", {"plusTime": [{"var": "d"}, 1, "day"]}, {"plusTime": [{"plusTime": ["2021", 0, "day"]}, 1, "day"]}, "$.plusTime[0]"),
+    ("plusTime: a string, not a literal integer", {"plusTime": ["2021", 1, "day"]}, {"plusTime": [2021, 1, "day"]}, "$.plusTime[0]"),
+    ("dccDateOfBirth: 1 operand", {"dccDateOfBirth": ["1990"]}, {"dccDateOfBirth": ["1990", "1991"]}, "$.dccDateOfBirth"),
+    ("dccDateOfBirth: date literal form", {"dccDateOfBirth": ["1990-02"]}, {"dccDateOfBirth": ["1990-1"]}, "$.dccDateOfBirth[0]"),
+    ("dccDateOfBirth: not a date-time", {"dccDateOfBirth": [{"var": "dob"}]}, {"dccDateOfBirth": [{"dccDateOfBirth": ["1990"]}]}, "$.dccDateOfBirth[0]"),
+    ("reduce: 3 operands", {"reduce": [[], 0, 0]}, {"reduce": [[], 0]}, "$.reduce"),
+    ("reduce: an array", {"reduce": [{"var": "xs"}, 0, 0]}, {"reduce": ["abc", 0, 0]}, "$.reduce[0]"),
+    ("extractFromUVCI: 2 operands", {"extractFromUVCI": ["a/b", 1]}, {"extractFromUVCI": ["a/b"]}, "$.extractFromUVCI"),
+    ("extractFromUVCI: integer index", {"extractFromUVCI": ["a/b", 1]}, {"extractFromUVCI": ["a/b", "1"]}, "$.extractFromUVCI[1]"),
+    ("extractFromUVCI: a string", {"extractFromUVCI": [{"var": "ci"}, 1]}, {"extractFromUVCI": [42, 1]}, "$.extractFromUVCI[0]"),
+    ("faults nested deep", {"and": [True, {"if": [True, 1, 2]}]}, {"and": [True, {"if": [{"nope": []}, 1, 2]}]}, "$.and[1].if[0].nope"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("valid", "invalid", "where"), [pytest.param(*row[1:], id=row[0]) for row in VALIDATION_RULES])
+def test_validation_rule(valid: Any, invalid: Any, where: str) -> None:
+    validate(valid)
     with pytest.raises(InvalidRule) as caught:
-        validate(expression)
-    assert caught.value.message.startswith(where), caught.value.message
+        validate(invalid)
+    assert caught.value.message.startswith(f"{where}: "), caught.value.message
 
 
 def test_hostile_expressions_are_bounded() -> None:
@@ -86,7 +121,7 @@ def test_hostile_expressions_are_bounded() -> None:
     inner = {"reduce": [{"var": "current"}, {"+": [{"var": "accumulator"}, 1]}, 0]}
     outer = {"reduce": [{"var": "x"}, {"+": [{"var": "accumulator"}, inner]}, 0]}
     rows = [list(range(1000)) for _ in range(1000)]
-    with pytest.raises(RuleEvaluationError, match="reduce steps"):
+    with pytest.raises(RuleEvaluationError, match="evaluation budget"):
         evaluate(outer, {"x": rows})
     assert evaluate(outer, {"x": rows[:3]}) == 3000
 
@@ -94,9 +129,9 @@ def test_hostile_expressions_are_bounded() -> None:
 @pytest.mark.parametrize(
     ("expression", "data"),
     [
-        ({"+": [1, "a"]}, None),
+        ({"+": [1, {"var": "x"}]}, {"x": "a"}),
         ({"<": [1, {"var": "x"}]}, {"x": "2"}),
-        ({"after": [1, 2]}, None),
+        ({"after": [{"var": "x"}, {"var": "x"}]}, {"x": 1}),
         ({"!": [{"plusTime": ["2021-01-01", 0, "day"]}]}, None),
         ({"in": [1, {"var": "x"}]}, {"x": "abc"}),
         ({"plusTime": [{"var": "x"}, 0, "day"]}, {"x": "not a date"}),

@@ -1,55 +1,67 @@
 """CertLogic 1.3.3: the JsonLogic subset the EU DCC uses for business rules, compiled once.
 
-:func:`compile_rule` validates an expression completely (every operation
-known, every operand count and literal type right) and turns it into a tree of
-Python closures, so evaluating a rule many times re-parses nothing.
+:func:`compile_rule` validates an expression completely — every rule of the specification's
+validator (operation form, operator known, operand counts, ``var`` path syntax, ``plusTime``
+amount and unit, ``extractFromUVCI`` index) plus the type errors a literal operand makes certain
+(``{"+": [1, "a"]}``, a date literal of no allowed form, ``plusTime`` of a date-time) — and turns
+it into a tree of Python closures, so evaluating a rule many times re-parses nothing.
 :func:`evaluate` and :func:`validate` are the convenience entry points.
 
-Values follow the specification: integers (never floats), strings, booleans,
-arrays, objects from the data, ``null``, and date-times (only from
-``plusTime`` and ``dccDateOfBirth``, held as UTC :class:`datetime` with
-millisecond precision). Bounds keep hostile rules harmless: at most
-:data:`MAX_NODES` operations and literals, :data:`MAX_DEPTH` nesting, and
-:data:`MAX_REDUCE_STEPS` lambda calls per evaluation.
+Values follow the specification: integers (never fractions), strings, booleans, arrays, objects
+from the data, ``null``, and date-times (:class:`~healthcred.rules.dates.DateTime`, only from
+``plusTime`` and ``dccDateOfBirth``). Bounds keep hostile rules harmless: at most
+:data:`MAX_NODES` operations and literals and :data:`MAX_DEPTH` nesting when compiled, and one
+:class:`~healthcred.rules.budget.Budget` of
+:data:`~healthcred.rules.budget.EVALUATION_BUDGET` work units per evaluation.
 """
 
 from __future__ import annotations
 
-import calendar
+import math
+import operator
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
-from itertools import pairwise
 from typing import Any
 
 from healthcred.errors import InvalidRule, RuleEvaluationError
+from healthcred.rules.budget import DATE_COST, EVALUATION_BUDGET, STRING_CHUNK, Budget
+from healthcred.rules.dates import MAX_AMOUNT, TIME_UNITS, DateTime, date_of_birth, parse_date_time, plus_time
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_REDUCE_STEPS", "Rule", "compile_rule", "evaluate", "validate"]
+__all__ = [
+    "EVALUATION_BUDGET",
+    "MAX_DEPTH",
+    "MAX_INTEGER",
+    "MAX_NODES",
+    "Budget",
+    "Rule",
+    "compile_rule",
+    "evaluate",
+    "validate",
+]
 
 MAX_NODES = 10_000
 """Most operations and literals in one expression."""
 MAX_DEPTH = 64
 """Deepest nesting of operations and arrays in one expression."""
-MAX_REDUCE_STEPS = 100_000
-"""Most ``reduce`` lambda calls in one evaluation (nested reductions multiply)."""
 
-Node = Callable[[Any, list[int]], Any]
-"""A compiled expression: ``node(data, budget)``; ``budget[0]`` counts down reduce steps."""
+Node = Callable[[Any, Budget], Any]
+"""A compiled expression: ``node(data, budget)``; every node charges the budget before it works."""
 
-_COMPARISONS = {"<", ">", "<=", ">="}
+_INTEGER_COMPARISONS = {"<", ">", "<=", ">="}
 _DATE_COMPARISONS = {"before": "<", "after": ">", "not-after": "<=", "not-before": ">="}
-_TIME_UNITS = ("year", "month", "day", "hour")
 _ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": lambda a, b: a < b,
-    ">": lambda a, b: a > b,
-    "<=": lambda a, b: a <= b,
-    ">=": lambda a, b: a >= b,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
 }
+MAX_INTEGER = 2**53 - 1
+"""Largest magnitude ``+`` yields: JavaScript's safe integers, the ones CertLogic's Numbers hold exactly."""
+_DATE_MAKERS = {"plusTime", "dccDateOfBirth"}
+_PATH = re.compile(r"[^.]+(?:\.[^.]+)*")  # the validator's data-access path: no empty fragment
+_INDEX = re.compile(r"0|[1-9][0-9]*")  # an array index as JavaScript reads a property name
 _UVCI_SEPARATORS = re.compile(r"[/#:]")
-_DATE_TIME = re.compile(
-    r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
-    r"(Z|[+-]\d{1,2}(?::?\d{2})?)?)?)?)?"
-)
+_ANY = object()  # "no literal": the operand is computed, its type known only at evaluation
 
 
 class Rule:
@@ -61,15 +73,18 @@ class Rule:
         self.expression = expression
         self._node = node
 
-    def evaluate(self, data: Any) -> Any:
-        """The value of the expression on ``data`` (raises :class:`RuleEvaluationError`)."""
-        return self._node(data, [MAX_REDUCE_STEPS])
+    def evaluate(self, data: Any, budget: Budget | None = None) -> Any:
+        """The value on ``data``; ``budget`` (default: a fresh one) is charged for the work.
+
+        Raise :class:`RuleEvaluationError` for a type mismatch, a date-time out of range or a
+        spent budget.
+        """
+        return self._node(data, Budget() if budget is None else budget)
 
 
 def compile_rule(expression: Any) -> Rule:
     """Validate ``expression`` and compile it; raise :class:`InvalidRule` with the path to the fault."""
-    counter = [0]
-    return Rule(expression, _compile(expression, "$", 0, counter))
+    return Rule(expression, _compile(expression, "$", 0, [0]))
 
 
 def validate(expression: Any) -> None:
@@ -77,9 +92,9 @@ def validate(expression: Any) -> None:
     compile_rule(expression)
 
 
-def evaluate(expression: Any, data: Any) -> Any:
+def evaluate(expression: Any, data: Any, budget: Budget | None = None) -> Any:
     """Evaluate a CertLogic ``expression`` on ``data`` (validated first; compile once to repeat)."""
-    return compile_rule(expression).evaluate(data)
+    return compile_rule(expression).evaluate(data, budget)
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -87,11 +102,18 @@ def evaluate(expression: Any, data: Any) -> Any:
 
 def _truthy(value: Any) -> bool | None:
     # True/False per the specification, None when the value is neither (a date-time).
-    if value is None or value is False:
+    kind = type(value)
+    if kind is bool:
+        return bool(value)
+    if value is None:
         return False
-    if value is True:
-        return True
-    if isinstance(value, int | str | list | dict):
+    if (
+        kind is int
+        or kind is str
+        or kind is list
+        or kind is dict
+        or isinstance(value, int | str | list | dict)
+    ):
         return bool(value)
     return None
 
@@ -116,57 +138,26 @@ def _strict_equal(a: Any, b: Any) -> bool:
     return a is b
 
 
-def _parse_date_time(text: str, where: str) -> datetime:
-    match = _DATE_TIME.fullmatch(text)
-    if match is None:
-        raise RuleEvaluationError(f"{where}: {text!r} is not a date or date-time of an allowed form")
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
-    try:
-        if month is None:
-            return datetime(int(year), 12, 31, tzinfo=UTC)
-        if day is None:
-            last = calendar.monthrange(int(year), int(month))[1]
-            return datetime(int(year), int(month), last, tzinfo=UTC)
-        millis = int((fraction or "0")[:3].ljust(3, "0"))
-        zone = UTC if offset in (None, "Z") else _offset(offset)
-        moment = datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            millis * 1000,
-            tzinfo=zone,
-        )
-    except ValueError as exc:
-        raise RuleEvaluationError(f"{where}: {text!r} is not a valid date: {exc}") from exc
-    return moment.astimezone(UTC)
+def _literal(expr: Any) -> Any:
+    # The value of a literal operand (integral floats read as the integers JavaScript sees), or _ANY.
+    if isinstance(expr, float) and math.isfinite(expr) and expr.is_integer():
+        return int(expr)
+    if isinstance(expr, bool | str | list) or _is_int(expr):
+        return expr
+    return _ANY
 
 
-def _offset(text: str) -> timezone:
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = (digits, "0") if len(digits) <= 2 else (digits[:-2], digits[-2:])
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+def _kind(value: Any) -> str:
+    return (
+        "array"
+        if isinstance(value, list)
+        else "date-time"
+        if isinstance(value, DateTime)
+        else type(value).__name__
+    )
 
 
-def _plus(moment: datetime, amount: int, unit: str) -> datetime:
-    # JavaScript's setUTC<Unit>(getUTC<Unit>() + amount): overflowing days roll into the next month.
-    if unit == "day":
-        return moment + timedelta(days=amount)
-    if unit == "hour":
-        return moment + timedelta(hours=amount)
-    months = moment.month - 1 + amount * (12 if unit == "year" else 1)
-    year, month = moment.year + months // 12, months % 12 + 1
-    try:
-        start = moment.replace(year=year, month=month, day=1)
-    except ValueError as exc:
-        raise RuleEvaluationError(f"plusTime: year {year} is out of range") from exc
-    return start + timedelta(days=moment.day - 1)
-
-
-# --- compilation -----------------------------------------------------------------------------
+# --- compilation: literals and the operation form ----------------------------------------------
 
 
 def _compile(expr: Any, path: str, depth: int, counter: list[int]) -> Node:
@@ -175,91 +166,117 @@ def _compile(expr: Any, path: str, depth: int, counter: list[int]) -> Node:
         raise InvalidRule(f"{path}: the expression has more than {MAX_NODES} parts")
     if depth > MAX_DEPTH:
         raise InvalidRule(f"{path}: the expression nests deeper than {MAX_DEPTH} levels")
-    if isinstance(expr, bool | str) or _is_int(expr):
-        return lambda data, budget: expr
     if isinstance(expr, list):
-        items = [_compile(item, f"{path}[{i}]", depth + 1, counter) for i, item in enumerate(expr)]
-        return lambda data, budget: [item(data, budget) for item in items]
+        return _compile_array(expr, path, depth, counter)
     if isinstance(expr, dict):
         if len(expr) != 1:
             raise InvalidRule(f"{path}: an operation object has exactly one key, not {len(expr)}")
         ((op, args),) = expr.items()
         return _compile_operation(op, args, f"{path}.{op}", depth, counter)
+    value = _literal(expr)
+    if value is not _ANY:
+        return _constant(value, path)
+    if isinstance(expr, float):
+        raise InvalidRule(f"{path}: {expr!r} is a non-integer number")
     if expr is None:
         raise InvalidRule(f"{path}: null literals are not allowed")
     raise InvalidRule(f"{path}: literals of type {type(expr).__name__} are not allowed")
 
 
-def _operands(op: str, args: Any, path: str, counts: range, depth: int, counter: list[int]) -> list[Node]:
-    if not isinstance(args, list):
-        raise InvalidRule(f"{path}: the operands of {op!r} must be an array")
-    if len(args) not in counts:
-        expected = f"{counts.start}" if len(counts) == 1 else f"{counts.start}–{counts.stop - 1}"
+def _constant(value: Any, path: str) -> Node:
+    def constant(data: Any, budget: Budget) -> Any:
+        budget.left -= 1
+        if budget.left < 0:
+            budget.exhausted(path)
+        return value
+
+    return constant
+
+
+def _compile_array(expr: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    items = [_compile(item, f"{path}[{i}]", depth + 1, counter) for i, item in enumerate(expr)]
+    values = [_literal(item) for item in expr]
+    if all(v is not _ANY and not isinstance(v, list) for v in values):
+        # Only scalar literals: built in C, but charged per element all the same.
+        scalars, cost = tuple(values), 1 + len(values)
+
+        def constant_array(data: Any, budget: Budget) -> list[Any]:
+            budget.left -= cost
+            if budget.left < 0:
+                budget.exhausted(path)
+            return list(scalars)
+
+        return constant_array
+
+    def array(data: Any, budget: Budget) -> list[Any]:
+        budget.left -= 1
+        if budget.left < 0:
+            budget.exhausted(path)
+        return [item(data, budget) for item in items]
+
+    return array
+
+
+def _arity(op: str, args: list[Any], path: str, low: int, high: int) -> None:
+    if not low <= len(args) <= high:
+        expected = f"{low}" if low == high else f"at least {low}" if high == MAX_NODES else f"{low} or {high}"
         raise InvalidRule(f"{path}: {op!r} takes {expected} operands, not {len(args)}")
+
+
+def _must_be(args: list[Any], index: int, kinds: set[str], what: str, path: str) -> None:
+    # A literal operand whose type the operation can never accept is a fault of the rule itself.
+    value = _literal(args[index])
+    if value is not _ANY and _literal_kind(value) not in kinds:
+        raise InvalidRule(f"{path}[{index}]: the operand must be {what}, not the literal {args[index]!r}")
+
+
+def _literal_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    return {int: "integer", str: "string"}.get(type(value), "array")
+
+
+def _nodes(args: list[Any], path: str, depth: int, counter: list[int]) -> list[Node]:
     return [_compile(a, f"{path}[{i}]", depth + 1, counter) for i, a in enumerate(args)]
 
 
 def _compile_operation(op: Any, args: Any, path: str, depth: int, counter: list[int]) -> Node:
     if op == "var":
         return _compile_var(args, path)
-    if op == "if":
-        guard, then, other = _operands(op, args, path, range(3, 4), depth, counter)
+    if not isinstance(args, list):
+        raise InvalidRule(
+            f'{path}: an operation has the form {{"<operator>": [<operands>]}}, not {_kind(args)}'
+        )
+    compiler = _OPERATIONS.get(op) if isinstance(op, str) else None
+    if compiler is None:
+        raise InvalidRule(f"{path}: unknown operation {op!r}")
+    return compiler(op, args, path, depth, counter)
 
-        def if_(data: Any, budget: list[int]) -> Any:
-            return then(data, budget) if _truthy(guard(data, budget)) else other(data, budget)
 
-        return if_
-    if op == "===":
-        left, right = _operands(op, args, path, range(2, 3), depth, counter)
-        return lambda data, budget: _strict_equal(left(data, budget), right(data, budget))
-    if op == "in":
-        return _compile_in(_operands(op, args, path, range(2, 3), depth, counter), path)
-    if op == "+":
-        return _compile_plus(_operands(op, args, path, range(2, 3), depth, counter), path)
-    if op == "and":
-        return _compile_and(_operands(op, args, path, range(2, MAX_NODES), depth, counter), path)
-    if op == "!":
-        (operand,) = _operands(op, args, path, range(1, 2), depth, counter)
-        return lambda data, budget: not _need_truth(operand(data, budget), path)
-    if op in _COMPARISONS or op in _DATE_COMPARISONS:
-        return _compile_comparison(op, _operands(op, args, path, range(2, 4), depth, counter), path)
-    if op == "plusTime":
-        return _compile_plus_time(args, path, depth, counter)
-    if op == "dccDateOfBirth":
-        (operand,) = _operands(op, args, path, range(1, 2), depth, counter)
-
-        def date_of_birth(data: Any, budget: list[int]) -> Any:
-            value = operand(data, budget)
-            if value is None:
-                return None
-            if not isinstance(value, str) or not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
-                raise RuleEvaluationError(
-                    f"{path}: {value!r} is not a date of birth (YYYY, YYYY-MM, YYYY-MM-DD)"
-                )
-            return _parse_date_time(value, path)
-
-        return date_of_birth
-    if op == "reduce":
-        return _compile_reduce(args, path, depth, counter)
-    if op == "extractFromUVCI":
-        return _compile_uvci(args, path, depth, counter)
-    raise InvalidRule(f"{path}: unknown operation {op!r}")
+# --- compilation: the operations ---------------------------------------------------------------
 
 
 def _compile_var(args: Any, path: str) -> Node:
-    if _is_int(args):
-        args = str(args)
     if not isinstance(args, str):
-        raise InvalidRule(f"{path}: 'var' takes a path string (defaults are not allowed)")
-    fragments = [] if args == "" else [int(f) if f.isdigit() else f for f in args.split(".")]
+        raise InvalidRule(
+            f'{path}: data access has the form {{"var": "<path>"}}: a string, not {_kind(args)}'
+        )
+    if args and _PATH.fullmatch(args) is None:
+        raise InvalidRule(f"{path}: the data access path {args!r} has an empty fragment")
+    fragments = args.split(".") if args else []
+    steps = tuple((f, int(f) if _INDEX.fullmatch(f) else None) for f in fragments)
+    cost = max(1, len(steps))
 
-    def var(data: Any, budget: list[int]) -> Any:
+    def var(data: Any, budget: Budget) -> Any:
+        budget.left -= cost
+        if budget.left < 0:
+            budget.exhausted(path)
         value = data
-        for fragment in fragments:
+        for key, index in steps:
             if isinstance(value, dict):
-                value = value.get(str(fragment))
-            elif isinstance(value, list) and isinstance(fragment, int):
-                value = value[fragment] if fragment < len(value) else None
+                value = value.get(key)
+            elif isinstance(value, list) and index is not None:
+                value = value[index] if index < len(value) else None
             else:
                 return None
             if value is None:
@@ -269,34 +286,88 @@ def _compile_var(args: Any, path: str) -> Node:
     return var
 
 
-def _compile_in(nodes: list[Node], path: str) -> Node:
-    needle, haystack = nodes
+def _compile_if(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 3, 3)
+    guard, then, other = _nodes(args, path, depth, counter)
 
-    def in_(data: Any, budget: list[int]) -> bool:
+    def if_(data: Any, budget: Budget) -> Any:
+        budget.left -= 1
+        if budget.left < 0:
+            budget.exhausted(path)
+        return then(data, budget) if _truthy(guard(data, budget)) else other(data, budget)
+
+    return if_
+
+
+def _compile_equal(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 2, 2)
+    left, right = _nodes(args, path, depth, counter)
+
+    def equal(data: Any, budget: Budget) -> bool:
+        a, b = left(data, budget), right(data, budget)
+        # Two long strings of one length are compared character by character: that is charged.
+        budget.left -= 1 + (min(len(a), len(b)) // STRING_CHUNK if type(a) is str and type(b) is str else 0)
+        if budget.left < 0:
+            budget.exhausted(path)
+        return _strict_equal(a, b)
+
+    return equal
+
+
+def _compile_in(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 2, 2)
+    _must_be(args, 1, {"array"}, "an array", path)
+    needle, haystack = _nodes(args, path, depth, counter)
+
+    def in_(data: Any, budget: Budget) -> bool:
         value, items = needle(data, budget), haystack(data, budget)
         if not isinstance(items, list):
-            raise RuleEvaluationError(f"{path}: the second operand of 'in' must be an array")
-        return any(_strict_equal(value, item) for item in items)
+            raise RuleEvaluationError(
+                f"{path}: the second operand of 'in' must be an array, not {_kind(items)}"
+            )
+        each = 1 + len(value) // STRING_CHUNK if type(value) is str else 1
+        budget.left -= 1 + each * len(items)  # every element scanned, before the scan
+        if budget.left < 0:
+            budget.exhausted(path)
+        kind = type(value)
+        if value is None or kind in (bool, int, str):
+            return any(type(item) is kind and item == value for item in items)
+        return any(item is value for item in items)
 
     return in_
 
 
-def _compile_plus(nodes: list[Node], path: str) -> Node:
-    left, right = nodes
+def _compile_plus(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 2, 2)
+    for i in range(2):
+        _must_be(args, i, {"integer"}, "an integer", path)
+    left, right = _nodes(args, path, depth, counter)
 
-    def plus(data: Any, budget: list[int]) -> int:
+    def plus(data: Any, budget: Budget) -> int:
+        budget.left -= 1
+        if budget.left < 0:
+            budget.exhausted(path)
         a, b = left(data, budget), right(data, budget)
         if not (_is_int(a) and _is_int(b)):
+            raise RuleEvaluationError(f"{path}: '+' adds integers, not {_kind(a)} and {_kind(b)}")
+        total = int(a + b)
+        if not -MAX_INTEGER <= total <= MAX_INTEGER:
             raise RuleEvaluationError(
-                f"{path}: '+' adds integers, not {type(a).__name__} and {type(b).__name__}"
+                f"{path}: {a} + {b} is beyond the integers CertLogic holds exactly (±2⁵³−1)"
             )
-        return int(a + b)
+        return total
 
     return plus
 
 
-def _compile_and(nodes: list[Node], path: str) -> Node:
-    def and_(data: Any, budget: list[int]) -> Any:
+def _compile_and(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 2, MAX_NODES)
+    nodes = _nodes(args, path, depth, counter)
+
+    def and_(data: Any, budget: Budget) -> Any:
+        budget.left -= 1
+        if budget.left < 0:
+            budget.exhausted(path)
         value: Any = None
         for node in nodes:
             value = node(data, budget)
@@ -307,79 +378,156 @@ def _compile_and(nodes: list[Node], path: str) -> Node:
     return and_
 
 
-def _compile_comparison(op: str, nodes: list[Node], path: str) -> Node:
-    dated = op in _DATE_COMPARISONS
-    symbol = _DATE_COMPARISONS.get(op, op)
-    test: Callable[[Any, Any], bool] = _ORDERINGS[symbol]
+def _compile_not(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 1, 1)
+    (operand,) = _nodes(args, path, depth, counter)
 
-    def compare(data: Any, budget: list[int]) -> bool:
+    def not_(data: Any, budget: Budget) -> bool:
+        budget.left -= 1
+        if budget.left < 0:
+            budget.exhausted(path)
+        return not _need_truth(operand(data, budget), path)
+
+    return not_
+
+
+def _compile_comparison(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 2, 3)
+    dated = op in _DATE_COMPARISONS
+    for i in range(len(args)):
+        # No literal is a date-time: those come from plusTime and dccDateOfBirth only.
+        _must_be(args, i, set() if dated else {"integer"}, "a date-time" if dated else "an integer", path)
+    nodes = _nodes(args, path, depth, counter)
+    test = _ORDERINGS[_DATE_COMPARISONS.get(op, op)]
+    wanted: type = DateTime if dated else int
+
+    def compare(data: Any, budget: Budget) -> bool:
+        budget.left -= 1
+        if budget.left < 0:
+            budget.exhausted(path)
         values = [node(data, budget) for node in nodes]
         for value in values:
-            if (not isinstance(value, datetime)) if dated else (not _is_int(value)):
-                kind = "date-times" if dated else "integers"
-                raise RuleEvaluationError(f"{path}: {op!r} compares {kind}, not {type(value).__name__}")
-        return all(test(a, b) for a, b in pairwise(values))
+            if type(value) is not wanted:
+                raise RuleEvaluationError(f"{path}: {op!r} compares {wanted.__name__}s, not {_kind(value)}")
+        # The ternary form is (a op b) and (b op c).
+        return test(values[0], values[1]) and (len(values) == 2 or test(values[1], values[2]))
 
     return compare
 
 
-def _compile_plus_time(args: Any, path: str, depth: int, counter: list[int]) -> Node:
-    if not isinstance(args, list) or len(args) != 3:
-        raise InvalidRule(f"{path}: 'plusTime' takes [date-time, integer amount, unit]")
-    operand = _compile(args[0], f"{path}[0]", depth + 1, counter)
-    amount, unit = args[1], args[2]
-    if not _is_int(amount):
-        raise InvalidRule(f"{path}[1]: the amount must be an integer literal")
-    if unit not in _TIME_UNITS:
-        raise InvalidRule(f"{path}[2]: the unit must be one of {', '.join(_TIME_UNITS)}")
+def _date_text(
+    op: str, args: list[Any], path: str, depth: int, counter: list[int], parse: Callable[[str, str], DateTime]
+) -> Node:
+    # The operand must be a date(-time) *string*: a date-time (plusTime of plusTime) is invalid,
+    # and a literal is parsed now, so a rule with an impossible date fails when it is loaded.
+    first = args[0]
+    if isinstance(first, dict) and len(first) == 1 and next(iter(first)) in _DATE_MAKERS:
+        raise InvalidRule(f"{path}[0]: {op!r} takes a date(-time) string, not a date-time")
+    _must_be(args, 0, {"string"}, "a date(-time) string", path)
+    if isinstance(first, str):
+        try:
+            parse(first, f"{path}[0]")
+        except RuleEvaluationError as exc:
+            raise InvalidRule(exc.message) from exc
+    return _compile(first, f"{path}[0]", depth + 1, counter)
 
-    def plus_time(data: Any, budget: list[int]) -> Any:
+
+def _compile_plus_time(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 3, 3)
+    amount, unit = _literal(args[1]), args[2]
+    if not _is_int(amount):
+        raise InvalidRule(f"{path}[1]: the amount must be an integer literal, not {args[1]!r}")
+    if abs(amount) > MAX_AMOUNT:
+        raise InvalidRule(f"{path}[1]: the amount must be within ±{MAX_AMOUNT:,}, not {amount}")
+    if not isinstance(unit, str) or unit not in TIME_UNITS:
+        raise InvalidRule(f"{path}[2]: the unit must be one of {', '.join(TIME_UNITS)}, not {unit!r}")
+    operand = _date_text(op, args, path, depth, counter, parse_date_time)
+
+    def plus_time_(data: Any, budget: Budget) -> DateTime | None:
         value = operand(data, budget)
         if value is None:
             return None
         if not isinstance(value, str):
-            raise RuleEvaluationError(
-                f"{path}: plusTime takes a date(-time) string, not {type(value).__name__}"
-            )
-        return _plus(_parse_date_time(value, path), amount, unit)
+            raise RuleEvaluationError(f"{path}: plusTime takes a date(-time) string, not {_kind(value)}")
+        budget.spend(DATE_COST, path)
+        return plus_time(parse_date_time(value, path), amount, unit, path)
 
-    return plus_time
+    return plus_time_
 
 
-def _compile_reduce(args: Any, path: str, depth: int, counter: list[int]) -> Node:
-    if not isinstance(args, list) or len(args) != 3:
-        raise InvalidRule(f"{path}: 'reduce' takes [array, lambda, initial]")
-    operand, step, initial = (_compile(a, f"{path}[{i}]", depth + 1, counter) for i, a in enumerate(args))
+def _compile_date_of_birth(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 1, 1)
+    operand = _date_text(op, args, path, depth, counter, date_of_birth)
 
-    def reduce(data: Any, budget: list[int]) -> Any:
+    def date_of_birth_(data: Any, budget: Budget) -> DateTime | None:
+        value = operand(data, budget)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise RuleEvaluationError(f"{path}: dccDateOfBirth takes a date string, not {_kind(value)}")
+        budget.spend(DATE_COST, path)
+        return date_of_birth(value, path)
+
+    return date_of_birth_
+
+
+def _compile_reduce(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 3, 3)
+    _must_be(args, 0, {"array"}, "an array", path)
+    operand, step, initial = _nodes(args, path, depth, counter)
+
+    def reduce(data: Any, budget: Budget) -> Any:
         items = operand(data, budget)
         accumulator = initial(data, budget)
         if items is None:
             return accumulator
         if not isinstance(items, list):
-            raise RuleEvaluationError(f"{path}: reduce needs an array, not {type(items).__name__}")
+            raise RuleEvaluationError(f"{path}: reduce needs an array, not {_kind(items)}")
         for item in items:
-            budget[0] -= 1
-            if budget[0] < 0:
-                raise RuleEvaluationError(f"{path}: more than {MAX_REDUCE_STEPS} reduce steps")
+            budget.left -= 1
+            if budget.left < 0:
+                budget.exhausted(path)
             accumulator = step({"current": item, "accumulator": accumulator}, budget)
         return accumulator
 
     return reduce
 
 
-def _compile_uvci(args: Any, path: str, depth: int, counter: list[int]) -> Node:
-    if not isinstance(args, list) or len(args) != 2 or not _is_int(args[1]):
-        raise InvalidRule(f"{path}: 'extractFromUVCI' takes [operand, integer index literal]")
-    operand, index = _compile(args[0], f"{path}[0]", depth + 1, counter), args[1]
+def _compile_uvci(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
+    _arity(op, args, path, 2, 2)
+    _must_be(args, 0, {"string"}, "a string", path)
+    index = _literal(args[1])
+    if not _is_int(index):
+        raise InvalidRule(f"{path}[1]: the index must be an integer literal, not {args[1]!r}")
+    (operand,) = _nodes(args[:1], path, depth, counter)
 
-    def extract(data: Any, budget: list[int]) -> Any:
+    def extract(data: Any, budget: Budget) -> str | None:
         value = operand(data, budget)
         if value is None:
             return None
         if not isinstance(value, str):
-            raise RuleEvaluationError(f"{path}: extractFromUVCI takes a string or null")
-        fragments = _UVCI_SEPARATORS.split(value[9:] if value.startswith("URN:UVCI:") else value)
-        return fragments[index] if 0 <= index < len(fragments) else None
+            raise RuleEvaluationError(f"{path}: extractFromUVCI takes a string or null, not {_kind(value)}")
+        if index < 0:
+            return None
+        # Split no further than the fragment asked for: the work is the characters read.
+        budget.spend(1 + len(value) // STRING_CHUNK, path)
+        text = value[9:] if value.startswith("URN:UVCI:") else value
+        fragments = _UVCI_SEPARATORS.split(text, maxsplit=min(index, len(text)) + 1)
+        return fragments[index] if index < len(fragments) else None
 
     return extract
+
+
+_OPERATIONS: dict[str, Callable[[str, list[Any], str, int, list[int]], Node]] = {
+    "if": _compile_if,
+    "===": _compile_equal,
+    "in": _compile_in,
+    "+": _compile_plus,
+    "and": _compile_and,
+    "!": _compile_not,
+    **dict.fromkeys([*_INTEGER_COMPARISONS, *_DATE_COMPARISONS], _compile_comparison),
+    "plusTime": _compile_plus_time,
+    "dccDateOfBirth": _compile_date_of_birth,
+    "reduce": _compile_reduce,
+    "extractFromUVCI": _compile_uvci,
+}

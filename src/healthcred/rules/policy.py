@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from healthcred.errors import BadInput, InvalidRule
 from healthcred.model import ForeignCredential, HealthCode
+from healthcred.rules.budget import Budget
 from healthcred.rules.certlogic import Rule, compile_rule
 
 __all__ = ["AREA_LEVELS", "DEFAULT_POLICIES", "SCENES", "Decision", "PolicySet", "policy_facts"]
@@ -141,8 +142,9 @@ class PolicySet:
         if scene not in SCENES or level not in AREA_LEVELS:
             raise BadInput(f"scene must be one of {SCENES} and level one of {AREA_LEVELS}")
         facts = policy_facts(credential, at or datetime.now(UTC), scene, level)
+        budget = Budget()  # one budget for the whole decision, however many rules it reads
         for rule, scenes, levels, condition in self.rules:
-            if scene in scenes and level in levels and condition.evaluate(facts) is True:
+            if scene in scenes and level in levels and condition.evaluate(facts, budget) is True:
                 return Decision(rule.decision, rule.id, rule.message, f"{self.id} v{self.version}")
         return Decision("deny", "(none)", "no rule admits this code here", f"{self.id} v{self.version}")
 

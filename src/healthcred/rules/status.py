@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError, 
 
 from healthcred.errors import InvalidRule
 from healthcred.model import PAPER_LIFETIME, PAPER_MAX_LIFETIME, STATUS_BY_NAME, Status
+from healthcred.rules.budget import Budget
 from healthcred.rules.certlogic import Rule, compile_rule
 from healthcred.rules.declaration import Background, Declaration, personnel_key
 
@@ -136,7 +137,8 @@ class StatusRuleSet:
         """Apply the rules: the most severe status among the rules that fire, else green."""
         facts = status_facts(declaration, background)
         now = declaration.declared_at.astimezone(UTC).replace(microsecond=0)
-        fired = [rule for rule, logic in self.rules if logic.evaluate(facts) is True]
+        budget = Budget()  # one budget for the whole determination, however many rules it has
+        fired = [rule for rule, logic in self.rules if logic.evaluate(facts, budget) is True]
         if not fired:
             return Determination(
                 status=STATUS_BY_NAME["green"],
