@@ -78,30 +78,112 @@ VALIDATION_RULES: list[tuple[str, Any, Any, str]] = [
     ("comparison: at least 2", {"<=": [1, 2]}, {"<=": [1]}, "$.<="),
     ("comparison: integers", {"<": [1, {"var": "x"}]}, {"<": [1, "2"]}, "$.<[1]"),
     ("comparison: integer literals", {">": [2, 1]}, {">": [2, 1.5]}, "$.>[1]"),
-    ("date comparison: 2 or 3", {"after": [{"var": "a"}, {"var": "b"}]}, {"after": [{"var": "a"}]}, "$.after"),
-    ("date comparison: no literal", {"before": [{"var": "a"}, {"var": "b"}]}, {"before": [1, 2]}, "$.before[0]"),
+    (
+        "date comparison: 2 or 3",
+        {"after": [{"var": "a"}, {"var": "b"}]},
+        {"after": [{"var": "a"}]},
+        "$.after",
+    ),
+    (
+        "date comparison: no literal",
+        {"before": [{"var": "a"}, {"var": "b"}]},
+        {"before": [1, 2]},
+        "$.before[0]",
+    ),
     ("!: 1 operand", {"!": [True]}, {"!": [True, False]}, "$.!"),
     ("plusTime: 3 operands", {"plusTime": ["2021", 1, "day"]}, {"plusTime": ["2021", 1]}, "$.plusTime"),
-    ("plusTime: integer amount", {"plusTime": ["2021", -1, "day"]}, {"plusTime": ["2021", 1.5, "day"]}, "$.plusTime[1]"),
-    ("plusTime: bounded amount", {"plusTime": ["2021", 10**8, "hour"]}, {"plusTime": ["2021", 10**8 + 1, "hour"]}, "$.plusTime[1]"),
-    ("plusTime: unit", {"plusTime": ["2021", 1, "month"]}, {"plusTime": ["2021", 1, "week"]}, "$.plusTime[2]"),
-    ("plusTime: date literal form", {"plusTime": ["2021-06-01T10:00:00.5+2", 0, "day"]}, {"plusTime": ["01.06.2021", 0, "day"]}, "$.plusTime[0]"),
-    ("plusTime: date literal exists", {"plusTime": ["2021-02-28", 0, "day"]}, {"plusTime": ["2021-02-30", 0, "day"]}, "$.plusTime[0]"),
-    ("plusTime: a string, not a date-time", {"plusTime": [{"var": "d"}, 1, "day"]}, {"plusTime": [{"plusTime": ["2021", 0, "day"]}, 1, "day"]}, "$.plusTime[0]"),
-    ("plusTime: a string, not a literal integer", {"plusTime": ["2021", 1, "day"]}, {"plusTime": [2021, 1, "day"]}, "$.plusTime[0]"),
-    ("dccDateOfBirth: 1 operand", {"dccDateOfBirth": ["1990"]}, {"dccDateOfBirth": ["1990", "1991"]}, "$.dccDateOfBirth"),
-    ("dccDateOfBirth: date literal form", {"dccDateOfBirth": ["1990-02"]}, {"dccDateOfBirth": ["1990-1"]}, "$.dccDateOfBirth[0]"),
-    ("dccDateOfBirth: not a date-time", {"dccDateOfBirth": [{"var": "dob"}]}, {"dccDateOfBirth": [{"dccDateOfBirth": ["1990"]}]}, "$.dccDateOfBirth[0]"),
+    (
+        "plusTime: integer amount",
+        {"plusTime": ["2021", -1, "day"]},
+        {"plusTime": ["2021", 1.5, "day"]},
+        "$.plusTime[1]",
+    ),
+    (
+        "plusTime: bounded amount",
+        {"plusTime": ["2021", 10**8, "hour"]},
+        {"plusTime": ["2021", 10**8 + 1, "hour"]},
+        "$.plusTime[1]",
+    ),
+    (
+        "plusTime: unit",
+        {"plusTime": ["2021", 1, "month"]},
+        {"plusTime": ["2021", 1, "week"]},
+        "$.plusTime[2]",
+    ),
+    (
+        "plusTime: date literal form",
+        {"plusTime": ["2021-06-01T10:00:00.5+2", 0, "day"]},
+        {"plusTime": ["01.06.2021", 0, "day"]},
+        "$.plusTime[0]",
+    ),
+    (
+        "plusTime: date literal exists",
+        {"plusTime": ["2021-02-28", 0, "day"]},
+        {"plusTime": ["2021-02-30", 0, "day"]},
+        "$.plusTime[0]",
+    ),
+    (
+        "plusTime: a string, not a date-time",
+        {"plusTime": [{"var": "d"}, 1, "day"]},
+        {"plusTime": [{"plusTime": ["2021", 0, "day"]}, 1, "day"]},
+        "$.plusTime[0]",
+    ),
+    (
+        "plusTime: a string, not a literal integer",
+        {"plusTime": ["2021", 1, "day"]},
+        {"plusTime": [2021, 1, "day"]},
+        "$.plusTime[0]",
+    ),
+    (
+        "dccDateOfBirth: 1 operand",
+        {"dccDateOfBirth": ["1990"]},
+        {"dccDateOfBirth": ["1990", "1991"]},
+        "$.dccDateOfBirth",
+    ),
+    (
+        "dccDateOfBirth: date literal form",
+        {"dccDateOfBirth": ["1990-02"]},
+        {"dccDateOfBirth": ["1990-1"]},
+        "$.dccDateOfBirth[0]",
+    ),
+    (
+        "dccDateOfBirth: not a date-time",
+        {"dccDateOfBirth": [{"var": "dob"}]},
+        {"dccDateOfBirth": [{"dccDateOfBirth": ["1990"]}]},
+        "$.dccDateOfBirth[0]",
+    ),
     ("reduce: 3 operands", {"reduce": [[], 0, 0]}, {"reduce": [[], 0]}, "$.reduce"),
     ("reduce: an array", {"reduce": [{"var": "xs"}, 0, 0]}, {"reduce": ["abc", 0, 0]}, "$.reduce[0]"),
-    ("extractFromUVCI: 2 operands", {"extractFromUVCI": ["a/b", 1]}, {"extractFromUVCI": ["a/b"]}, "$.extractFromUVCI"),
-    ("extractFromUVCI: integer index", {"extractFromUVCI": ["a/b", 1]}, {"extractFromUVCI": ["a/b", "1"]}, "$.extractFromUVCI[1]"),
-    ("extractFromUVCI: a string", {"extractFromUVCI": [{"var": "ci"}, 1]}, {"extractFromUVCI": [42, 1]}, "$.extractFromUVCI[0]"),
-    ("faults nested deep", {"and": [True, {"if": [True, 1, 2]}]}, {"and": [True, {"if": [{"nope": []}, 1, 2]}]}, "$.and[1].if[0].nope"),
-]  # fmt: skip
+    (
+        "extractFromUVCI: 2 operands",
+        {"extractFromUVCI": ["a/b", 1]},
+        {"extractFromUVCI": ["a/b"]},
+        "$.extractFromUVCI",
+    ),
+    (
+        "extractFromUVCI: integer index",
+        {"extractFromUVCI": ["a/b", 1]},
+        {"extractFromUVCI": ["a/b", "1"]},
+        "$.extractFromUVCI[1]",
+    ),
+    (
+        "extractFromUVCI: a string",
+        {"extractFromUVCI": [{"var": "ci"}, 1]},
+        {"extractFromUVCI": [42, 1]},
+        "$.extractFromUVCI[0]",
+    ),
+    (
+        "faults nested deep",
+        {"and": [True, {"if": [True, 1, 2]}]},
+        {"and": [True, {"if": [{"nope": []}, 1, 2]}]},
+        "$.and[1].if[0].nope",
+    ),
+]
 
 
-@pytest.mark.parametrize(("valid", "invalid", "where"), [pytest.param(*row[1:], id=row[0]) for row in VALIDATION_RULES])
+@pytest.mark.parametrize(
+    ("valid", "invalid", "where"), [pytest.param(*row[1:], id=row[0]) for row in VALIDATION_RULES]
+)
 def test_validation_rule(valid: Any, invalid: Any, where: str) -> None:
     validate(valid)
     with pytest.raises(InvalidRule) as caught:

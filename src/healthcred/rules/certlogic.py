@@ -147,6 +147,18 @@ def _literal(expr: Any) -> Any:
     return _ANY
 
 
+def _brief(value: Any) -> str:
+    # A value as a message shows it: never a megabyte, a 5,000-digit integer (whose str() raises)
+    # or a repr that recurses through a deep structure.
+    if (isinstance(value, str) and len(value) <= 64) or isinstance(value, bool | float) or value is None:
+        return repr(value)
+    if _is_int(value):
+        return repr(value) if abs(value) < 10**30 else f"an integer of {value.bit_length()} bits"
+    if isinstance(value, str):
+        return f"a string of {len(value):,} characters"
+    return _kind(value)
+
+
 def _kind(value: Any) -> str:
     return (
         "array"
@@ -172,12 +184,15 @@ def _compile(expr: Any, path: str, depth: int, counter: list[int]) -> Node:
         if len(expr) != 1:
             raise InvalidRule(f"{path}: an operation object has exactly one key, not {len(expr)}")
         ((op, args),) = expr.items()
-        return _compile_operation(op, args, f"{path}.{op}", depth, counter)
+        if not isinstance(op, str):
+            raise InvalidRule(f"{path}: an operator is a string, not {_kind(op)}")
+        name = op if len(op) <= 64 else f"<{len(op):,} characters>"  # a path stays short
+        return _compile_operation(op, args, f"{path}.{name}", depth, counter)
     value = _literal(expr)
     if value is not _ANY:
         return _constant(value, path)
     if isinstance(expr, float):
-        raise InvalidRule(f"{path}: {expr!r} is a non-integer number")
+        raise InvalidRule(f"{path}: {_brief(expr)} is a non-integer number")
     if expr is None:
         raise InvalidRule(f"{path}: null literals are not allowed")
     raise InvalidRule(f"{path}: literals of type {type(expr).__name__} are not allowed")
@@ -227,7 +242,9 @@ def _must_be(args: list[Any], index: int, kinds: set[str], what: str, path: str)
     # A literal operand whose type the operation can never accept is a fault of the rule itself.
     value = _literal(args[index])
     if value is not _ANY and _literal_kind(value) not in kinds:
-        raise InvalidRule(f"{path}[{index}]: the operand must be {what}, not the literal {args[index]!r}")
+        raise InvalidRule(
+            f"{path}[{index}]: the operand must be {what}, not the literal {_brief(args[index])}"
+        )
 
 
 def _literal_kind(value: Any) -> str:
@@ -249,7 +266,7 @@ def _compile_operation(op: Any, args: Any, path: str, depth: int, counter: list[
         )
     compiler = _OPERATIONS.get(op) if isinstance(op, str) else None
     if compiler is None:
-        raise InvalidRule(f"{path}: unknown operation {op!r}")
+        raise InvalidRule(f"{path}: unknown operation {_brief(op)}")
     return compiler(op, args, path, depth, counter)
 
 
@@ -262,7 +279,7 @@ def _compile_var(args: Any, path: str) -> Node:
             f'{path}: data access has the form {{"var": "<path>"}}: a string, not {_kind(args)}'
         )
     if args and _PATH.fullmatch(args) is None:
-        raise InvalidRule(f"{path}: the data access path {args!r} has an empty fragment")
+        raise InvalidRule(f"{path}: the data access path {_brief(args)} has an empty fragment")
     fragments = args.split(".") if args else []
     steps = tuple((f, int(f) if _INDEX.fullmatch(f) else None) for f in fragments)
     cost = max(1, len(steps))
@@ -353,7 +370,7 @@ def _compile_plus(op: str, args: list[Any], path: str, depth: int, counter: list
         total = int(a + b)
         if not -MAX_INTEGER <= total <= MAX_INTEGER:
             raise RuleEvaluationError(
-                f"{path}: {a} + {b} is beyond the integers CertLogic holds exactly (±2⁵³−1)"
+                f"{path}: {_brief(a)} + {_brief(b)} is beyond the integers CertLogic holds exactly (±2⁵³−1)"
             )
         return total
 
@@ -400,6 +417,7 @@ def _compile_comparison(op: str, args: list[Any], path: str, depth: int, counter
     nodes = _nodes(args, path, depth, counter)
     test = _ORDERINGS[_DATE_COMPARISONS.get(op, op)]
     wanted: type = DateTime if dated else int
+    noun = "date-times" if dated else "integers"
 
     def compare(data: Any, budget: Budget) -> bool:
         budget.left -= 1
@@ -408,7 +426,7 @@ def _compile_comparison(op: str, args: list[Any], path: str, depth: int, counter
         values = [node(data, budget) for node in nodes]
         for value in values:
             if type(value) is not wanted:
-                raise RuleEvaluationError(f"{path}: {op!r} compares {wanted.__name__}s, not {_kind(value)}")
+                raise RuleEvaluationError(f"{path}: {op!r} compares {noun}, not {_kind(value)}")
         # The ternary form is (a op b) and (b op c).
         return test(values[0], values[1]) and (len(values) == 2 or test(values[1], values[2]))
 
@@ -436,11 +454,11 @@ def _compile_plus_time(op: str, args: list[Any], path: str, depth: int, counter:
     _arity(op, args, path, 3, 3)
     amount, unit = _literal(args[1]), args[2]
     if not _is_int(amount):
-        raise InvalidRule(f"{path}[1]: the amount must be an integer literal, not {args[1]!r}")
+        raise InvalidRule(f"{path}[1]: the amount must be an integer literal, not {_brief(args[1])}")
     if abs(amount) > MAX_AMOUNT:
-        raise InvalidRule(f"{path}[1]: the amount must be within ±{MAX_AMOUNT:,}, not {amount}")
+        raise InvalidRule(f"{path}[1]: the amount must be within ±{MAX_AMOUNT:,}, not {_brief(amount)}")
     if not isinstance(unit, str) or unit not in TIME_UNITS:
-        raise InvalidRule(f"{path}[2]: the unit must be one of {', '.join(TIME_UNITS)}, not {unit!r}")
+        raise InvalidRule(f"{path}[2]: the unit must be one of {', '.join(TIME_UNITS)}, not {_brief(unit)}")
     operand = _date_text(op, args, path, depth, counter, parse_date_time)
 
     def plus_time_(data: Any, budget: Budget) -> DateTime | None:
@@ -498,7 +516,7 @@ def _compile_uvci(op: str, args: list[Any], path: str, depth: int, counter: list
     _must_be(args, 0, {"string"}, "a string", path)
     index = _literal(args[1])
     if not _is_int(index):
-        raise InvalidRule(f"{path}[1]: the index must be an integer literal, not {args[1]!r}")
+        raise InvalidRule(f"{path}[1]: the index must be an integer literal, not {_brief(args[1])}")
     (operand,) = _nodes(args[:1], path, depth, counter)
 
     def extract(data: Any, budget: Budget) -> str | None:
