@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from healthcred import GREEN, DocumentType, HealthCode, Subject
-from healthcred.errors import InvalidRule, RuleEvaluationError
+from healthcred.errors import ERROR_CODES, InvalidRule, RuleError, RuleEvaluationError
 from healthcred.model.result import ForeignCredential, Person, SourceFormat
 from healthcred.rules import compile_rule, evaluate, validate
 from healthcred.rules.budget import EVALUATION_BUDGET, STRING_CHUNK, Budget
@@ -225,3 +227,38 @@ def test_hostile_shapes_are_refused_when_compiled() -> None:
         with pytest.raises(InvalidRule) as caught:
             validate(expression)
         assert len(caught.value.message) < 2_000  # the path is at most 64 levels deep
+
+
+_OPERATORS = ["var", "if", "===", "in", "+", "and", "!", "<", "<=", "after", "not-before", "plusTime",
+              "dccDateOfBirth", "reduce", "extractFromUVCI", "nope"]  # fmt: skip
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
+    st.sampled_from(["", "x", "x.0", "current", "accumulator", "9999-12-31", "0001-01-01T00:00:00+05:00",
+                     "2021-06-01T23:59:60Z", "２０２１", "URN:UVCI:01:NL:abc/x#y", "year", "day", "hour"]),
+    st.integers(min_value=-(10**9), max_value=10**9), st.binary(max_size=4), st.datetimes(),
+)  # fmt: skip
+_EXPRESSIONS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.builds(
+            lambda op, args: {op: args},
+            st.sampled_from(_OPERATORS),
+            st.one_of(inner, st.lists(inner, max_size=4)),
+        ),
+        st.dictionaries(st.text(max_size=3), inner, max_size=2),
+    ),
+    max_leaves=24,
+)
+
+
+@given(expression=_EXPRESSIONS, data=_EXPRESSIONS)
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_any_expression_on_any_data_gives_a_value_or_a_rule_error(expression: Any, data: Any) -> None:
+    """Fuzzed expressions and data (datetimes, bytes, floats, huge integers): a value or a RuleError only."""
+    error: RuleError | None = None
+    try:
+        evaluate(expression, {"x": data, "current": data, "d": data})
+    except RuleError as exc:  # any other exception fails the test
+        error = exc
+    assert error is None or error.code in ERROR_CODES
