@@ -413,7 +413,7 @@ class RuleSetUnavailable(RuleError):
 
 
 class RuleEvaluationError(RuleError):
-    """A valid CertLogic expression failed on this data (a type mismatch, its work budget, or the date range)."""
+    """A valid CertLogic expression failed on this data (a type mismatch, its budget, or the date range)."""
 
     code = "rule_evaluation_error"
 
