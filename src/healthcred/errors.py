@@ -55,7 +55,9 @@ __all__ = [
     "TooLarge",
     "TooManyDependents",
     "TrustConflict",
+    "TrustEquivocation",
     "TrustError",
+    "TrustFolderBusy",
     "TrustListExpired",
     "TrustListMalformed",
     "TrustListNotYetValid",
@@ -268,6 +270,12 @@ class DelegationNotAllowed(TrustError):
     code = "delegation_not_allowed"
 
 
+class TrustEquivocation(TrustConflict):
+    """Two different signed objects claim one version of one series (a list, a rule set, a bundle)."""
+
+    code = "trust_equivocation"
+
+
 class TrustListRollback(TrustError):
     """A trust or revocation list is older than one this verifier has already accepted."""
 
@@ -326,6 +334,12 @@ class TrustStoreError(TrustError):
     """The trust folder cannot be read (missing, no anchors, unreadable files)."""
 
     code = "trust_store_error"
+
+
+class TrustFolderBusy(TrustStoreError):
+    """Another command is changing the trust folder: it holds the folder's lock."""
+
+    code = "trust_folder_busy"
 
 
 class IdCheckUnavailable(TrustError):

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from healthcred.errors import BadInput, HealthCredError
 
-__all__ = ["SECRET_MODE", "TEMPORARY_SUFFIX", "read_bounded", "write_atomic", "write_secret"]
+__all__ = ["SECRET_MODE", "TEMPORARY_SUFFIX", "read_bounded", "sync_folder", "write_atomic", "write_secret"]
 
 SECRET_MODE = 0o600
 """The mode of every secret file: read and write by its owner only."""
@@ -96,7 +96,7 @@ def _write(
         _write_temporary(temporary, body, create_mode, mode, durable)
         _move(temporary, target, overwrite, error)
         if durable:
-            _sync_folder(target.parent)
+            sync_folder(target.parent)
     except OSError as exc:
         raise error(f"cannot write {target}: {exc.strerror or exc}") from exc
     finally:
@@ -134,7 +134,7 @@ def _exists(target: Path, error: type[HealthCredError]) -> HealthCredError:
     return error(f"{target} exists; refusing to overwrite it (pass overwrite=True to replace it)")
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: str | os.PathLike[str]) -> None:
     """Make the rename durable: fsync the folder that holds the name (Windows cannot open one)."""
     if os.name == "nt":
         return

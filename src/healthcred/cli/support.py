@@ -57,12 +57,15 @@ def fail_typed(func: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def write_file(path: Path, data: bytes | str) -> None:
-    """Write a file atomically, creating folders; failures are click errors, not tracebacks."""
+def write_file(path: Path, data: bytes | str, *, overwrite: bool = True) -> None:
+    """Write a file atomically, creating folders; failures are click errors, not tracebacks.
+
+    With ``overwrite=False`` an existing file is refused (atomically: no race replaces it).
+    """
     # Output folders are created as needed; an unwritable path is a clear error, not a traceback.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, data)
+        write_atomic(path, data, overwrite=overwrite)
     except OSError as exc:
         raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
     except BadInput as exc:

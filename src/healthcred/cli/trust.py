@@ -1,13 +1,15 @@
 """``healthcred trust``: manage a verifier's trust folder and the lists and bundles it holds.
 
 Every command that changes a folder verifies the result completely first; on
-any failure the folder is left as it was.
+any failure the folder is left as it was, and a crash at any instant leaves it
+in the old state or the new one (one folder transaction per command, see
+:mod:`healthcred.trust.transaction`). Signed ``--out`` files are written
+atomically and replace an existing file only with ``--force``.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +29,8 @@ from healthcred.cli.trust_views import (
 )
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key, save_public_key
 from healthcred.errors import HealthCredError, TrustStoreError
-from healthcred.foreign.dcc.dsc import DSC_SUFFIXES, Dsc
-from healthcred.foreign.shc.issuers import ShcIssuer
-from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, install_bundle, make_bundle
+from healthcred.foreign.dcc.dsc import DSC_SUFFIXES
+from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, make_bundle, stage_bundle
 from healthcred.trust.envelope import Anchor, open_signed
 from healthcred.trust.folder import (
     ANCHORS_DIR,
@@ -39,19 +40,26 @@ from healthcred.trust.folder import (
     RULES_DIR,
     SHC_DIR,
     load_anchors,
+    load_folder_view,
     load_foreign,
     load_trust,
 )
 from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, make_trust_list
 from healthcred.trust.revocation import MAX_REVOCATION_BYTES, REVOCATION_CONTENT_TYPE, make_revocation_list
 from healthcred.trust.rulesets import RULES_CONTENT_TYPE
-from healthcred.trust.state import STATE_FILE, load_state, save_state
-from healthcred.trust.store import TrustStore
+from healthcred.trust.transaction import build_folder, folder_transaction
 
 __all__ = ["store_view", "trust", "validate_rule_sets"]
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _ANY = click.Path(exists=True, path_type=Path)
+_FORCE = click.option("--force", is_flag=True, help="Replace an existing --out file.")
+
+
+def _refuse_clobber(out: Path, force: bool) -> None:
+    # Signed output is written whole (atomically) and never replaces a file silently.
+    if out.exists() and not force:
+        raise click.UsageError(f"{out} exists; give another --out, or --force to replace it")
 
 
 @click.group()
@@ -69,11 +77,17 @@ def trust_init(folder: Path, anchor: tuple[Path, ...]) -> None:
     """Create a trust folder that trusts the given root keys."""
     if (folder / ANCHORS_DIR).exists():
         raise click.UsageError(f"{folder} is a trust folder already")
-    for sub in (ANCHORS_DIR, LISTS_DIR, REVOCATIONS_DIR):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    for path in anchor:
-        key = load_public_key(path)
-        save_public_key(key, folder / ANCHORS_DIR / f"{kid_of(key).hex()}.pem")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise click.UsageError(f"{folder} exists and is not empty: give a new or empty folder")
+    keys = [load_public_key(path) for path in anchor]
+
+    def populate(building: Path) -> None:
+        for sub in (ANCHORS_DIR, LISTS_DIR, REVOCATIONS_DIR):
+            (building / sub).mkdir()
+        for key in keys:
+            save_public_key(key, building / ANCHORS_DIR / f"{kid_of(key).hex()}.pem")
+
+    build_folder(folder, populate)  # complete under a hidden name, then renamed into place
     click.echo(f"trust folder {folder}: {len(anchor)} anchor(s); add lists with `trust add`")
 
 
@@ -86,58 +100,56 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
 
     Foreign trust is EU DCC signing certificates (.der/.pem/.crt/.cer, or a .json DSC list) and
     SMART Health Card issuer files (.json with "iss"): they are checked, then copied to dsc/ or shc/.
+    All files are added in one change: all of them or, on any failure or crash, none.
     """
-    anchors = load_anchors(folder)
-    placed: list[tuple[Path, bytes]] = []
-    foreign: list[tuple[list[Dsc], list[ShcIssuer]]] = []
-    for path in files:
-        data = path.read_bytes()
-        if path.suffix.lower() in DSC_SUFFIXES:
-            foreign.append(load_foreign(path))
-            placed.append((folder / (SHC_DIR if foreign[-1][1] else DSC_DIR) / path.name, data))
-            continue
-        kind = open_signed(data, MAX_REVOCATION_BYTES).content_type
-        if kind == BUNDLE_CONTENT_TYPE:
-            bundle = install_bundle(folder, data, anchors)
-            click.echo(f"installed bundle {bundle.id!r} v{bundle.version} ({len(bundle.store.lists)} lists)")
-            continue
-        sub = {
-            TRUST_LIST_CONTENT_TYPE: LISTS_DIR,
-            REVOCATION_CONTENT_TYPE: REVOCATIONS_DIR,
-            RULES_CONTENT_TYPE: RULES_DIR,
-        }.get(kind or "")
-        if sub is None:
-            raise click.UsageError(
-                f"{path} is not a trust list, revocation list, rule set or bundle ({kind!r})"
-            )
-        placed.append((folder / sub / path.name, data))
-    if not placed:
-        return
-    existing = load_trust(folder)  # the folder as it is must load; then with the additions
-    lists = [*existing.raw_lists, *(d for p, d in placed if p.parent.name == LISTS_DIR)]
-    revocations = [*existing.raw_revocations, *(d for p, d in placed if p.parent.name == REVOCATIONS_DIR)]
-    rule_sets = [*existing.raw_rule_sets, *(d for p, d in placed if p.parent.name == RULES_DIR)]
-    store = TrustStore(
-        existing.anchors,
-        lists,
-        revocations,
-        rule_sets,
-        seen=load_state(folder / STATE_FILE),
-        dscs=[*existing.dscs, *(d for dscs, _ in foreign for d in dscs)],
-        shc_issuers=[*existing.shc_issuers, *(i for _, issuers in foreign for i in issuers)],
-    )
-    validate_rule_sets(store)
-    for path, data in placed:
-        if path.exists() and path.read_bytes() != data:
-            raise click.UsageError(f"{path} exists with other content; remove it first")
-        write_file(path, data)
-    save_state(folder / STATE_FILE, store.versions)
+    with folder_transaction(folder) as change:
+        anchors = load_anchors(folder)
+        load_trust(folder)  # the folder as it is must load; then with the additions
+        added, bundles = 0, []
+        for path in files:
+            data = path.read_bytes()
+            rel = _placement(folder, path, data)
+            if rel is None:
+                bundles.append(stage_bundle(change, data, anchors))
+                continue
+            held = change.view().read(rel)
+            if held is not None and held != data:
+                raise click.UsageError(f"{folder / rel} exists with other content; remove it first")
+            if held is None:
+                change.put(rel, data)
+                added += 1
+        store = load_folder_view(change.view())
+        validate_rule_sets(store)
+        change.raise_floor(store.versions)
+        change.commit()
+    for bundle in bundles:
+        click.echo(f"installed bundle {bundle.id!r} v{bundle.version} ({len(bundle.store.lists)} lists)")
     click.echo(
-        f"added {len(placed)} file(s); {len(store.lists)} lists, {len(store.revocations)} revocation series, "
+        f"added {added} file(s); {len(store.lists)} lists, {len(store.revocations)} revocation series, "
         f"{len(store.dscs)} DSCs, {len(store.shc_issuers)} SHC issuers"
     )
     for kid, why in store.conflicts.items():
         click.echo(f"warning: conflict for kid {kid.hex()}: {why}", err=True)
+
+
+def _placement(folder: Path, path: Path, data: bytes) -> str | None:
+    # Where a file goes in the folder (relative path), or None for a bundle; checked on the way.
+    if path.suffix.lower() in DSC_SUFFIXES:
+        _, issuers = load_foreign(path)
+        return f"{SHC_DIR if issuers else DSC_DIR}/{path.name}"
+    kind = open_signed(data, MAX_REVOCATION_BYTES).content_type
+    if kind == BUNDLE_CONTENT_TYPE:
+        return None
+    sub = {
+        TRUST_LIST_CONTENT_TYPE: LISTS_DIR,
+        REVOCATION_CONTENT_TYPE: REVOCATIONS_DIR,
+        RULES_CONTENT_TYPE: RULES_DIR,
+    }.get(kind or "")
+    if sub is None:
+        raise click.UsageError(f"{path} is not a trust list, revocation list, rule set or bundle ({kind!r})")
+    if path.name.startswith("."):
+        raise click.UsageError(f"{path}: a hidden file name; rename it (trust folders ignore hidden files)")
+    return f"{sub}/{path.name}"
 
 
 @trust.command("remove")
@@ -146,28 +158,17 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
 @fail_typed
 def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
     """Remove list files or foreign trust files (by file name) if the folder still loads without them."""
-    targets = []
     subs = (LISTS_DIR, REVOCATIONS_DIR, RULES_DIR, DSC_DIR, SHC_DIR)
-    for name in names:
-        found = [p for p in (folder / sub / name for sub in subs) if p.is_file()]
-        if not found:
-            raise click.UsageError(f"no list file {name!r} in {folder}")
-        targets.append(found[0])
-    attic = folder / ".removed"
-    attic.mkdir(exist_ok=True)
-    moved = []
-    try:
-        for path in targets:
-            shutil.move(str(path), attic / path.name)
-            moved.append(path)
-        load_trust(folder)
-    except HealthCredError:
-        for path in moved:  # put everything back: nothing is lost
-            shutil.move(str(attic / path.name), path)
-        raise
-    for path in moved:
-        (attic / path.name).unlink()
-    click.echo(f"removed {len(moved)} file(s)")
+    with folder_transaction(folder) as change:
+        view = change.view()
+        for name in names:
+            found = [f"{sub}/{name}" for sub in subs if folder / sub / name in view.listing(folder / sub)]
+            if not found:
+                raise click.UsageError(f"no list file {name!r} in {folder}")
+            change.delete(found[0])
+        load_folder_view(change.view())  # refused unless the folder still loads without them
+        change.commit()
+    click.echo(f"removed {len(names)} file(s)")
 
 
 @trust.command("rotate")
@@ -186,6 +187,7 @@ def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
     "--valid-days", type=click.IntRange(min=1), default=30, show_default=True, help="New list's validity."
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_FORCE
 @fail_typed
 def trust_rotate(
     listfile: Path,
@@ -197,8 +199,10 @@ def trust_rotate(
     compromised: bool,
     valid_days: int,
     out: Path,
+    force: bool,
 ) -> None:
     """Retire (or mark compromised) a key and let a new one take over its grant, as version + 1."""
+    _refuse_clobber(out, force)
     signer = load_private_key(root)
     # Without --anchor, the list must be signed by the key that signs its successor.
     current = load_list(listfile, anchors_of(anchor) if anchor else [Anchor.from_key(signer.public_key())])
@@ -216,7 +220,7 @@ def trust_rotate(
         issued_at=moment,
         expires_at=moment + valid_days * 86400,
     )
-    write_file(out, signed)
+    write_file(out, signed, overwrite=force)
     what = "marked compromised" if compromised else "retired"
     click.echo(
         f"wrote {out}: list {current.list_id!r} v{current.version + 1}, key {old_kid} {what}"
@@ -241,6 +245,7 @@ def trust_rotate(
 @click.option("--list-id", default="revocations", show_default=True)
 @click.option("--valid-days", type=click.IntRange(min=1), default=30, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_FORCE
 @fail_typed
 def trust_revoke(
     key: Path,
@@ -251,6 +256,7 @@ def trust_revoke(
     list_id: str,
     valid_days: int,
     out: Path,
+    force: bool,
 ) -> None:
     """Write a signed revocation list (full, or a delta on --base) of credential ids."""
     try:
@@ -258,6 +264,7 @@ def trust_revoke(
         removed = [bytes.fromhex(i) for i in unrevoke]
     except ValueError as exc:
         raise click.BadParameter(f"credential ids are hex: {exc}") from exc
+    _refuse_clobber(out, force)
     now = int(datetime.now(UTC).timestamp())
     signed = make_revocation_list(
         load_private_key(key),
@@ -269,7 +276,7 @@ def trust_revoke(
         added=added,
         removed=removed,
     )
-    write_file(out, signed)
+    write_file(out, signed, overwrite=force)
     click.echo(
         f"wrote {out}: revocation list {list_id!r} v{version} (base {base}), +{len(added)} -{len(removed)}"
     )
@@ -283,9 +290,11 @@ def trust_revoke(
 @click.option("--version", "version", type=click.IntRange(min=1), required=True)
 @click.option("--id", "bundle_id", default="national", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_FORCE
 @fail_typed
-def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path) -> None:
+def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path, force: bool) -> None:
     """Sign the folder's lists, revocation lists, rule sets and foreign trust into one bundle."""
+    _refuse_clobber(out, force)
     store = load_trust(folder)
     key = load_private_key(root)
     if kid_of(key) not in {a.kid for a in store.anchors}:
@@ -302,7 +311,7 @@ def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path
         dscs=store.dscs,
         shc_issuers=store.shc_issuers,
     )
-    write_file(out, data)
+    write_file(out, data, overwrite=force)
     click.echo(
         f"wrote {out}: bundle {bundle_id!r} v{version}, {len(store.raw_lists)} lists, "
         f"{len(store.raw_revocations)} revocation lists, {len(data)} bytes"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 
+_ROLES = ("issue", "delegate", "rules")
+
+
 def when(epoch: int | None) -> str | None:
     """Epoch seconds as ISO 8601 in UTC (``None`` stays ``None``), as every view shows times."""
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
@@ -50,7 +53,7 @@ def entry_view(e: TrustEntry) -> dict[str, Any]:
         "not_after": when(e.not_after),
         "kinds": sorted(e.kinds) if e.kinds is not None else "any",
         "statuses": sorted(e.statuses) if e.statuses is not None else "any",
-        "roles": [r for r, on in (("issue", e.may_issue), ("delegate", e.may_delegate)) if on],
+        "roles": [r for r, on in zip(_ROLES, (e.may_issue, e.may_delegate, e.may_sign_rules), strict=True) if on],
         "compromised_at": when(e.compromised_at),
         "delegated_by": e.delegated_by.hex() if e.delegated_by else None,
     }
@@ -165,7 +168,8 @@ def retire_grant(
 ) -> tuple[list[KeyGrant], KeyGrant | None]:
     """The grants with key ``old_kid`` retired at ``moment`` (or compromised from then), and its old grant.
 
-    The old grant is ``None`` when no key on the list has that kid (hex).
+    The old grant is ``None`` when no key on the list has that kid (hex). Every other field
+    of the grant (region, kinds, statuses, every role) is kept as it was.
     """
     retired, old = [], None
     for g in grants:
@@ -174,45 +178,18 @@ def retire_grant(
             continue
         old = g
         if compromised:
-            retired.append(
-                KeyGrant(
-                    g.public_key,
-                    g.region,
-                    g.not_before,
-                    g.not_after,
-                    g.kinds,
-                    g.statuses,
-                    g.may_issue,
-                    g.may_delegate,
-                    moment,
-                )
-            )
+            retired.append(replace(g, compromised_at=moment))
         else:
-            retired.append(
-                KeyGrant(
-                    g.public_key,
-                    g.region,
-                    g.not_before,
-                    max(g.not_before + 1, moment),
-                    g.kinds,
-                    g.statuses,
-                    g.may_issue,
-                    g.may_delegate,
-                    g.compromised_at,
-                )
-            )
+            retired.append(replace(g, not_after=max(g.not_before + 1, moment)))
     return retired, old
 
 
 def successor_grant(old: KeyGrant, key: PublicKey, moment: int) -> KeyGrant:
     """The grant of ``key`` taking over ``old`` from ``moment``: same region, kinds, statuses and roles."""
-    return KeyGrant(
-        key,
-        old.region,
-        moment,
-        max(old.not_after, moment + 365 * 86400),
-        old.kinds,
-        old.statuses,
-        old.may_issue,
-        old.may_delegate,
+    return replace(
+        old,
+        public_key=key,
+        not_before=moment,
+        not_after=max(old.not_after, moment + 365 * 86400),
+        compromised_at=None,
     )

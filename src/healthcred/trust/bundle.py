@@ -15,8 +15,9 @@ keeps exactly keys 1–7.
 
 :func:`install_bundle` is how a verifier takes an update: the new bundle is
 verified completely (signatures, contents, versions against the state file)
-before it atomically replaces the old one, so a bad update leaves the
-verifier on its last good bundle.
+before it replaces the old one in one folder transaction, so a bad update, or
+a crash, leaves the verifier on its last good bundle. A second bundle with an
+installed bundle's version is an equivocation and refused.
 """
 
 from __future__ import annotations
@@ -26,18 +27,16 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
-from pathlib import Path
 from typing import Any
 
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer, open_content, parse_sign1, sign_content
-from healthcred.errors import HealthCredError, TrustListMalformed, TrustListRollback, TrustStoreError
-from healthcred.files import write_atomic
+from healthcred.errors import HealthCredError, TrustEquivocation, TrustListMalformed, TrustListRollback
 from healthcred.foreign.dcc.dsc import Dsc, read_dsc
 from healthcred.foreign.shc.issuers import ShcIssuer, issuer_document, load_shc_issuer
 from healthcred.trust.envelope import Anchor, verify_anchor
-from healthcred.trust.state import STATE_FILE, load_state, save_state
 from healthcred.trust.store import TrustStore
+from healthcred.trust.transaction import Transaction, folder_transaction
 
 __all__ = [
     "BUNDLE_CONTENT_TYPE",
@@ -50,6 +49,7 @@ __all__ = [
     "install_bundle",
     "make_bundle",
     "open_bundle",
+    "stage_bundle",
 ]
 
 BUNDLE_CONTENT_TYPE = "application/vnd.healthcred.bundle+cbor"
@@ -225,14 +225,42 @@ def open_bundle(data: bytes, anchors: Iterable[Anchor], *, seen: Mapping[str, in
     return Bundle(bundle_id, version, issued, message.kid, store)
 
 
+def stage_bundle(change: Transaction, data: bytes, anchors: Iterable[Anchor]) -> Bundle:
+    """Verify ``data`` as the next bundle of the folder ``change`` edits, and stage it there.
+
+    Refused: a version below the folder's floor (:class:`TrustListRollback`), and another
+    bundle of the installed one's series and version (:class:`TrustEquivocation`). The
+    installed bundle itself, offered again, stages nothing.
+    """
+    anchors = tuple(anchors)
+    bundle = open_bundle(data, anchors, seen=change.floor)
+    installed = change.view().read(BUNDLE_FILE)
+    if installed == data:
+        return bundle
+    if installed is not None:
+        try:
+            current: Bundle | None = open_bundle(installed, anchors)
+        except HealthCredError:  # a damaged or foreign bundle is replaced, as before
+            current = None
+        if current is not None and (current.series, current.version) == (bundle.series, bundle.version):
+            raise TrustEquivocation(
+                f"bundle {bundle.id!r} version {bundle.version} is installed with other content: "
+                "refusing a second bundle with one version"
+            )
+    change.put(BUNDLE_FILE, data)
+    change.raise_floor(bundle.versions)
+    return bundle
+
+
 def install_bundle(folder: str | os.PathLike[str], data: bytes, anchors: Iterable[Anchor]) -> Bundle:
     """Verify ``data`` against the folder's state, then make it the folder's bundle, atomically.
 
-    On any failure the folder (bundle and state) is left exactly as it was.
+    On any failure the folder (bundle and state) is left exactly as it was; after a crash at
+    any instant it holds the old bundle and state or the new ones (:mod:`healthcred.trust.transaction`).
+    Installing the installed bundle again changes nothing; another bundle with its series and
+    version is refused (:class:`TrustEquivocation`).
     """
-    root = Path(folder)
-    state_path = root / STATE_FILE
-    bundle = open_bundle(data, anchors, seen=load_state(state_path))
-    write_atomic(root / BUNDLE_FILE, data, error=TrustStoreError)
-    save_state(state_path, bundle.versions)
+    with folder_transaction(folder) as change:
+        bundle = stage_bundle(change, data, anchors)
+        change.commit()
     return bundle

@@ -37,8 +37,9 @@ from healthcred.trust.bundle import BUNDLE_FILE, MAX_BUNDLE_BYTES, open_bundle
 from healthcred.trust.envelope import MAX_LIST_BYTES, Anchor, open_signed
 from healthcred.trust.revocation import MAX_REVOCATION_BYTES
 from healthcred.trust.rulesets import MAX_RULE_SET_BYTES
-from healthcred.trust.state import STATE_FILE, load_state, merge_state
+from healthcred.trust.state import merge_state
 from healthcred.trust.store import TrustStore
+from healthcred.trust.transaction import FolderView, folder_view
 
 __all__ = [
     "ANCHORS_DIR",
@@ -51,6 +52,7 @@ __all__ = [
     "RULES_DIR",
     "SHC_DIR",
     "load_anchors",
+    "load_folder_view",
     "load_foreign",
     "load_trust",
 ]
@@ -80,17 +82,20 @@ MAX_TRUST_BYTES = 256 * 1024 * 1024
 class _Budget:
     """What one load may still list and read below ``root``; every refusal names the bound."""
 
-    __slots__ = ("bytes", "names", "root")
+    __slots__ = ("bytes", "names", "root", "view")
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, view: FolderView | None = None) -> None:
         self.root = root
         self.names = MAX_TRUST_FILES
         self.bytes = MAX_TRUST_BYTES
+        self.view = view  # a trust folder's: its pending change is presented as applied
 
     def listing(self, folder: Path) -> list[Path]:
         """The sorted entries of ``folder`` (none if it is not a folder), counted against the caps."""
-        if not folder.is_dir():
-            return []
+        found = self._entries(folder) if folder.is_dir() else []
+        return found if self.view is None else self.view.effective(folder, found)
+
+    def _entries(self, folder: Path) -> list[Path]:
         names: list[str] = []
         try:
             with os.scandir(folder) as entries:  # stops at the cap: a huge folder costs no more than the cap
@@ -192,22 +197,27 @@ def _foreign(root: Path, budget: _Budget | None) -> tuple[list[Dsc], list[ShcIss
     return dscs, issuers
 
 
-def _load_folder(root: Path, seen: Mapping[str, int] | None) -> TrustStore:
-    budget = _Budget(root)
+def load_folder_view(view: FolderView, *, seen: Mapping[str, int] | None = None) -> TrustStore:
+    """The store of a trust folder as ``view`` presents it (a pending or a staged change applied).
+
+    :func:`load_trust` reads a folder through :func:`~healthcred.trust.transaction.folder_view`;
+    a writer checks the folder it is about to commit through ``Transaction.view()``.
+    """
+    root = view.root
+    budget = _Budget(root, view)
     anchors = _anchors(root, budget)
-    floor = merge_state(load_state(root / STATE_FILE), seen or {})
+    floor = merge_state(view.floor, seen or {})
     blobs = _read_folder(root / LISTS_DIR, MAX_LIST_BYTES, budget)
     revocations = _read_folder(root / REVOCATIONS_DIR, MAX_REVOCATION_BYTES, budget)
     rule_sets = _read_folder(root / RULES_DIR, MAX_RULE_SET_BYTES, budget)
     dscs: list[Dsc] = []
     issuers: list[ShcIssuer] = []
     for sub in (DSC_DIR, SHC_DIR):
-        if (root / sub).is_dir():
-            more_dscs, more_issuers = _foreign(root / sub, budget)
-            dscs += more_dscs
-            issuers += more_issuers
-    bundle_path = root / BUNDLE_FILE
-    if bundle_path.is_file():
+        more_dscs, more_issuers = _foreign(root / sub, budget)
+        dscs += more_dscs
+        issuers += more_issuers
+    bundle_path = view.file(BUNDLE_FILE)
+    if bundle_path is not None:
         bundle = open_bundle(
             budget.read(bundle_path, MAX_BUNDLE_BYTES, TrustListMalformed), anchors, seen=floor
         )
@@ -243,7 +253,7 @@ def load_trust(
             if not root.exists():
                 raise TrustStoreError("no such file or folder")
             if (root / ANCHORS_DIR).is_dir() or (root.is_dir() and not any(root.iterdir())):
-                stores.append(_load_folder(root, seen))
+                stores.append(load_folder_view(folder_view(root), seen=seen))
             else:
                 more_dscs, more_issuers = load_foreign(root)
                 if not (more_dscs or more_issuers):

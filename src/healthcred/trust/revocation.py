@@ -27,7 +27,7 @@ from itertools import islice
 
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
-from healthcred.errors import TrustConflict, TrustListMalformed, TrustListRollback
+from healthcred.errors import TrustEquivocation, TrustListMalformed, TrustListRollback
 
 __all__ = [
     "HASH_BYTES",
@@ -288,9 +288,11 @@ def fold_revocations(
 def _fold(
     name: str, scope: str, versions: list[RevocationList], seen: Mapping[str, int] | None
 ) -> Revocations:
-    versions.sort(key=lambda r: r.version)
-    if len({r.version for r in versions}) != len(versions):
-        raise TrustConflict(f"revocation series {name} holds two lists with one version")
+    unique: dict[int, RevocationList] = {}
+    for r in versions:  # one list held twice is one list; two different ones with one version equivocate
+        if unique.setdefault(r.version, r) != r:
+            raise TrustEquivocation(f"revocation series {name} holds two different lists of v{r.version}")
+    versions = sorted(unique.values(), key=lambda r: r.version)
     start = max((i for i, r in enumerate(versions) if r.base == 0), default=None)
     if start is None:
         raise TrustListMalformed(f"revocation series {name} has deltas but no full list")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol, TypeVar
 
-from healthcred.errors import TrustConflict, TrustListRollback
+from healthcred.errors import TrustEquivocation, TrustListRollback
 
 __all__ = ["Versioned", "newest_versions"]
 
@@ -45,7 +45,7 @@ def newest_versions(items: Iterable[V], seen: Mapping[str, int] | None, what: st
     for item in items:
         current = newest.get(item.series)
         if current is not None and current.version == item.version and current != item:
-            raise TrustConflict(f"two different {what}s {item.id!r} claim version {item.version}")
+            raise TrustEquivocation(f"two different {what}s {item.id!r} claim version {item.version}")
         if current is None or item.version > current.version:
             newest[item.series] = item
     for item in newest.values():
