@@ -38,6 +38,10 @@ __all__ = [
 _ROLES = ("issue", "delegate", "rules")
 
 
+def _roles(e: TrustEntry) -> tuple[bool, bool, bool]:
+    return e.may_issue, e.may_delegate, e.may_sign_rules
+
+
 def when(epoch: int | None) -> str | None:
     """Epoch seconds as ISO 8601 in UTC (``None`` stays ``None``), as every view shows times."""
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
@@ -53,7 +57,7 @@ def entry_view(e: TrustEntry) -> dict[str, Any]:
         "not_after": when(e.not_after),
         "kinds": sorted(e.kinds) if e.kinds is not None else "any",
         "statuses": sorted(e.statuses) if e.statuses is not None else "any",
-        "roles": [r for r, on in zip(_ROLES, (e.may_issue, e.may_delegate, e.may_sign_rules), strict=True) if on],
+        "roles": [r for r, on in zip(_ROLES, _roles(e), strict=True) if on],
         "compromised_at": when(e.compromised_at),
         "delegated_by": e.delegated_by.hex() if e.delegated_by else None,
     }
