@@ -86,6 +86,18 @@ def _rollback(tmp: Path, w: World) -> None:
     )
 
 
+def _equivocation(tmp: Path, w: World) -> None:
+    other = signed_list(w.root, grants((w.zhejiang, "330000")), version=1)  # the world's list has v1 too
+    TrustStore([w.root.public_key()], [w.trust_list, other])
+
+
+def _busy(tmp: Path, w: World) -> None:
+    from healthcred.trust.transaction import folder_transaction
+
+    with folder_transaction(tmp), folder_transaction(tmp):
+        pass
+
+
 def _conflict(tmp: Path, w: World) -> None:
     other = generate_key(Alg.EDDSA)
     bilateral = signed_list(other, grants((w.zhejiang, "330200")), list_id="bilateral")
@@ -233,6 +245,8 @@ CATALOGUE: dict[str, Callable[[Path, World], object]] = {
     "trust_conflict": _conflict,
     "delegation_not_allowed": _delegation,
     "trust_list_rollback": _rollback,
+    "trust_equivocation": _equivocation,
+    "trust_folder_busy": _busy,
     "revoked": _revoked,
     "bad_input": lambda tmp, w: verify(3.5, w.store),
     "missing_glyph": lambda tmp, w: __import__("healthcred.printing.cards").printing.check_glyphs("𠀀"),

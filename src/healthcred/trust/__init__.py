@@ -6,6 +6,7 @@ no rollback), :mod:`~healthcred.trust.grants` (what a key may do),
 :mod:`~healthcred.trust.lists` (signed trust lists and delegation),
 :mod:`~healthcred.trust.revocation`, :mod:`~healthcred.trust.rulesets`,
 :mod:`~healthcred.trust.store` (the :class:`TrustStore`), :mod:`~healthcred.trust.state`,
+:mod:`~healthcred.trust.transaction` (crash-safe folder changes),
 :mod:`~healthcred.trust.bundle` and :mod:`~healthcred.trust.folder`. This package
 re-exports their public names (and is what the old ``healthcred.signing.trust`` path
 gives); code inside the package imports each name from its module.
@@ -24,6 +25,7 @@ from healthcred.trust.bundle import (
     install_bundle,
     make_bundle,
     open_bundle,
+    stage_bundle,
 )
 from healthcred.trust.envelope import MAX_LIST_BYTES, Anchor, open_signed, verify_anchor, verify_signer
 from healthcred.trust.folder import (
@@ -37,6 +39,7 @@ from healthcred.trust.folder import (
     RULES_DIR,
     SHC_DIR,
     load_anchors,
+    load_folder_view,
     load_foreign,
     load_trust,
 )
@@ -89,6 +92,19 @@ from healthcred.trust.rulesets import (
 from healthcred.trust.series import Versioned, newest_versions
 from healthcred.trust.state import STATE_FILE, load_state, merge_state, save_state
 from healthcred.trust.store import TrustStore
+from healthcred.trust.transaction import (
+    LOCK_FILE,
+    MAX_RECORD_BYTES,
+    RECORD_FILE,
+    RECORD_FORMAT,
+    STAGING_DIR,
+    FolderView,
+    Transaction,
+    build_folder,
+    folder_transaction,
+    folder_view,
+    recover,
+)
 
 __all__ = [
     "ANCHORS_DIR",
@@ -98,16 +114,20 @@ __all__ = [
     "DSC_DIR",
     "HASH_BYTES",
     "LISTS_DIR",
+    "LOCK_FILE",
     "MAX_BUNDLE_BYTES",
     "MAX_BUNDLE_PARTS",
     "MAX_FOLDER_ENTRIES",
     "MAX_GRANT_SET",
     "MAX_LIST_BYTES",
     "MAX_LIST_ENTRIES",
+    "MAX_RECORD_BYTES",
     "MAX_REVOCATION_BYTES",
     "MAX_RULE_SET_BYTES",
     "MAX_TRUST_BYTES",
     "MAX_TRUST_FILES",
+    "RECORD_FILE",
+    "RECORD_FORMAT",
     "REVOCATIONS_DIR",
     "REVOCATION_CONTENT_TYPE",
     "REVOCATION_FORMAT",
@@ -118,6 +138,7 @@ __all__ = [
     "RULES_DIR",
     "RULES_FORMAT",
     "SHC_DIR",
+    "STAGING_DIR",
     "STATE_FILE",
     "TRUST_LIST_CONTENT_TYPE",
     "TRUST_LIST_FORMAT",
@@ -125,6 +146,7 @@ __all__ = [
     "Bundle",
     "BundleKey",
     "EntryKey",
+    "FolderView",
     "KeyGrant",
     "ListKey",
     "RevocationKey",
@@ -133,15 +155,20 @@ __all__ = [
     "Revocations",
     "RuleSetKey",
     "SignedRuleSet",
+    "Transaction",
     "TrustEntry",
     "TrustList",
     "TrustStore",
     "Versioned",
+    "build_folder",
     "check_delegation",
     "fold_revocations",
+    "folder_transaction",
+    "folder_view",
     "grant_conflict",
     "install_bundle",
     "load_anchors",
+    "load_folder_view",
     "load_foreign",
     "load_state",
     "load_trust",
@@ -158,8 +185,10 @@ __all__ = [
     "parse_rule_set_body",
     "parse_trust_list",
     "permitting_entry",
+    "recover",
     "revocation_hash",
     "save_state",
+    "stage_bundle",
     "subset_of",
     "verify_anchor",
     "verify_signer",
