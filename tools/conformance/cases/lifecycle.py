@@ -89,7 +89,7 @@ def updates() -> Iterator[Case]:
         "lifecycle/two-lists-one-version",
         "two different lists claim v1 of one series",
         zj,
-        error("trust_conflict"),
+        error("trust_equivocation"),
         store=trust([root()], [standard_list(), rival]),
     )
 

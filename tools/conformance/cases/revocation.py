@@ -74,7 +74,7 @@ def revocations() -> Iterator[Case]:
         "two-lists-one-version",
         "two different v1 of one series",
         other,
-        error("trust_conflict"),
+        error("trust_equivocation"),
         by_issuer,
         rival,
     )
