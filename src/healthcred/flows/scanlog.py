@@ -34,6 +34,7 @@ from typing import IO, Any, Literal
 from healthcred.clock import epoch_seconds
 from healthcred.errors import BadInput, BadKey, HealthCredError, ScanLogError
 from healthcred.files import write_secret
+from healthcred.limits import MAX_EPOCH
 from healthcred.model import VerificationResult
 
 __all__ = [
@@ -226,14 +227,27 @@ def record_scan(
         raise ScanLogError(f"cannot write to scan log {log.path}: {exc}") from exc
 
 
+def _stored_time(log: ScanLog, value: Any) -> str:
+    # The file is the disk's, not ours: SQLite keeps any type in any column, so check what comes back.
+    if type(value) is not int or not 0 <= value <= MAX_EPOCH:
+        raise ScanLogError(f"scan log {log.path} holds a row whose time {value!r} is not a time in seconds")
+    return datetime.fromtimestamp(value, UTC).isoformat()
+
+
+def _stored_text(log: ScanLog, value: Any) -> str | None:
+    if value is not None and type(value) is not str:
+        raise ScanLogError(f"scan log {log.path} holds a {type(value).__name__} where text belongs")
+    return value
+
+
 def _rows(
     log: ScanLog, credential_id: bytes | None, since: int | None, until: int | None
 ) -> Iterator[dict[str, Any]]:
     hashed = None if credential_id is None else credential_hash(log.key, credential_id)
     try:
-        for values in log.connection.execute(_SELECT, (hashed, since, until)):
-            row = dict(zip(_COLUMNS, values, strict=True))
-            row["time"] = datetime.fromtimestamp(row.pop("at"), UTC).isoformat()
+        for at, *texts in log.connection.execute(_SELECT, (hashed, since, until)):
+            row = dict(zip(_COLUMNS[1:], (_stored_text(log, v) for v in texts), strict=True))
+            row["time"] = _stored_time(log, at)
             yield row
     except sqlite3.Error as exc:
         raise ScanLogError(f"cannot read scan log {log.path}: {exc}") from exc
@@ -309,16 +323,16 @@ def stats(log: ScanLog) -> dict[str, Any]:
     except sqlite3.Error as exc:
         raise ScanLogError(f"cannot read scan log {log.path}: {exc}") from exc
 
-    def when(t: int | None) -> str | None:
-        return None if t is None else datetime.fromtimestamp(t, UTC).isoformat()
+    def when(t: Any) -> str | None:
+        return None if t is None else _stored_time(log, t)
 
     return {
         "rows": total,
         "first": when(first),
         "last": when(last),
         "places": places,
-        "outcomes": outcomes,
-        "colours": colours,
+        "outcomes": {_stored_text(log, k): n for k, n in outcomes.items()},
+        "colours": {_stored_text(log, k): n for k, n in colours.items()},
         "retention_days": DEFAULT_RETENTION_DAYS,
     }
 
