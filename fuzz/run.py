@@ -1,0 +1,61 @@
+"""Fuzz one target with atheris: ``python -m fuzz.run TARGET [CORPUS_DIR…] [libFuzzer flags]``.
+
+Every ``healthcred`` module is imported under atheris's instrumentation first (the package loads
+its modules lazily, and only instrumented code gives coverage), then the target. With no corpus
+folder named, the target's seeds are written to a temporary one. libFuzzer's flags pass through
+(``-runs=N``, ``-max_total_time=S``, ``-timeout=S``, ``-rss_limit_mb=M``, ``-artifact_prefix=…``);
+:data:`DEFAULTS` are added unless given.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["DEFAULTS", "instrumented_imports", "main"]
+
+DEFAULTS = ("-timeout=10", "-rss_limit_mb=2048", "-max_len=65536")
+"""A hang is an input over 10 s, unbounded memory one over 2 GiB; inputs up to 64 KiB."""
+# Not instrumented: the interface layers, which no target calls and which import click and PDF code.
+_SKIP = ("healthcred.cli", "healthcred.printing", "healthcred.batch", "healthcred.conformance")
+
+
+def instrumented_imports() -> None:
+    """Import every healthcred module (but the interface layers) under atheris's instrumentation."""
+    import atheris
+
+    with atheris.instrument_imports(include=["healthcred"]):
+        import healthcred
+
+        for module in pkgutil.walk_packages(healthcred.__path__, "healthcred."):
+            if not module.name.startswith(_SKIP) and module.name not in ("healthcred._moved",):
+                importlib.import_module(module.name)
+
+
+def main(argv: list[str]) -> None:
+    """Set atheris up on the target named by ``argv[1]`` and fuzz until libFuzzer stops."""
+    import atheris
+
+    if len(argv) < 2:
+        raise SystemExit("usage: python -m fuzz.run TARGET [CORPUS_DIR…] [libFuzzer flags]")
+    instrumented_imports()
+    from fuzz.seeds import write_corpus
+    from fuzz.targets import load
+
+    target = load(argv[1])
+    flags = [a for a in argv[2:] if a.startswith("-")]
+    folders = [a for a in argv[2:] if not a.startswith("-")]
+    if not folders:
+        folders = [tempfile.mkdtemp(prefix=f"healthcred-fuzz-{target.name}-")]
+        write_corpus(target.seeds(), Path(folders[0]))
+    flags += [d for d in DEFAULTS if not any(f.startswith(d.split("=")[0] + "=") for f in flags)]
+    extra = {} if target.mutate is None else {"custom_mutator": target.mutate}
+    atheris.Setup([argv[0], *flags, *folders], target.one_input, **extra)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
