@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from fuzz.harness import FINDINGS_ENV, WORST_ENV
+from fuzz.harness import FINDINGS_ENV, RECORD_FROM, WORST_ENV
 from fuzz.known import is_known
 from fuzz.seeds import write_corpus
 from fuzz.targets import TARGET_NAMES, load
@@ -64,6 +64,8 @@ def run_target(name: str, runs: int, max_time: int | None, out: Path, found: Pat
     work = out.parent / f"{out.stem}-work"
     crashes = work / "crashes" / name
     crashes.mkdir(parents=True, exist_ok=True)
+    for old in (work / "worst").glob(f"{name}.*"):  # this run's slowest input, not an earlier run's
+        old.unlink()
     command = [
         sys.executable,
         "-m",
@@ -82,7 +84,8 @@ def run_target(name: str, runs: int, max_time: int | None, out: Path, found: Pat
     (work / f"{name}.log").write_text(done.stderr[-200_000:])
     entry = parse_output(done.stderr)
     worst_file = work / "worst" / f"{name}.json"
-    worst = json.loads(worst_file.read_text()) if worst_file.is_file() else {"cpu_seconds": 0.0}
+    # No file: no input reached RECORD_FROM seconds, and the worst is reported as that bound.
+    worst = json.loads(worst_file.read_text()) if worst_file.is_file() else {"cpu_seconds": RECORD_FROM}
     findings = [p.read_text().split("\n", 1)[0] for p in sorted((found / name).glob("*.txt"))]
     entry.update(
         target=name,
