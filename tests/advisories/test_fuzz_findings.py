@@ -5,6 +5,7 @@ Each test names the defect class and rebuilds the input the fuzzer found.
 
 from __future__ import annotations
 
+import gzip
 import io
 import sqlite3
 from pathlib import Path
@@ -16,6 +17,7 @@ from healthcred.errors import ScanLogError
 from healthcred.flows.scanlog import close_log, export_rows, open_log, record_scan, stats
 
 KEY = bytes(range(32))
+DATA = Path(__file__).resolve().parents[1] / "data" / "advisories" / "scan_log"
 _INSERT = (
     "INSERT INTO scans (at, place, credential, kind, colour, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
@@ -78,3 +80,14 @@ def test_a_sound_scan_log_still_reads_back(tmp_path: Path) -> None:
         assert export_rows(log, io.StringIO(), fmt="jsonl") == 2
     finally:
         close_log(log)
+
+
+def test_a_damaged_scan_log_whose_text_is_not_utf8_is_a_scan_log_error(tmp_path: Path) -> None:
+    """Untrusted storage: a damaged file made PRAGMA journal_mode raise UnicodeDecodeError in open_log.
+
+    The fuzzer's input (tests/data/advisories/scan_log), a log file with bytes flipped.
+    """
+    db = tmp_path / "scans.db"
+    db.write_bytes(gzip.decompress((DATA / "undecodable-error.db.gz").read_bytes()))
+    with pytest.raises(ScanLogError, match="not usable"):
+        open_log(db, KEY)

@@ -81,6 +81,9 @@ CREATE TABLE IF NOT EXISTS scans (
 CREATE INDEX IF NOT EXISTS scans_at ON scans (at);
 CREATE INDEX IF NOT EXISTS scans_credential ON scans (credential);
 """
+# SQLite hands stored text (and its own messages, which quote a damaged file's names) back as bytes
+# that Python decodes as UTF-8: a damaged or foreign file can make that decoding fail too.
+_READ_ERRORS = (sqlite3.Error, UnicodeDecodeError)
 _COLUMNS = ("at", "place", "credential", "kind", "colour", "outcome", "error")
 # Fixed statements (no SQL is built from input; values are always bound parameters).
 _INSERT = (
@@ -169,7 +172,7 @@ def open_log(path: str | os.PathLike[str], key: bytes) -> ScanLog:
         elif row[0] != key_id:
             raise ScanLogError(f"scan log {where} was created with log key {row[0]}, not this one")
         conn.execute("COMMIT")
-    except sqlite3.Error as exc:
+    except _READ_ERRORS as exc:
         conn.close()
         raise ScanLogError(f"scan log {where} is not usable: {exc}") from exc
     except HealthCredError:
@@ -249,7 +252,7 @@ def _rows(
             row = dict(zip(_COLUMNS[1:], (_stored_text(log, v) for v in texts), strict=True))
             row["time"] = _stored_time(log, at)
             yield row
-    except sqlite3.Error as exc:
+    except _READ_ERRORS as exc:
         raise ScanLogError(f"cannot read scan log {log.path}: {exc}") from exc
 
 
@@ -320,7 +323,7 @@ def stats(log: ScanLog) -> dict[str, Any]:
             )
         )
         places = conn.execute("SELECT COUNT(DISTINCT place) FROM scans").fetchone()[0]
-    except sqlite3.Error as exc:
+    except _READ_ERRORS as exc:
         raise ScanLogError(f"cannot read scan log {log.path}: {exc}") from exc
 
     def when(t: Any) -> str | None:
