@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from itertools import islice
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,9 @@ from fuzz import layers
 from fuzz.harness import Target
 from fuzz.known import is_known
 from fuzz.targets import TARGET_NAMES, load
+from fuzz.world import REPO
+
+FINDINGS = REPO / "fuzz" / "findings"
 
 _PER_TARGET = 120  # seeds per target: enough to reach each entry point's result and error paths
 
@@ -55,3 +59,9 @@ def test_structure_aware_mutator_rewraps_its_seeds(name: str, monkeypatch: pytes
         changed += mutated != seed
         _run(name, target, mutated)
     assert changed > 0
+
+
+@pytest.mark.parametrize("path", sorted(FINDINGS.glob("*/*.bin")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_kept_finding_now_runs_clean(path: Path) -> None:
+    """Each minimised reproducer under fuzz/findings/ goes through its target without a finding."""
+    load(path.parent.name).one_input(path.read_bytes())
