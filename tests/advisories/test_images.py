@@ -282,3 +282,9 @@ def test_prefix_errors_name_what_was_expected_and_seen(text: str, says: str) -> 
     assert "expected 'JKM1:'" in message
     assert repr(text[:8] + ("…" if len(text) > 8 else "")) in message
     assert all(repr(prefix) in message for prefix in KNOWN_PREFIXES)
+
+
+def test_an_empty_image_says_it_is_empty() -> None:
+    """An empty file (a failed camera save) is told as empty, not as an unknown format."""
+    with pytest.raises(BadImage, match="empty"):
+        read_qr(b"")

@@ -116,6 +116,8 @@ def sniff(data: bytes) -> Declared:
         declared = _png(data)
     elif data.startswith(_JPEG_MAGIC):
         declared = _jpeg(data)
+    elif not data:
+        raise BadImage("the image is empty (0 bytes)")
     else:
         raise BadImage(f"not a PNG or JPEG image (starts {data[:8]!r}); a reader opens only those")
     check_size(declared.width, declared.height)
