@@ -43,8 +43,10 @@ ACTION = {
     "key_compromised": "The issuer's key leaked; codes it signed since then are refused. Get a new code.",
     "trust_conflict": "Two trust lists disagree about one key: the operator must remove or fix one list.",
     "delegation_not_allowed": "A province's delegated list grants more than the province holds: reject it.",
-    "trust_equivocation": "Two different files claim one version of a series: keep the installed one, report both.",
-    "trust_folder_busy": "Another command is changing the trust folder: wait for it, then run this one again.",
+    "trust_equivocation": (
+        "Two different files claim one version of a series: keep the installed one, report both."
+    ),
+    "trust_folder_busy": "Another command is changing the trust folder: wait for it, then run this again.",
     "trust_list_rollback": "An older list than one already installed was offered: keep the newer one.",
     "revoked": "The issuer revoked this code: refuse it.",
     "untrusted_list": "A trust list is not signed by a configured anchor, or was altered: do not install it.",
@@ -67,7 +69,8 @@ ORDER = [
     "malformed_cbor", "bad_claims", "malformed_jws", "bad_chunk", "bad_place_code",
     "trust_error", "unsupported_alg", "unknown_kid", "alg_mismatch", "bad_signature", "key_not_valid",
     "region_not_allowed", "kind_not_allowed", "status_not_allowed", "key_compromised", "trust_conflict",
-    "trust_equivocation", "delegation_not_allowed", "trust_list_rollback", "revoked", "untrusted_list", "trust_list_malformed",
+    "trust_equivocation", "delegation_not_allowed", "trust_list_rollback", "revoked", "untrusted_list",
+    "trust_list_malformed",
     "trust_list_expired", "trust_list_not_yet_valid", "trust_store_error", "trust_folder_busy",
     "unknown_issuer", "bad_certificate", "key_usage_mismatch", "id_check_unavailable",
     "validity_error", "expired", "not_yet_valid",
@@ -76,6 +79,31 @@ ORDER = [
     "binding_error", "bad_binding", "binding_mismatch", "too_many_dependents",
     "scan_log_error",
 ]  # fmt: skip
+
+
+BOUNDS = [
+    "",
+    "## Where the bounds are",
+    "",
+    "Every input is bounded before the work it would cost is done; each bound is documented with the",
+    "format it belongs to, with its number and the code a refusal raises:",
+    "",
+    "| input | bounds | codes |",
+    "|---|---|---|",
+    "| code text, Base45, zlib, COSE, CBOR | [format §2–§7](format.md#2-text-and-prefix) | `too_large`, "
+    "`bad_compression`, `malformed_cbor` |",
+    "| images given to a reader (PNG and JPEG only) | [format §10](format.md#10-qr-code) | `bad_image` |",
+    "| trust lists, revocation lists, bundles, rule sets, trust folders | [trust: Bounds](trust.md#bounds),"
+    " [format §9](format.md#9-trust-lists-revocation-lists-bundles) |"
+    " `trust_list_malformed`, `trust_store_error` |",
+    "| CertLogic rules: size, nesting, evaluation budget, dates | [rules: Bounds](rules.md#bounds) | "
+    "`invalid_rule`, `rule_evaluation_error` |",
+    "| SMART Health Card JSON, files, issuer documents; EU DCC payloads | "
+    "[interop](interop.md#smart-health-cards-healthcredforeignshc) |"
+    " `malformed_jws`, `too_large`, `bad_claims` |",
+    "| scan log read back | [privacy §5](privacy.md#5-scan-log-at-collection-points) | `scan_log_error` |",
+]
+"""The closing section of the page: where each kind of input's bounds are documented."""
 
 
 def page() -> str:
@@ -99,7 +127,7 @@ def page() -> str:
         meaning = " ".join((cls.__doc__ or "").split())
         action = ACTION.get(code, "(a family: catch it to handle every code below it)")
         lines.append(f"| `{code}` | `{cls.__name__}` | {family} | {meaning} | {action} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, *BOUNDS]) + "\n"
 
 
 if __name__ == "__main__":
