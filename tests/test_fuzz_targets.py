@@ -65,3 +65,27 @@ def test_structure_aware_mutator_rewraps_its_seeds(name: str, monkeypatch: pytes
 def test_every_kept_finding_now_runs_clean(path: Path) -> None:
     """Each minimised reproducer under fuzz/findings/ goes through its target without a finding."""
     load(path.parent.name).one_input(path.read_bytes())
+
+
+def test_png_mutator_keeps_every_chunk_crc_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mutated PNG passes the reader's CRC checks, so the fuzzer reaches the header checks and decoder."""
+    import struct
+    import zlib
+
+    from fuzz.png_mutator import png_mutator
+
+    monkeypatch.setattr(layers, "mutate_bytes", lambda data, max_size: data[::-1])
+    seed = next(s for s in load("verify_image").seeds() if s.startswith(b"\x89PNG"))
+    checked = 0
+    for n in range(200):
+        mutated = png_mutator(seed, 65536, n)
+        if mutated == seed or not mutated.startswith(b"\x89PNG\r\n\x1a\n"):
+            continue
+        at = 8
+        while at + 12 <= len(mutated):
+            (length,) = struct.unpack(">I", mutated[at : at + 4])
+            body = mutated[at + 4 : at + 8 + length]
+            assert mutated[at + 8 + length : at + 12 + length] == struct.pack(">I", zlib.crc32(body))
+            at += 12 + length
+        checked += 1
+    assert checked > 100

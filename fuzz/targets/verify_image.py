@@ -8,6 +8,7 @@ from itertools import islice
 
 from fuzz import seeds
 from fuzz.harness import Target
+from fuzz.png_mutator import png_mutator
 from fuzz.targets.common import verified
 from fuzz.world import AT
 
@@ -32,4 +33,4 @@ def seed_inputs() -> Iterator[bytes]:
         yield out.getvalue()
 
 
-TARGET = Target("verify_image", run, seed_inputs)
+TARGET = Target("verify_image", run, seed_inputs, png_mutator)
