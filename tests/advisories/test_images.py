@@ -23,10 +23,11 @@ from healthcred.codec.images import (
     MAX_JPEG_SCANS,
     MAX_JPEG_SEGMENTS,
     MAX_PNG_CHUNKS,
+    sniff,
 )
 from healthcred.codec.prefix import KNOWN_PREFIXES, strip_prefix
 from healthcred.codec.qr import read_qr, render_qr
-from healthcred.errors import BadImage, BadPrefix
+from healthcred.errors import BadImage, BadPrefix, HealthCredError
 from healthcred.flows.family import FamilyBundle, verify_family
 from healthcred.flows.verify import code_text
 from tests.helpers.world import CHECKED, World
@@ -221,6 +222,38 @@ def test_real_png_and_jpeg_still_read() -> None:
     Image.open(io.BytesIO(png)).convert("RGB").save(out, format="JPEG", quality=80, progressive=True)
     assert read_qr(out.getvalue()) == text
 
+
+
+FUZZ_FINDINGS = Path(__file__).parents[1] / "data" / "advisories" / "images"
+
+
+@pytest.mark.parametrize("name", ["png-iccp-after-idat.png", "png-iccp-short.png"])
+def test_fuzzed_png_with_a_broken_colour_profile_is_typed(name: str) -> None:
+    """Found by fuzz/verify_image: a short iCCP chunk made Pillow's chunk parser raise IndexError."""
+    with pytest.raises(HealthCredError):
+        read_qr((FUZZ_FINDINGS / name).read_bytes())
+
+
+def test_png_ancillary_chunks_never_reach_a_decoder() -> None:
+    """Attack surface: a code's PNG with broken iCCP, zTXt and private chunks still reads: only the
+    chunks its pixels need (critical ones and tRNS) are handed to Pillow."""
+    text = "JKM1:CHUNKS"
+    png = render_qr(text)
+    hostile = _chunk(b"iCCP", b"x") + _chunk(b"zTXt", b"k\x00\x00\xff") + _chunk(b"prIv", b"\x00" * 9)
+    after_header = 8 + 25  # signature, then the IHDR chunk
+    tampered = png[:after_header] + hostile + png[after_header:-12] + hostile + png[-12:]
+    assert read_qr(tampered) == text
+    assert set(_chunk_kinds(sniff(tampered).data)) <= {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"}
+
+
+def _chunk_kinds(png: bytes) -> list[bytes]:
+    kinds: list[bytes] = []
+    at = 8
+    while at + 8 <= len(png):
+        (length,) = struct.unpack(">I", png[at : at + 4])
+        kinds.append(png[at + 4 : at + 8])
+        at += 12 + length
+    return kinds
 
 # --- data is never a path -------------------------------------------------------------------------
 

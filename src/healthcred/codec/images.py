@@ -70,6 +70,7 @@ MAX_JPEG_SCANS = 100
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
+_PNG_KEPT = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})  # what a QR code's pixels need
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type → samples per pixel
 _DEFLATE_MAX_RATIO = 1032  # deflate's ceiling: 258 bytes from one 1-bit length and one 1-bit distance code
 _JPEG_PIXELS_PER_BYTE = 8 * 32 * 32  # ≥ 1 bit per MCU in a Huffman DC scan; an MCU is ≤ 32 × 32 pixels
@@ -85,6 +86,8 @@ class Declared(NamedTuple):
     format: str
     width: int
     height: int
+    data: bytes
+    """The bytes a decoder is given: a PNG keeps only the chunks a QR code needs (see :func:`sniff`)."""
 
 
 def check_size(width: int, height: int) -> None:
@@ -111,6 +114,10 @@ def sniff(data: bytes) -> Declared:
     or :data:`MAX_JPEG_SCANS` scans, a JPEG coded other than by Huffman
     (baseline, extended or progressive), and a file too short to hold the
     pixels it declares. The size bounds are :func:`check_size`'s.
+
+    A PNG is handed on with its critical chunks and ``tRNS`` only (the
+    chunks a QR code's pixels need, copied as they are): text, colour-profile,
+    animation and private chunks never reach a decoder's parsers.
     """
     if data.startswith(_PNG_MAGIC):
         declared = _png(data)
@@ -131,11 +138,14 @@ def _png(data: bytes) -> Declared:
     if colour not in _PNG_CHANNELS or depth not in (1, 2, 4, 8, 16):
         raise BadImage(f"PNG declares colour type {colour} at bit depth {depth}, which PNG does not define")
     pos, chunks, idat = 8, 0, 0
+    kept = [data[:8]]
     while pos + 8 <= len(data):
         length, kind = struct.unpack_from(">I4s", data, pos)
         chunks += 1
         if chunks > MAX_PNG_CHUNKS:
             raise BadImage(f"PNG holds more than {MAX_PNG_CHUNKS} chunks")
+        if kind in _PNG_KEPT:
+            kept.append(data[pos : pos + 12 + length])
         if kind == b"IDAT":
             idat += min(length, len(data) - pos - 8)
         elif kind == b"IEND":
@@ -145,7 +155,7 @@ def _png(data: bytes) -> Declared:
     row = (width * _PNG_CHANNELS[colour] * depth + 7) // 8
     if idat * _DEFLATE_MAX_RATIO < height * row:
         raise BadImage(f"PNG declares {width} × {height} pixels but holds only {idat} bytes of them")
-    return Declared("PNG", width, height)
+    return Declared("PNG", width, height, b"".join(kept))
 
 
 def _jpeg(data: bytes) -> Declared:
@@ -185,4 +195,4 @@ def _jpeg_frame(data: bytes, pos: int) -> Declared:
         raise BadImage(f"JPEG holds {scans} scans; a reader decodes at most {MAX_JPEG_SCANS}")
     if width * height > _JPEG_PIXELS_PER_BYTE * len(data):
         raise BadImage(f"JPEG declares {width} × {height} pixels but holds only {len(data)} bytes")
-    return Declared("JPEG", width, height)
+    return Declared("JPEG", width, height, data)

@@ -268,7 +268,7 @@ def _open(image: object) -> Image.Image:
         with warnings.catch_warnings():
             # Pillow only warns below twice its own bound; make that a refusal too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            picture = Image.open(io.BytesIO(source), formats=(declared.format,))
+            picture = Image.open(io.BytesIO(declared.data), formats=(declared.format,))
     except (
         OSError,
         ValueError,
