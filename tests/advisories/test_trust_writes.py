@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,116 @@ def test_remove_refused_leaves_the_folder_byte_identical(world: World, folder: P
 def _v2(world: World) -> bytes:
     grant = KeyGrant(world.zhejiang.public_key(), "330000", ts(T0), ts(KEY_NOT_AFTER))
     return signed_list(world.root, [grant], version=2)
+
+
+def test_bundle_equivocation_survives_deleting_the_bundle(world: World, folder: Path) -> None:
+    """install v3, rm bundle.cose, install another v3: state.json kept versions only, so it was accepted."""
+    first = _bundle(world, 3)
+    install_bundle(folder, first, _anchors(world))
+    (folder / BUNDLE_FILE).unlink()
+    with pytest.raises(TrustEquivocation, match="version 3 was accepted before with other content"):
+        install_bundle(folder, _bundle(world, 3, issued=60), _anchors(world))
+    assert not (folder / BUNDLE_FILE).exists()
+    assert install_bundle(folder, first, _anchors(world)).version == 3  # the accepted bytes come back
+    assert (folder / BUNDLE_FILE).read_bytes() == first
+
+
+@pytest.mark.parametrize("kind", ["trust list", "revocation list"])
+def test_loose_equivocation_survives_removing_the_file(
+    world: World, folder: Path, tmp_path: Path, kind: str
+) -> None:
+    """trust add v1, trust remove it, trust add another v1: the folder forgot, so it was accepted."""
+    if kind == "trust list":
+        first, second = world.trust_list, _other_v1(world)
+    else:
+        first, second = (
+            make_revocation_list(world.root, version=1, added=[i * 16], issued_at=ts(T0), expires_at=2**31)
+            for i in (b"\x01", b"\x02")
+        )
+    (tmp_path / "first.cose").write_bytes(first)
+    (tmp_path / "second.cose").write_bytes(second)
+    run("trust", "add", folder, tmp_path / "first.cose")
+    run("trust", "remove", folder, "first.cose")
+    before = _snapshot(folder)
+    output = run("trust", "add", folder, tmp_path / "second.cose", code=1).output
+    assert "trust_equivocation" in output and f"{kind} " in output
+    assert _snapshot(folder) == before
+    run("trust", "add", folder, tmp_path / "first.cose")  # the accepted content itself is welcome back
+
+
+def test_state_without_digests_still_loads_and_learns_them(world: World, folder: Path) -> None:
+    """A state.json written before digests existed loads; the next write adds the accepted digest."""
+    data = _bundle(world, 3)
+    install_bundle(folder, data, _anchors(world))
+    state = json.loads((folder / STATE_FILE).read_text())
+    assert state["digests"][f"bundle:{kid_of(world.root).hex()}/national"] == {
+        "version": 3,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    (folder / STATE_FILE).write_text(json.dumps({"versions": state["versions"]}))  # the old format
+    assert load_trust(folder).lists and load_state(folder / STATE_FILE) == state["versions"]
+    install_bundle(folder, data, _anchors(world))  # the installed bundle again: the digest is learnt
+    assert json.loads((folder / STATE_FILE).read_text()) == state
+
+
+@pytest.mark.parametrize(
+    "digests",
+    [
+        [],
+        {"s": "ab"},
+        {"s": {"version": 1}},
+        {"s": {"version": -1, "sha256": "0" * 64}},
+        {"s": {"version": 1, "sha256": "A" * 64}},
+    ],
+)
+def test_damaged_digests_are_a_trust_store_error(folder: Path, digests: object) -> None:
+    """The digests member is checked like the versions: a damaged one is refused, never half-used."""
+    (folder / STATE_FILE).write_text(json.dumps({"versions": {"s": 1}, "digests": digests}))
+    with pytest.raises(TrustStoreError, match="digest"):
+        load_trust(folder)
+
+
+def test_a_format_2_record_rolls_its_digests_forward(world: World, folder: Path) -> None:
+    """A writer killed after its commit point: the next writer writes the record's digests into the state."""
+    digest = hashlib.sha256(b"x").hexdigest()
+    document = {
+        "format": 2,
+        "puts": [],
+        "deletes": [],
+        "versions": {"s/a": 4},
+        "digests": {"s/a": {"version": 4, "sha256": digest}},
+    }
+    (folder / RECORD_FILE).write_text(json.dumps(document))
+    assert folder_view(folder).floor == {"s/a": 4}
+    with folder_transaction(folder):
+        pass
+    assert json.loads((folder / STATE_FILE).read_text())["digests"] == document["digests"]
+
+
+def test_state_file_that_is_a_fifo_does_not_block(folder: Path) -> None:
+    """load_state checked the size with stat() and then read_text(): a FIFO named state.json hung the loader."""
+    os.mkfifo(folder / STATE_FILE)
+    keeper = os.open(folder / STATE_FILE, os.O_RDWR | os.O_NONBLOCK)  # a writer that never writes
+    outcome: list[BaseException] = []
+    reader = threading.Thread(target=_load_into, args=(folder, outcome), daemon=True)
+    reader.start()
+    reader.join(60)  # a liveness guard, not a timing assert: the fixed loader returns at once
+    os.close(keeper)
+    assert not reader.is_alive(), "the loader blocked on a FIFO"
+    assert len(outcome) == 1 and isinstance(outcome[0], TrustStoreError)
+    assert "not a regular file" in str(outcome[0])
+
+
+def _load_into(folder: Path, outcome: list[BaseException]) -> None:
+    try:
+        load_trust(folder)
+    except BaseException as exc:  # handed to the test thread, which checks its type
+        outcome.append(exc)
+
+
+def test_add_says_already_installed_for_a_no_op_bundle(world: World, folder: Path, tmp_path: Path) -> None:
+    """trust add printed "installed bundle" for the installed bundle offered again, which changes nothing."""
+    (tmp_path / "b.cose").write_bytes(_bundle(world, 2))
+    assert "installed bundle 'national' v2" in run("trust", "add", folder, tmp_path / "b.cose").output
+    again = run("trust", "add", folder, tmp_path / "b.cose").output
+    assert "already installed" in again and "installed bundle" not in again

@@ -10,7 +10,9 @@ atomically and replace an existing file only with ``--force``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +29,11 @@ from healthcred.cli.trust_views import (
     validate_rule_sets,
     when,
 )
+from healthcred.crypto.cose import Sign1
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key, save_public_key
 from healthcred.errors import HealthCredError, TrustStoreError
 from healthcred.foreign.dcc.dsc import DSC_SUFFIXES
-from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, make_bundle, stage_bundle
+from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, BUNDLE_FILE, make_bundle, stage_bundle
 from healthcred.trust.envelope import Anchor, open_signed
 from healthcred.trust.folder import (
     ANCHORS_DIR,
@@ -44,10 +47,16 @@ from healthcred.trust.folder import (
     load_foreign,
     load_trust,
 )
-from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, make_trust_list
-from healthcred.trust.revocation import MAX_REVOCATION_BYTES, REVOCATION_CONTENT_TYPE, make_revocation_list
-from healthcred.trust.rulesets import RULES_CONTENT_TYPE
-from healthcred.trust.transaction import build_folder, folder_transaction
+from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, make_trust_list, parse_list_body
+from healthcred.trust.revocation import (
+    MAX_REVOCATION_BYTES,
+    REVOCATION_CONTENT_TYPE,
+    make_revocation_list,
+    parse_revocation_body,
+)
+from healthcred.trust.rulesets import RULES_CONTENT_TYPE, parse_rule_set_body
+from healthcred.trust.series import Versioned
+from healthcred.trust.transaction import Transaction, build_folder, folder_transaction
 
 __all__ = ["store_view", "trust", "validate_rule_sets"]
 
@@ -110,11 +119,13 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
             data = path.read_bytes()
             rel = _placement(folder, path, data)
             if rel is None:
-                bundles.append(stage_bundle(change, data, anchors))
+                fresh = change.view().read(BUNDLE_FILE) != data
+                bundles.append((stage_bundle(change, data, anchors), fresh))
                 continue
             held = change.view().read(rel)
             if held is not None and held != data:
                 raise click.UsageError(f"{folder / rel} exists with other content; remove it first")
+            _remember(change, rel, data)
             if held is None:
                 change.put(rel, data)
                 added += 1
@@ -122,14 +133,33 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
         validate_rule_sets(store)
         change.raise_floor(store.versions)
         change.commit()
-    for bundle in bundles:
-        click.echo(f"installed bundle {bundle.id!r} v{bundle.version} ({len(bundle.store.lists)} lists)")
+    for bundle, fresh in bundles:
+        what = "installed bundle" if fresh else "already installed: bundle"
+        click.echo(f"{what} {bundle.id!r} v{bundle.version} ({len(bundle.store.lists)} lists)")
     click.echo(
         f"added {added} file(s); {len(store.lists)} lists, {len(store.revocations)} revocation series, "
         f"{len(store.dscs)} DSCs, {len(store.shc_issuers)} SHC issuers"
     )
     for kid, why in store.conflicts.items():
         click.echo(f"warning: conflict for kid {kid.hex()}: {why}", err=True)
+
+
+def _remember(change: Transaction, rel: str, data: bytes) -> None:
+    # A signed list's digest goes into the state: a second content for its version is refused even
+    # after this file is removed (trust_equivocation). Foreign trust has no versions to remember.
+    kind = _IDENTITIES.get(rel.split("/")[0])
+    if kind is not None:
+        what, parse = kind
+        item = parse(open_signed(data, MAX_REVOCATION_BYTES))
+        change.accept(item.series, item.version, data, f"{what} {item.id!r}")
+
+
+_IDENTITIES: dict[str, tuple[str, Callable[[Sign1], Versioned]]] = {
+    LISTS_DIR: ("trust list", partial(parse_list_body, delegated_by=None)),
+    REVOCATIONS_DIR: ("revocation list", parse_revocation_body),
+    RULES_DIR: ("rule set", parse_rule_set_body),
+}
+"""How a signed file of each sub-folder tells its series and version (its signature is checked later)."""
 
 
 def _placement(folder: Path, path: Path, data: bytes) -> str | None:

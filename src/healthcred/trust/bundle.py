@@ -17,7 +17,8 @@ keeps exactly keys 1–7.
 verified completely (signatures, contents, versions against the state file)
 before it replaces the old one in one folder transaction, so a bad update, or
 a crash, leaves the verifier on its last good bundle. A second bundle with an
-installed bundle's version is an equivocation and refused.
+accepted bundle's version is an equivocation and refused, even once the first
+one's file is gone (the state keeps its digest).
 """
 
 from __future__ import annotations
@@ -229,14 +230,17 @@ def stage_bundle(change: Transaction, data: bytes, anchors: Iterable[Anchor]) ->
     """Verify ``data`` as the next bundle of the folder ``change`` edits, and stage it there.
 
     Refused: a version below the folder's floor (:class:`TrustListRollback`), and another
-    bundle of the installed one's series and version (:class:`TrustEquivocation`). The
-    installed bundle itself, offered again, stages nothing.
+    bundle of a series and version the folder accepted, or holds, with other bytes
+    (:class:`TrustEquivocation`): the state remembers the accepted bundle's digest, so
+    deleting ``bundle.cose`` does not make room for a second one. The installed bundle
+    itself, offered again, stages nothing.
     """
     anchors = tuple(anchors)
     bundle = open_bundle(data, anchors, seen=change.floor)
+    change.accept(bundle.series, bundle.version, data, f"bundle {bundle.id!r}")
     installed = change.view().read(BUNDLE_FILE)
     if installed == data:
-        return bundle
+        return bundle  # nothing staged; a state without the digest learns it (accept, above)
     if installed is not None:
         try:
             current: Bundle | None = open_bundle(installed, anchors)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from healthcred.crypto.keys import MAX_KEY_FILE_BYTES, public_key_from_pem
@@ -39,7 +40,7 @@ from healthcred.trust.revocation import MAX_REVOCATION_BYTES
 from healthcred.trust.rulesets import MAX_RULE_SET_BYTES
 from healthcred.trust.state import merge_state
 from healthcred.trust.store import TrustStore
-from healthcred.trust.transaction import FolderView, folder_view
+from healthcred.trust.transaction import FolderView, folder_view, read_folder
 
 __all__ = [
     "ANCHORS_DIR",
@@ -229,6 +230,10 @@ def load_folder_view(view: FolderView, *, seen: Mapping[str, int] | None = None)
     return TrustStore(anchors, blobs, revocations, rule_sets, seen=floor, dscs=dscs, shc_issuers=issuers)
 
 
+def _folder_store(root: Path, seen: Mapping[str, int] | None) -> TrustStore:
+    return load_folder_view(folder_view(root), seen=seen)
+
+
 def load_trust(
     path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, seen: Mapping[str, int] | None = None
 ) -> TrustStore:
@@ -239,7 +244,9 @@ def load_trust(
     paths are merged: anchors, lists and foreign entries together. A failing
     list makes the load fail, naming the file. Versions recorded in a folder's
     ``state.json`` and in ``seen`` are the floors below which a list is a
-    rollback. Loading writes nothing.
+    rollback. Loading writes nothing, and a folder a writer is changing meanwhile
+    is read as it was before the change or after it
+    (:func:`~healthcred.trust.transaction.read_folder`).
     """
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
     if not paths:
@@ -253,7 +260,7 @@ def load_trust(
             if not root.exists():
                 raise TrustStoreError("no such file or folder")
             if (root / ANCHORS_DIR).is_dir() or (root.is_dir() and not any(root.iterdir())):
-                stores.append(load_folder_view(folder_view(root), seen=seen))
+                stores.append(read_folder(root, partial(_folder_store, root, seen)))
             else:
                 more_dscs, more_issuers = load_foreign(root)
                 if not (more_dscs or more_issuers):

@@ -9,8 +9,14 @@ SHA-256, size), the files to delete, and the version floor to merge into
 applies it (renames from ``.staging/``, unlinks, the state, each folder
 fsync'd) and deletes the record.
 
-A reader (:func:`folder_view`) never writes: when it finds a record, it
-presents the folder as if the record had been applied — a put is read from
+A reader (:func:`read_folder` around :func:`folder_view`) never writes. It
+holds a shared ``flock`` on ``.readers.lock`` while it reads, and a writer
+takes that lock exclusively only to write and apply its record (the apply
+phase, a few renames), so a reader sees the folder before a change or after
+it, never halfway; each side waits for the other at most
+:data:`LOCK_WAIT_SECONDS`, then gets ``trust_folder_busy``. When a reader finds
+a record (a writer died after its commit point), it presents the folder as if
+the record had been applied — a put is read from
 ``.staging/`` while it is still there, else from its place; a deleted file is
 not there; the record's floor is merged into the state's. So after a kill at
 any instant a folder reads as exactly the old or the new state. Staged files
@@ -31,20 +37,31 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
-from healthcred.errors import TrustFolderBusy, TrustStoreError
+from healthcred.errors import HealthCredError, TrustEquivocation, TrustFolderBusy, TrustStoreError
 from healthcred.files import TEMPORARY_SUFFIX, sync_folder, write_atomic
-from healthcred.trust.state import STATE_FILE, load_state, merge_state, save_state
+from healthcred.trust.state import (
+    STATE_FILE,
+    merge_digests,
+    merge_state,
+    parse_digests,
+    read_state,
+    save_state,
+)
 
 __all__ = [
     "LOCK_FILE",
+    "LOCK_WAIT_SECONDS",
     "MAX_RECORD_BYTES",
+    "READ_LOCK_FILE",
     "RECORD_FILE",
     "RECORD_FORMAT",
     "STAGING_DIR",
@@ -53,6 +70,7 @@ __all__ = [
     "build_folder",
     "folder_transaction",
     "folder_view",
+    "read_folder",
     "recover",
 ]
 
@@ -62,8 +80,18 @@ STAGING_DIR = ".staging"
 """Where a writer stages new file contents, under their paths relative to the folder."""
 LOCK_FILE = ".lock"
 """The file writers lock (``flock``) so that one writer at a time changes a folder."""
-RECORD_FORMAT = 1
-"""Version of the record's layout (its ``format`` member)."""
+READ_LOCK_FILE = ".readers.lock"
+"""The file readers lock shared while they read, and a writer exclusively while it applies a change."""
+LOCK_WAIT_SECONDS = 10.0
+"""Longest a reader waits for a writer's apply phase, or a writer for readers: then ``trust_folder_busy``."""
+RECORD_FORMAT = 2
+"""Version of the record's layout (its ``format`` member); format 1 (no ``digests``) is still read."""
+_RECORD_MEMBERS = {
+    1: {"format", "puts", "deletes", "versions"},
+    2: {"format", "puts", "deletes", "versions", "digests"},
+}
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.001, 0.05  # seconds between lock attempts: doubling, capped
+T = TypeVar("T")
 MAX_RECORD_BYTES = 1024 * 1024
 """A larger record is refused as damaged (``trust_store_error``): 1 MiB holds thousands of changes."""
 _INIT_SUFFIX = ".init"
@@ -84,6 +112,7 @@ class _Record:
     puts: dict[str, tuple[str, int]]  # path → (sha256 hex, size)
     deletes: frozenset[str]
     versions: dict[str, int]
+    digests: dict[str, tuple[int, str]] = field(default_factory=dict)  # series → (version, sha256 hex)
 
     def document(self) -> dict[str, Any]:
         return {
@@ -91,6 +120,7 @@ class _Record:
             "puts": [{"path": p, "sha256": h, "size": n} for p, (h, n) in sorted(self.puts.items())],
             "deletes": sorted(self.deletes),
             "versions": dict(sorted(self.versions.items())),
+            "digests": {s: {"version": v, "sha256": h} for s, (v, h) in sorted(self.digests.items())},
         }
 
 
@@ -99,10 +129,10 @@ def _parse_record(data: bytes) -> _Record:
         doc = json.loads(data)
     except ValueError as exc:
         raise TrustStoreError(f"{RECORD_FILE} is not JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("format") != RECORD_FORMAT or set(doc) != {
-        "format", "puts", "deletes", "versions"
-    }:  # fmt: skip
-        raise TrustStoreError(f"{RECORD_FILE} is not a format-{RECORD_FORMAT} transaction record")
+    form = doc.get("format") if isinstance(doc, dict) else None
+    members = _RECORD_MEMBERS.get(form) if type(form) is int else None  # a list is no key: type first
+    if not isinstance(doc, dict) or members is None or set(doc) != members:
+        raise TrustStoreError(f"{RECORD_FILE} is not a format-1 or format-2 transaction record")
     puts, deletes, versions = doc["puts"], doc["deletes"], doc["versions"]
     if not (isinstance(puts, list) and isinstance(deletes, list) and isinstance(versions, dict)):
         raise TrustStoreError(f"{RECORD_FILE}: puts and deletes are arrays, versions an object")
@@ -119,7 +149,7 @@ def _parse_record(data: bytes) -> _Record:
         raise TrustStoreError(f"{RECORD_FILE}: a path is named twice")
     if not all(isinstance(k, str) and type(v) is int and v >= 0 for k, v in versions.items()):
         raise TrustStoreError(f"{RECORD_FILE}: versions map series to counts")
-    return _Record(parsed, removed, dict(versions))
+    return _Record(parsed, removed, dict(versions), parse_digests(doc.get("digests", {}), RECORD_FILE))
 
 
 def _read_record(root: Path) -> _Record | None:
@@ -188,9 +218,12 @@ class FolderView:
 
 
 def folder_view(root: str | os.PathLike[str]) -> FolderView:
-    """The folder at ``root`` as a reader must see it: its pending change applied, virtually."""
+    """The folder at ``root`` as a reader must see it: its pending change applied, virtually.
+
+    The view stays true only while no writer applies a change: read it inside :func:`read_folder`.
+    """
     base = Path(root)
-    state = load_state(base / STATE_FILE)
+    state = read_state(base / STATE_FILE).versions
     record = _read_record(base)
     if record is None:
         return FolderView(base, floor=state)
@@ -210,7 +243,9 @@ class Transaction:
         self._puts: dict[str, tuple[str, int]] = {}
         self._deletes: set[str] = set()
         self._versions: dict[str, int] = {}
+        self._digests: dict[str, tuple[int, str]] = {}
         self._base = folder_view(root)  # no record is pending: the writer recovered first
+        self._held = read_state(root / STATE_FILE).digests
 
     @property
     def changed(self) -> bool:
@@ -249,18 +284,47 @@ class Transaction:
         """Record ``versions`` (series → version) in the state, never lowering one."""
         self._versions = merge_state(self._versions, versions)
 
+    def accept(self, series: str, version: int, data: bytes, what: str) -> None:
+        """Remember ``data`` as the content of ``series`` at ``version`` (state ``digests``).
+
+        Raises :class:`TrustEquivocation` if the folder's state, or this change, remembers other
+        content for that series and version: even after its file was deleted, one version of a
+        series stands for one content. The floor is raised separately (:meth:`raise_floor`).
+        """
+        digest = hashlib.sha256(data).hexdigest()
+        pending = self._digests.get(series)
+        for known in (pending, self._held.get(series)):
+            if known is not None and known[0] == version and known[1] != digest:
+                raise TrustEquivocation(
+                    f"{what} version {version} was accepted before with other content "
+                    f"(sha256 {known[1][:16]}…): refusing a second {what} with one version"
+                )
+        if pending is None or version >= pending[0]:
+            self._digests[series] = (version, digest)
+
+    @property
+    def digests(self) -> dict[str, tuple[int, str]]:
+        """The digests the state will hold: the folder's and this change's, at the new floor."""
+        return merge_digests(self.floor, self._held, self._digests)
+
     def commit(self) -> None:
-        """Write the intent record (the commit point), apply it and remove it."""
-        if not self.changed and self.floor == dict(self._base.floor):
+        """Write the intent record (the commit point), apply it and remove it.
+
+        Both happen under the exclusive readers' lock (:func:`read_folder`), so no reader
+        is halfway through the folder while it changes.
+        """
+        held = merge_digests(self._base.floor, self._held, {})
+        if not self.changed and self.floor == dict(self._base.floor) and self.digests == held:
             return  # nothing to do: the folder stays as it is, byte for byte
-        record = _Record(dict(self._puts), frozenset(self._deletes), self.floor)
+        record = _Record(dict(self._puts), frozenset(self._deletes), self.floor, self.digests)
         staging = self.root / STAGING_DIR
         if staging.is_dir():
             for folder in {staging, *((staging / r).parent for r in self._puts)}:
                 _sync(folder)
         text = json.dumps(record.document(), indent=1) + "\n"
-        write_atomic(self.root / RECORD_FILE, text, error=TrustStoreError)
-        _apply(self.root, record)
+        with _applying(self.root):
+            write_atomic(self.root / RECORD_FILE, text, error=TrustStoreError)
+            _apply(self.root, record)
 
 
 def _sync(folder: Path) -> None:
@@ -289,7 +353,7 @@ def _apply(root: Path, record: _Record) -> None:
             touched.add((root / rel).parent)
         for folder in sorted(touched):
             _sync(folder)
-        save_state(root / STATE_FILE, record.versions)
+        save_state(root / STATE_FILE, record.versions, record.digests)
         (root / RECORD_FILE).unlink()
         _sync(root)
     except OSError as exc:
@@ -319,25 +383,49 @@ def recover(root: str | os.PathLike[str]) -> None:
     The caller holds the folder's lock (see :func:`folder_transaction`).
     """
     base = Path(root)
-    record = _read_record(base)
-    if record is not None:
-        _apply(base, record)
-    elif (base / STAGING_DIR).exists():
-        _clean(base)
+    if _read_record(base) is None:
+        if (base / STAGING_DIR).exists():
+            _clean(base)  # staged files without a record: no reader looks at them
+        return
+    with _applying(base):
+        record = _read_record(base)  # read again under the lock: a reader may not see it change
+        if record is not None:
+            _apply(base, record)
+
+
+# A lock file is opened without following a link and without blocking (a FIFO named like it
+# would block the open), and must be a regular file: a lock file is an empty file, nothing else.
+_OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_lock(path: Path, flags: int) -> int:
+    fd = os.open(path, flags | _OPEN_FLAGS, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise TrustStoreError(f"{path} is not a regular file: a trust folder's lock file is an empty file")
+    return fd
 
 
 @contextmanager
 def _locked(root: Path) -> Iterator[None]:
     # flock, not an O_EXCL file: the kernel drops the lock when its holder dies, even by kill -9.
     try:
-        fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_lock(root / LOCK_FILE, os.O_RDWR | os.O_CREAT)
     except OSError as exc:
         raise TrustStoreError(f"cannot lock {root}: {exc.strerror}") from exc
     try:
         _lock(fd, root)
+        _create_read_lock(root)  # before any change: a reader that finds none knows no writer came
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _create_read_lock(root: Path) -> None:
+    try:
+        os.close(_open_lock(root / READ_LOCK_FILE, os.O_RDONLY | os.O_CREAT))
+    except OSError as exc:
+        raise TrustStoreError(f"cannot create {root / READ_LOCK_FILE}: {exc.strerror}") from exc
 
 
 def _lock(fd: int, root: Path) -> None:
@@ -354,6 +442,93 @@ def _lock(fd: int, root: Path) -> None:
         raise TrustFolderBusy(f"{root}: another command is changing this trust folder") from exc
     except OSError as exc:
         raise TrustStoreError(f"cannot lock {root}: {exc.strerror}") from exc
+
+
+def _pause(seconds: float) -> None:
+    """Sleep between two lock attempts (a seam for tests that need to see a reader waiting)."""
+    time.sleep(seconds)
+
+
+def _wait_lock(fd: int, *, shared: bool, busy: str) -> None:
+    # Poll a non-blocking flock: a blocking one cannot be given up, and a stopped writer must not hang a gate.
+    import fcntl
+
+    operation = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
+    deadline, pause = time.monotonic() + LOCK_WAIT_SECONDS, _FIRST_PAUSE
+    while True:
+        try:
+            fcntl.flock(fd, operation)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TrustFolderBusy(busy) from None
+        _pause(pause)
+        pause = min(2 * pause, _LONGEST_PAUSE)
+
+
+@contextmanager
+def _applying(root: Path) -> Iterator[None]:
+    # The apply phase: no reader is inside the folder while its files move.
+    if sys.platform == "win32":  # msvcrt has no shared locks: readers there cannot wait (docs/trust.md)
+        yield
+        return
+    try:
+        fd = _open_lock(root / READ_LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    except OSError as exc:
+        raise TrustStoreError(f"cannot lock {root / READ_LOCK_FILE}: {exc.strerror}") from exc
+    try:
+        busy = f"{root}: readers kept the folder busy for {LOCK_WAIT_SECONDS:g} s; nothing changed, try again"
+        try:
+            _wait_lock(fd, shared=False, busy=busy)
+        except OSError as exc:
+            raise TrustStoreError(f"cannot lock {root / READ_LOCK_FILE}: {exc.strerror}") from exc
+        yield
+    finally:
+        os.close(fd)
+
+
+def read_folder(root: str | os.PathLike[str], read: Callable[[], T]) -> T:
+    """``read()`` while no writer applies a change to the folder at ``root``: the old or the new state.
+
+    Holds a shared ``flock`` on :data:`READ_LOCK_FILE` (opened read-only: a verifier may not
+    write) for the whole read, waiting at most :data:`LOCK_WAIT_SECONDS` for a writer's apply
+    phase (then :class:`TrustFolderBusy`). A folder without the lock file has never been
+    changed by a writer (read-only media, a copy): it is read as it is, and read again under
+    the lock if a first writer created the file meanwhile. Where the file system cannot lock,
+    no writer can change the folder either (writers lock first), so it is read as it is.
+    """
+    base = Path(root)
+    if sys.platform == "win32":  # msvcrt has no shared locks
+        return read()
+    fd = _open_read_lock(base)
+    if fd is None:
+        try:
+            result = read()
+        except HealthCredError:
+            if not (base / READ_LOCK_FILE).exists():
+                raise
+        else:
+            if not (base / READ_LOCK_FILE).exists():
+                return result
+        fd = _open_read_lock(base)  # a first writer came while we read: read again, under its lock
+        if fd is None:
+            return read()  # the lock file came and went: a hand-made folder, read as it is
+    try:
+        busy = f"{base}: a change to this trust folder was applied for {LOCK_WAIT_SECONDS:g} s; try again"
+        with contextlib.suppress(OSError):  # no locks on this file system: no writer locked it either
+            _wait_lock(fd, shared=True, busy=busy)
+        return read()
+    finally:
+        os.close(fd)
+
+
+def _open_read_lock(base: Path) -> int | None:
+    try:
+        return _open_lock(base / READ_LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise TrustStoreError(f"cannot open {base / READ_LOCK_FILE} to read: {exc.strerror}") from exc
 
 
 @contextmanager
@@ -393,6 +568,8 @@ def build_folder(target: str | os.PathLike[str], populate: Callable[[Path], None
         raise TrustStoreError(f"cannot create {final}: {exc.strerror}") from exc
     try:
         populate(building)
+        for name in (LOCK_FILE, READ_LOCK_FILE):  # there from the start: every reader of it locks
+            os.close(os.open(building / name, os.O_WRONLY | os.O_CREAT, 0o644))
         for folder in sorted({building, *(p.parent for p in building.rglob("*"))}):
             _sync(folder)
         os.rename(building, final)  # onto an empty folder, or none: atomic
