@@ -13,8 +13,11 @@ A reader (:func:`read_folder` around :func:`folder_view`) never writes. It
 holds a shared ``flock`` on ``.readers.lock`` while it reads, and a writer
 takes that lock exclusively only to write and apply its record (the apply
 phase, a few renames), so a reader sees the folder before a change or after
-it, never halfway; each side waits for the other at most
-:data:`LOCK_WAIT_SECONDS`, then gets ``trust_folder_busy``. When a reader finds
+it, never halfway. A writer takes ``.turnstile.lock`` before it waits for the
+readers to leave, and readers pass through it before they share
+``.readers.lock``, so a stream of readers cannot starve a writer. Each side
+waits for the other at most :data:`LOCK_WAIT_SECONDS`, then gets
+``trust_folder_busy``. When a reader finds
 a record (a writer died after its commit point), it presents the folder as if
 the record had been applied — a put is read from
 ``.staging/`` while it is still there, else from its place; a deleted file is
@@ -65,6 +68,7 @@ __all__ = [
     "RECORD_FILE",
     "RECORD_FORMAT",
     "STAGING_DIR",
+    "TURNSTILE_FILE",
     "FolderView",
     "Transaction",
     "build_folder",
@@ -82,6 +86,8 @@ LOCK_FILE = ".lock"
 """The file writers lock (``flock``) so that one writer at a time changes a folder."""
 READ_LOCK_FILE = ".readers.lock"
 """The file readers lock shared while they read, and a writer exclusively while it applies a change."""
+TURNSTILE_FILE = ".turnstile.lock"
+"""The file a writer locks before it waits for readers to leave; readers pass it first, so none cuts in."""
 LOCK_WAIT_SECONDS = 10.0
 """Longest a reader waits for a writer's apply phase, or a writer for readers: then ``trust_folder_busy``."""
 RECORD_FORMAT = 2
@@ -396,6 +402,7 @@ def recover(root: str | os.PathLike[str]) -> None:
 # A lock file is opened without following a link and without blocking (a FIFO named like it
 # would block the open), and must be a regular file: a lock file is an empty file, nothing else.
 _OPEN_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+_READER_LOCKS = (TURNSTILE_FILE, READ_LOCK_FILE)  # in the order both sides take them
 
 
 def _open_lock(path: Path, flags: int) -> int:
@@ -422,10 +429,11 @@ def _locked(root: Path) -> Iterator[None]:
 
 
 def _create_read_lock(root: Path) -> None:
-    try:
-        os.close(_open_lock(root / READ_LOCK_FILE, os.O_RDONLY | os.O_CREAT))
-    except OSError as exc:
-        raise TrustStoreError(f"cannot create {root / READ_LOCK_FILE}: {exc.strerror}") from exc
+    for name in _READER_LOCKS:
+        try:
+            os.close(_open_lock(root / name, os.O_RDONLY | os.O_CREAT))
+        except OSError as exc:
+            raise TrustStoreError(f"cannot create {root / name}: {exc.strerror}") from exc
 
 
 def _lock(fd: int, root: Path) -> None:
@@ -468,23 +476,24 @@ def _wait_lock(fd: int, *, shared: bool, busy: str) -> None:
 
 @contextmanager
 def _applying(root: Path) -> Iterator[None]:
-    # The apply phase: no reader is inside the folder while its files move.
+    # The apply phase: no reader is inside the folder while its files move. The turnstile first:
+    # readers arriving meanwhile wait at it, so a stream of readers cannot starve the writer.
     if sys.platform == "win32":  # msvcrt has no shared locks: readers there cannot wait (docs/trust.md)
         yield
         return
+    busy = f"{root}: readers kept the folder busy for {LOCK_WAIT_SECONDS:g} s; nothing changed, try again"
+    fds: list[int] = []
     try:
-        fd = _open_lock(root / READ_LOCK_FILE, os.O_RDWR | os.O_CREAT)
-    except OSError as exc:
-        raise TrustStoreError(f"cannot lock {root / READ_LOCK_FILE}: {exc.strerror}") from exc
-    try:
-        busy = f"{root}: readers kept the folder busy for {LOCK_WAIT_SECONDS:g} s; nothing changed, try again"
-        try:
-            _wait_lock(fd, shared=False, busy=busy)
-        except OSError as exc:
-            raise TrustStoreError(f"cannot lock {root / READ_LOCK_FILE}: {exc.strerror}") from exc
+        for name in _READER_LOCKS:
+            try:
+                fds.append(_open_lock(root / name, os.O_RDWR | os.O_CREAT))
+                _wait_lock(fds[-1], shared=False, busy=busy)
+            except OSError as exc:
+                raise TrustStoreError(f"cannot lock {root / name}: {exc.strerror}") from exc
         yield
     finally:
-        os.close(fd)
+        for fd in fds:
+            os.close(fd)  # closing releases the lock
 
 
 def read_folder(root: str | os.PathLike[str], read: Callable[[], T]) -> T:
@@ -514,21 +523,33 @@ def read_folder(root: str | os.PathLike[str], read: Callable[[], T]) -> T:
         if fd is None:
             return read()  # the lock file came and went: a hand-made folder, read as it is
     try:
-        busy = f"{base}: a change to this trust folder was applied for {LOCK_WAIT_SECONDS:g} s; try again"
-        with contextlib.suppress(OSError):  # no locks on this file system: no writer locked it either
-            _wait_lock(fd, shared=True, busy=busy)
+        _enter(base, fd)
         return read()
     finally:
         os.close(fd)
 
 
-def _open_read_lock(base: Path) -> int | None:
+def _enter(base: Path, fd: int) -> None:
+    # Pass the turnstile (held by a writer about to apply), then share the readers' lock.
+    busy = f"{base}: a change to this trust folder was applied for {LOCK_WAIT_SECONDS:g} s; try again"
+    gate = _open_read_lock(base, TURNSTILE_FILE)
     try:
-        return _open_lock(base / READ_LOCK_FILE, os.O_RDONLY)
+        with contextlib.suppress(OSError):  # no locks on this file system: no writer locked it either
+            if gate is not None:
+                _wait_lock(gate, shared=True, busy=busy)
+            _wait_lock(fd, shared=True, busy=busy)
+    finally:
+        if gate is not None:
+            os.close(gate)  # through the turnstile: a writer may queue behind this reader now
+
+
+def _open_read_lock(base: Path, name: str = READ_LOCK_FILE) -> int | None:
+    try:
+        return _open_lock(base / name, os.O_RDONLY)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise TrustStoreError(f"cannot open {base / READ_LOCK_FILE} to read: {exc.strerror}") from exc
+        raise TrustStoreError(f"cannot open {base / name} to read: {exc.strerror}") from exc
 
 
 @contextmanager
@@ -568,7 +589,7 @@ def build_folder(target: str | os.PathLike[str], populate: Callable[[Path], None
         raise TrustStoreError(f"cannot create {final}: {exc.strerror}") from exc
     try:
         populate(building)
-        for name in (LOCK_FILE, READ_LOCK_FILE):  # there from the start: every reader of it locks
+        for name in (LOCK_FILE, *_READER_LOCKS):  # there from the start: every reader of it locks
             os.close(os.open(building / name, os.O_WRONLY | os.O_CREAT, 0o644))
         for folder in sorted({building, *(p.parent for p in building.rglob("*"))}):
             _sync(folder)
