@@ -46,7 +46,9 @@ ACTION = {
     "trust_equivocation": (
         "Two different files claim one version of a series: keep the installed one, report both."
     ),
-    "trust_folder_busy": "Another command is changing the trust folder: wait for it, then run this again.",
+    "trust_folder_busy": (
+        "Another command is changing or reading the trust folder: wait for it, then run this again."
+    ),
     "trust_list_rollback": "An older list than one already installed was offered: keep the newer one.",
     "revoked": "The issuer revoked this code: refuse it.",
     "untrusted_list": "A trust list is not signed by a configured anchor, or was altered: do not install it.",

@@ -337,7 +337,7 @@ class TrustStoreError(TrustError):
 
 
 class TrustFolderBusy(TrustStoreError):
-    """Another command is changing the trust folder: it holds the folder's lock."""
+    """Another command is changing the trust folder, or readers or a change kept it past the wait bound."""
 
     code = "trust_folder_busy"
 

@@ -320,7 +320,7 @@ def test_a_format_2_record_rolls_its_digests_forward(world: World, folder: Path)
 
 
 def test_state_file_that_is_a_fifo_does_not_block(folder: Path) -> None:
-    """load_state checked the size with stat() and then read_text(): a FIFO named state.json hung the loader."""
+    """load_state checked the size with stat(), then read_text(): a FIFO named state.json hung the loader."""
     os.mkfifo(folder / STATE_FILE)
     keeper = os.open(folder / STATE_FILE, os.O_RDWR | os.O_NONBLOCK)  # a writer that never writes
     outcome: list[BaseException] = []
