@@ -270,6 +270,23 @@ def test_loose_equivocation_survives_removing_the_file(
     run("trust", "add", folder, tmp_path / "first.cose")  # the accepted content itself is welcome back
 
 
+def test_a_trust_list_and_a_revocation_list_of_one_id_are_not_an_equivocation(
+    world: World, folder: Path, tmp_path: Path
+) -> None:
+    """Trust and revocation lists share a version floor (``signer-kid/id``) but not a content:
+    a revocation list named like the national trust list, same version, is no second content."""
+    revocations = make_revocation_list(
+        world.root, version=1, added=[b"\x01" * 16], issued_at=ts(T0), expires_at=2**31, list_id="national"
+    )
+    (tmp_path / "list.cose").write_bytes(world.trust_list)
+    (tmp_path / "revocations.cose").write_bytes(revocations)
+    run("trust", "add", folder, tmp_path / "list.cose")
+    run("trust", "add", folder, tmp_path / "revocations.cose")
+    digests = json.loads((folder / STATE_FILE).read_text())["digests"]
+    series = f"{kid_of(world.root).hex()}/national"
+    assert digests[series]["sha256"] == hashlib.sha256(world.trust_list).hexdigest()
+    assert digests[f"revocations:{series}"]["sha256"] == hashlib.sha256(revocations).hexdigest()
+
 def test_state_without_digests_still_loads_and_learns_them(world: World, folder: Path) -> None:
     """A state.json written before digests existed loads; the next write adds the accepted digest."""
     data = _bundle(world, 3)

@@ -56,6 +56,7 @@ from healthcred.trust.revocation import (
 )
 from healthcred.trust.rulesets import RULES_CONTENT_TYPE, parse_rule_set_body
 from healthcred.trust.series import Versioned
+from healthcred.trust.state import digest_key
 from healthcred.trust.transaction import Transaction, build_folder, folder_transaction
 
 __all__ = ["store_view", "trust", "validate_rule_sets"]
@@ -151,7 +152,8 @@ def _remember(change: Transaction, rel: str, data: bytes) -> None:
     if kind is not None:
         what, parse = kind
         item = parse(open_signed(data, MAX_REVOCATION_BYTES))
-        change.accept(item.series, item.version, data, f"{what} {item.id!r}")
+        key = digest_key(item.series, revocation=rel.startswith(REVOCATIONS_DIR + "/"))
+        change.accept(key, item.version, data, f"{what} {item.id!r}")
 
 
 _IDENTITIES: dict[str, tuple[str, Callable[[Sign1], Versioned]]] = {

@@ -26,9 +26,11 @@ from healthcred.files import read_bounded, write_atomic
 
 __all__ = [
     "MAX_STATE_BYTES",
+    "REVOCATION_DIGESTS",
     "STATE_FILE",
     "Digests",
     "State",
+    "digest_key",
     "load_state",
     "merge_digests",
     "merge_state",
@@ -106,6 +108,16 @@ def merge_state(old: Mapping[str, int], new: Mapping[str, int]) -> dict[str, int
     return {k: max(old.get(k, 0), new.get(k, 0)) for k in {*old, *new}}
 
 
+REVOCATION_DIGESTS = "revocations:"
+"""Prefix of a revocation series' key in ``digests``: trust and revocation lists share a floor
+(``signer-kid/id``, as the format has it) but not a content, so their digests are kept apart."""
+
+
+def digest_key(series: str, *, revocation: bool = False) -> str:
+    """The ``digests`` key of ``series`` (a revocation list's carries :data:`REVOCATION_DIGESTS`)."""
+    return REVOCATION_DIGESTS + series if revocation else series
+
+
 def merge_digests(floor: Mapping[str, int], old: Digests, new: Digests) -> dict[str, tuple[int, str]]:
     """The digests worth keeping under ``floor``: per series the one at the floor's version (``new`` first).
 
@@ -115,7 +127,7 @@ def merge_digests(floor: Mapping[str, int], old: Digests, new: Digests) -> dict[
     for series in {*old, *new}:
         for digests in (new, old):
             entry = digests.get(series)
-            if entry is not None and entry[0] == floor.get(series):
+            if entry is not None and entry[0] == floor.get(series.removeprefix(REVOCATION_DIGESTS)):
                 kept[series] = entry
                 break
     return kept
