@@ -5,16 +5,23 @@ Each test names the defect class and rebuilds the input the fuzzer found.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import io
 import sqlite3
+from array import array
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from healthcred import Alg, TrustStore, generate_key
 from healthcred.errors import ScanLogError
 from healthcred.flows.scanlog import close_log, export_rows, open_log, record_scan, stats
+from healthcred.trust import revocation
+from healthcred.trust.revocation import RevocationList, RevocationSet, fold_revocations, make_revocation_list
 
 KEY = bytes(range(32))
 DATA = Path(__file__).resolve().parents[1] / "data" / "advisories" / "scan_log"
@@ -91,3 +98,86 @@ def test_a_damaged_scan_log_whose_text_is_not_utf8_is_a_scan_log_error(tmp_path:
     db.write_bytes(gzip.decompress((DATA / "undecodable-error.db.gz").read_bytes()))
     with pytest.raises(ScanLogError, match="not usable"):
         open_log(db, KEY)
+
+
+# --- Revocation lists: work out of proportion to their size (found by fuzz/revocation_list) ---
+
+_ISSUED, _EXPIRES = 1_795_000_000, 1_796_000_000
+
+
+class _CountingBisect:
+    """``bisect_left`` as the revocation module calls it, counting the calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, values: Any, value: int, lo: int = 0, hi: int | None = None) -> int:
+        self.calls += 1
+        return bisect.bisect_left(values, value, lo, len(values) if hi is None else hi)
+
+
+def _series(root: Any, deltas: int) -> list[bytes]:
+    # A full list of three ids, then `deltas` deltas each revoking one more and lifting one.
+    lists = [make_revocation_list(root, version=1, issued_at=_ISSUED, expires_at=_EXPIRES, added=[b"a", b"b", b"c"])]
+    for v in range(2, deltas + 2):
+        lists.append(
+            make_revocation_list(
+                root, version=v, base=v - 1, issued_at=_ISSUED + v, expires_at=_EXPIRES,
+                added=[f"id-{v}".encode()], removed=[f"id-{v - 1}".encode()],
+            )
+        )  # fmt: skip
+    return lists
+
+
+def test_a_small_revocation_series_costs_work_in_proportion_to_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPU amplification before any credential is checked: every revocation set, however small,
+    was indexed by 65,536 bisections, and a series rebuilt that index once per delta. A ~100-byte
+    delta cost 10 ms, so a folder of small deltas cost seconds to load (the fuzz target ran at 75
+    inputs a second). A small set is now bisected whole and a series applies its net change once.
+    """
+    root = generate_key(Alg.EDDSA)
+    lists = _series(root, 40)
+    counter = _CountingBisect()
+    monkeypatch.setattr(revocation, "bisect_left", counter)
+    store = TrustStore([root.public_key()], (), lists)
+    assert counter.calls < 1_000  # was 65,536 per set: 41 sets, 2.7 million bisections
+    (series,) = store.revocations
+    assert series.version == 41
+    assert store.is_revoked(b"a", "330100") and store.is_revoked(b"id-41", "330100")
+    assert not store.is_revoked(b"id-40", "330100") and not store.is_revoked(b"id-2", "330100")
+
+
+@given(
+    st.sets(st.integers(0, 40), max_size=20),
+    st.lists(st.tuples(st.sets(st.integers(0, 40), max_size=8), st.sets(st.integers(0, 40), max_size=8)), max_size=6),
+)
+def test_a_revocation_series_folds_as_its_deltas_applied_one_by_one(
+    full: set[int], deltas: list[tuple[set[int], set[int]]]
+) -> None:
+    """The fold's single net change gives what applying each delta in turn gives (remove, then add)."""
+    scale = 2**58 + 12345  # spread the hashes over the buckets
+
+    def hashes(values: set[int]) -> array[int]:
+        return array("Q", sorted(v * scale for v in values))
+
+    # A delta may add and remove one hash: it is removed, then added.
+    lists = [RevocationList("r", 1, 0, 1, 0, b"k", hashes(full), array("Q"))]
+    lists += [RevocationList("r", v, 0, 1, v - 1, b"k", hashes(a), hashes(r)) for v, (a, r) in enumerate(deltas, 2)]
+    expected = RevocationSet(lists[0].added)
+    for delta in lists[1:]:
+        expected = expected.apply(delta.added, delta.removed)
+    (folded,) = fold_revocations([("", r) for r in lists], None)
+    universe = [v * scale for v in range(41)]
+    assert [v in folded.hashes for v in universe] == [v in expected for v in universe]
+
+
+def test_an_indexed_revocation_set_finds_what_a_python_set_holds() -> None:
+    """The bucket index (kept from 65,536 hashes on) and the plain bisection agree with a set."""
+    import random
+
+    rng = random.Random(12)
+    values = sorted({rng.randrange(2**64) for _ in range(70_000)} | {0, 2**64 - 1})
+    large, small = RevocationSet(array("Q", values)), RevocationSet(array("Q", values[:1000]))
+    probes = [*values[::97], *(rng.randrange(2**64) for _ in range(2000)), 1, 2**64 - 2]
+    held, held_small = set(values), set(values[:1000])
+    assert all((p in large) == (p in held) and (p in small) == (p in held_small) for p in probes)

@@ -86,6 +86,7 @@ _INT_KEYS = (RevocationKey.VERSION, RevocationKey.ISSUED, RevocationKey.EXPIRES,
 _SMALL_DELTA = 256  # up to this many changes, edit a copy in place instead of rebuilding
 _BUCKET_SHIFT = 48
 _BUCKETS = 1 << 16
+_INDEX_FROM = _BUCKETS  # from this many hashes on, a set is indexed by bucket (below, one bisection is as short)
 
 
 def revocation_hash(credential_id: bytes) -> int:
@@ -116,26 +117,35 @@ def _to_bytes(values: Iterable[int]) -> bytes:
 class RevocationSet:
     """A sorted set of revocation hashes: ~8 bytes per entry, lookups by indexed bisection.
 
-    A 65,537-entry index of where each top-16-bit bucket starts (256 KiB) narrows
-    each bisection to the few hashes of one bucket.
+    A set of at least 65,536 hashes gets a 65,537-entry index of where each
+    top-16-bit bucket starts (256 KiB), which narrows each bisection to the few hashes of
+    one bucket. A smaller set is bisected whole, in as few steps as an indexed lookup
+    takes: building the index costs 65,536 bisections, which for a list of a few hashes
+    (or each small delta of a series) would be work out of all proportion to its size.
     """
 
     __slots__ = ("_starts", "_values")
 
     def __init__(self, values: array[int] | None = None) -> None:
-        """Wrap a sorted, repeat-free ``array('Q')`` (not copied) and index it."""
+        """Wrap a sorted, repeat-free ``array('Q')`` (not copied) and, when large, index it."""
         self._values: array[int] = values if values is not None else array("Q")
-        self._starts = array("I", (bisect_left(self._values, b << _BUCKET_SHIFT) for b in range(_BUCKETS)))
-        self._starts.append(len(self._values))
+        self._starts: array[int] | None = None
+        if len(self._values) >= _INDEX_FROM:
+            starts = array("I", (bisect_left(self._values, b << _BUCKET_SHIFT) for b in range(_BUCKETS)))
+            starts.append(len(self._values))
+            self._starts = starts
 
     def __contains__(self, value: object) -> bool:
         return type(value) is int and 0 <= value < 1 << 64 and self.contains(value)
 
     def contains(self, value: int) -> bool:
         """Whether the 64-bit hash ``value`` is in the set."""
-        bucket = value >> _BUCKET_SHIFT
-        values = self._values
-        i = bisect_left(values, value, self._starts[bucket], self._starts[bucket + 1])
+        values, starts = self._values, self._starts
+        if starts is None:
+            i = bisect_left(values, value)
+        else:
+            bucket = value >> _BUCKET_SHIFT
+            i = bisect_left(values, value, starts[bucket], starts[bucket + 1])
         return i < len(values) and values[i] == value
 
     def __len__(self) -> int:
@@ -144,7 +154,7 @@ class RevocationSet:
     @property
     def nbytes(self) -> int:
         """Memory held by the set (the hash array and its bucket index)."""
-        return sys.getsizeof(self._values) + sys.getsizeof(self._starts)
+        return sys.getsizeof(self._values) + (0 if self._starts is None else sys.getsizeof(self._starts))
 
     def revoked(self, credential_id: bytes) -> bool:
         """Whether the credential with this id is revoked."""
@@ -296,14 +306,23 @@ def _fold(
     start = max((i for i, r in enumerate(versions) if r.base == 0), default=None)
     if start is None:
         raise TrustListMalformed(f"revocation series {name} has deltas but no full list")
-    current = RevocationSet(versions[start].added)
     version = versions[start].version
+    # Each hash ends as the last delta touching it says (a delta removes, then adds): the chain's
+    # net change is applied to the full list once, not one copy of the whole set per delta.
+    last_word: dict[int, bool] = {}
     for delta in versions[start + 1 :]:
         if delta.base != version:
             raise TrustListMalformed(
                 f"revocation delta v{delta.version} of {name} builds on v{delta.base}, not v{version}"
             )
-        current, version = current.apply(delta.added, delta.removed), delta.version
+        last_word.update(dict.fromkeys(delta.removed, False))
+        last_word.update(dict.fromkeys(delta.added, True))
+        version = delta.version
+    current = RevocationSet(versions[start].added)
+    if last_word:
+        added = array("Q", sorted(v for v, present in last_word.items() if present))
+        removed = array("Q", sorted(v for v, present in last_word.items() if not present))
+        current = current.apply(added, removed)
     floor = (seen or {}).get(name, 0)
     if version < floor:
         raise TrustListRollback(f"revocation list {name} v{version} is older than v{floor} already accepted")
