@@ -23,12 +23,13 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from fuzz.harness import FINDINGS_ENV, RECORD_FROM, WORST_ENV
+from fuzz.harness import FINDINGS_ENV, RECORD_FROM, SCRATCH_ENV, WORST_ENV, memory_folder
 from fuzz.known import is_known
 from fuzz.seeds import write_corpus
 from fuzz.targets import TARGET_NAMES, load
@@ -77,9 +78,10 @@ def run_target(name: str, runs: int, max_time: int | None, out: Path, found: Pat
     ]
     if max_time is not None:
         command.append(f"-max_total_time={max_time}")
-    env = {**os.environ, WORST_ENV: str(work / "worst"), FINDINGS_ENV: str(found)}
     start = time.monotonic()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=HERE.parent)
+    with tempfile.TemporaryDirectory(prefix=f"healthcred-fuzz-{name}-", dir=memory_folder()) as files:
+        env = {**os.environ, WORST_ENV: str(work / "worst"), FINDINGS_ENV: str(found), SCRATCH_ENV: files}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, cwd=HERE.parent)
     wall = time.monotonic() - start
     (work / f"{name}.log").write_text(done.stderr[-200_000:])
     entry = parse_output(done.stderr)

@@ -14,9 +14,11 @@ first seconds, so cheap; only inputs of at least :data:`RECORD_FROM` seconds are
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 import traceback
@@ -28,7 +30,22 @@ from typing import Any, TypeVar
 from healthcred.errors import ERROR_CODES, HealthCredError
 from healthcred.files import write_atomic
 
-__all__ = ["FINDINGS_ENV", "RECORD_FROM", "WORST_ENV", "Finding", "Target", "expect", "scratch", "summarised"]
+__all__ = [
+    "FINDINGS_ENV",
+    "RECORD_FROM",
+    "SCRATCH_ENV",
+    "SHM",
+    "WORST_ENV",
+    "Finding",
+    "Target",
+    "attempt",
+    "expect",
+    "memory_folder",
+    "put",
+    "refusal",
+    "scratch",
+    "summarised",
+]
 
 WORST_ENV = "HEALTHCRED_FUZZ_WORST"
 """Environment variable naming the folder where each target records its slowest input."""
@@ -42,6 +59,10 @@ it. Set (the campaign), each distinct finding — its exception type and the inn
 known defect does not end a target's campaign. (libFuzzer's own ``-fork`` mode, which would
 do this, does not work under atheris.)
 """
+SCRATCH_ENV = "HEALTHCRED_FUZZ_SCRATCH"
+"""Environment variable naming the folder :func:`scratch` makes its folders in (default: :data:`SHM`)."""
+SHM = Path("/dev/shm")  # noqa: S108 - a private folder (mkdtemp, mode 0700) is made inside it
+"""A memory-backed folder (tmpfs): where :func:`scratch` puts a target's files when it exists."""
 RECORD_FROM = 0.005
 """Inputs faster than this (CPU seconds) are never written out as the worst: they tell nothing."""
 
@@ -54,19 +75,56 @@ class Finding(AssertionError):
 
 def expect(call: Callable[[], T]) -> T | None:
     """``call()``'s result, or ``None`` if it raised a listed :class:`HealthCredError`; else it propagates."""
+    return attempt(call)[0]
+
+
+def attempt(call: Callable[[], T]) -> tuple[T | None, HealthCredError | None]:
+    """As :func:`expect`, and the error too: ``(result, None)`` or ``(None, the listed error)``."""
     try:
-        return call()
+        return call(), None
     except HealthCredError as exc:
-        if exc.code not in ERROR_CODES:
-            raise Finding(f"{type(exc).__name__} has code {exc.code!r}, not in ERROR_CODES") from exc
-        if not isinstance(exc.message, str):
-            raise Finding(f"{type(exc).__name__}.message is not text") from exc
-        return None
+        return None, refusal(exc)
+
+
+def refusal(exc: HealthCredError) -> HealthCredError:
+    """``exc``, after checking that its code is listed and its message is text (else a :class:`Finding`)."""
+    if exc.code not in ERROR_CODES:
+        raise Finding(f"{type(exc).__name__} has code {exc.code!r}, not in ERROR_CODES") from exc
+    if not isinstance(exc.message, str):
+        raise Finding(f"{type(exc).__name__}.message is not text") from exc
+    return exc
+
+
+def memory_folder() -> Path | None:
+    """:data:`SHM` when the system has it and it is writable, else ``None`` (the temporary folder)."""
+    return SHM if SHM.is_dir() and os.access(SHM, os.W_OK | os.X_OK) else None
 
 
 def scratch() -> Path:
-    """A fresh private folder for a target's files (the system's temporary folder, mode 0700)."""
-    return Path(tempfile.mkdtemp(prefix="healthcred-fuzz-"))
+    """A fresh private folder (mode 0700) for a target's files, removed when the process ends.
+
+    It lives in memory (:data:`SHM`, a tmpfs) where the system has one: a file-based target
+    writes and reads its files on every input, and on a disk each ``rename`` and each SQLite
+    commit waits for the file system's journal — cost that is the disk's, not the library's.
+    Elsewhere it is the system's temporary folder. Under atheris the process ends in libFuzzer's
+    ``exit``, past Python's clean-up: the campaign names a folder to hold it
+    (:data:`SCRATCH_ENV`) and removes that folder when the target is done.
+    """
+    folder = Path(
+        tempfile.mkdtemp(prefix="healthcred-fuzz-", dir=os.environ.get(SCRATCH_ENV) or memory_folder())
+    )
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def put(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to a file of a :func:`scratch` folder, in place.
+
+    Not :func:`~healthcred.files.write_atomic`: nothing reads a scratch folder while a target
+    writes it, and a temporary file and a rename on every input are cost the library never sees.
+    """
+    with open(path, "wb") as file:
+        file.write(data)
 
 
 def summarised(result: Any) -> Any:

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from cryptography.hazmat.primitives import serialization
 
 from fuzz import seeds
-from fuzz.harness import Target, expect, scratch
+from fuzz.harness import Target, expect, put, scratch
 from healthcred.crypto.keys import load_public_key, public_key_from_der
-from healthcred.files import write_atomic
 from healthcred.trust.envelope import Anchor
 
 _SCRATCH = scratch()
@@ -21,7 +20,7 @@ def run(data: bytes) -> None:
     key = expect(lambda: public_key_from_der(data))
     if key is not None:
         Anchor.from_key(key)
-    write_atomic(_PEM, data, durable=False)
+    put(_PEM, data)
     key = expect(lambda: load_public_key(_PEM))
     if key is not None:
         Anchor.from_key(key)

@@ -8,15 +8,16 @@ loads as far as its files allow.
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 from collections.abc import Iterator
+from pathlib import Path
 
 from fuzz import seeds
-from fuzz.harness import Target, expect, scratch
+from fuzz.harness import Target, expect, put, scratch
 from fuzz.world import ROOT
 from healthcred.crypto.keys import save_public_key
-from healthcred.files import write_atomic
 from healthcred.trust.folder import load_trust
 
 SLOTS = (
@@ -33,8 +34,13 @@ SLOTS = (
 """Where each slot number's content goes in the folder."""
 _SCRATCH = scratch()
 _FOLDER = _SCRATCH / "trust"
-_ANCHOR = _SCRATCH / "root.pub.pem"
-save_public_key(ROOT.public_key(), _ANCHOR)
+_ANCHOR = Path("anchors") / "root.pub.pem"
+_SUBFOLDERS = sorted({str(Path(name).parent) for name in SLOTS} - {"."} | {"anchors"})
+_FOLDERS = [os.fspath(_FOLDER / sub) for sub in (".", *_SUBFOLDERS)]
+_held: dict[str, bytes] = {}
+"""What the folder holds now (slot name → content), beside its anchor: kept between inputs."""
+_stamp: tuple[tuple[int, int], ...] | None = ()
+"""The folders' modification times as :func:`_lay_out` left them (``()``: not laid out yet)."""
 
 
 def records(data: bytes) -> dict[str, bytes]:
@@ -53,14 +59,40 @@ def encode(files: dict[str, bytes]) -> bytes:
     return b"".join(struct.pack(">BH", SLOTS.index(name), len(body)) + body for name, body in files.items())
 
 
+def _lay_out(files: dict[str, bytes]) -> None:
+    # The folder is reused between inputs: only what changed is written or removed (an empty
+    # sub-folder reads as a missing one). Should a name appear or go other than by this function
+    # (loading writes nothing, but a stray file would carry one input's state into the next),
+    # the folder is built afresh.
+    global _stamp
+    if _stamp != _stamps():
+        shutil.rmtree(_FOLDER, ignore_errors=True)
+        _held.clear()
+        for sub in _SUBFOLDERS:
+            (_FOLDER / sub).mkdir(parents=True)
+        save_public_key(ROOT.public_key(), _FOLDER / _ANCHOR)
+    for name in [n for n in _held if n not in files]:
+        (_FOLDER / name).unlink()
+        del _held[name]
+    for name, body in files.items():
+        if _held.get(name) != body:
+            put(_FOLDER / name, body)
+            _held[name] = body
+    _stamp = _stamps()
+
+
+def _stamps() -> tuple[tuple[int, int], ...] | None:
+    # Each folder's modification time and size: a name added or removed changes one (on a tmpfs
+    # a folder's size counts its names, so even within the clock's tick), at one stat per folder.
+    try:
+        return tuple((st.st_mtime_ns, st.st_size) for st in map(os.stat, _FOLDERS))
+    except FileNotFoundError:
+        return None
+
+
 def run(data: bytes) -> None:
-    """Build the folder afresh and load it."""
-    shutil.rmtree(_FOLDER, ignore_errors=True)
-    (_FOLDER / "anchors").mkdir(parents=True)
-    shutil.copyfile(_ANCHOR, _FOLDER / "anchors" / "root.pub.pem")
-    for name, body in records(data).items():
-        (_FOLDER / name).parent.mkdir(exist_ok=True)
-        write_atomic(_FOLDER / name, body, durable=False)
+    """Lay the folder out as the input's records say, and load it."""
+    _lay_out(records(data))
     expect(lambda: load_trust(_FOLDER))
 
 

@@ -5,20 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fuzz import seeds
-from fuzz.harness import Target, expect
+from fuzz.harness import Target, expect, refusal, summarised
 from fuzz.layers import text_mutator
-from fuzz.targets.common import moment, verified
+from fuzz.targets.common import moment
 from fuzz.world import STORE
+from healthcred.errors import HealthCredError
 from healthcred.flows.verify import verify_all
 
 
 def run(data: bytes) -> None:
-    """Verify the input as text at the moment its format's seeds are valid; a batch of it too."""
+    """Verify the input as text at the moment its format's seeds are valid, in a batch with its upper case.
+
+    ``verify_all`` calls ``verify`` on each code at one validation time, so each outcome is what
+    ``verify(text)`` gives: checked as the harness checks a call (a result whose summary is JSON,
+    or a listed error), every code is verified once. Most code texts are upper case already
+    (Base45): then the batch holds the text once.
+    """
     text = data.decode("utf-8", errors="replace")
-    at = moment(text)
-    verified(text, at)
-    outcomes = expect(lambda: verify_all([text, text.upper()], STORE, at=at))
-    assert outcomes is None or len(outcomes) == 2
+    batch = list(dict.fromkeys([text, text.upper()]))
+    outcomes = expect(lambda: verify_all(batch, STORE, at=moment(text)))
+    assert outcomes is None or len(outcomes) == len(batch)
+    for outcome in outcomes or ():
+        if isinstance(outcome, HealthCredError):
+            refusal(outcome)
+        else:
+            summarised(outcome)
 
 
 def seed_inputs() -> Iterator[bytes]:
