@@ -118,7 +118,11 @@ class _CountingBisect:
 
 def _series(root: Any, deltas: int) -> list[bytes]:
     # A full list of three ids, then `deltas` deltas each revoking one more and lifting one.
-    lists = [make_revocation_list(root, version=1, issued_at=_ISSUED, expires_at=_EXPIRES, added=[b"a", b"b", b"c"])]
+    lists = [
+        make_revocation_list(
+            root, version=1, issued_at=_ISSUED, expires_at=_EXPIRES, added=[b"a", b"b", b"c"]
+        )
+    ]
     for v in range(2, deltas + 2):
         lists.append(
             make_revocation_list(
@@ -129,7 +133,9 @@ def _series(root: Any, deltas: int) -> list[bytes]:
     return lists
 
 
-def test_a_small_revocation_series_costs_work_in_proportion_to_its_size(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_small_revocation_series_costs_work_in_proportion_to_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """CPU amplification before any credential is checked: every revocation set, however small,
     was indexed by 65,536 bisections, and a series rebuilt that index once per delta. A ~100-byte
     delta cost 10 ms, so a folder of small deltas cost seconds to load (the fuzz target ran at 75
@@ -149,7 +155,10 @@ def test_a_small_revocation_series_costs_work_in_proportion_to_its_size(monkeypa
 
 @given(
     st.sets(st.integers(0, 40), max_size=20),
-    st.lists(st.tuples(st.sets(st.integers(0, 40), max_size=8), st.sets(st.integers(0, 40), max_size=8)), max_size=6),
+    st.lists(
+        st.tuples(st.sets(st.integers(0, 40), max_size=8), st.sets(st.integers(0, 40), max_size=8)),
+        max_size=6,
+    ),
 )
 def test_a_revocation_series_folds_as_its_deltas_applied_one_by_one(
     full: set[int], deltas: list[tuple[set[int], set[int]]]
@@ -162,7 +171,9 @@ def test_a_revocation_series_folds_as_its_deltas_applied_one_by_one(
 
     # A delta may add and remove one hash: it is removed, then added.
     lists = [RevocationList("r", 1, 0, 1, 0, b"k", hashes(full), array("Q"))]
-    lists += [RevocationList("r", v, 0, 1, v - 1, b"k", hashes(a), hashes(r)) for v, (a, r) in enumerate(deltas, 2)]
+    lists += [
+        RevocationList("r", v, 0, 1, v - 1, b"k", hashes(a), hashes(r)) for v, (a, r) in enumerate(deltas, 2)
+    ]
     expected = RevocationSet(lists[0].added)
     for delta in lists[1:]:
         expected = expected.apply(delta.added, delta.removed)

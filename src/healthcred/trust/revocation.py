@@ -86,7 +86,7 @@ _INT_KEYS = (RevocationKey.VERSION, RevocationKey.ISSUED, RevocationKey.EXPIRES,
 _SMALL_DELTA = 256  # up to this many changes, edit a copy in place instead of rebuilding
 _BUCKET_SHIFT = 48
 _BUCKETS = 1 << 16
-_INDEX_FROM = _BUCKETS  # from this many hashes on, a set is indexed by bucket (below, one bisection is as short)
+_INDEX_FROM = _BUCKETS  # from this many hashes on, a set is indexed (below, one bisection is as short)
 
 
 def revocation_hash(credential_id: bytes) -> int:
