@@ -29,10 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from fuzz.harness import FINDINGS_ENV, RECORD_FROM, SCRATCH_ENV, WORST_ENV, memory_folder
+from fuzz.harness import FINDINGS_ENV, RECORD_FROM, WORST_ENV
 from fuzz.known import is_known
 from fuzz.seeds import write_corpus
 from fuzz.targets import TARGET_NAMES, load
+from fuzz.tmpfs import SCRATCH_ENV, memory_folder
 from healthcred.files import write_atomic
 
 __all__ = ["main", "parse_output", "run_target"]

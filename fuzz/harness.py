@@ -27,20 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fuzz.tmpfs import SCRATCH_ENV, memory_folder
 from healthcred.errors import ERROR_CODES, HealthCredError
 from healthcred.files import write_atomic
 
 __all__ = [
     "FINDINGS_ENV",
     "RECORD_FROM",
-    "SCRATCH_ENV",
-    "SHM",
     "WORST_ENV",
     "Finding",
     "Target",
     "attempt",
     "expect",
-    "memory_folder",
     "put",
     "refusal",
     "scratch",
@@ -59,10 +57,6 @@ it. Set (the campaign), each distinct finding — its exception type and the inn
 known defect does not end a target's campaign. (libFuzzer's own ``-fork`` mode, which would
 do this, does not work under atheris.)
 """
-SCRATCH_ENV = "HEALTHCRED_FUZZ_SCRATCH"
-"""Environment variable naming the folder :func:`scratch` makes its folders in (default: :data:`SHM`)."""
-SHM = Path("/dev/shm")  # noqa: S108 - a private folder (mkdtemp, mode 0700) is made inside it
-"""A memory-backed folder (tmpfs): where :func:`scratch` puts a target's files when it exists."""
 RECORD_FROM = 0.005
 """Inputs faster than this (CPU seconds) are never written out as the worst: they tell nothing."""
 
@@ -95,20 +89,15 @@ def refusal(exc: HealthCredError) -> HealthCredError:
     return exc
 
 
-def memory_folder() -> Path | None:
-    """:data:`SHM` when the system has it and it is writable, else ``None`` (the temporary folder)."""
-    return SHM if SHM.is_dir() and os.access(SHM, os.W_OK | os.X_OK) else None
-
-
 def scratch() -> Path:
     """A fresh private folder (mode 0700) for a target's files, removed when the process ends.
 
-    It lives in memory (:data:`SHM`, a tmpfs) where the system has one: a file-based target
-    writes and reads its files on every input, and on a disk each ``rename`` and each SQLite
-    commit waits for the file system's journal — cost that is the disk's, not the library's.
-    Elsewhere it is the system's temporary folder. Under atheris the process ends in libFuzzer's
-    ``exit``, past Python's clean-up: the campaign names a folder to hold it
-    (:data:`SCRATCH_ENV`) and removes that folder when the target is done.
+    It lives in memory (:data:`fuzz.tmpfs.SHM`, a tmpfs) where the system has one: a file-based
+    target writes and reads its files on every input, and on a disk each ``rename`` and each
+    SQLite commit waits for the file system's journal — cost that is the disk's, not the
+    library's. Elsewhere it is the system's temporary folder. Under atheris the process ends in
+    libFuzzer's ``exit``, past Python's clean-up: ``fuzz.run`` and the campaign name a folder to
+    hold it (:data:`~fuzz.tmpfs.SCRATCH_ENV`) and remove that folder when the target is done.
     """
     folder = Path(
         tempfile.mkdtemp(prefix="healthcred-fuzz-", dir=os.environ.get(SCRATCH_ENV) or memory_folder())

@@ -4,17 +4,23 @@ Every ``healthcred`` module is imported under atheris's instrumentation first (t
 its modules lazily, and only instrumented code gives coverage), then the target. With no corpus
 folder named, the target's seeds are written to a temporary one. libFuzzer's flags pass through
 (``-runs=N``, ``-max_total_time=S``, ``-timeout=S``, ``-rss_limit_mb=M``, ``-artifact_prefix=…``);
-:data:`DEFAULTS` are added unless given.
+:data:`DEFAULTS` are added unless given. The fuzzing runs in a child process, given a folder
+for the target's own files (in memory where the system allows, :mod:`fuzz.tmpfs`) that is removed
+when it ends.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from types import ModuleType
+
+from fuzz.tmpfs import SCRATCH_ENV, memory_folder
 
 __all__ = ["DEFAULTS", "instrumented_imports", "main"]
 
@@ -58,6 +64,11 @@ def main(argv: list[str]) -> None:
 
     if len(argv) < 2:
         raise SystemExit("usage: python -m fuzz.run TARGET [CORPUS_DIR…] [libFuzzer flags]")
+    if SCRATCH_ENV not in os.environ:
+        # libFuzzer ends the process past Python's clean-up: run in a child, remove its files after.
+        with tempfile.TemporaryDirectory(prefix="healthcred-fuzz-", dir=memory_folder()) as files:
+            env = {**os.environ, SCRATCH_ENV: files}
+            raise SystemExit(subprocess.call([sys.executable, "-m", "fuzz.run", *argv[1:]], env=env))
     instrumented_imports()
     from fuzz.seeds import write_corpus
     from fuzz.targets import load
