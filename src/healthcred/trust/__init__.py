@@ -92,9 +92,11 @@ from healthcred.trust.rulesets import (
 from healthcred.trust.series import Versioned, newest_versions
 from healthcred.trust.state import (
     MAX_STATE_BYTES,
+    REVOCATION_DIGESTS,
     STATE_FILE,
     Digests,
     State,
+    digest_key,
     load_state,
     merge_digests,
     merge_state,
@@ -148,6 +150,7 @@ __all__ = [
     "RECORD_FORMAT",
     "REVOCATIONS_DIR",
     "REVOCATION_CONTENT_TYPE",
+    "REVOCATION_DIGESTS",
     "REVOCATION_FORMAT",
     "ROLE_DELEGATE",
     "ROLE_ISSUE",
@@ -183,6 +186,7 @@ __all__ = [
     "Versioned",
     "build_folder",
     "check_delegation",
+    "digest_key",
     "fold_revocations",
     "folder_transaction",
     "folder_view",
