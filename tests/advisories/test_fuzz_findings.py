@@ -192,3 +192,92 @@ def test_an_indexed_revocation_set_finds_what_a_python_set_holds() -> None:
     probes = [*values[::97], *(rng.randrange(2**64) for _ in range(2000)), 1, 2**64 - 2]
     held, held_small = set(values), set(values[:1000])
     assert all((p in large) == (p in held) and (p in small) == (p in held_small) for p in probes)
+
+
+# --- SMART Health Cards JSON (found by fuzz/targets/shc_issuer with the tree mutator) ----------------
+
+_ISS = "https://issuer.example"
+
+
+def _usable_jwk() -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from healthcred.foreign.shc.issuers import jwk_thumbprint
+    from healthcred.foreign.shc.jose import b64url_encode
+
+    numbers = ec.derive_private_key(7, ec.SECP256R1()).public_key().public_numbers()
+    jwk = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64url_encode(numbers.x.to_bytes(32, "big")),
+        "y": b64url_encode(numbers.y.to_bytes(32, "big")),
+        "use": "sig",
+        "alg": "ES256",
+    }
+    return {**jwk, "kid": jwk_thumbprint(jwk)}
+
+
+@pytest.mark.parametrize(
+    "kty", [[], {}, ["EC"], {"EC": 1}], ids=["array", "object", "array-of-EC", "object-EC"]
+)
+def test_a_jwk_whose_kty_is_not_a_string_is_skipped_not_a_type_error(kty: Any) -> None:
+    """Type confusion in key selection: a kty that is an array or object is a bad key, not a TypeError.
+
+    The JWK with ``d`` made the loader compute its thumbprint, which looked ``kty`` up in a
+    dict: ``TypeError: unhashable type``. (fuzz/findings/shc_issuer/kty-not-a-string.bin)
+    """
+    import json
+
+    from healthcred.errors import BadKey
+    from healthcred.foreign.shc.issuers import jwk_thumbprint, load_shc_issuer
+
+    with pytest.raises(BadKey, match="kty of type"):
+        jwk_thumbprint({"kty": kty})
+    with pytest.raises(BadKey, match="no usable SHC signing key"):
+        load_shc_issuer(json.dumps({"iss": _ISS, "keys": [{"kty": kty, "d": ""}]}).encode())
+    issuer = load_shc_issuer(
+        json.dumps({"iss": _ISS, "keys": [_usable_jwk(), {"kty": kty, "d": ""}]}).encode()
+    )
+    assert [k.kid for k in issuer.keys] == [_usable_jwk()["kid"]] and list(issuer.skipped_keys) == ["keys[1]"]
+
+
+_LONE = {"high": "\\ud800", "low": "\\udfff", "high-at-end": "x\\uDBFF", "reversed-pair": "\\ude00\\ud83d"}
+
+
+@pytest.mark.parametrize("escape", _LONE.values(), ids=_LONE.keys())
+def test_a_lone_surrogate_in_shc_json_is_refused_where_it_is_parsed(escape: str) -> None:
+    """Not-Unicode strings: a \\u escape of a lone surrogate is refused by the JSON reader, not met later.
+
+    Python's json reads ``"\\ud800"`` as a string no UTF-8 encoder takes, and the issuer loader
+    hashed a JWK member with it (``UnicodeEncodeError`` in the thumbprint); a card or file could
+    carry one into a result that cannot be printed. I-JSON (RFC 7493 §2.1) forbids them.
+    (fuzz/findings/shc_issuer/lone-surrogate.bin)
+    """
+    from healthcred.errors import MalformedJWS, TrustListMalformed
+    from healthcred.foreign.shc.cards import load_health_cards
+    from healthcred.foreign.shc.issuers import load_shc_issuer
+
+    doc = f'{{"iss":"{_ISS}","keys":[{{"kty":"EC","crv":"P-256","x":"{escape}","y":"","d":""}}]}}'
+    with pytest.raises(TrustListMalformed, match="lone surrogate"):
+        load_shc_issuer(doc.encode())
+    with pytest.raises(MalformedJWS, match="lone surrogate"):
+        load_health_cards(f'{{"verifiableCredential":["a.b.c"],"{escape}":1}}'.encode())
+
+
+def test_a_lone_surrogate_in_a_jwk_mapping_is_a_bad_key() -> None:
+    """The same defect through the API: a JWK built in Python with a lone surrogate is skipped, a bad key."""
+    from healthcred.errors import BadKey
+    from healthcred.foreign.shc.issuers import jwk_thumbprint, load_shc_issuer
+
+    with pytest.raises(BadKey, match="Unicode text"):
+        jwk_thumbprint({"kty": "oct", "k": "\ud800"})
+    issuer = load_shc_issuer({"iss": _ISS, "keys": [_usable_jwk(), {"kty": "oct", "k": "\ud800", "d": ""}]})
+    assert len(issuer.keys) == 1 and "keys[1]" in issuer.skipped_keys
+
+
+def test_surrogate_pairs_and_escaped_backslashes_still_read() -> None:
+    """Only lone surrogates are refused: a pair (an astral character) and a literal "\\\\ud800" still read."""
+    from healthcred.errors import MalformedJWS
+    from healthcred.foreign.shc.jose import loads_json
+
+    assert loads_json(b'["\\ud83d\\ude00", "\\\\ud800"]', MalformedJWS, "t") == ["\U0001f600", "\\ud800"]

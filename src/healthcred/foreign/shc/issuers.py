@@ -82,18 +82,26 @@ def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     """The RFC 7638 SHA-256 thumbprint of a public JWK, base64url without padding.
 
     Only the key type's required members enter it (EC: ``crv``, ``kty``, ``x``, ``y``), in
-    lexicographic order, without whitespace. Raises :class:`BadKey` for an unknown ``kty`` or
-    a required member that is missing or not a string.
+    lexicographic order, without whitespace. Raises :class:`BadKey` for an unknown ``kty`` (or
+    one that is not a string) or a required member that is missing, not a string, or not
+    Unicode text.
     """
     if not isinstance(jwk, Mapping):
         raise BadKey("a JWK must be a JSON object")
-    members = _THUMBPRINT_MEMBERS.get(jwk.get("kty"))  # type: ignore[arg-type]
+    kty = jwk.get("kty")
+    # A kty of another JSON type (an object, an array) is no key type: never a dictionary key here.
+    members = _THUMBPRINT_MEMBERS.get(kty) if isinstance(kty, str) else None
     if members is None:
-        raise BadKey(f"JWK kty {jwk.get('kty')!r} has no RFC 7638 thumbprint here (EC, RSA, OKP, oct)")
+        shown = repr(kty)[:40] if isinstance(kty, str | None) else f"of type {type(kty).__name__}"
+        raise BadKey(f"JWK kty {shown} has no RFC 7638 thumbprint here (EC, RSA, OKP, oct)")
     if not all(isinstance(jwk.get(m), str) for m in members):
         raise BadKey(f"a {jwk['kty']} JWK needs string members {', '.join(members)}")
     canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), ensure_ascii=False)
-    return b64url_encode(hashlib.sha256(canonical.encode("utf-8")).digest())
+    try:
+        text = canonical.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, from a mapping built in Python
+        raise BadKey(f"a {jwk['kty']} JWK's members must be Unicode text (a lone surrogate)") from exc
+    return b64url_encode(hashlib.sha256(text).digest())
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ issuer keys (:mod:`healthcred.foreign.shc.issuers`). Each decoder takes the erro
 a damaged JWS reads ``malformed_jws`` and a damaged issuer document ``trust_list_malformed``.
 
 Strict means one text per value: base64url without padding or stray characters and with zero
-trailing bits; JSON as UTF-8 without duplicate member names, NaN or infinite numbers.
+trailing bits; JSON as UTF-8 without duplicate member names, NaN or infinite numbers, and
+without a ``\\u`` escape of a lone surrogate (I-JSON, RFC 7493 §2.1: every string is Unicode
+text, so it can be hashed, written and printed as UTF-8).
 
 JSON is bounded before it is parsed, in one linear pass over the text: nesting at most
 :data:`MAX_JSON_DEPTH` arrays and objects deep, at most :data:`MAX_JSON_ITEMS` members and
@@ -52,6 +54,8 @@ _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _NESTING = {"[": 1, "{": 1, "]": -1, "}": -1}
 _WHITESPACE = frozenset(" \t\n\r")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
+# A \u escape of a surrogate (U+D800–U+DFFF): the only way JSON text read as UTF-8 can hold one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]", re.ASCII)
 _TO_STANDARD = str.maketrans("-_", "+/")
 
 
@@ -133,11 +137,24 @@ def loads_json(data: bytes | str, error: type[HealthCredError], what: str, *, mi
     if fault is not None:
         raise error(f"{what} is refused: {fault}")
     try:
-        return json.loads(
+        value = json.loads(
             text, object_pairs_hook=_no_duplicates, parse_float=_finite, parse_constant=_no_constant
         )
     except ValueError as exc:  # JSONDecodeError, and the hooks' refusals
         raise error(f"{what} is not strict JSON: {exc}") from exc
+    if _SURROGATE_ESCAPE.search(text) and not _is_unicode(value):  # rare: only then walk the value
+        raise error(f"{what} is not strict JSON: a string holds a lone surrogate (\\uD800–\\uDFFF)")
+    return value
+
+
+def _is_unicode(value: Any) -> bool:
+    # Every string of a parsed value (names too) encodes as UTF-8: no lone surrogate in it. One
+    # json.dumps pass in C, linear in the value; ensure_ascii=False keeps surrogates as they are.
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def inflate_raw(data: bytes, limit: int) -> bytes:
