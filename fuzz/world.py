@@ -6,7 +6,8 @@ Zhejiang (ES256) and Shanghai (EdDSA), a revocation list and the default policy 
 signed by the root. So the vectors' valid codes verify here, and a target can re-sign a mutated
 payload with the very key whose kid the seed names (:data:`KEYS`), to reach past the signature.
 The foreign part is the third-party test data: every DSC of ``tests/data/dcc`` and the SMART
-Health Cards specification's example issuer.
+Health Cards specification's example issuer; and an SHC issuer whose key the fuzzer holds
+(:mod:`fuzz.shc_keys`), to re-sign mutated cards.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fuzz.shc_keys import fuzz_shc_issuer
 from healthcred.crypto.algorithms import Alg, PrivateKey
 from healthcred.crypto.keys import kid_of
 from healthcred.errors import HealthCredError
@@ -118,6 +120,11 @@ def shc_issuer() -> ShcIssuer:
 
 
 STORE: TrustStore = TrustStore(
-    anchors(), NATIVE_LISTS, _REVOCATIONS, _RULE_SETS, dscs=dscs(), shc_issuers=[shc_issuer()]
+    anchors(),
+    NATIVE_LISTS,
+    _REVOCATIONS,
+    _RULE_SETS,
+    dscs=dscs(),
+    shc_issuers=[shc_issuer(), fuzz_shc_issuer()],
 )
-"""Native, DCC and SHC trust together: what the verifying targets check against."""
+"""Native, DCC and SHC trust (and :mod:`fuzz.shc_keys`' issuer): what the verifying targets check against."""
