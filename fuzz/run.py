@@ -4,9 +4,10 @@ Every ``healthcred`` module is imported under atheris's instrumentation first (t
 its modules lazily, and only instrumented code gives coverage), then the target. With no corpus
 folder named, the target's seeds are written to a temporary one. libFuzzer's flags pass through
 (``-runs=N``, ``-max_total_time=S``, ``-timeout=S``, ``-rss_limit_mb=M``, ``-artifact_prefix=…``);
-:data:`DEFAULTS` are added unless given. The fuzzing runs in a child process, given a folder
-for the target's own files (in memory where the system allows, :mod:`fuzz.tmpfs`) that is removed
-when it ends.
+:data:`DEFAULTS` are added unless given, and so is the target's libFuzzer dictionary
+(``-dict=fuzz/dicts/<name>.dict``, :data:`DICTIONARIES`) unless a ``-dict=`` is. The fuzzing
+runs in a child process, given a folder for the target's own files (in memory where the system
+allows, :mod:`fuzz.tmpfs`) that is removed when it ends.
 """
 
 from __future__ import annotations
@@ -22,10 +23,20 @@ from types import ModuleType
 
 from fuzz.tmpfs import SCRATCH_ENV, memory_folder
 
-__all__ = ["DEFAULTS", "instrumented_imports", "main"]
+__all__ = ["DEFAULTS", "DICTIONARIES", "dictionary_flags", "instrumented_imports", "main"]
 
 DEFAULTS = ("-timeout=10", "-rss_limit_mb=2048", "-max_len=65536")
 """A hang is an input over 10 s, unbounded memory one over 2 GiB; inputs up to 64 KiB."""
+_DICTS = Path(__file__).resolve().parent / "dicts"
+_CBOR = ("trust_list", "revocation_list", "rule_set", "bundle", "binding", "place", "verify_bytes")
+DICTIONARIES = {
+    "certlogic": "certlogic",
+    "shc_issuer": "shc_issuer",
+    "shc_card": "shc_card",
+    "verify_text": "verify_text",
+    **dict.fromkeys(_CBOR, "cbor"),
+}
+"""Target → the dictionary of its format's tokens under ``fuzz/dicts/`` (the others have none)."""
 # Not instrumented: the interface layers, which no target calls and which import click and PDF code.
 _SKIP = (
     "healthcred.cli",
@@ -58,6 +69,13 @@ def _import_below(package: ModuleType) -> None:
             _import_below(module)
 
 
+def dictionary_flags(name: str, flags: list[str]) -> list[str]:
+    """``-dict=`` of the target's dictionary, unless ``flags`` name one or the target has none."""
+    if name not in DICTIONARIES or any(f.startswith("-dict=") for f in flags):
+        return []
+    return [f"-dict={_DICTS / DICTIONARIES[name]}.dict"]
+
+
 def main(argv: list[str]) -> None:
     """Set atheris up on the target named by ``argv[1]`` and fuzz until libFuzzer stops."""
     import atheris
@@ -79,6 +97,7 @@ def main(argv: list[str]) -> None:
     if not folders:
         folders = [tempfile.mkdtemp(prefix=f"healthcred-fuzz-{target.name}-")]
         write_corpus(target.seeds(), Path(folders[0]))
+    flags += dictionary_flags(target.name, flags)
     flags += [d for d in DEFAULTS if not any(f.startswith(d.split("=")[0] + "=") for f in flags)]
     extra = {} if target.mutate is None else {"custom_mutator": target.mutate}
     atheris.Setup([argv[0], *flags, *folders], target.one_input, **extra)
