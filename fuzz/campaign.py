@@ -9,8 +9,12 @@ campaign starts where this one stopped), with findings recorded and fuzzing cont
 (:data:`fuzz.harness.FINDINGS_ENV`): the smallest input and the traceback of each distinct
 finding under ``<out>-work/findings/<target>/`` (``--findings`` to choose). Findings already
 known (:mod:`fuzz.known`) are listed apart and do not fail the campaign.
-From libFuzzer's output the campaign takes the executions (``Done N runs in S second(s)``) and
-the peak RSS (``rss: NMb``); from the harness, the slowest input's CPU time. The report is
+From libFuzzer's output the campaign takes the executions (``Done N runs in S second(s)``), the
+peak RSS (``rss: NMb``) and the depth reached: the final coverage (``cov:``, the edges of the
+instrumented code covered, and ``ft:``, libFuzzer's finer features) and the corpus size, from the
+``DONE`` line (the last status line when the run ended early); from the harness, the slowest
+input's CPU time. Executions without depth are hollow: a target whose ``cov`` does not grow
+past its seeds is fuzzing its parser's refusals. The report is
 written after every target, and a target already in it with at least ``--runs`` executions is
 skipped: an interrupted campaign resumes (``--fresh`` starts over).
 """
@@ -44,13 +48,22 @@ SLOW = 1.0
 _DONE = re.compile(r"Done (\d+) runs in (\d+) second")
 _RSS = re.compile(r"rss: (\d+)Mb")
 _STATS = re.compile(r"^#(\d+)\s", re.MULTILINE)
+_DEPTH = re.compile(r"^#\d+\s+(\w+)\s+cov: (\d+) ft: (\d+) corp: (\d+)/", re.MULTILINE)
 
 
 def parse_output(text: str) -> dict[str, Any]:
-    """Executions, seconds and peak RSS (MB) from libFuzzer's output; a crash ends the run early."""
+    """Executions, seconds, peak RSS (MB) and final cov/ft/corpus from libFuzzer's output.
+
+    A crash ends the run early: then the last status line gives the depth reached.
+    """
     done = _DONE.search(text)
     runs = [int(n) for n in _STATS.findall(text)]
+    depth = _DEPTH.findall(text)
+    final = next((d for d in depth if d[0] == "DONE"), depth[-1] if depth else None)
     return {
+        "cov": int(final[1]) if final else None,
+        "ft": int(final[2]) if final else None,
+        "corpus": int(final[3]) if final else None,
         "executions": int(done.group(1)) if done else max(runs, default=0),
         "seconds": int(done.group(2)) if done else None,
         "peak_rss_mb": max((int(m) for m in _RSS.findall(text)), default=None),
@@ -105,11 +118,13 @@ def run_target(name: str, runs: int, max_time: int | None, out: Path, found: Pat
 
 
 def _table(report: dict[str, Any]) -> str:
-    lines = [f"{'target':16} {'executions':>11} {'exec/s':>7} {'worst s':>8} {'rss MB':>7} {'findings':>8}"]
+    head = ("target", "executions", "exec/s", "cov", "ft", "corpus", "worst s", "rss MB", "findings")
+    lines = ["{:16} {:>11} {:>7} {:>6} {:>6} {:>6} {:>8} {:>7} {:>8}".format(*head)]
     for name, e in report["targets"].items():
         lines.append(
-            f"{name:16} {e['executions']:>11} {e['exec_per_second'] or 0:>7} "
-            f"{e['worst_input_cpu_seconds']:>8.3f} {e['peak_rss_mb'] or 0:>7} {len(e['findings']):>8}"
+            f"{name:16} {e['executions']:>11} {e['exec_per_second'] or 0:>7} {e.get('cov') or 0:>6} "
+            f"{e.get('ft') or 0:>6} {e.get('corpus') or 0:>6} {e['worst_input_cpu_seconds']:>8.3f} "
+            f"{e['peak_rss_mb'] or 0:>7} {len(e['findings']):>8}"
         )
     return "\n".join(lines)
 
@@ -142,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         report["targets"][name] = entry
         write_atomic(args.out, json.dumps(report, indent=2, sort_keys=True) + "\n", durable=False)
         print(
-            f"{name}: {entry['executions']} executions, worst {entry['worst_input_cpu_seconds']:.3f} s, "
+            f"{name}: {entry['executions']} executions, cov {entry['cov']} ft {entry['ft']} "
+            f"corpus {entry['corpus']}, worst {entry['worst_input_cpu_seconds']:.3f} s, "
             f"{len(entry['findings'])} findings",
             flush=True,
         )
