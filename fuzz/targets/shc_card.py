@@ -29,7 +29,8 @@ from fuzz.harness import Target, expect
 from fuzz.json_mutator import Vocabulary, fresh, mutate_tree
 from fuzz.shc_keys import FUZZ_ISS, FUZZ_JWK, REVOKED_RIDS, jws, sign_card
 from fuzz.targets.common import moment, nbf_moment, verified
-from healthcred.foreign.shc.cards import MAX_PART_DIGITS, load_health_cards, read_shc
+from healthcred.errors import MalformedJWS
+from healthcred.foreign.shc.cards import MAX_CHUNK_DIGITS, MAX_PART_DIGITS, load_health_cards, read_shc
 from healthcred.foreign.shc.jose import b64url_decode
 from healthcred.foreign.shc.verify import HEALTH_CARD
 
@@ -118,10 +119,10 @@ def _parts(card: str) -> tuple[Any, Any, str] | None:
     if len(pieces) != 3:
         return None
     try:
-        header = json.loads(b64url_decode(pieces[0], ValueError, "header"))  # type: ignore[arg-type]
-        deflated = b64url_decode(pieces[1], ValueError, "payload")  # type: ignore[arg-type]
+        header = json.loads(b64url_decode(pieces[0], MalformedJWS, "header"))
+        deflated = b64url_decode(pieces[1], MalformedJWS, "payload")
         payload = json_mutator.loads(zlib.decompressobj(-15).decompress(deflated, 1 << 20))
-    except (ValueError, zlib.error):
+    except (MalformedJWS, ValueError, zlib.error):
         return None
     return header, payload, pieces[2]
 
@@ -142,15 +143,15 @@ def _mutate_card(card: str, rng: random.Random) -> str | None:
     if resign:
         usual = (isinstance(header, dict) and header.get("kid") == _KID) or rng.random() < 0.9
         return sign_card(text, None if usual else header)
-    return jws(header, text, b64url_decode(signature, ValueError, "") if _is_b64(signature) else b"")  # type: ignore[arg-type]
+    return jws(header, text, _signature(signature))
 
 
-def _is_b64(text: str) -> bool:
+def _signature(part: str) -> bytes:
+    # The card's signature bytes as they were (they no longer match: bad_signature), or none.
     try:
-        b64url_decode(text, ValueError, "")  # type: ignore[arg-type]
-    except ValueError:
-        return False
-    return True
+        return b64url_decode(part, MalformedJWS, "the signature")
+    except MalformedJWS:
+        return b""
 
 
 def _numeric(card: str) -> str:
@@ -159,7 +160,9 @@ def _numeric(card: str) -> str:
 
 def _chunked(card: str, count: int) -> bytes:
     digits = _numeric(card)
-    count = max(count, -(-len(digits) // MAX_PART_DIGITS)) if count > 1 or len(digits) > 2 * 1195 else 1
+    count = (
+        max(count, -(-len(digits) // MAX_PART_DIGITS)) if count > 1 or len(digits) > MAX_CHUNK_DIGITS else 1
+    )
     if count == 1:
         return f"shc:/{digits}".encode()
     size = -(-len(digits) // (2 * count)) * 2
