@@ -348,3 +348,21 @@ def test_keygen_trustlist_issue_verify(tmp_path: Path) -> None:
         ],
     )
     assert bad.exit_code == 2 and "birth" in bad.output
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"II*\x00" + b"\x00" * 200, b"\x89PNG\r\n\x1a\n" + b"\x00" * 40],
+    ids=["empty", "tiff", "png"],
+)
+def test_verify_of_an_unreadable_code_file_is_one_line(
+    demo_dir: Path, tmp_path: Path, content: bytes
+) -> None:
+    """A CODE file that is no readable image gives one typed line and exit 1, never a traceback."""
+    code = tmp_path / "code.png"
+    code.write_bytes(content)
+    result = CliRunner().invoke(main, ["verify", "--trust", str(demo_dir / "trust"), str(code)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "[bad_image]" in result.output and str(code) in result.output
+    assert "Traceback" not in result.output

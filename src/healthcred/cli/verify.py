@@ -135,7 +135,11 @@ def verify_command(
                 )
                 sys.exit(1)
             continue
-        texts.append(read_code(code, qr_backend="pyzbar" if backend == "pyzbar" else "zxing"))
+        try:
+            texts.append(read_code(code, qr_backend="pyzbar" if backend == "pyzbar" else "zxing"))
+        except HealthCredError as exc:  # an unreadable CODE file is one line, as for every command
+            _print_result({"valid": False, "error": exc.code, "message": f"{code}: {exc.message}"}, as_json)
+            sys.exit(1)
     items += _group_chunks(texts)
     outcomes = verify_all(
         items,
