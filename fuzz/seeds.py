@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from fuzz.world import DATA, VECTORS
+from fuzz.world import DATA, VECTORS, dcc_cases
 from healthcred.files import write_atomic
 
 __all__ = [
@@ -71,20 +71,6 @@ def vector_images() -> Iterator[bytes]:
         png = case.get("stages", {}).get("qr_png")
         if isinstance(png, str):
             yield base64.b64decode(png)
-
-
-@cache
-def dcc_cases() -> tuple[dict[str, Any], ...]:
-    """The EU DCC test cases (``tests/data/dcc``): each with ``PREFIX``, ``CBOR``, ``TESTCTX``."""
-    cases = []
-    for path in sorted((DATA / "dcc").rglob("*.json")):
-        try:
-            case = json.loads(path.read_bytes())
-        except ValueError:
-            continue
-        if isinstance(case, dict) and isinstance(case.get("TESTCTX"), dict):
-            cases.append(case)
-    return tuple(cases)
 
 
 def hc1_texts() -> Iterator[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -85,20 +85,24 @@ def anchors() -> list[Anchor]:
     return [Anchor.from_key(ROOT.public_key())]
 
 
-def _dcc_cases() -> Iterator[dict[str, Any]]:
+@cache
+def dcc_cases() -> tuple[dict[str, Any], ...]:
+    """The EU DCC test cases (``tests/data/dcc``): each with ``PREFIX``, ``CBOR``, ``TESTCTX``."""
+    cases = []
     for path in sorted((DATA / "dcc").rglob("*.json")):
         try:
             case = json.loads(path.read_bytes())
         except ValueError:
             continue
         if isinstance(case, dict) and isinstance(case.get("TESTCTX"), dict):
-            yield case
+            cases.append(case)
+    return tuple(cases)
 
 
 def dscs() -> list[Dsc]:
     """Every distinct DSC of the EU DCC test data that this library reads."""
     found: dict[bytes, Dsc] = {}
-    for case in _dcc_cases():
+    for case in dcc_cases():
         cert = case["TESTCTX"].get("CERTIFICATE")
         if not isinstance(cert, str):
             continue

@@ -34,7 +34,15 @@ from pathlib import Path
 
 from healthcred.errors import BadInput, HealthCredError
 
-__all__ = ["SECRET_MODE", "TEMPORARY_SUFFIX", "read_bounded", "sync_folder", "write_atomic", "write_secret"]
+__all__ = [
+    "SECRET_MODE",
+    "TEMPORARY_SUFFIX",
+    "list_bounded",
+    "read_bounded",
+    "sync_folder",
+    "write_atomic",
+    "write_secret",
+]
 
 SECRET_MODE = 0o600
 """The mode of every secret file: read and write by its owner only."""
@@ -199,3 +207,20 @@ def _read_open(
     if left <= 0:
         raise too_large(f"{name} is larger than {limit} bytes")
     return b"".join(chunks)
+
+
+def list_bounded(folder: str | os.PathLike[str], limit: int, *, error: type[HealthCredError]) -> list[str]:
+    """The names in ``folder``, listed no further than ``limit``; ``error`` past it or when unreadable.
+
+    The listing stops at the cap, so a huge folder costs no more than ``limit`` names.
+    """
+    names: list[str] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if len(names) == limit:
+                    raise error(f"{os.fspath(folder)} holds more than {limit} names")
+                names.append(entry.name)
+    except OSError as exc:
+        raise error(f"cannot list {os.fspath(folder)}: {exc.strerror or exc}") from exc
+    return names

@@ -202,19 +202,9 @@ _ISS = "https://issuer.example"
 def _usable_jwk() -> dict[str, Any]:
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from healthcred.foreign.shc.issuers import jwk_thumbprint
-    from healthcred.foreign.shc.jose import b64url_encode
+    from fuzz.shc_keys import public_jwk
 
-    numbers = ec.derive_private_key(7, ec.SECP256R1()).public_key().public_numbers()
-    jwk = {
-        "kty": "EC",
-        "crv": "P-256",
-        "x": b64url_encode(numbers.x.to_bytes(32, "big")),
-        "y": b64url_encode(numbers.y.to_bytes(32, "big")),
-        "use": "sig",
-        "alg": "ES256",
-    }
-    return {**jwk, "kid": jwk_thumbprint(jwk)}
+    return public_jwk(ec.derive_private_key(7, ec.SECP256R1()).public_key())
 
 
 @pytest.mark.parametrize(

@@ -460,33 +460,32 @@ def _compile_plus_time(op: str, args: list[Any], path: str, depth: int, counter:
     if not isinstance(unit, str) or unit not in TIME_UNITS:
         raise InvalidRule(f"{path}[2]: the unit must be one of {', '.join(TIME_UNITS)}, not {_brief(unit)}")
     operand = _date_text(op, args, path, depth, counter, parse_date_time)
-
-    def plus_time_(data: Any, budget: Budget) -> DateTime | None:
-        value = operand(data, budget)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise RuleEvaluationError(f"{path}: plusTime takes a date(-time) string, not {_kind(value)}")
-        budget.spend(DATE_COST, path)
-        return plus_time(parse_date_time(value, path), amount, unit, path)
-
-    return plus_time_
+    return _dated(
+        operand,
+        path,
+        "plusTime takes a date(-time) string",
+        lambda v: plus_time(parse_date_time(v, path), amount, unit, path),
+    )
 
 
 def _compile_date_of_birth(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:
     _arity(op, args, path, 1, 1)
     operand = _date_text(op, args, path, depth, counter, date_of_birth)
+    return _dated(operand, path, "dccDateOfBirth takes a date string", lambda v: date_of_birth(v, path))
 
-    def date_of_birth_(data: Any, budget: Budget) -> DateTime | None:
+
+def _dated(operand: Node, path: str, takes: str, convert: Callable[[str], DateTime]) -> Node:
+    # The evaluation both date operations share: null passes, a string is charged and converted.
+    def dated(data: Any, budget: Budget) -> DateTime | None:
         value = operand(data, budget)
         if value is None:
             return None
         if not isinstance(value, str):
-            raise RuleEvaluationError(f"{path}: dccDateOfBirth takes a date string, not {_kind(value)}")
+            raise RuleEvaluationError(f"{path}: {takes}, not {_kind(value)}")
         budget.spend(DATE_COST, path)
-        return date_of_birth(value, path)
+        return convert(value)
 
-    return date_of_birth_
+    return dated
 
 
 def _compile_reduce(op: str, args: list[Any], path: str, depth: int, counter: list[int]) -> Node:

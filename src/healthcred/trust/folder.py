@@ -31,7 +31,7 @@ from pathlib import Path
 
 from healthcred.crypto.keys import MAX_KEY_FILE_BYTES, public_key_from_pem
 from healthcred.errors import BadKey, HealthCredError, TrustListMalformed, TrustStoreError
-from healthcred.files import read_bounded
+from healthcred.files import list_bounded, read_bounded
 from healthcred.foreign.dcc.dsc import DSC_SUFFIXES, Dsc, load_dsc_list, read_dsc
 from healthcred.foreign.shc.issuers import ShcIssuer, load_shc_issuer
 from healthcred.trust.bundle import BUNDLE_FILE, MAX_BUNDLE_BYTES, open_bundle
@@ -97,15 +97,7 @@ class _Budget:
         return found if self.view is None else self.view.effective(folder, found)
 
     def _entries(self, folder: Path) -> list[Path]:
-        names: list[str] = []
-        try:
-            with os.scandir(folder) as entries:  # stops at the cap: a huge folder costs no more than the cap
-                for entry in entries:
-                    if len(names) == MAX_FOLDER_ENTRIES:
-                        raise TrustStoreError(f"{folder} holds more than {MAX_FOLDER_ENTRIES} names")
-                    names.append(entry.name)
-        except OSError as exc:
-            raise TrustStoreError(f"cannot list {folder}: {exc.strerror or exc}") from exc
+        names = list_bounded(folder, MAX_FOLDER_ENTRIES, error=TrustStoreError)
         self.names -= len(names)
         if self.names < 0:
             raise TrustStoreError(f"{self.root} holds more than {MAX_TRUST_FILES} names in its sub-folders")

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from healthcred._deprecated import renamed
 from healthcred.errors import BadCertificate
-from healthcred.files import read_bounded
+from healthcred.files import list_bounded, read_bounded
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -211,17 +211,9 @@ def load_dsc_list(source: bytes | str | os.PathLike[str] | Iterable[Mapping[str,
 
 
 def _load_path(path: Path) -> list[Dsc]:
-    try:
-        if not path.is_dir():
-            return _load_file(path)
-        names: list[str] = []
-        with os.scandir(path) as listing:
-            for entry in listing:
-                if len(names) == MAX_DSC_FILES:
-                    raise BadCertificate(f"{path} holds more than {MAX_DSC_FILES} entries")
-                names.append(entry.name)
-    except OSError as exc:
-        raise BadCertificate(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not path.is_dir():
+        return _load_file(path)
+    names = list_bounded(path, MAX_DSC_FILES, error=BadCertificate)
     files = [path / n for n in sorted(names) if Path(n).suffix.lower() in DSC_SUFFIXES]
     return [d for p in files if p.is_file() for d in _load_file(p)]
 
