@@ -90,6 +90,7 @@ def test_help_imports_no_command_module() -> None:
     assert not {f"healthcred.cli.{name}" for name in REGISTRY} & modules
     assert {m for m in modules if m.startswith("healthcred")} == {
         "healthcred", "healthcred._moved", "healthcred.cli", "healthcred.cli.main",
+        "healthcred.cli.exits", "healthcred.errors",
     }  # fmt: skip
 
 
@@ -278,7 +279,7 @@ def test_keygen_trustlist_issue_verify(tmp_path: Path) -> None:
         main,
         ["trustlist", "sign", str(spec), "--root", str(keys / "root.key.pem"), "--out", str(spec / "x.cose")],
     )
-    assert unwritable.exit_code == 1 and not isinstance(unwritable.exception, OSError)
+    assert unwritable.exit_code == 2 and not isinstance(unwritable.exception, OSError)
     result = runner.invoke(
         main,
         [
@@ -295,7 +296,7 @@ def test_keygen_trustlist_issue_verify(tmp_path: Path) -> None:
         main,
         ["trustlist", "show", "--anchor", str(keys / "beijing.pub.pem"), str(trust / "lists" / "x.cose")],
     )
-    assert wrong_anchor.exit_code == 1 and "untrusted_list" in wrong_anchor.output
+    assert wrong_anchor.exit_code == 3 and "untrusted_list" in wrong_anchor.output
     png, svg = tmp_path / "c.png", tmp_path / "c.svg"
     result = runner.invoke(
         main,

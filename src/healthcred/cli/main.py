@@ -4,16 +4,31 @@ Each command lives in its own module below :mod:`healthcred.cli`, imported only 
 runs or shows its help: ``healthcred --help`` lists them all from :data:`COMMANDS` alone, so a
 start-up pays only for the command it runs.
 
-Exit codes: 0 success (for ``verify``: the code is valid), 1 a healthcred error
-(for ``verify``: the code is invalid), 2 a usage error.
+Exit codes (:mod:`healthcred.cli.exits`, ``docs/cli.md``): 0 success (valid, admit), 1 refused
+(an invalid code, a deny, input refused), 2 usage, 3 this side's setup (trust, policy, keys),
+4 an internal error. Every failure is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+import traceback
 from typing import Any
 
 import click
+
+from healthcred.cli.exits import (
+    JSON_MODE,
+    USAGE,
+    CommandFailure,
+    echo_failure_json,
+    exit_code_for,
+    internal_failure,
+    stderr_is_debug,
+)
+from healthcred.errors import HealthCredError
 
 __all__ = ["COMMANDS", "LazyGroup", "main"]
 
@@ -83,6 +98,31 @@ class LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; every failure becomes one line on stderr and its exit code."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:  # `healthcred verify … | head`: the reader left, nothing to report
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(1) from None
+        except CommandFailure as exc:
+            raise _shown(ctx, exc) from exc.__cause__
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            usage = CommandFailure(f"{exc.format_message()} (see '{where} -h')", USAGE)
+            raise _shown(ctx, usage) from exc
+        except click.ClickException as exc:  # FileError and the like: a named file cannot be used
+            raise _shown(ctx, CommandFailure(exc.format_message(), USAGE)) from exc
+        except HealthCredError as exc:
+            typed = CommandFailure(f"[{exc.code}] {exc.message}", exit_code_for(exc), code=exc.code)
+            raise _shown(ctx, typed) from exc
+        except Exception as exc:  # the last line of defence: a bug is one line and exit 4
+            if stderr_is_debug():
+                traceback.print_exc()
+            raise _shown(ctx, internal_failure(exc)) from exc
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List the commands as click does, with the registry's short help (nothing is imported)."""
         names = self.list_commands(ctx)
@@ -101,3 +141,10 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="healthcred")
 def main() -> None:
     """Issue and verify offline-verifiable signed health codes (JKM1: QR codes)."""
+
+
+def _shown(ctx: click.Context, failure: CommandFailure) -> CommandFailure:
+    # In --json mode the failure is also one object on stdout, so a script always reads one shape.
+    if ctx.meta.get(JSON_MODE):
+        echo_failure_json(failure)
+    return failure

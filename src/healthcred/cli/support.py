@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
+from healthcred.cli.exits import JSON_MODE, USAGE, CommandFailure, exit_code_for
 from healthcred.codec.prefix import KNOWN_PREFIXES
 from healthcred.errors import BadInput, HealthCredError
-from healthcred.files import write_atomic
+from healthcred.files import read_bounded, write_atomic
+from healthcred.limits import MAX_EPOCH
 
 if TYPE_CHECKING:  # the verify flow and the rules engine load only for the commands that use them
     from healthcred.codec.qr import Backend
@@ -23,14 +25,20 @@ if TYPE_CHECKING:  # the verify flow and the rules engine load only for the comm
 
 __all__ = [
     "EXISTING_FILE",
+    "INPUT_LIMIT",
     "code_argument",
     "echo_invalid",
     "echo_json",
     "fail_typed",
+    "iso",
+    "iso_epoch",
+    "json_option",
     "parse_time",
     "read_code",
+    "read_input",
     "read_json",
     "read_status_rules",
+    "read_text_input",
     "time_option",
     "trust_folder_option",
     "write_file",
@@ -43,18 +51,85 @@ EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def fail_typed(func: F) -> F:
-    """Decorate a command so that a HealthCredError is one line on stderr and exit code 1."""
+    """Decorate a command so that a HealthCredError is one line on stderr and its exit code.
 
-    # A HealthCredError becomes one line on stderr and exit code 1, never a traceback.
+    The top-level group does the same for every command (:mod:`healthcred.cli.exits`); this keeps
+    a command invoked on its own (a test, an embedding app) to the same contract.
+    """
+
     @wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except HealthCredError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            raise CommandFailure(f"[{exc.code}] {exc.message}", exit_code_for(exc), code=exc.code) from exc
 
     return run  # type: ignore[return-value]
+
+
+def json_option(
+    help_text: str = "Print the result as one JSON object on stdout (docs/cli.md).",
+) -> Callable[[F], F]:
+    """The ``--json`` flag (parameter ``as_json``); a failure is then a JSON object on stdout too."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.meta[JSON_MODE] = True
+        return value
+
+    option: Callable[[F], F] = click.option(
+        "--json", "as_json", is_flag=True, is_eager=True, callback=remember, help=help_text
+    )
+    return option
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time as the command line prints it: ISO 8601 to the second with its offset (UTC here)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def iso_epoch(seconds: int | None) -> str | None:
+    """Epoch seconds (as CWT claims hold them) printed as :func:`iso`."""
+    if seconds is None:
+        return None
+    if not 0 <= seconds <= MAX_EPOCH:
+        return str(seconds)
+    return iso(datetime.fromtimestamp(seconds, UTC))
+
+
+INPUT_LIMIT = 64 * 1024 * 1024
+"""The most bytes a command reads from one named file or stdin (images, lists, CSV, bundles)."""
+
+
+def read_input(value: str | Path, *, what: str = "file", limit: int = INPUT_LIMIT) -> bytes:
+    """The bytes of a file an argument names, or of stdin for ``-``: bounded, never blocking.
+
+    A missing, unreadable or oversized file, a folder or a FIFO is a usage error (exit 2) naming
+    the file as the user gave it.
+    """
+    name = str(value)
+    if name == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise CommandFailure(f"{what} on stdin is larger than {limit:,} bytes", USAGE)
+        return data
+    try:
+        return read_bounded(name, limit)
+    except HealthCredError as exc:
+        raise CommandFailure(f"{what} {name}: {exc.message}", USAGE) from exc
+
+
+def read_text_input(value: str | Path, *, what: str = "file", limit: int = INPUT_LIMIT) -> str:
+    """:func:`read_input` decoded as UTF-8 (a BOM is dropped); other bytes are a usage error."""
+    data = read_input(value, what=what, limit=limit)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CommandFailure(
+            f"{what} {value}: not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x})", USAGE
+        ) from exc
 
 
 def write_file(path: Path, data: bytes | str, *, overwrite: bool = True) -> None:
@@ -73,15 +148,29 @@ def write_file(path: Path, data: bytes | str, *, overwrite: bool = True) -> None
 
 
 def parse_time(value: str) -> datetime:
-    """An ISO 8601 time with an offset (``2026-11-23T08:00:00+08:00``, ``…Z``) or epoch seconds."""
+    """An ISO 8601 time with an offset (``2026-11-23T08:00:00+08:00``, ``…Z``) or epoch seconds.
+
+    Years 1970–9999 only: a time outside them is a usage error, not an overflow.
+    """
     if value.isdigit():
+        if len(value) > 12 or int(value) > MAX_EPOCH:
+            raise click.BadParameter(f"{value!r}: epoch seconds past the year 9999")
         return datetime.fromtimestamp(int(value), UTC)
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time or epoch seconds") from exc
+        raise click.BadParameter(
+            f"{value!r} is not a time; give ISO 8601 with an offset"
+            " (2026-11-23T08:00:00+08:00) or epoch seconds"
+        ) from exc
     if moment.tzinfo is None:
-        raise click.BadParameter("give the time with an offset, e.g. 2026-11-23T08:00:00+08:00 or …Z")
+        raise click.BadParameter(f"{value!r} has no offset; give e.g. 2026-11-23T08:00:00+08:00 or …Z")
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise click.BadParameter(f"{value!r} is outside the years 1970–9999") from exc
+    if utc.year < 1970:
+        raise click.BadParameter(f"{value!r} is before 1970")
     return moment
 
 
