@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -15,7 +16,7 @@ import click
 
 from healthcred.cli.exits import JSON_MODE, USAGE, CommandFailure, exit_code_for
 from healthcred.codec.prefix import KNOWN_PREFIXES
-from healthcred.errors import BadInput, HealthCredError
+from healthcred.errors import BadInput, BadPrefix, HealthCredError
 from healthcred.files import read_bounded, write_atomic
 from healthcred.limits import MAX_EPOCH
 
@@ -30,9 +31,11 @@ __all__ = [
     "echo_invalid",
     "echo_json",
     "fail_typed",
+    "input_name",
     "iso",
     "iso_epoch",
     "json_option",
+    "naming",
     "parse_time",
     "read_code",
     "read_input",
@@ -122,13 +125,13 @@ def read_input(value: str | Path, *, what: str = "file", limit: int = INPUT_LIMI
 
 
 def read_text_input(value: str | Path, *, what: str = "file", limit: int = INPUT_LIMIT) -> str:
-    """:func:`read_input` decoded as UTF-8 (a BOM is dropped); other bytes are a usage error."""
+    """:func:`read_input` decoded as UTF-8 (a BOM is dropped); other bytes are ``bad_input`` (exit 1)."""
     data = read_input(value, what=what, limit=limit)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise CommandFailure(
-            f"{what} {value}: not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x})", USAGE
+        raise BadInput(
+            f"{input_name(value)}: not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x})"
         ) from exc
 
 
@@ -201,11 +204,14 @@ def trust_folder_option(
 
 
 def read_json(path: Path) -> Any:
-    """The JSON in a file an option names; unreadable or not JSON is a usage error (exit 2)."""
+    """The JSON in a file an option names: unreadable is a usage error (2), not JSON a refusal (1)."""
+    text = read_text_input(path, what="JSON file")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise click.BadParameter(f"{path}: not readable JSON: {exc}") from exc
+        return json.loads(text)
+    except ValueError as exc:
+        raise BadInput(f"{input_name(path)}: not JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise BadInput(f"{input_name(path)}: JSON nested too deeply") from exc
 
 
 def read_status_rules(path: Path | None) -> StatusRuleSet | None:
@@ -214,10 +220,57 @@ def read_status_rules(path: Path | None) -> StatusRuleSet | None:
         return None
     from healthcred.rules.status import StatusRuleSet
 
+    data = read_json(path)
+    with naming(path):
+        return StatusRuleSet(data)
+
+
+def input_name(value: str | Path) -> str:
+    """An input as the user gave it, for the start of a message: ``stdin`` for ``-``, long text shortened."""
+    name = str(value)
+    if name == "-":
+        return "stdin"
+    return name if len(name) <= 200 else f"{name[:40]}… ({len(name):,} characters)"
+
+
+@contextmanager
+def naming(value: str | Path) -> Iterator[None]:
+    """Start the message of any HealthCredError raised inside with the input's name (:func:`input_name`)."""
     try:
-        return StatusRuleSet(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"{path}: not a JSON status rule set: {exc}") from exc
+        yield
+    except HealthCredError as exc:
+        name = input_name(value)
+        if not exc.message.startswith(name):
+            exc.message = f"{name}: {exc.message}"
+            exc.args = (exc.message,)
+        raise
+
+
+MAX_CODE_FILE_BYTES = 1024 * 1024
+"""The most bytes read from a ``.txt`` CODE file or stdin (a code's text is at most a few kilobytes)."""
+
+
+def _stdin_text(limit: int = MAX_CODE_FILE_BYTES) -> str:
+    data = sys.stdin.buffer.read(limit + 1) if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    if len(data) > limit:
+        raise BadInput(f"more than {limit:,} bytes; a code is at most a few kilobytes of text")
+    try:
+        return data.decode("utf-8-sig").strip()
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x}); give the code's text"
+        ) from exc
+
+
+_PREFIXES = ", ".join(KNOWN_PREFIXES)
+_FILE_SUFFIXES = frozenset(
+    {".txt", ".png", ".jpg", ".jpeg", ".svg", ".pdf", ".cose", ".json", ".gif", ".webp"}
+)
+
+
+def _looks_like_a_path(value: str) -> bool:
+    # A Base45 text may hold '/' and '.', so only a path-like start or a file suffix counts.
+    return value.startswith(("/", "./", "../", "~")) or Path(value).suffix.lower() in _FILE_SUFFIXES
 
 
 def code_argument(value: str) -> str | Path:
@@ -226,29 +279,45 @@ def code_argument(value: str) -> str | Path:
     The command line is the operator's, so here (and only here) a string may name
     a file: it is handed on as a :class:`~pathlib.Path`, since the library takes
     every ``str`` as code text. Text that starts with a known prefix is never a path.
+    An error names the input as given (:func:`naming`).
     """
-    if value == "-":
-        return sys.stdin.read().strip()
-    # isfile, not Path.is_file: it is False (not an OSError) for a name too long or holding NUL.
-    if value.startswith(tuple(KNOWN_PREFIXES)) or len(value) >= 4096 or not os.path.isfile(value):
-        return value
-    path = Path(value)
-    if path.suffix.lower() != ".txt":
-        return path
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read code file {value}: {exc}") from exc
+    with naming(value):
+        if value == "-":
+            return _stdin_text()
+        if value.startswith(tuple(KNOWN_PREFIXES)) or len(value) >= 4096:
+            return value
+        # isfile, not Path.is_file: it is False (not an OSError) for a name too long or holding NUL.
+        if not os.path.isfile(value):
+            if os.path.lexists(value):
+                raise BadInput(
+                    "not a regular file (a folder, FIFO or device); give a code's text, a .txt or an image"
+                )
+            if _looks_like_a_path(value):
+                raise BadPrefix(f"no such file, and not a code's text either (codes start with {_PREFIXES})")
+            return value
+        path = Path(value)
+        if path.suffix.lower() != ".txt":
+            return path
+        data = read_bounded(path, MAX_CODE_FILE_BYTES)
+        try:
+            return data.decode("utf-8-sig").strip()
+        except UnicodeDecodeError as exc:
+            raise BadInput(
+                f"not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x});"
+                " a .txt CODE file holds the code's text"
+            ) from exc
 
 
 def read_code(value: str, *, qr_backend: Backend = "zxing") -> str:
     """A CODE argument's QR text (:func:`code_argument`; an image is read as QR).
 
-    Every command that takes a CODE reads it this way.
+    Every command that takes a CODE reads it this way; an error names the input as given.
     """
     from healthcred.flows.verify import code_text
 
-    return code_text(code_argument(value), qr_backend=qr_backend)
+    code = code_argument(value)
+    with naming(value):
+        return code_text(code, qr_backend=qr_backend)
 
 
 def echo_json(payload: Any) -> None:
