@@ -466,3 +466,52 @@ def test_a_fifo_named_as_input_does_not_hang(place: dict[str, str], tmp_path: Pa
             line for line in run.stdout.splitlines() if line.startswith("INVALID")
         ]
         assert "Traceback" not in run.stderr and len(lines) == 1 and str(fifo) in lines[0], (args, run)
+
+
+def _commands() -> Iterator[tuple[str, click.Command]]:
+    ctx = click.Context(main)
+    for name in _leaves(main, ctx):
+        command: click.Command | None = main
+        for part in name.split():
+            assert isinstance(command, click.Group)
+            command = command.get_command(ctx, part)
+        assert command is not None
+        yield name, command
+
+
+@WORK_IN_PROGRESS
+def test_every_option_has_help_text() -> None:
+    missing = [
+        f"healthcred {name} {param.opts[0]}"
+        for name, command in _commands()
+        for param in command.params
+        if isinstance(param, click.Option) and not param.hidden and not (param.help or "").strip()
+    ]
+    assert not missing, "options without help text:\n" + "\n".join(missing)
+
+
+DOCS = Path(__file__).parents[2] / "docs" / "cli.md"
+
+
+@WORK_IN_PROGRESS
+def test_every_json_output_is_documented() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    missing = [
+        name
+        for name, command in _commands()
+        if any(isinstance(p, click.Option) and "--json" in p.opts for p in command.params)
+        and f"`healthcred {name} --json`" not in text
+    ]
+    assert not missing, "document the --json shape of: " + ", ".join(missing)
+
+
+def test_every_exit_code_is_documented() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for code, name in (
+        (OK, "OK"),
+        (REFUSED, "REFUSED"),
+        (USAGE, "USAGE"),
+        (SETUP, "SETUP"),
+        (INTERNAL, "INTERNAL"),
+    ):
+        assert f"| {code} | `{name}` |" in text
