@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from healthcred.errors import BadInput
 from healthcred.limits import MAX_EPOCH
 
-__all__ = ["DEFAULT_SKEW", "DEFAULT_SKEW_SECONDS", "epoch_seconds"]
+__all__ = ["DEFAULT_SKEW", "DEFAULT_SKEW_SECONDS", "epoch_seconds", "iso_time"]
 
 DEFAULT_SKEW = timedelta(minutes=5)
 """Clock-skew allowance between issuer and verifier clocks."""
@@ -33,3 +33,18 @@ def epoch_seconds(at: datetime | int | float | None) -> int:
             raise BadInput(f"the validation time {at!r} is not between 1970 and 9999")
         return int(at)
     raise BadInput(f"the validation time must be a datetime or epoch seconds, not {type(at).__name__}")
+
+
+def iso_time(moment: datetime | int) -> str:
+    """A time as messages show it: ISO 8601 to the second with its offset (``2026-11-23T00:00:00+00:00``).
+
+    Epoch seconds (as the wire formats hold them) are shown in UTC; a number outside 1970–9999
+    is shown as it is, so a message about a malformed time never fails itself.
+    """
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            return moment.isoformat(timespec="seconds")
+        return moment.astimezone(UTC).isoformat(timespec="seconds")
+    if not 0 <= moment <= MAX_EPOCH:
+        return f"{moment} (epoch seconds, outside 1970–9999)"
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")

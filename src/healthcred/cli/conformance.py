@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from healthcred.cli.exits import REFUSED, USAGE, CommandFailure
+
 __all__ = ["conformance"]
 
 
@@ -44,6 +46,8 @@ def conformance(
 
     Without --impl this library answers each case; with --impl the program
     reads one case per line (JSON) and answers one JSON line (docs/conformance.md).
+    A VECTORS path that is not a folder of cases, or an --impl program that cannot be
+    started, is a usage error (2); a case file that cannot be read is a failed case (1).
     """
     from healthcred.conformance.runner import RunnerError, Subprocess, format_report, run
 
@@ -59,7 +63,18 @@ def conformance(
         return
     if vectors is None:
         raise click.UsageError("give the VECTORS folder (or --regenerate DIR)")
-    implementation = Subprocess(command, timeout=timeout) if command else None
+    if command is not None and not command.strip():
+        raise click.BadParameter(
+            'give the program to run, e.g. "java -jar verifier.jar"', param_hint="--impl"
+        )
+    try:
+        implementation = Subprocess(command, timeout=timeout) if command else None
+    except ValueError as exc:  # shlex: an unclosed quote
+        raise click.BadParameter(
+            f"{command!r} cannot be split into a command: {exc}", param_hint="--impl"
+        ) from exc
+    except RunnerError as exc:
+        raise CommandFailure(str(exc), USAGE) from exc
     try:
         report = run(
             vectors,
@@ -67,11 +82,13 @@ def conformance(
             name=repr(command) if command else "healthcred (this library)",
             only=areas,
         )
-    except RunnerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    except RunnerError as exc:  # no vectors folder, or the program cannot run at all
+        raise CommandFailure(str(exc), USAGE) from exc
     finally:
         if implementation is not None:
             implementation.close()
+    if not report.outcomes:
+        where = f" in area {', '.join(areas)}" if areas else " (AREA/CASE.json files)"
+        raise CommandFailure(f"{vectors} holds no conformance cases{where}", USAGE)
     click.echo(format_report(report, verbose=verbose, allow_unsupported=allow_unsupported))
-    sys.exit(0 if report.ok(allow_unsupported=allow_unsupported) else 1)
+    sys.exit(0 if report.ok(allow_unsupported=allow_unsupported) else REFUSED)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from healthcred.cli.support import EXISTING_FILE, fail_typed, read_json
-from healthcred.codec.qr import save_qr
+from healthcred.cli.exits import setup_step
+from healthcred.cli.support import (
+    EXISTING_FILE,
+    echo_json,
+    fail_typed,
+    force_option,
+    iso,
+    json_option,
+    read_json,
+    write_new,
+)
+from healthcred.codec.qr import render_qr
 from healthcred.crypto.keys import load_private_key
 from healthcred.flows.issue import issue_from_declaration
-from healthcred.rules.declaration import Background, Declaration
+from healthcred.rules.declaration import Background, parse_background, parse_declaration
 from healthcred.rules.status import StatusRuleSet
 
 __all__ = ["declare"]
@@ -19,18 +28,32 @@ __all__ = ["declare"]
 
 @click.command()
 @click.option(
-    "--declaration", "declaration_file", type=EXISTING_FILE, required=True, help="The declaration (JSON)."
+    "--declaration",
+    "declaration_file",
+    type=EXISTING_FILE,
+    required=True,
+    help="The declaration (JSON; fields in docs/rules.md). A mistake in it is refused (exit 1).",
 )
 @click.option(
-    "--background", "background_file", type=EXISTING_FILE, default=None, help="Risk areas and control list."
+    "--background",
+    "background_file",
+    type=EXISTING_FILE,
+    default=None,
+    help="Risk areas and the key-personnel control list (JSON); default: none.",
 )
 @click.option(
     "--rules", "rules_file", type=EXISTING_FILE, default=None, help="Status rules (JSON); default: seed."
 )
 @click.option("--key", type=EXISTING_FILE, required=True, help="The issuing region's private key.")
 @click.option("--region", required=True, help="GB/T 2260 code of the issuing division.")
-@click.option("--png", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--json", "as_json", is_flag=True, help="Print the determination as JSON.")
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the code as a QR image (PNG) here; an existing file is refused without --force.",
+)
+@force_option("Replace the --png file if it exists.")
+@json_option("Print the determination and the code as one JSON object (docs/cli.md, declare).")
 @fail_typed
 def declare(
     declaration_file: Path,
@@ -39,39 +62,36 @@ def declare(
     key: Path,
     region: str,
     png: Path | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Review a health declaration and issue the resulting code: green, yellow or red."""
-    try:
-        # JSON has no dates or enums: validate in lax mode (ISO strings, enum values).
-        declaration = Declaration.model_validate(read_json(declaration_file), strict=False)
-        background = (
-            Background.model_validate(read_json(background_file), strict=False)
-            if background_file
-            else Background()
-        )
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    status_rules = StatusRuleSet(read_json(rules_file)) if rules_file else None
+    # The declaration is the input asked about: a mistake in it is refused (exit 1, bad_input).
+    declaration = parse_declaration(read_json(declaration_file))
+    # Background data, rules and key are this issuer's setup: a fault in them is exit 3.
+    with setup_step(f"background {background_file}"):
+        background = parse_background(read_json(background_file)) if background_file else Background()
+    with setup_step(f"status rules {rules_file}"):
+        status_rules = StatusRuleSet(read_json(rules_file)) if rules_file else None
+    with setup_step(f"key {key}"):
+        signing_key = load_private_key(key)
     text, outcome = issue_from_declaration(
-        declaration, background, load_private_key(key), region=region, rules=status_rules
+        declaration, background, signing_key, region=region, rules=status_rules
     )
     if png is not None:
-        png.parent.mkdir(parents=True, exist_ok=True)
-        save_qr(text, png)
+        write_new(png, render_qr(text, kind="png"), force=force)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "status": outcome.status.name,
-                    "until": outcome.until.isoformat(),
-                    "reason": outcome.reason,
-                    "reasons": list(outcome.reasons),
-                    "code": text,
-                }
-            )
+        echo_json(
+            {
+                "status": outcome.status.name,
+                "until": iso(outcome.until),
+                "reason": outcome.reason,
+                "reasons": list(outcome.reasons),
+                "code": text,
+                "png": None if png is None else str(png),
+            }
         )
     else:
         why = ", ".join(outcome.reasons) or "no rule fired"
-        click.echo(f"{outcome.status.name.upper()} until {outcome.until.isoformat()} ({why})")
+        click.echo(f"{outcome.status.name.upper()} until {iso(outcome.until)} ({why})")
         click.echo(text)

@@ -10,6 +10,7 @@ through a signed binding; and a mall's place code for its scanning post.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from healthcred.cli.exits import USAGE, CommandFailure
+from healthcred.cli.support import fail_typed
 from healthcred.codec.qr import read_qr, save_qr
 from healthcred.crypto.algorithms import Alg, PrivateKey
 from healthcred.crypto.keys import generate_key, save_private_key, save_public_key
@@ -223,13 +226,30 @@ def _width(text: str) -> int:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("healthcred-demo"),
     show_default=True,
-    help="Folder for keys, trust folder and codes.",
+    help="Folder for keys, trust folder and codes; an existing non-empty folder is refused without --force.",
 )
-def demo(out: Path) -> None:
+@click.option(
+    "--force", is_flag=True, help="Write into --out even if it holds files (the demo's own are replaced)."
+)
+@fail_typed
+def demo(out: Path, force: bool) -> None:
     """Run the whole flow: keys, a signed trust list, three codes, read back from PNG and verified."""
-    try:
-        ok = run_demo(out, echo=click.echo)
-    except HealthCredError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    if not force and _holds_files(out):
+        raise CommandFailure(
+            f"{out} is not empty (an earlier demo?); refusing to write into it"
+            " (--force replaces the demo's files)",
+            USAGE,
+        )
+    ok = run_demo(out, echo=click.echo)
     sys.exit(0 if ok else 1)
+
+
+def _holds_files(folder: Path) -> bool:
+    # scandir stops at the first name: a huge folder costs no more than an empty one.
+    try:
+        with os.scandir(folder) as names:
+            return next(names, None) is not None
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise CommandFailure(f"--out {folder}: {exc.strerror or exc}", USAGE) from exc

@@ -7,9 +7,9 @@ packs the guardian's code and the dependents' (code, binding) pairs into one
 family-bundle file (suggested suffix :data:`FAMILY_SUFFIX`), ``family verify``
 verifies such a file and ``family show`` decodes it without verifying anything.
 
-Exit codes as for the other commands: 0 success (for ``check`` and ``verify``:
-valid), 1 a healthcred error (for ``check`` and ``verify``: invalid), 2 a
-usage error.
+Exit codes as for the other commands (``docs/cli.md``): 0 success (for ``check`` and
+``verify``: valid), 1 a code or file refused (for ``check`` and ``verify``: invalid), 2 a usage
+error (an existing ``--out`` without ``--force``), 3 this side's setup (the trust folder, the key).
 """
 
 from __future__ import annotations
@@ -20,15 +20,19 @@ from typing import Any
 
 import click
 
+from healthcred.cli.exits import setup_step
 from healthcred.cli.support import (
     EXISTING_FILE,
     echo_invalid,
     echo_json,
     fail_typed,
+    force_option,
+    iso,
+    json_option,
     read_code,
     time_option,
     trust_folder_option,
-    write_file,
+    write_new,
 )
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.crypto.keys import load_private_key
@@ -47,6 +51,7 @@ from healthcred.flows.verify import verify
 from healthcred.model import HealthCode, VerificationResult
 from healthcred.native.text import read_health_code
 from healthcred.trust.folder import load_trust
+from healthcred.trust.store import TrustStore
 
 __all__ = ["FAMILY_SUFFIX", "family"]
 
@@ -80,6 +85,12 @@ def _dependents(count: int) -> str:
 
 def _colour(result: VerificationResult) -> str:
     return result.status.name.upper() if result.status is not None else result.kind.upper()
+
+
+def _trust(trust_dir: tuple[Path, ...]) -> TrustStore:
+    # A trust folder that cannot be loaded is this verifier's setup (exit 3), not the person's code.
+    with setup_step("trust " + ", ".join(str(p) for p in trust_dir)):
+        return load_trust(trust_dir)
 
 
 @click.group()
@@ -124,8 +135,10 @@ def family() -> None:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="Where to write the signed binding (.cose).",
+    help="Where to write the signed binding (.cose); an existing file is refused without --force.",
 )
+@force_option()
+@json_option("Print what was written as one JSON object (docs/cli.md, family bind).")
 @fail_typed
 def family_bind(
     guardian: str,
@@ -138,6 +151,8 @@ def family_bind(
     valid_days: int,
     at: datetime | None,
     out: Path,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Verify the GUARDIAN's and the DEPENDENT's codes, then sign a binding of the two.
 
@@ -145,7 +160,9 @@ def family_bind(
     codes. The binding names the two people only by salted hashes; it is checked against
     --trust before it is written, so a key not granted for --region is refused here.
     """
-    trust = load_trust(trust_dir)
+    trust = _trust(trust_dir)
+    with setup_step(f"key {key}"):
+        signing_key = load_private_key(key)
     moment = at or datetime.now(UTC).replace(microsecond=0)
     shown = verify(read_code(guardian), trust, at=moment)
     held = verify(read_code(dependent), trust, at=moment)
@@ -154,7 +171,7 @@ def family_bind(
         guardian_code,
         dependent_code,
         _RELATION_NAMES[relation],
-        load_private_key(key),
+        signing_key,
         region=region,
         slot=slot,
         valid_for=timedelta(days=valid_days),
@@ -164,11 +181,27 @@ def family_bind(
         opened = open_binding(data, trust, at=moment)
     except HealthCredError as exc:
         raise type(exc)(f"the signed binding would not verify against --trust: {exc.message}") from exc
-    write_file(out, data)
+    write_new(out, data, force=force)
+    if as_json:
+        echo_json(
+            {
+                "file": str(out),
+                "bytes": len(data),
+                "binding_id": opened.id.hex(),
+                "relation": relation,
+                "slot": slot,
+                "region": region,
+                "issued_at": iso(opened.issued_at),
+                "expires_at": iso(opened.expires_at),
+                "guardian": guardian_code.subject.masked_name,
+                "dependent": dependent_code.subject.masked_name,
+            }
+        )
+        return
     click.echo(
         f"wrote {out} ({len(data)} bytes): {dependent_code.subject.masked_name} is the {relation} of "
         f"{guardian_code.subject.masked_name}, slot {slot}, region {region}, "
-        f"until {opened.expires_at.isoformat()} (binding {opened.id.hex()})"
+        f"until {iso(opened.expires_at)} (binding {opened.id.hex()})"
     )
 
 
@@ -190,7 +223,8 @@ def family_bind(
 @click.option(
     "--at", metavar="TIME", callback=time_option, default=None, help="Validation time (default now)."
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable result (the error code if invalid).")
+@json_option("Print the result as one JSON object (docs/cli.md, family check); the error code if invalid.")
+@fail_typed
 def family_check(
     dependent: str,
     binding: Path,
@@ -200,11 +234,12 @@ def family_check(
     as_json: bool,
 ) -> None:
     """Verify a DEPENDENT's code shown by a guardian, with the binding. Exit 0 valid, 1 invalid."""
+    trust = _trust(trust_dir)
     try:
         result = verify_dependent(
             read_code(dependent),
             _binding_file(binding),
-            load_trust(trust_dir),
+            trust,
             guardian=None if guardian is None else read_code(guardian),
             at=at,
         )
@@ -224,8 +259,8 @@ def family_check(
         f"of the guardian, slot {bound.slot}  {checked}"
     )
     click.echo(
-        f"  code until {held.expires_at.isoformat() if held.expires_at else '-'}; "
-        f"binding {bound.id.hex()} region {bound.region} until {bound.expires_at.isoformat()}"
+        f"  code until {iso(held.expires_at) or '-'}; "
+        f"binding {bound.id.hex()} region {bound.region} until {iso(bound.expires_at)}"
     )
 
 
@@ -253,10 +288,13 @@ def _member(value: str) -> tuple[str, Path]:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help=f"The family-bundle file to write (suggested suffix {FAMILY_SUFFIX}).",
+    help=f"The family-bundle file to write (suggested suffix {FAMILY_SUFFIX}); an existing file is "
+    "refused without --force.",
 )
+@force_option()
+@json_option("Print what was written as one JSON object (docs/cli.md, family export).")
 @fail_typed
-def family_export(guardian: str, members: tuple[str, ...], out: Path) -> None:
+def family_export(guardian: str, members: tuple[str, ...], out: Path, force: bool, as_json: bool) -> None:
     """Write one family-bundle file of the GUARDIAN's code and each dependent's code and binding.
 
     No signature is checked here (use `family verify`); each BINDING must only be shaped like a
@@ -280,7 +318,10 @@ def family_export(guardian: str, members: tuple[str, ...], out: Path) -> None:
             raise BadBinding(f"{path}: {exc.message}") from exc
         listed.append((text, data))
     bundle = make_family_bundle(guardian_text, listed)
-    write_file(out, bundle)
+    write_new(out, bundle, force=force)
+    if as_json:
+        echo_json({"file": str(out), "bytes": len(bundle), "dependents": len(listed), "verified": False})
+        return
     click.echo(f"wrote {out} ({len(bundle)} bytes): the guardian's code and {_dependents(len(listed))}")
 
 
@@ -290,14 +331,16 @@ def family_export(guardian: str, members: tuple[str, ...], out: Path) -> None:
 @click.option(
     "--at", metavar="TIME", callback=time_option, default=None, help="Validation time (default now)."
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable result (the error code if invalid).")
+@json_option("Print the result as one JSON object (docs/cli.md, family verify); the error code if invalid.")
+@fail_typed
 def family_verify(family_file: Path, trust_dir: tuple[Path, ...], at: datetime | None, as_json: bool) -> None:
     """Verify a family-bundle file: the guardian's code, every dependent's code and binding.
 
     Exit 0 if all are valid and every binding names the guardian, 1 otherwise.
     """
+    trust = _trust(trust_dir)
     try:
-        result = verify_family(load_family_bundle(family_file), load_trust(trust_dir), at=at)
+        result = verify_family(load_family_bundle(family_file), trust, at=at)
     except HealthCredError as exc:
         echo_invalid(exc, as_json)
     if as_json:
@@ -312,7 +355,7 @@ def family_verify(family_file: Path, trust_dir: tuple[Path, ...], at: datetime |
         held = member.dependent
         click.echo(
             f"  slot {member.binding.slot}  {member.relation.name.lower():11}  {held.subject.masked_name}  "
-            f"{_colour(held)}  until {held.expires_at.isoformat() if held.expires_at else '-'}"
+            f"{_colour(held)}  until {iso(held.expires_at) or '-'}"
         )
 
 
@@ -323,7 +366,7 @@ def _peek_binding(data: bytes) -> dict[str, Any]:
         "relation": binding.relation.name.lower(),
         "slot": binding.slot,
         "binding_region": binding.region,
-        "binding_expires_at": binding.expires_at.isoformat(),
+        "binding_expires_at": iso(binding.expires_at),
     }
 
 
@@ -338,13 +381,13 @@ def _unverified_person(text: str) -> dict[str, Any]:
         "status": code.status.name,
         "kind": code.kind.name.lower(),
         "region": code.region,
-        "expires_at": code.expires_at.isoformat(),
+        "expires_at": iso(code.expires_at),
     }
 
 
 @family.command("show")
 @click.argument("family_file", type=EXISTING_FILE)
-@click.option("--json", "as_json", is_flag=True, help='Machine-readable ("verified": false).')
+@json_option('Print what the file claims as one JSON object ("verified": false; docs/cli.md, family show).')
 @fail_typed
 def family_show(family_file: Path, as_json: bool) -> None:
     """Decode a family-bundle file WITHOUT verifying it: who and how many it claims.

@@ -31,6 +31,7 @@ __all__ = [
     "echo_invalid",
     "echo_json",
     "fail_typed",
+    "force_option",
     "input_name",
     "iso",
     "iso_epoch",
@@ -45,6 +46,7 @@ __all__ = [
     "time_option",
     "trust_folder_option",
     "write_file",
+    "write_new",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -148,6 +150,21 @@ def write_file(path: Path, data: bytes | str, *, overwrite: bool = True) -> None
         raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc
     except BadInput as exc:
         raise click.FileError(str(path), hint=exc.message) from exc
+
+
+def force_option(
+    help_text: str = "Replace the output file if it exists (without it an existing file is refused).",
+) -> Callable[[F], F]:
+    """The ``--force`` flag (parameter ``force``) of a command that writes a file it names."""
+    option: Callable[[F], F] = click.option("--force", is_flag=True, help=help_text)
+    return option
+
+
+def write_new(path: Path, data: bytes | str, *, force: bool) -> None:
+    """Write an output file atomically; an existing one is a usage error (exit 2) unless ``force``."""
+    if not force and os.path.lexists(path):
+        raise CommandFailure(f"{path} exists; refusing to overwrite it (--force replaces it)", USAGE)
+    write_file(path, data, overwrite=force)
 
 
 def parse_time(value: str) -> datetime:

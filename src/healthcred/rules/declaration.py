@@ -17,8 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidat
 
 from healthcred.model import DocumentType, Subject
 from healthcred.regions import REGION_PATTERN
+from healthcred.rules.validation import validated
 
-__all__ = ["Background", "Declaration", "LabTest", "RiskArea", "Stay", "personnel_key"]
+__all__ = [
+    "Background",
+    "Declaration",
+    "LabTest",
+    "RiskArea",
+    "Stay",
+    "parse_background",
+    "parse_declaration",
+    "personnel_key",
+]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _REGION = REGION_PATTERN
@@ -119,3 +129,17 @@ class Background(BaseModel):
     list_key: bytes = b""
     key_personnel: frozenset[str] = frozenset()
     """:func:`personnel_key` values of the people under control."""
+
+
+def parse_declaration(document: object) -> Declaration:
+    """A declaration from its JSON form (ISO dates and times, the document type by number).
+
+    JSON has no dates or enums, so it is validated in lax mode; a mistake raises
+    :class:`~healthcred.errors.InvalidField` in the user's terms (``declaration: stays[0].end: …``).
+    """
+    return validated(Declaration, document, "declaration", strict=False)
+
+
+def parse_background(document: object) -> Background:
+    """Background data from its JSON form (``list_key`` as text), as :func:`parse_declaration`."""
+    return validated(Background, document, "background", strict=False)

@@ -22,6 +22,7 @@ from healthcred.errors import BadInput, InvalidRule
 from healthcred.model import ForeignCredential, HealthCode
 from healthcred.rules.budget import Budget
 from healthcred.rules.certlogic import Rule, compile_rule
+from healthcred.rules.validation import describe
 
 __all__ = ["AREA_LEVELS", "DEFAULT_POLICIES", "SCENES", "Decision", "PolicySet", "policy_facts"]
 
@@ -112,10 +113,7 @@ class PolicySet:
         try:
             parsed = _PolicySetSpec.model_validate(spec)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InvalidRule(
-                f"policy set: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-            ) from exc
+            raise InvalidRule(describe(exc, "policy set")) from exc
         compiled: list[tuple[_PolicyRule, frozenset[str], frozenset[str], Rule]] = []
         for i, rule in enumerate(parsed.rules):
             unknown = [s for s in rule.scenes if s != "*" and s not in SCENES]

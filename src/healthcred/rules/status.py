@@ -20,6 +20,7 @@ from healthcred.model import PAPER_LIFETIME, PAPER_MAX_LIFETIME, STATUS_BY_NAME,
 from healthcred.rules.budget import Budget
 from healthcred.rules.certlogic import Rule, compile_rule
 from healthcred.rules.declaration import Background, Declaration, personnel_key
+from healthcred.rules.validation import describe
 
 __all__ = ["DEFAULT_STATUS_RULES", "Determination", "StatusRuleSet", "determine", "status_facts"]
 
@@ -114,9 +115,7 @@ class StatusRuleSet:
         try:
             parsed = _StatusRuleSetSpec.model_validate(spec)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InvalidRule(f"status rule set: {where}: {first['msg']}") from exc
+            raise InvalidRule(describe(exc, "status rule set")) from exc
         if parsed.kind != "status":
             raise InvalidRule(f"status rule set: kind must be 'status', not {parsed.kind!r}")
         ids = [r.id for r in parsed.rules]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from healthcred.clock import iso_time
 from healthcred.crypto.algorithms import Alg, PublicKey, Verifier
 from healthcred.errors import (
     BadInput,
@@ -127,10 +128,14 @@ class TrustEntry:
             raise RegionNotAllowed(f"key {self.kid.hex()} may sign for region {self.region}, not {region}")
         if self.compromised_at is not None and issued >= self.compromised_at:
             raise KeyCompromised(
-                f"{what} was issued after key {self.kid.hex()} was compromised (epoch {self.compromised_at})"
+                f"{what} was issued at {iso_time(issued)}, after key {self.kid.hex()} was compromised"
+                f" (at {iso_time(self.compromised_at)})"
             )
         if not self.not_before <= issued <= self.not_after:
-            raise KeyNotValid(f"{what} was issued at epoch {issued}, outside key {self.kid.hex()}'s validity")
+            raise KeyNotValid(
+                f"{what} was issued at {iso_time(issued)}, outside key {self.kid.hex()}'s validity"
+                f" ({iso_time(self.not_before)} to {iso_time(self.not_after)})"
+            )
         if self.kinds is not None and kind not in self.kinds:
             raise KindNotAllowed(f"key {self.kid.hex()} may not sign a {what} of kind {kind}")
         if status is not None and self.statuses is not None and status not in self.statuses:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from healthcred.clock import iso_time
 from healthcred.crypto.algorithms import Alg, PublicKey
 from healthcred.crypto.cose import Sign1
 from healthcred.errors import (
@@ -256,11 +257,15 @@ class TrustStore:
         live = [e for e in entries if e.list_issued_at <= at <= e.list_expires_at + grace]
         if not live:
             if any(at > e.list_expires_at for e in entries):
+                ended = max(e.list_expires_at for e in entries)
                 raise TrustListExpired(
-                    f"the trust list holding kid {message.kid.hex()} expired; update the trust lists"
+                    f"the trust list holding kid {message.kid.hex()} expired at {iso_time(ended)}"
+                    f" (validation time {iso_time(at)}); update the trust lists"
                 )
+            begins = min(e.list_issued_at for e in entries)
             raise TrustListNotYetValid(
-                f"the trust list holding kid {message.kid.hex()} is not valid yet (check the clock)"
+                f"the trust list holding kid {message.kid.hex()} is valid from {iso_time(begins)},"
+                f" after the validation time {iso_time(at)} (check the clock)"
             )
         matching = [e for e in live if e.alg == message.alg]
         if not matching:

@@ -42,4 +42,4 @@ __all__ = [
     "verify_hc1",
 ]
 
-__getattr__, __dir__ = lazy_package(__name__, ('dsc', 'hc1'), __all__)
+__getattr__, __dir__ = lazy_package(__name__, ("dsc", "hc1"), __all__)

@@ -60,4 +60,4 @@ __all__ = [
     "verify_shc",
 ]
 
-__getattr__, __dir__ = lazy_package(__name__, ('cards', 'issuers', 'verify', 'fhir'), __all__)
+__getattr__, __dir__ = lazy_package(__name__, ("cards", "issuers", "verify", "fhir"), __all__)
