@@ -67,10 +67,10 @@ def declare(
 ) -> None:
     """Review a health declaration and issue the resulting code: green, yellow or red."""
     # The declaration is the input asked about: a mistake in it is refused (exit 1, bad_input).
-    declaration = parse_declaration(read_json(declaration_file))
+    declaration = parse_declaration(read_json(declaration_file), f"declaration {declaration_file}")
     # Background data, rules and key are this issuer's setup: a fault in them is exit 3.
     with setup_step(f"background {background_file}"):
-        background = parse_background(read_json(background_file)) if background_file else Background()
+        background = parse_background(read_json(background_file), "") if background_file else Background()
     with setup_step(f"status rules {rules_file}"):
         status_rules = StatusRuleSet(read_json(rules_file)) if rules_file else None
     with setup_step(f"key {key}"):

@@ -10,10 +10,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    model_validator,
+)
 
 from healthcred.model import DocumentType, Subject
 from healthcred.regions import REGION_PATTERN
@@ -79,7 +87,8 @@ class Declaration(BaseModel):
     subject: Annotated[Subject, PlainValidator(_subject), PlainSerializer(Subject.model_dump)]
     document_number: Annotated[str, Field(min_length=3, max_length=32)]
     """In clear: the issuer needs it to check the key-personnel list; it is never encoded."""
-    declared_at: datetime
+    declared_at: AwareDatetime
+    """With its offset: a day's risk depends on where the clock is."""
     temperature: Annotated[float | None, Field(ge=30.0, le=45.0)] = None
     symptoms: tuple[
         Literal["fever", "cough", "sore_throat", "fatigue", "loss_of_smell", "diarrhoea"], ...
@@ -92,8 +101,6 @@ class Declaration(BaseModel):
 
     @model_validator(mode="after")
     def _contact_dated(self) -> Declaration:
-        if self.declared_at.tzinfo is None:
-            raise ValueError("declared_at must be timezone-aware")
         if (self.contact != "none") != (self.contact_date is not None):
             raise ValueError("a contact, and only a contact, has a date")
         return self
@@ -131,15 +138,15 @@ class Background(BaseModel):
     """:func:`personnel_key` values of the people under control."""
 
 
-def parse_declaration(document: object) -> Declaration:
+def parse_declaration(document: object, what: str = "declaration") -> Declaration:
     """A declaration from its JSON form (ISO dates and times, the document type by number).
 
     JSON has no dates or enums, so it is validated in lax mode; a mistake raises
     :class:`~healthcred.errors.InvalidField` in the user's terms (``declaration: stays[0].end: …``).
     """
-    return validated(Declaration, document, "declaration", strict=False)
+    return validated(Declaration, document, what, strict=False)
 
 
-def parse_background(document: object) -> Background:
+def parse_background(document: object, what: str = "background") -> Background:
     """Background data from its JSON form (``list_key`` as text), as :func:`parse_declaration`."""
-    return validated(Background, document, "background", strict=False)
+    return validated(Background, document, what, strict=False)

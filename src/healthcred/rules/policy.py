@@ -113,7 +113,7 @@ class PolicySet:
         try:
             parsed = _PolicySetSpec.model_validate(spec)
         except ValidationError as exc:
-            raise InvalidRule(describe(exc, "policy set")) from exc
+            raise InvalidRule(describe(exc, "policy set", _PolicySetSpec)) from exc
         compiled: list[tuple[_PolicyRule, frozenset[str], frozenset[str], Rule]] = []
         for i, rule in enumerate(parsed.rules):
             unknown = [s for s in rule.scenes if s != "*" and s not in SCENES]

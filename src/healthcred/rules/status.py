@@ -115,7 +115,7 @@ class StatusRuleSet:
         try:
             parsed = _StatusRuleSetSpec.model_validate(spec)
         except ValidationError as exc:
-            raise InvalidRule(describe(exc, "status rule set")) from exc
+            raise InvalidRule(describe(exc, "status rule set", _StatusRuleSetSpec)) from exc
         if parsed.kind != "status":
             raise InvalidRule(f"status rule set: kind must be 'status', not {parsed.kind!r}")
         ids = [r.id for r in parsed.rules]

@@ -10,7 +10,7 @@ joined by ``; ``. Every place that catches a ``ValidationError`` goes through he
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -41,7 +41,7 @@ _WHAT_IS_ALLOWED = {
     "datetime_parsing": _TIME,
     "datetime_from_date_parsing": _TIME,
     "datetime_object_invalid": _TIME,
-    "timezone_aware": _TIME,
+    "timezone_aware": "a time with its offset; give e.g. 2026-11-23T08:00:00+08:00",
     "int_type": "a whole number",
     "int_parsing": "a whole number",
     "int_from_float": "a whole number",
@@ -114,7 +114,37 @@ def _bounds(kind: str, ctx: Mapping[str, Any], value: object) -> str | None:
     return None
 
 
-def _rule(error: Mapping[str, Any]) -> tuple[str, str]:
+def _model_at(model: type[BaseModel] | None, loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The model whose object sits at ``loc`` below ``model`` (through arrays and optionals), if any."""
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        model = None if field is None else _inner_model(field.annotation)
+    return model
+
+
+def _inner_model(annotation: object) -> type[BaseModel] | None:
+    # tuple[Stay, ...], Stay | None, Annotated[…]: the first model among the type's arguments.
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _inner_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown_field(model: type[BaseModel] | None, loc: Sequence[int | str]) -> str:
+    owner = _model_at(model, loc[:-1])
+    if owner is None:
+        return "is not a field here (check its spelling)"
+    return "is not a field here; the fields are " + ", ".join(owner.model_fields)
+
+
+def _rule(error: Mapping[str, Any], model: type[BaseModel] | None = None) -> tuple[str, str]:
     """One pydantic error as (where, what is wrong), the value quoted and what is allowed."""
     kind, value = error["type"], error.get("input")
     ctx: Mapping[str, Any] = error.get("ctx") or {}
@@ -125,7 +155,7 @@ def _rule(error: Mapping[str, Any]) -> tuple[str, str]:
     if kind == "missing":
         return where, "is required"
     if kind == "extra_forbidden":
-        return where, "is not a field here (check its spelling)"
+        return where, _unknown_field(model, error["loc"])
     if kind == "literal_error" or kind == "enum":
         return where, f"{shown(value)} is not one of {ctx.get('expected', 'the allowed values')}"
     if kind == "string_pattern_mismatch":
@@ -142,12 +172,17 @@ def _rule(error: Mapping[str, Any]) -> tuple[str, str]:
     return where, f"{shown(value)}: {error['msg']}"
 
 
-def describe(exc: ValidationError, what: str = "") -> str:
-    """``exc`` as one line in the user's terms; ``what`` (``"declaration"``) starts it if given."""
+def describe(exc: ValidationError, what: str = "", model: type[BaseModel] | None = None) -> str:
+    """``exc`` as one line in the user's terms; ``what`` (``"declaration"``) starts it if given.
+
+    ``model`` is the model validated, so an unknown field's message can list the known ones.
+    """
     errors = exc.errors(include_url=False)
-    parts = [f"{where}: {rule}" if where else rule for where, rule in map(_rule, errors[:MAX_SHOWN_ERRORS])]
+    rules = [_rule(error, model) for error in errors]
+    parts = [f"{where}: {rule}" if where else rule for where, rule in rules[:MAX_SHOWN_ERRORS]]
     if len(errors) > MAX_SHOWN_ERRORS:
-        parts.append(f"and {len(errors) - MAX_SHOWN_ERRORS} more")
+        rest = sorted({where or "(the whole object)" for where, _ in rules[MAX_SHOWN_ERRORS:]})
+        parts.append(f"and {len(errors) - MAX_SHOWN_ERRORS} more ({', '.join(rest)})")
     line = "; ".join(parts) or "is not valid"
     return f"{what}: {line}" if what else line
 
@@ -168,11 +203,11 @@ def validated(
     try:
         return model.model_validate(data, strict=strict)
     except ValidationError as exc:
-        message = describe(exc, what)
+        message = describe(exc, what, model)
         if error is not None:
             raise error(message) from exc
         errors = exc.errors(include_url=False)
         if len(errors) == 1:
-            field, rule = _rule(errors[0])
+            field, rule = _rule(errors[0], model)
             raise InvalidField(f"{what}: {field}" if what and field else field or what, rule) from exc
         raise InvalidField("", message) from exc
