@@ -392,3 +392,61 @@ def test_issue_paper_errors(paper_env: tuple[Path, Path, Path], tmp_path: Path) 
     assert too_long.output.startswith("error: [invalid_rule]")
     not_a_key = _issue(key, "--paper", "--id-key", rules, code=1)
     assert not_a_key.output.startswith("error: [bad_key]")
+
+
+def test_bind_refuses_an_existing_out_without_force_and_reports_json(fam: Family) -> None:
+    out = fam.tmp / "again.cose"
+    base = ["family", "bind", fam.guardian, fam.dependents[0], "--relation", "parent", "--slot", 1,
+            "--key", fam.key, "--region", "330100", "--trust", fam.trust, "--at", AT,
+            "--out", out]  # fmt: skip
+    first = json.loads(run(*base, "--json").output)
+    assert first["file"] == str(out) and first["bytes"] == len(out.read_bytes())
+    assert (first["relation"], first["slot"], first["region"]) == ("parent", 1, "330100")
+    assert first["expires_at"].endswith("+00:00") and first["guardian"] == "李*"
+    before = out.read_bytes()
+    refused = run(*base, code=2)
+    assert refused.output == f"error: {out} exists; refusing to overwrite it (--force replaces it)\n"
+    assert out.read_bytes() == before
+    replaced = json.loads(run(*base, "--force", "--json").output)
+    assert replaced["binding_id"] != first["binding_id"] and out.read_bytes() != before
+
+
+def test_export_refuses_an_existing_out_without_force_and_reports_json(fam: Family) -> None:
+    out = fam.tmp / f"again{FAMILY_SUFFIX}"
+    base = [
+        "family",
+        "export",
+        fam.guardian,
+        "--member",
+        f"{fam.dependents[0]}={fam.bindings[0]}",
+        "--out",
+        out,
+    ]
+    assert json.loads(run(*base, "--json").output) == {
+        "file": str(out), "bytes": out.stat().st_size, "dependents": 1, "verified": False,
+    }  # fmt: skip
+    out.write_bytes(b"mine")
+    assert "exists" in run(*base, code=2).output and out.read_bytes() == b"mine"
+    run(*base, "--force")
+    assert out.read_bytes() != b"mine"
+
+
+def test_a_broken_trust_folder_is_setup_not_an_invalid_code(fam: Family) -> None:
+    empty = fam.tmp / "no-trust"
+    empty.mkdir(exist_ok=True)
+    checked = run(
+        "family", "check", fam.dependents[0], "--binding", fam.bindings[0], "--trust", empty, code=3
+    )
+    assert checked.output.startswith("error: [trust_store_error] --trust:")
+    bundle = fam.tmp / f"setup{FAMILY_SUFFIX}"
+    run(
+        "family",
+        "export",
+        fam.guardian,
+        "--member",
+        f"{fam.dependents[0]}={fam.bindings[0]}",
+        "--out",
+        bundle,
+    )
+    shown = json.loads(run("family", "verify", bundle, "--trust", empty, "--json", code=3).stdout)
+    assert shown["exit"] == 3 and shown["error"]["code"] == "trust_store_error"
