@@ -143,7 +143,7 @@ def test_second_writer_is_refused(world: World, folder: Path, tmp_path: Path) ->
     """Two writers interleaving their renames could mix two changes; the second one is refused."""
     (tmp_path / "a.cose").write_bytes(world.trust_list)
     with folder_transaction(folder):
-        assert "trust_folder_busy" in run("trust", "add", folder, tmp_path / "a.cose", code=1).output
+        assert "trust_folder_busy" in run("trust", "add", folder, tmp_path / "a.cose", code=3).output
         with pytest.raises(TrustFolderBusy):
             install_bundle(folder, _bundle(world, 1), _anchors(world))
     run("trust", "add", folder, tmp_path / "a.cose")  # the lock is gone with its holder

@@ -69,7 +69,7 @@ TEMPLATES: dict[str, Template] = {
         "--issued",
         "@time:{now}",
     ),
-    "conformance": t("conformance", "@file:{data}/no-vectors", ok=frozenset({OK, REFUSED})),
+    "conformance": t("conformance", "@file:{repo}/vectors", "--area", "validity"),
     "decide": t(
         "decide", GREEN, "--trust", TRUST, "--scene", "mall", "--level", "low", "--at", "@time:{now}"
     ),
@@ -360,6 +360,7 @@ def _fill(template: Template, place: dict[str, str], out: Path) -> tuple[list[st
     values = {
         **place,
         "out": str(out),
+        "repo": str(Path(__file__).parents[2]),
         "trust": str(trust),
         "now": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "zj_kid": (Path(place["data"]) / "zj_kid").read_text(),
