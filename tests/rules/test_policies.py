@@ -97,7 +97,7 @@ def test_a_region_writes_its_own_policy() -> None:
                     {"id": "x", "scenes": ["casino"], "levels": ["low"], "decision": "admit", "message": "m"}
                 ]
             },
-            "unknown scenes",
+            "rules[0].scenes[0]: must be 'community'",
         ),
         (
             {"rules": [{"id": "x", "scenes": ["*"], "levels": ["low"], "decision": "maybe", "message": "m"}]},

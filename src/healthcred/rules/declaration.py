@@ -9,27 +9,30 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
-    PlainValidator,
+    GetCoreSchemaHandler,
+    ValidationError,
     model_validator,
 )
+from pydantic_core import core_schema
 
+from healthcred.errors import BadInput, InvalidField
 from healthcred.model import DocumentType, Subject
 from healthcred.regions import REGION_PATTERN
-from healthcred.rules.validation import validated
+from healthcred.rules.fields import HEX_DIGEST_PATTERN, describe
 
 __all__ = [
     "Background",
     "Declaration",
+    "DeclaredSubject",
     "LabTest",
     "RiskArea",
     "Stay",
@@ -38,19 +41,57 @@ __all__ = [
     "personnel_key",
 ]
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_FROZEN = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 _REGION = REGION_PATTERN
+Region = Annotated[str, Field(pattern=_REGION)]
 
 
-def _subject(value: object) -> Subject:
-    """A :class:`Subject`, or its fields as a JSON declaration gives them (the document type by number)."""
+class DeclaredSubject(BaseModel):
+    """The person declaring, as a declaration file gives them (checked again as a :class:`Subject`)."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1, max_length=64)
+    """The full name: 1–64 characters, no white space at either end, no line break."""
+    birth_date: str = Field(min_length=4, max_length=10)
+    """YYYY, YYYY-MM or YYYY-MM-DD (a real calendar date)."""
+    document_type: DocumentType
+    """The identity document, by number: 1 resident ID card, 2 passport, 3 Hong Kong/Macao permit,
+    4 Taiwan permit, 5 foreigner's permanent residence card, 9 other."""
+    document_number: str = Field(min_length=1, max_length=24)
+    """The document number masked as it is printed (3301**********1234); the clear number is
+    the declaration's own ``document_number``."""
+
+
+def _as_subject(value: object, validate: Callable[[Any], Any]) -> Subject:
+    """A :class:`Subject`, or one from its fields as a JSON declaration gives them (validated first)."""
+    if isinstance(value, Subject):
+        return value
     if isinstance(value, Mapping) and type(value.get("document_type")) is int:
-        value = {**value, "document_type": DocumentType(value["document_type"])}
-    return Subject.model_validate(value)  # InvalidField is a ValueError: pydantic reports it
+        value = {**value, "document_type": DocumentType(value["document_type"])}  # JSON has no enums
+    fields: DeclaredSubject = validate(value)
+    try:
+        return Subject(**dict(fields))
+    except InvalidField as exc:  # a ValueError: pydantic reports it at "subject"
+        raise ValueError(exc.message) from None
+
+
+class _SubjectField:
+    """The ``subject`` field: a :class:`Subject` in Python, :class:`DeclaredSubject`'s shape in JSON."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: object, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_wrap_validator_function(
+            _as_subject,
+            handler.generate_schema(DeclaredSubject),
+            serialization=core_schema.plain_serializer_function_ser_schema(Subject.model_dump),
+        )
 
 
 RiskLevel = Literal["low", "medium", "high"]
 ContactKind = Literal["none", "suspected", "confirmed"]
+_M = TypeVar("_M", bound=BaseModel)
+Symptom = Literal["fever", "cough", "sore_throat", "fatigue", "loss_of_smell", "diarrhoea"]
 
 
 class Stay(BaseModel):
@@ -58,9 +99,12 @@ class Stay(BaseModel):
 
     model_config = _FROZEN
 
-    region: Annotated[str, Field(pattern=_REGION)]
+    region: Region
+    """Where: a GB/T 2260 region code (six digits)."""
     start: date
+    """The first day of the stay (YYYY-MM-DD)."""
     end: date
+    """The last day of the stay (YYYY-MM-DD), on or after ``start``."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Stay:
@@ -75,8 +119,11 @@ class LabTest(BaseModel):
     model_config = _FROZEN
 
     kind: Literal["pcr", "antigen"]
+    """``pcr`` (nucleic acid) or ``antigen``."""
     result: Literal["positive", "negative"]
+    """``positive`` or ``negative``."""
     taken: date
+    """The day the sample was taken (YYYY-MM-DD)."""
 
 
 class Declaration(BaseModel):
@@ -84,25 +131,31 @@ class Declaration(BaseModel):
 
     model_config = _FROZEN
 
-    subject: Annotated[Subject, PlainValidator(_subject), PlainSerializer(Subject.model_dump)]
+    subject: Annotated[Subject, _SubjectField]
+    """The person the code will be issued to."""
     document_number: Annotated[str, Field(min_length=3, max_length=32)]
     """In clear: the issuer needs it to check the key-personnel list; it is never encoded."""
     declared_at: AwareDatetime
-    """With its offset: a day's risk depends on where the clock is."""
+    """When the declaration was filed: ISO 8601 with a time zone (2026-05-01T08:30:00+08:00)."""
     temperature: Annotated[float | None, Field(ge=30.0, le=45.0)] = None
-    symptoms: tuple[
-        Literal["fever", "cough", "sore_throat", "fatigue", "loss_of_smell", "diarrhoea"], ...
-    ] = ()
+    """Body temperature in °C (30–45), if taken."""
+    symptoms: Annotated[tuple[Symptom, ...], Field(max_length=6)] = ()
+    """Declared symptoms."""
     stays: Annotated[tuple[Stay, ...], Field(max_length=64)] = ()
+    """Where the person stayed recently (at most 64 stays)."""
     contact: ContactKind = "none"
+    """Contact with a case: ``none``, ``suspected`` or ``confirmed``."""
     contact_date: date | None = None
+    """The day of the contact (YYYY-MM-DD): given exactly when ``contact`` is not ``none``."""
     tests: Annotated[tuple[LabTest, ...], Field(max_length=32)] = ()
+    """Recent tests (at most 32)."""
     vaccine_doses: Annotated[int, Field(ge=0, le=10)] = 0
+    """Vaccine doses received (0–10)."""
 
     @model_validator(mode="after")
     def _contact_dated(self) -> Declaration:
         if (self.contact != "none") != (self.contact_date is not None):
-            raise ValueError("a contact, and only a contact, has a date")
+            raise ValueError("contact_date is given exactly when contact is suspected or confirmed")
         return self
 
 
@@ -111,10 +164,14 @@ class RiskArea(BaseModel):
 
     model_config = _FROZEN
 
-    region: Annotated[str, Field(pattern=_REGION)]
+    region: Region
+    """The area: a GB/T 2260 region code (six digits); it covers only that code, not its sub-regions."""
     level: RiskLevel
+    """``low``, ``medium`` or ``high``."""
     start: date
+    """The first day of the level (YYYY-MM-DD)."""
     end: date | None = None
+    """The last day (YYYY-MM-DD); absent or null: still in force."""
 
 
 def personnel_key(list_key: bytes, document_number: str) -> str:
@@ -133,20 +190,27 @@ class Background(BaseModel):
     model_config = _FROZEN
 
     risk_areas: Annotated[tuple[RiskArea, ...], Field(max_length=100_000)] = ()
+    """Regions and their risk levels over time (at most 100,000)."""
     list_key: bytes = b""
-    key_personnel: frozenset[str] = frozenset()
-    """:func:`personnel_key` values of the people under control."""
+    """The key-personnel list's HMAC key, as text (its UTF-8 bytes are the key)."""
+    key_personnel: frozenset[Annotated[str, Field(pattern=HEX_DIGEST_PATTERN)]] = frozenset()
+    """:func:`personnel_key` values of the people under control: HMAC-SHA256 of each document number
+    under ``list_key``, as 64 lowercase hex digits."""
+
+
+def _parse(model: type[_M], document: object, what: str) -> _M:
+    try:
+        # JSON has no dates or enums: validate in lax mode (ISO strings, enum values).
+        return model.model_validate(document, strict=False)
+    except ValidationError as exc:
+        raise BadInput(describe(exc, what)) from None
 
 
 def parse_declaration(document: object, what: str = "declaration") -> Declaration:
-    """A declaration from its JSON form (ISO dates and times, the document type by number).
-
-    JSON has no dates or enums, so it is validated in lax mode; a mistake raises
-    :class:`~healthcred.errors.InvalidField` in the user's terms (``declaration: stays[0].end: …``).
-    """
-    return validated(Declaration, document, what, strict=False)
+    """A :class:`Declaration` from its JSON document; :class:`BadInput` names the field, value and rule."""
+    return _parse(Declaration, document, what)
 
 
-def parse_background(document: object, what: str = "background") -> Background:
-    """Background data from its JSON form (``list_key`` as text), as :func:`parse_declaration`."""
-    return validated(Background, document, what, strict=False)
+def parse_background(document: object, what: str = "background data") -> Background:
+    """:class:`Background` data from its JSON document; :class:`BadInput` names the field, value and rule."""
+    return _parse(Background, document, what)

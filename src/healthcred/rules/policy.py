@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,34 +24,62 @@ from healthcred.rules.budget import Budget
 from healthcred.rules.certlogic import Rule, compile_rule
 from healthcred.rules.validation import describe
 
-__all__ = ["AREA_LEVELS", "DEFAULT_POLICIES", "SCENES", "Decision", "PolicySet", "policy_facts"]
+__all__ = [
+    "AREA_LEVELS",
+    "DEFAULT_POLICIES",
+    "SCENES",
+    "Decision",
+    "PolicyRule",
+    "PolicySet",
+    "PolicySetSpec",
+    "policy_facts",
+]
 
-SCENES = ("community", "workplace", "transport", "school", "pharmacy", "mall", "hospital", "venue")
+SceneName = Literal["community", "workplace", "transport", "school", "pharmacy", "mall", "hospital", "venue"]
+Level = Literal["low", "medium", "high"]
+SCENES: tuple[str, ...] = get_args(SceneName)
 """Scene types a policy may name (``*`` in a rule means all of them)."""
-AREA_LEVELS = ("low", "medium", "high")
+AREA_LEVELS: tuple[str, ...] = get_args(Level)
 """Risk levels of the area a verifier stands in."""
 
 Outcome = Literal["admit", "deny", "not_checked"]
 
 
-class _PolicyRule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+_SPEC = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class PolicyRule(BaseModel):
+    """One rule of a policy set: where it applies, when, and what the gate does."""
+
+    model_config = _SPEC
 
     id: str = Field(min_length=1, max_length=64)
-    scenes: list[str] = Field(min_length=1)
-    levels: list[Literal["low", "medium", "high"]] = Field(min_length=1)
+    """The rule's name (1–64 characters); a decision names the rule that made it."""
+    scenes: list[Literal[SceneName, "*"]] = Field(min_length=1)
+    """The scene types the rule applies at (``*``: all of them)."""
+    levels: list[Level] = Field(min_length=1)
+    """The area risk levels the rule applies in."""
     when: Any = True
+    """A CertLogic expression over the verified code's facts (docs/rules.md); default ``true``."""
     decision: Outcome
+    """What the gate does: ``admit``, ``deny`` or ``not_checked``."""
     message: str = Field(min_length=1, max_length=200)
+    """What the gate attendant sees (1–200 characters)."""
 
 
-class _PolicySetSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class PolicySetSpec(BaseModel):
+    """A policy set as a region writes it: the first matching rule decides, no match denies."""
+
+    model_config = _SPEC
 
     id: str = Field(min_length=1, max_length=64)
+    """The policy set's series name (1–64 characters)."""
     version: int = Field(ge=1)
+    """The version (1 or more); raise it for every change, a verifier never goes back to an older one."""
     kind: Literal["policy"]
-    rules: list[_PolicyRule] = Field(min_length=1, max_length=500)
+    """Always ``policy``."""
+    rules: list[PolicyRule] = Field(min_length=1, max_length=500)
+    """The rules in order (1–500): the first whose scene, level and condition match decides."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +139,11 @@ class PolicySet:
     def __init__(self, spec: Mapping[str, Any]) -> None:
         """Validate ``spec`` (the JSON form, see docs/rules.md) and compile every condition."""
         try:
-            parsed = _PolicySetSpec.model_validate(spec)
+            parsed = PolicySetSpec.model_validate(spec)
         except ValidationError as exc:
-            raise InvalidRule(describe(exc, "policy set", _PolicySetSpec)) from exc
-        compiled: list[tuple[_PolicyRule, frozenset[str], frozenset[str], Rule]] = []
+            raise InvalidRule(describe(exc, "policy set", PolicySetSpec)) from exc
+        compiled: list[tuple[PolicyRule, frozenset[str], frozenset[str], Rule]] = []
         for i, rule in enumerate(parsed.rules):
-            unknown = [s for s in rule.scenes if s != "*" and s not in SCENES]
-            if unknown:
-                raise InvalidRule(f"policy set: rules[{i}] ({rule.id}): unknown scenes {unknown}")
             try:
                 condition = compile_rule(rule.when)
             except InvalidRule as exc:

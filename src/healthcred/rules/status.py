@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError
 
 from healthcred.errors import InvalidRule
 from healthcred.model import PAPER_LIFETIME, PAPER_MAX_LIFETIME, STATUS_BY_NAME, Status
@@ -22,7 +22,15 @@ from healthcred.rules.certlogic import Rule, compile_rule
 from healthcred.rules.declaration import Background, Declaration, personnel_key
 from healthcred.rules.validation import describe
 
-__all__ = ["DEFAULT_STATUS_RULES", "Determination", "StatusRuleSet", "determine", "status_facts"]
+__all__ = [
+    "DEFAULT_STATUS_RULES",
+    "Determination",
+    "StatusRule",
+    "StatusRuleSet",
+    "StatusRuleSetSpec",
+    "determine",
+    "status_facts",
+]
 
 
 def _days_ago(today: date, last: date | None) -> int | None:
@@ -63,33 +71,45 @@ def status_facts(declaration: Declaration, background: Background) -> dict[str, 
     }
 
 
-class _StatusRule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+_SPEC = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class StatusRule(BaseModel):
+    """One rule of a status rule set: when its CertLogic ``logic`` is true, it fires."""
+
+    model_config = _SPEC
 
     id: str = Field(min_length=1, max_length=64)
+    """The rule's name (1–64 characters), unique in its set; reported when the rule fires."""
     description: str = Field(max_length=500)
-    status: str
+    """What the rule means, in words (at most 500 characters)."""
+    status: Literal["yellow", "red"]
+    """The colour the rule gives: ``yellow`` or ``red`` (green is what no rule firing gives)."""
     days: int = Field(ge=1, le=180)
+    """How long the colour holds, in days (1–180)."""
     reason: int = Field(ge=0, le=0xFFFF)
+    """The reason code carried in the code (0–65535)."""
     logic: Any
-
-    @field_validator("status")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        if value not in STATUS_BY_NAME or value == "green":
-            raise ValueError("a status rule makes a code yellow or red")
-        return value
+    """A CertLogic expression over the status facts (docs/rules.md); the rule fires when it is true."""
 
 
-class _StatusRuleSetSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class StatusRuleSetSpec(BaseModel):
+    """A status rule set as a region writes it: a declaration plus background data → a colour."""
+
+    model_config = _SPEC
 
     id: str = Field(min_length=1, max_length=64)
+    """The rule set's series name (1–64 characters)."""
     version: int = Field(ge=1)
-    kind: str
+    """The version (1 or more); raise it for every change, a verifier never goes back to an older one."""
+    kind: Literal["status"]
+    """Always ``status``."""
     green_valid_hours: int = Field(ge=1, le=24 * 30)
+    """How long a green code is valid, in hours (1–720)."""
     paper_valid_days: int = Field(default=PAPER_LIFETIME.days, ge=1, le=PAPER_MAX_LIFETIME.days)
-    rules: list[_StatusRule] = Field(max_length=500)
+    """How long a paper code issued under these rules is valid, in days (1–180)."""
+    rules: list[StatusRule] = Field(max_length=500)
+    """The rules (at most 500), each with its own ``id``."""
 
 
 class Determination(BaseModel):
@@ -113,17 +133,15 @@ class StatusRuleSet:
     def __init__(self, spec: Mapping[str, Any]) -> None:
         """Validate ``spec`` (the JSON form, see docs/rules.md) and compile every rule's logic."""
         try:
-            parsed = _StatusRuleSetSpec.model_validate(spec)
+            parsed = StatusRuleSetSpec.model_validate(spec)
         except ValidationError as exc:
-            raise InvalidRule(describe(exc, "status rule set", _StatusRuleSetSpec)) from exc
-        if parsed.kind != "status":
-            raise InvalidRule(f"status rule set: kind must be 'status', not {parsed.kind!r}")
+            raise InvalidRule(describe(exc, "status rule set", StatusRuleSetSpec)) from exc
         ids = [r.id for r in parsed.rules]
         if len(set(ids)) != len(ids):
             raise InvalidRule("status rule set: rule ids must be unique")
         self.id, self.version, self.green_valid_hours = parsed.id, parsed.version, parsed.green_valid_hours
         self.paper_valid_days: int = parsed.paper_valid_days
-        self.rules: tuple[tuple[_StatusRule, Rule], ...] = tuple(
+        self.rules: tuple[tuple[StatusRule, Rule], ...] = tuple(
             (rule, _compile(rule.logic, f"rules[{i}] ({rule.id})")) for i, rule in enumerate(parsed.rules)
         )
 
