@@ -12,9 +12,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from healthcred.errors import BadInput, HealthCredError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from healthcred.errors import BadInput, HealthCredError, InvalidField
 from healthcred.flows.idcheck import normalise_id_number
 from healthcred.model import (
     PAPER_LIFETIME,
@@ -25,40 +27,111 @@ from healthcred.model import (
     HealthCode,
     Subject,
 )
+from healthcred.regions import REGION_PATTERN
+from healthcred.rules.fields import describe
 
 __all__ = [
     "COLUMNS",
     "KINDS",
     "MAX_LINE",
     "BadRow",
+    "BatchRow",
+    "DocumentTypeName",
     "Kind",
     "Row",
+    "StatusName",
     "input_format",
+    "parse_row",
     "read_records",
     "row_credential",
     "row_household",
 ]
 
-COLUMNS = (
-    "name",
-    "birth_date",
-    "document_type",
-    "document_number",
-    "status",
-    "region",
-    "valid_days",
-    "kind",
-    "household",
+StatusName = Literal["green", "yellow", "red"]
+"""The colours a row may ask for (the national palette, :data:`healthcred.model.STATUS_BY_NAME`)."""
+Kind = Literal["paper", "health"]
+"""A kind's name (a row's ``kind``, ``run_batch``'s ``kind``)."""
+DocumentTypeName = Literal[
+    "resident_id_card",
+    "passport",
+    "hk_macao_permit",
+    "taiwan_permit",
+    "foreigner_permanent_residence",
+    "other",
+]
+""":class:`~healthcred.model.DocumentType` members by their lowercase names."""
+_ROW_TEXT = ConfigDict(
+    frozen=True,
+    extra="forbid",
+    use_attribute_docstrings=True,
+    coerce_numbers_to_str=True,  # JSONL may give a document number or region as a number
+    str_strip_whitespace=True,
 )
-"""Input columns; ``name``, ``birth_date``, ``document_number``, ``status`` and ``region`` are required."""
-_REQUIRED = ("name", "birth_date", "document_number", "status", "region")
+
+
+def _folded(value: object) -> object:
+    """A name as a row may give it: case and surrounding space do not matter (``Green``, `` PAPER``)."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _document_type(value: object) -> object:
+    """A document type by name (``passport``) or by number (``2``, as on the wire)."""
+    folded = _folded(value)
+    number = str(folded) if isinstance(folded, int) and not isinstance(folded, bool) else folded
+    if isinstance(number, str) and number.isdigit():
+        try:
+            return DocumentType(int(number)).name.lower()
+        except ValueError:
+            return number  # refused below, as the name it is not
+    return folded
+
+
+def _whole_days(value: object) -> object:
+    """A day count as a number or its digits; ``true`` or ``14.5`` is no day count."""
+    if isinstance(value, bool) or (isinstance(value, str) and not value.strip().isdigit()):
+        raise ValueError("must be a whole number of days")
+    return value
+
+
+class BatchRow(BaseModel):
+    """One input row of ``healthcred batch``: a JSONL object, or a CSV line under a header of these names."""
+
+    model_config = _ROW_TEXT
+
+    name: str = Field(min_length=1, max_length=64)
+    """The holder's full name (1–64 characters, as on the document)."""
+    birth_date: str = Field(min_length=4, max_length=10)
+    """YYYY, YYYY-MM or YYYY-MM-DD (a real calendar date)."""
+    document_type: Annotated[DocumentTypeName, BeforeValidator(_document_type)] = "resident_id_card"
+    """The identity document, by name, or by number as on the wire (1 resident ID card, 2 passport,
+    3 HK/Macao permit, 4 Taiwan permit, 5 foreigner's permanent residence card, 9 other)."""
+    document_number: str = Field(min_length=1, max_length=32)
+    """The document number in clear (a resident ID card's 18 characters are checked for a paper code);
+    only its masked form is encoded."""
+    status: Annotated[StatusName, BeforeValidator(_folded)]
+    """The colour to issue: green, yellow or red (any case)."""
+    region: str = Field(pattern=REGION_PATTERN)
+    """The issuing region: a GB/T 2260 code (six digits) the key is granted."""
+    valid_days: Annotated[int | None, BeforeValidator(_whole_days)] = Field(
+        default=None, ge=1, le=PAPER_MAX_LIFETIME.days
+    )
+    """Days the code is valid (1–180; a number or its digits); default: the paper lifetime for a paper
+    code, 1 for a health code."""
+    kind: Annotated[Kind | None, BeforeValidator(_folded)] = None
+    """``paper`` (a printed code with an ID check) or ``health``; default: the batch's ``--kind``."""
+    household: str | None = Field(default=None, max_length=64)
+    """Rows with the same household (at most 64 characters) are printed on one family sheet."""
+
+
+COLUMNS: tuple[str, ...] = tuple(BatchRow.model_fields)
+"""Input columns (:class:`BatchRow`'s fields); ``name``, ``birth_date``, ``document_number``, ``status``
+and ``region`` are required."""
+_REQUIRED = tuple(name for name, field in BatchRow.model_fields.items() if field.is_required())
 
 MAX_LINE = 4096
 """The longest input record accepted, in characters."""
-KINDS = {"paper": CredentialKind.PAPER, "health": CredentialKind.HEALTH_STATUS}
+KINDS: dict[str, CredentialKind] = {"paper": CredentialKind.PAPER, "health": CredentialKind.HEALTH_STATUS}
 """The kinds a row may ask for, by the name in its ``kind`` column."""
-Kind = Literal["paper", "health"]
-"""A kind's name (``run_batch``'s ``kind``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,69 +236,40 @@ def read_records(path: Path, fmt: str) -> Iterator[tuple[int, int, str, dict[str
             yield row, reader.line_num, raw, {h: v for h, v in zip(header, values, strict=True) if v != ""}
 
 
-def _text(fields: Mapping[str, Any], name: str, default: str | None = None) -> str:
-    value = fields.get(name, default)
-    if value is None:
-        raise BadInput(f"column {name!r} is required")
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise BadInput(f"column {name!r} must be text")
-    return str(value).strip()
+def parse_row(fields: Mapping[str, Any]) -> BatchRow:
+    """A record's fields checked against :class:`BatchRow`; :class:`BadInput` names the field and value."""
+    try:
+        return BatchRow.model_validate(fields)
+    except ValidationError as exc:
+        raise BadInput(describe(exc, "row")) from None
 
 
 def row_credential(
     fields: Mapping[str, Any], default_kind: Kind, issued_at: datetime, paper_days: int = PAPER_LIFETIME.days
 ) -> tuple[HealthCode, str]:
     """The credential a row asks for, and the clear document number; raises a typed error."""
-    unknown = sorted(set(fields) - set(COLUMNS))
-    if unknown:
-        raise BadInput(f"unknown field(s): {', '.join(unknown)}")
-    kind_name = _text(fields, "kind", default_kind).lower()
-    if kind_name not in KINDS:
-        raise BadInput(f"kind must be 'paper' or 'health', not {kind_name!r}")
-    kind = KINDS[kind_name]
-    status_name = _text(fields, "status").lower()
-    if status_name not in STATUS_BY_NAME:
-        raise BadInput(f"status must be green, yellow or red, not {status_name!r}")
-    doc_name = _text(fields, "document_type", "resident_id_card").lower()
-    try:
-        document_type = (
-            DocumentType[doc_name.upper()] if not doc_name.isdigit() else DocumentType(int(doc_name))
-        )
-    except (KeyError, ValueError) as exc:
-        raise BadInput(f"unknown document_type {doc_name!r}") from exc
-    default_days = paper_days if kind is CredentialKind.PAPER else 1
-    days_text = _text(fields, "valid_days", str(default_days))
-    if not days_text.isdigit() or not 1 <= int(days_text) <= PAPER_MAX_LIFETIME.days:
-        # The model enforces 180 days for paper codes; a batch holds health codes to it as well.
-        raise BadInput(
-            f"valid_days must be a whole number from 1 to {PAPER_MAX_LIFETIME.days}, not {days_text!r}"
-        )
-    number = _text(fields, "document_number")
+    row = parse_row(fields)
+    kind = KINDS[row.kind or default_kind]
+    document_type = DocumentType[row.document_type.upper()]
+    days = row.valid_days or (paper_days if kind is CredentialKind.PAPER else 1)
+    number = row.document_number
     if kind is CredentialKind.PAPER:  # a mistyped number is a bad row now, not a failure while signing
         number = normalise_id_number(number, document_type)
     try:
-        subject = Subject.create(_text(fields, "name"), _text(fields, "birth_date"), document_type, number)
+        subject = Subject.create(row.name, row.birth_date, document_type, number)
         credential = HealthCode.create(
             subject=subject,
-            status=STATUS_BY_NAME[status_name],
-            region=_text(fields, "region"),
+            status=STATUS_BY_NAME[row.status],
+            region=row.region,
             kind=kind,
             issued_at=issued_at,
-            valid_for=timedelta(days=int(days_text)),
+            valid_for=timedelta(days=days),
         )
     except ValueError as exc:  # the model's InvalidField; mask_document_number's ValueError
-        first = exc.errors()[0] if hasattr(exc, "errors") else None
-        detail = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(exc)
-        raise BadInput(f"invalid row: {detail}") from exc
+        raise BadInput(f"invalid row: {exc.message if isinstance(exc, InvalidField) else exc}") from exc
     return credential, number
 
 
 def row_household(fields: Mapping[str, Any]) -> str | None:
     """The row's household (at most 64 characters), or ``None`` for a person printed alone."""
-    value = fields.get("household")
-    if value is None:
-        return None
-    text = _text(fields, "household")
-    if len(text) > 64:
-        raise BadInput("household is at most 64 characters")
-    return text or None
+    return parse_row(fields).household or None
