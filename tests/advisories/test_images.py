@@ -223,7 +223,6 @@ def test_real_png_and_jpeg_still_read() -> None:
     assert read_qr(out.getvalue()) == text
 
 
-
 FUZZ_FINDINGS = Path(__file__).parents[1] / "data" / "advisories" / "images"
 
 
@@ -254,6 +253,7 @@ def _chunk_kinds(png: bytes) -> list[bytes]:
         kinds.append(png[at + 4 : at + 8])
         at += 12 + length
     return kinds
+
 
 # --- data is never a path -------------------------------------------------------------------------
 

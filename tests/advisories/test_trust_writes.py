@@ -287,6 +287,7 @@ def test_a_trust_list_and_a_revocation_list_of_one_id_are_not_an_equivocation(
     assert digests[series]["sha256"] == hashlib.sha256(world.trust_list).hexdigest()
     assert digests[f"revocations:{series}"]["sha256"] == hashlib.sha256(revocations).hexdigest()
 
+
 def test_state_without_digests_still_loads_and_learns_them(world: World, folder: Path) -> None:
     """A state.json written before digests existed loads; the next write adds the accepted digest."""
     data = _bundle(world, 3)

@@ -64,6 +64,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "rules",
         "Status rules and verification policies: print the defaults, check and sign rule sets.",
     ),
+    "schema": (
+        "schema",
+        "Print the JSON Schema of a file an operator writes by hand; with no NAME, list them.",
+    ),
     "trust": ("trust", "Manage a verifier's trust folder: anchors, lists, revocations and bundles."),
     "trustlist": ("trustlist", "Build, sign and show signed trust lists of regional issuer keys."),
     "verify": (
