@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
@@ -149,7 +150,7 @@ def test_the_seed_rule_sets_validate() -> None:
 )
 def test_schema_and_model_refuse_the_same_mistakes(name: str, document: dict[str, Any]) -> None:
     assert not validator(name).is_valid(document)
-    loaders = {
+    loaders: dict[str, tuple[Callable[[Any], object], type[Exception]]] = {
         "policy": (PolicySet, InvalidRule),
         "status-rules": (StatusRuleSet, InvalidRule),
         "background": (parse_background, BadInput),

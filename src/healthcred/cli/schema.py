@@ -93,7 +93,8 @@ class _Generator(GenerateJsonSchema):
 
     def generate(self, schema: core_schema.CoreSchema, mode: Any = "validation") -> JsonSchemaValue:
         """The schema, every description rewritten by :func:`_plain`."""
-        return _described(super().generate(schema, mode=mode))
+        described: JsonSchemaValue = _described(super().generate(schema, mode=mode))
+        return described
 
 
 def _described(value: Any) -> Any:
