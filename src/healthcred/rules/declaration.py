@@ -67,8 +67,9 @@ def _as_subject(value: object, validate: Callable[[Any], Any]) -> Subject:
     """A :class:`Subject`, or one from its fields as a JSON declaration gives them (validated first)."""
     if isinstance(value, Subject):
         return value
-    if isinstance(value, Mapping) and type(value.get("document_type")) is int:
-        value = {**value, "document_type": DocumentType(value["document_type"])}  # JSON has no enums
+    given = value.get("document_type") if isinstance(value, Mapping) else None
+    if type(given) is int and given in DocumentType.__members__.values():  # JSON has no enums
+        value = {**value, "document_type": DocumentType(given)}
     fields: DeclaredSubject = validate(value)
     try:
         return Subject(**dict(fields))

@@ -25,6 +25,17 @@ _FORMS = {
 }
 # Why each pattern exists, in words: a message must never show the regular expression itself.
 
+_SHAPES = {
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+    "list_type": "must be a JSON array",
+    "tuple_type": "must be a JSON array",
+    "set_type": "must be a JSON array",
+    "frozen_set_type": "must be a JSON array",
+}
+# pydantic names the Python class here ("a valid dictionary or instance of Declaration").
+
 _SHOWN = 40
 """The most characters of a given value a message repeats."""
 
@@ -53,6 +64,8 @@ def _problem(error: dict[str, object]) -> str:
         return "is not a field of this file (check its spelling)"
     if kind == "string_pattern_mismatch" and isinstance(context, dict):
         return "must be " + _FORMS.get(str(context.get("pattern")), "of the documented form")
+    if kind in _SHAPES:
+        return _SHAPES[str(kind)]
     if kind in ("value_error", "assertion_error"):
         message = message.split(", ", 1)[-1]
     message = message.replace("Input should", "must").replace("input should", "must")
