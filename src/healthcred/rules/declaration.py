@@ -67,9 +67,10 @@ def _as_subject(value: object, validate: Callable[[Any], Any]) -> Subject:
     """A :class:`Subject`, or one from its fields as a JSON declaration gives them (validated first)."""
     if isinstance(value, Subject):
         return value
-    given = value.get("document_type") if isinstance(value, Mapping) else None
-    if type(given) is int and given in DocumentType.__members__.values():  # JSON has no enums
-        value = {**value, "document_type": DocumentType(given)}
+    if isinstance(value, Mapping):
+        given = value.get("document_type")
+        if type(given) is int and given in DocumentType.__members__.values():  # JSON has no enums
+            value = {**value, "document_type": DocumentType(given)}
     fields: DeclaredSubject = validate(value)
     try:
         return Subject(**dict(fields))
