@@ -183,6 +183,7 @@ TEMPLATES: dict[str, Template] = {
         "place", "verify", "@code:{demo}/codes/place-mall.txt", "--trust", TRUST, "--at", "@time:{now}"
     ),
     "print": t("print", GREEN, "--trust", TRUST, "--out", "{out}/card.pdf"),
+    "schema": t("schema", "declaration", "--out", "{out}/declaration.schema.json"),
     "rules default": t("rules", "default", "policy"),
     "rules sign": t(
         "rules", "sign", "@json:{data}/policy.json", "--key", ROOT_KEY, "--out", "{out}/policy.cose"

@@ -55,7 +55,7 @@ def declaration_error(**change: object) -> str:
     [
         (
             {"subject": {**SUBJECT, "birth_date": "1990-13-01"}},
-            "declaration: subject.birth_date: '1990-13-01' is not YYYY, YYYY-MM or YYYY-MM-DD",
+            "declaration: subject: birth_date: '1990-13-01' is not YYYY, YYYY-MM or YYYY-MM-DD",
         ),
         (
             {"stays": [{"region": "99999x", "start": "2026-11-01", "end": "2026-11-02"}]},
@@ -80,12 +80,15 @@ def declaration_error(**change: object) -> str:
         ),
         ({"temperature": 50}, "declaration: temperature: 50 is not allowed; give at most 45.0"),
         ({"vaccine_doses": "two"}, "declaration: vaccine_doses: 'two' is not a whole number"),
-        ({"subject": "王五"}, "declaration: subject: a Subject is built from a mapping, not str"),
+        ({"subject": "王五"}, "declaration: subject: '王五' is not an object"),
         (
             {"kinds": ["x"]},
             "declaration: kinds: is not a field here; the fields are subject, document_number",
         ),
-        ({"contact": "confirmed"}, "declaration: a contact, and only a contact, has a date"),
+        (
+            {"contact": "confirmed"},
+            "declaration: contact_date is given exactly when contact is suspected or confirmed",
+        ),
     ],
 )
 def test_each_declaration_mistake_is_one_line_naming_field_value_and_what_is_allowed(
@@ -119,7 +122,7 @@ def test_background_mistakes() -> None:
     with pytest.raises(InvalidField) as caught:
         parse_background({"risk_areas": [{"region": "33", "level": "extreme", "start": "x"}]})
     message = clean(caught.value.message)
-    assert message.startswith("background: risk_areas[0].region: '33' is not a GB/T 2260 code")
+    assert message.startswith("background data: risk_areas[0].region: '33' is not a GB/T 2260 code")
     assert "'extreme' is not one of 'low', 'medium' or 'high'" in message
     assert "risk_areas[0].start: 'x' is not a date; give YYYY-MM-DD" in message
 

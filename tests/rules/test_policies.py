@@ -97,7 +97,7 @@ def test_a_region_writes_its_own_policy() -> None:
                     {"id": "x", "scenes": ["casino"], "levels": ["low"], "decision": "admit", "message": "m"}
                 ]
             },
-            "rules[0].scenes[0]: must be 'community'",
+            "rules[0].scenes[0]: 'casino' is not one of 'community'",
         ),
         (
             {"rules": [{"id": "x", "scenes": ["*"], "levels": ["low"], "decision": "maybe", "message": "m"}]},

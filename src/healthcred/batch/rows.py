@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from healthcred.errors import BadInput, HealthCredError, InvalidField
 from healthcred.flows.idcheck import normalise_id_number
@@ -28,7 +28,7 @@ from healthcred.model import (
     Subject,
 )
 from healthcred.regions import REGION_PATTERN
-from healthcred.rules.fields import describe
+from healthcred.rules.validation import validated
 
 __all__ = [
     "COLUMNS",
@@ -238,10 +238,7 @@ def read_records(path: Path, fmt: str) -> Iterator[tuple[int, int, str, dict[str
 
 def parse_row(fields: Mapping[str, Any]) -> BatchRow:
     """A record's fields checked against :class:`BatchRow`; :class:`BadInput` names the field and value."""
-    try:
-        return BatchRow.model_validate(fields)
-    except ValidationError as exc:
-        raise BadInput(describe(exc, "row")) from None
+    return validated(BatchRow, fields, "row")
 
 
 def row_credential(

@@ -241,8 +241,10 @@ def run_batch(
                 check_glyphs(credential.subject.masked_name)
             pending.append(Row(row, line, identity, row_household(fields), credential, number))
         except HealthCredError as exc:
-            if strict:
-                raise type(exc)(f"row {row} (line {line}): {exc.message}") from exc
+            if strict:  # the same error, its message naming the row (a subclass may take other arguments)
+                exc.message = f"row {row} (line {line}): {exc.message}"
+                exc.args = (exc.message,)
+                raise
             summary.bad.append(BadRow(row, line, exc.code, exc.message))
     summary.seconds["parse"] = time.perf_counter() - started
 

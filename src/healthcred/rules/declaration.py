@@ -19,15 +19,14 @@ from pydantic import (
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
-    ValidationError,
     model_validator,
 )
 from pydantic_core import core_schema
 
-from healthcred.errors import BadInput, InvalidField
+from healthcred.errors import InvalidField
 from healthcred.model import DocumentType, Subject
 from healthcred.regions import REGION_PATTERN
-from healthcred.rules.fields import HEX_DIGEST_PATTERN, describe
+from healthcred.rules.validation import HEX_DIGEST_PATTERN, validated
 
 __all__ = [
     "Background",
@@ -200,19 +199,11 @@ class Background(BaseModel):
     under ``list_key``, as 64 lowercase hex digits."""
 
 
-def _parse(model: type[_M], document: object, what: str) -> _M:
-    try:
-        # JSON has no dates or enums: validate in lax mode (ISO strings, enum values).
-        return model.model_validate(document, strict=False)
-    except ValidationError as exc:
-        raise BadInput(describe(exc, what)) from None
-
-
 def parse_declaration(document: object, what: str = "declaration") -> Declaration:
     """A :class:`Declaration` from its JSON document; :class:`BadInput` names the field, value and rule."""
-    return _parse(Declaration, document, what)
+    return validated(Declaration, document, what, strict=False)  # JSON has no dates or enums: lax
 
 
 def parse_background(document: object, what: str = "background data") -> Background:
     """:class:`Background` data from its JSON document; :class:`BadInput` names the field, value and rule."""
-    return _parse(Background, document, what)
+    return validated(Background, document, what, strict=False)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from healthcred.errors import HealthCredError, InvalidField
 from healthcred.regions import REGION_PATTERN
 
-__all__ = ["MAX_SHOWN_ERRORS", "describe", "shown", "validated"]
+__all__ = ["HEX_DIGEST_PATTERN", "MAX_SHOWN_ERRORS", "describe", "shown", "validated"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,7 +27,13 @@ MAX_SHOWN_ERRORS = 3
 _SHOWN_CHARS = 40
 """Characters of a given value a message quotes; a longer one is cut with ``…``."""
 
-_PATTERNS = {REGION_PATTERN: "a GB/T 2260 code (six digits, e.g. 330100)"}
+HEX_DIGEST_PATTERN = r"^[0-9a-f]{64}$"
+"""An HMAC-SHA256 value as lowercase hex (64 characters), as background data lists key personnel."""
+
+_PATTERNS = {
+    REGION_PATTERN: "a GB/T 2260 code (six digits, e.g. 330100)",
+    HEX_DIGEST_PATTERN: "64 lowercase hex digits (an HMAC-SHA256 value)",
+}
 """What each pattern a model uses means, in words: a message never quotes a regular expression."""
 
 _DATE = "a date; give YYYY-MM-DD"
