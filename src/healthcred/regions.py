@@ -11,7 +11,14 @@ from functools import cache
 
 from healthcred.errors import BadInput
 
-__all__ = ["NATIONAL_REGION", "REGION_PATTERN", "check_region", "region_contains", "region_words"]
+__all__ = [
+    "NATIONAL_REGION",
+    "REGION_PATTERN",
+    "check_known_region",
+    "check_region",
+    "region_contains",
+    "region_words",
+]
 
 NATIONAL_REGION = "000000"
 """The national platform's region code: a key scoped to it covers every region."""
@@ -40,6 +47,33 @@ def region_contains(scope: str, region: str) -> bool:
     if scope.endswith("00"):
         return region[:4] == scope[:4]
     return region == scope
+
+
+def check_known_region(code: object, what: str = "region") -> str:
+    """Return ``code`` if it names a GB/T 2260 division an issuer may sign for; raise :class:`BadInput`.
+
+    The shape is checked first (:func:`check_region`). Then its first two digits must name one of
+    the 34 provincial-level divisions, and its levels must nest: ``XX0000`` a province, ``XXYY00``
+    a prefecture, ``XXYYZZ`` a county (a county code never has ``YY`` = ``00``). The bundled table
+    names every province but not every county, so a county it does not list is accepted when its
+    province is real; ``000000`` (the national platform) is accepted only where the caller allows.
+    """
+    check_region(code, what)
+    assert isinstance(code, str)  # check_region returned
+    table = _names()
+    province = code[:2] + "0000"
+    if province not in table:
+        provinces = sorted(c[:2] for c in table if c.endswith("0000"))
+        raise BadInput(
+            f"{what} {code} is not a GB/T 2260 division: its first two digits must name a province"
+            f" ({provinces[0]}–{provinces[-1]}: {', '.join(provinces)}), e.g. 330100 for Hangzhou"
+        )
+    if code[2:4] == "00" and code[4:] != "00":
+        raise BadInput(
+            f"{what} {code} is not a GB/T 2260 division: a county code names its prefecture"
+            f" (digits 3–4 are not 00), e.g. {code[:2]}0101"
+        )
+    return code
 
 
 @cache

@@ -3,20 +3,62 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from healthcred.codec.cbor import dumps_ordered
-from healthcred.crypto.algorithms import PrivateKey
+from healthcred.crypto.algorithms import PrivateKey, alg_of
 from healthcred.crypto.cose import Signer, sign1
-from healthcred.errors import BadInput
+from healthcred.crypto.keys import kid_of, public_key_der
+from healthcred.errors import BadInput, HealthCredError, TrustConflict, UnknownKid
 from healthcred.flows.idcheck import IdCheckKey, id_tag, normalise_id_number
 from healthcred.model import PAPER_MAX_LIFETIME, CredentialKind, HealthCode, mask_document_number
 from healthcred.native.claims import to_claims
 from healthcred.native.text import encode_text
 from healthcred.rules.declaration import Background, Declaration
 from healthcred.rules.status import Determination, StatusRuleSet, determine
+from healthcred.trust.grants import TrustEntry, permitting_entry
+from healthcred.trust.store import TrustStore
 
-__all__ = ["issue", "issue_from_declaration", "issue_paper"]
+__all__ = ["check_grant", "issue", "issue_from_declaration", "issue_paper"]
+
+
+def check_grant(
+    trust: TrustStore,
+    key: PrivateKey,
+    *,
+    region: str,
+    issued_at: datetime,
+    kind: int,
+    status: int | None = None,
+    what: str = "code",
+) -> TrustEntry:
+    """The entry of ``trust`` that would accept a ``what`` signed by ``key``; raise if none would.
+
+    Checked before signing, so that an issuer never hands out a code its verifiers refuse: the
+    key must be on a list of ``trust`` valid at ``issued_at`` with its own algorithm, not in a
+    conflict, and granted (region, kind, status, window, not compromised) by the one check verifiers
+    make (:func:`healthcred.trust.grants.permitting_entry`). Raises that check's error, with
+    ``refused to sign`` in front of its message.
+    """
+    kid, alg, der = kid_of(key), alg_of(key), public_key_der(key.public_key())
+    at = int(issued_at.timestamp())
+    try:
+        if kid in trust.conflicts:
+            raise TrustConflict(f"kid {kid.hex()}: {trust.conflicts[kid]}")
+        entries = tuple(e for e in trust.entries(kid) if e.key_der == der and e.alg == alg)
+        if not entries:
+            raise UnknownKid(
+                f"the trust folder holds no key {kid.hex()}, so no verifier holding it accepts it"
+            )
+        live = tuple(e for e in entries if e.list_issued_at <= at <= e.list_expires_at)
+        if not live:
+            raise UnknownKid(
+                f"no trust list holding key {kid.hex()} is valid at the issue time"
+                f" {issued_at.astimezone(UTC).isoformat(timespec='seconds')}"
+            )
+        return permitting_entry(live, region=region, issued=at, kind=kind, status=status, what=what)
+    except HealthCredError as exc:
+        raise type(exc)(f"refused to sign this {what}: {exc.message}") from exc
 
 
 def issue(credential: HealthCode, key: PrivateKey | Signer, *, compression_level: int = 9) -> str:

@@ -150,6 +150,20 @@ class StatusRuleSet:
         """How long a paper code issued under these rules is valid (``paper_valid_days``, 1–180)."""
         return timedelta(days=self.paper_valid_days)
 
+    def longest_validity(self, status: str) -> timedelta:
+        """The longest a health code of colour ``status`` may be valid under these rules.
+
+        Green: ``green_valid_hours``. Yellow or red: the most ``days`` of a rule of that colour (the
+        seed policy: yellow 7, red 14); a colour no rule gives falls back to the longest rule, or to
+        the green validity when the set has no rules.
+        """
+        if status == "green":
+            return timedelta(hours=self.green_valid_hours)
+        days = [rule.days for rule, _ in self.rules if rule.status == status] or [
+            rule.days for rule, _ in self.rules
+        ]
+        return timedelta(days=max(days)) if days else timedelta(hours=self.green_valid_hours)
+
     def determine(self, declaration: Declaration, background: Background) -> Determination:
         """Apply the rules: the most severe status among the rules that fire, else green."""
         facts = status_facts(declaration, background)
