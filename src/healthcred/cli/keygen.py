@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from healthcred.cli.support import fail_typed
+from healthcred.cli.support import echo_json, fail_typed, json_option
 from healthcred.crypto.algorithms import parse_alg
 from healthcred.crypto.keys import generate_key, kid_of, save_private_key, save_public_key
 
@@ -30,14 +30,18 @@ __all__ = ["keygen"]
     show_default=True,
     help="Folder to write NAME.key.pem (mode 0600) and NAME.pub.pem into.",
 )
+@json_option("Print the key's name, algorithm, kid and files as one JSON object (docs/cli.md).")
 @fail_typed
-def keygen(name: str, alg: str, directory: Path) -> None:
-    """Generate a key pair; print its kid."""
+def keygen(name: str, alg: str, directory: Path, as_json: bool) -> None:
+    """Generate a key pair; print its kid. An existing key file is never replaced."""
     directory.mkdir(parents=True, exist_ok=True)
     key = generate_key(parse_alg(alg))
-    save_private_key(key, directory / f"{name}.key.pem")
-    save_public_key(key.public_key(), directory / f"{name}.pub.pem")
-    click.echo(f"{name}: {parse_alg(alg).label} kid {kid_of(key).hex()}")
-    click.echo(
-        f"  private {directory / f'{name}.key.pem'} (mode 0600)\n  public  {directory / f'{name}.pub.pem'}"
-    )
+    private, public = directory / f"{name}.key.pem", directory / f"{name}.pub.pem"
+    save_private_key(key, private)
+    save_public_key(key.public_key(), public)
+    label, kid = parse_alg(alg).label, kid_of(key).hex()
+    if as_json:
+        echo_json({"name": name, "alg": label, "kid": kid, "private": str(private), "public": str(public)})
+        return
+    click.echo(f"{name}: {label} kid {kid}")
+    click.echo(f"  private {private} (mode 0600)\n  public  {public}")

@@ -7,8 +7,17 @@ from pathlib import Path
 
 import click
 
-from healthcred.cli.support import EXISTING_FILE, fail_typed, read_code, time_option, trust_folder_option
-from healthcred.codec.qr import save_qr
+from healthcred.cli.exits import setup_step
+from healthcred.cli.issuing import check_outputs, code_summary, force_option, write_qr_files
+from healthcred.cli.support import (
+    EXISTING_FILE,
+    echo_json,
+    fail_typed,
+    json_option,
+    read_code,
+    time_option,
+    trust_folder_option,
+)
 from healthcred.crypto.keys import load_private_key
 from healthcred.flows.national import derive_national
 from healthcred.trust.folder import load_trust
@@ -18,14 +27,30 @@ __all__ = ["national_command"]
 
 @click.command("national")
 @click.argument("code")
-@trust_folder_option("Trust folder holding the national list of regional keys.")
+@trust_folder_option(
+    "Trust folder holding the national list of regional keys; the --key's own grant (kind 2,"
+    " national codes) is checked in it before signing."
+)
 @click.option(
     "--key",
     type=EXISTING_FILE,
     required=True,
     help="The national issuer's private key (granted kind 2, national codes).",
 )
-@click.option("--at", metavar="TIME", callback=time_option, default=None, help="Issue time (default now).")
+@click.option(
+    "--at",
+    metavar="TIME",
+    callback=time_option,
+    default=None,
+    help="Validation time of the regional CODE (default now).",
+)
+@click.option(
+    "--issued",
+    metavar="TIME",
+    callback=time_option,
+    default=None,
+    help="Issue time of the national code (default: the --at time, else now).",
+)
 @click.option(
     "--valid-hours",
     type=click.IntRange(min=1),
@@ -36,19 +61,40 @@ __all__ = ["national_command"]
 @click.option(
     "--png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the QR as PNG."
 )
+@force_option()
+@json_option("Print the national code and its fields as one JSON object (docs/cli.md).")
 @fail_typed
 def national_command(
-    code: str, trust_dir: tuple[Path, ...], key: Path, at: datetime | None, valid_hours: int, png: Path | None
+    code: str,
+    trust_dir: tuple[Path, ...],
+    key: Path,
+    at: datetime | None,
+    issued: datetime | None,
+    valid_hours: int,
+    png: Path | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
-    """Verify a regional CODE and print the national code derived from it."""
+    """Verify a regional CODE and print the national code derived from it.
+
+    Nothing is signed unless the regional code is valid at --at and the --key's grant in --trust
+    covers a national code of its colour at the issue time.
+    """
+    check_outputs((png,), force)
+    with setup_step(f"trust folder {', '.join(map(str, trust_dir))}"):
+        trust = load_trust(trust_dir)
+    with setup_step(f"signing key {key}"):
+        national_key = load_private_key(key)
     text = derive_national(
         read_code(code),
-        load_trust(trust_dir),
-        load_private_key(key),
+        trust,
+        national_key,
         at=at,
+        issued_at=issued,
         valid_for=timedelta(hours=valid_hours),
     )
-    if png is not None:
-        png.parent.mkdir(parents=True, exist_ok=True)
-        save_qr(text, png)
-    click.echo(text)
+    files = write_qr_files(text, (png,), force)
+    if as_json:
+        echo_json(code_summary(text, files, grant_checked=True))
+    else:
+        click.echo(text)

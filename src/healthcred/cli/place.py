@@ -6,25 +6,35 @@ error (for ``place verify``: invalid), 2 a usage error.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
 from healthcred._deprecated import moved
+from healthcred.cli.exits import setup_step
+from healthcred.cli.issuing import (
+    check_outputs,
+    check_region_option,
+    check_signing_grant,
+    force_option,
+    signing_trust_option,
+    write_qr_files,
+)
 from healthcred.cli.support import (
     EXISTING_FILE,
     echo_invalid,
     echo_json,
     fail_typed,
+    iso,
+    json_option,
     read_code,
     time_option,
     trust_folder_option,
 )
-from healthcred.codec.qr import save_qr
 from healthcred.crypto.keys import load_private_key
 from healthcred.errors import HealthCredError
-from healthcred.flows.places import issue_place, read_place, verify_place
+from healthcred.flows.places import PLACE_GRANT_KIND, issue_place, read_place, verify_place
 from healthcred.rules.policy import SCENES
 from healthcred.trust.folder import load_trust
 
@@ -41,12 +51,18 @@ def place() -> None:
 
 
 @place.command("issue")
-@click.option("--key", type=EXISTING_FILE, required=True)
+@click.option("--key", type=EXISTING_FILE, required=True, help="The region's private key (PEM) that signs.")
 @click.option("--venue-id", required=True, help="Venue id: 1–32 letters, digits, '.', '_', '-'.")
 @click.option("--name", required=True, help="Display name of the venue or entrance (≤ 64 characters).")
 @click.option("--region", required=True, help="GB/T 2260 code of the venue's division, e.g. 330106.")
 @click.option("--scene", type=click.Choice(SCENES), required=True, help="Scene type (picks policy rules).")
-@click.option("--valid-days", type=click.IntRange(1, 366), default=365, show_default=True)
+@click.option(
+    "--valid-days",
+    type=click.IntRange(1, 366),
+    default=365,
+    show_default=True,
+    help="Days the place code is valid from its issue time.",
+)
 @click.option(
     "--issued", metavar="TIME", callback=time_option, default=None, help="Issue time (default now)."
 )
@@ -56,6 +72,9 @@ def place() -> None:
 @click.option(
     "--svg", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the QR as SVG."
 )
+@signing_trust_option()
+@force_option()
+@json_option("Print the place code and its fields as one JSON object (docs/cli.md).")
 @fail_typed
 def place_issue(
     key: Path,
@@ -67,22 +86,53 @@ def place_issue(
     issued: datetime | None,
     png: Path | None,
     svg: Path | None,
+    trust_dir: Path | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
-    """Sign a place code with a regional key; print its text."""
+    """Sign a place code with a regional key; print its text.
+
+    Refused before signing: a region outside GB/T 2260, an existing --png/--svg without --force,
+    and with --trust a key whose grant there does not cover place codes for the region.
+    """
+    check_region_option(region)
+    check_outputs((png, svg), force)
+    with setup_step(f"signing key {key}"):
+        signing_key = load_private_key(key)
+    moment = (issued or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    checked = check_signing_grant(
+        trust_dir,
+        signing_key,
+        region=region,
+        issued_at=moment,
+        kind=PLACE_GRANT_KIND,
+        status=None,
+        what="place code",
+    )
     text = issue_place(
-        load_private_key(key),
+        signing_key,
         venue_id=venue_id,
         name=name,
         region=region,
         scene=scene,
         valid_for=timedelta(days=valid_days),
-        issued_at=issued,
+        issued_at=moment,
     )
-    for path in (png, svg):
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            save_qr(text, path)
-    click.echo(text)
+    files = write_qr_files(text, (png, svg), force)
+    if as_json:
+        found = read_place(text)
+        echo_json(
+            {
+                "text": text,
+                **found.summary(),
+                "issued_at": iso(found.issued_at),
+                "expires_at": iso(found.expires_at),
+                "files": files,
+                "grant_checked": checked,
+            }
+        )
+    else:
+        click.echo(text)
 
 
 @place.command("show")

@@ -8,7 +8,17 @@ from typing import Literal, cast
 
 import click
 
-from healthcred.cli.support import fail_typed, read_code, time_option, trust_folder_option, write_file
+from healthcred.cli.exits import setup_step
+from healthcred.cli.issuing import check_outputs, force_option
+from healthcred.cli.support import (
+    echo_json,
+    fail_typed,
+    json_option,
+    read_code,
+    time_option,
+    trust_folder_option,
+    write_file,
+)
 from healthcred.errors import BadInput
 from healthcred.flows.verify import verify
 from healthcred.printing.cards import render_card, render_family_sheet
@@ -29,9 +39,16 @@ __all__ = ["print_command"]
 @click.option(
     "--at", metavar="TIME", callback=time_option, default=None, help="Validation time (default now)."
 )
+@force_option()
+@json_option("Print what was written as one JSON object (docs/cli.md).")
 @fail_typed
 def print_command(
-    codes: tuple[str, ...], trust_dir: tuple[Path, ...], out: Path, at: datetime | None
+    codes: tuple[str, ...],
+    trust_dir: tuple[Path, ...],
+    out: Path,
+    at: datetime | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Print native codes: one CODE is a card (A6), 2–8 are a family sheet (A4).
 
@@ -41,7 +58,9 @@ def print_command(
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "svg", "png"):
         raise click.UsageError("--out must end in .pdf, .svg or .png")
-    trust = load_trust(trust_dir)
+    check_outputs((out,), force)
+    with setup_step(f"trust folder {', '.join(map(str, trust_dir))}"):
+        trust = load_trust(trust_dir)
     items = []
     for code in codes:
         text = read_code(code)
@@ -51,7 +70,10 @@ def print_command(
         items.append((text, result.health_code))
     chosen = cast(Literal["pdf", "svg", "png"], fmt)
     data = render_card(*items[0], fmt=chosen) if len(items) == 1 else render_family_sheet(items, fmt=chosen)
-    write_file(out, data)
-    click.echo(
-        f"wrote {out}: {'card' if len(items) == 1 else f'family sheet of {len(items)}'}, {len(data)} bytes"
-    )
+    write_file(out, data, overwrite=force)
+    layout = "card" if len(items) == 1 else "family_sheet"
+    if as_json:
+        echo_json({"out": str(out), "format": fmt, "layout": layout, "codes": len(items), "bytes": len(data)})
+    else:
+        described = "card" if len(items) == 1 else f"family sheet of {len(items)}"
+        click.echo(f"wrote {out}: {described}, {len(data)} bytes")

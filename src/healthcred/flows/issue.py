@@ -24,7 +24,7 @@ __all__ = ["check_grant", "issue", "issue_from_declaration", "issue_paper"]
 
 def check_grant(
     trust: TrustStore,
-    key: PrivateKey,
+    key: PrivateKey | Signer,
     *,
     region: str,
     issued_at: datetime,
@@ -38,14 +38,18 @@ def check_grant(
     key must be on a list of ``trust`` valid at ``issued_at`` with its own algorithm, not in a
     conflict, and granted (region, kind, status, window, not compromised) by the one check verifiers
     make (:func:`healthcred.trust.grants.permitting_entry`). Raises that check's error, with
-    ``refused to sign`` in front of its message.
+    ``refused to sign`` in front of its message. A :class:`Signer` is matched by its kid and
+    algorithm; a private key also by its public key.
     """
-    kid, alg, der = kid_of(key), alg_of(key), public_key_der(key.public_key())
+    if isinstance(key, Signer):
+        kid, alg, der = key.kid, key.alg, None
+    else:
+        kid, alg, der = kid_of(key), alg_of(key), public_key_der(key.public_key())
     at = int(issued_at.timestamp())
     try:
         if kid in trust.conflicts:
             raise TrustConflict(f"kid {kid.hex()}: {trust.conflicts[kid]}")
-        entries = tuple(e for e in trust.entries(kid) if e.key_der == der and e.alg == alg)
+        entries = tuple(e for e in trust.entries(kid) if der in (None, e.key_der) and e.alg == alg)
         if not entries:
             raise UnknownKid(
                 f"the trust folder holds no key {kid.hex()}, so no verifier holding it accepts it"
