@@ -27,11 +27,12 @@ from healthcred.model import (
     HealthCode,
     Subject,
 )
-from healthcred.regions import REGION_PATTERN
+from healthcred.regions import REGION_PATTERN, check_known_region
 from healthcred.rules.validation import validated
 
 __all__ = [
     "COLUMNS",
+    "ENCODINGS",
     "KINDS",
     "MAX_LINE",
     "BadRow",
@@ -45,7 +46,12 @@ __all__ = [
     "read_records",
     "row_credential",
     "row_household",
+    "source_encoding",
 ]
+
+ENCODINGS = ("utf-8", "gb18030")
+"""The encodings a CSV or JSONL source may be in, tried in this order (a UTF-8 BOM is dropped)."""
+_PROBE = 1 << 20  # bytes decoded at a time while telling the encoding: the file is never held whole
 
 StatusName = Literal["green", "yellow", "red"]
 """The colours a row may ask for (the national palette, :data:`healthcred.model.STATUS_BY_NAME`)."""
@@ -164,10 +170,43 @@ def input_format(path: Path, fmt: str | None) -> str:
     return chosen
 
 
-def read_records(path: Path, fmt: str) -> Iterator[tuple[int, int, str, dict[str, Any] | HealthCredError]]:
-    """(row, line, raw record, fields or the error) for every record of a CSV or JSONL file."""
+def source_encoding(path: Path) -> str:
+    """The encoding ``path`` is in: ``utf-8`` (with or without a BOM) if it decodes so, else ``gb18030``.
+
+    Raises :class:`BadInput` naming the first byte neither decodes (a binary or other file).
+    """
+    import codecs
+
+    failures = []
+    for encoding in ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        offset = 0
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(_PROBE):
+                    decoder.decode(chunk)
+                    offset += len(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            failures.append(f"{encoding} fails at byte {offset + exc.start}")
+            continue
+        except OSError as exc:
+            raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+        return encoding
+    raise BadInput(f"{path} is not UTF-8 or GB18030 text ({'; '.join(failures)}): save it as UTF-8 CSV")
+
+
+def read_records(
+    path: Path, fmt: str, encoding: str = "utf-8"
+) -> Iterator[tuple[int, int, str, dict[str, Any] | HealthCredError]]:
+    """(row, line, raw record, fields or the error) for every record of a CSV or JSONL file.
+
+    ``encoding`` is one of :data:`ENCODINGS` (see :func:`source_encoding`); a UTF-8 BOM is dropped.
+    """
+    if encoding not in ENCODINGS:
+        raise BadInput(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
+        handle = open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")  # noqa: SIM115
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
     with handle:
@@ -250,6 +289,7 @@ def row_credential(
     document_type = DocumentType[row.document_type.upper()]
     days = row.valid_days or (paper_days if kind is CredentialKind.PAPER else 1)
     number = row.document_number
+    region = check_known_region(row.region, "region")
     if kind is CredentialKind.PAPER:  # a mistyped number is a bad row now, not a failure while signing
         number = normalise_id_number(number, document_type)
     try:
@@ -257,13 +297,15 @@ def row_credential(
         credential = HealthCode.create(
             subject=subject,
             status=STATUS_BY_NAME[row.status],
-            region=row.region,
+            region=region,
             kind=kind,
             issued_at=issued_at,
             valid_for=timedelta(days=days),
         )
     except ValueError as exc:  # the model's InvalidField; mask_document_number's ValueError
-        raise BadInput(f"invalid row: {exc.message if isinstance(exc, InvalidField) else exc}") from exc
+        # The model's error already names the field, the value and what is allowed; keep only that.
+        detail = exc.message if isinstance(exc, HealthCredError) else str(exc)
+        raise BadInput(detail) from exc
     return credential, number
 
 

@@ -63,18 +63,20 @@ from healthcred.batch.rows import (
     read_records,
     row_credential,
     row_household,
+    source_encoding,
 )
 from healthcred.codec.qr import Encoder, check_encoder, render_qr
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer
-from healthcred.errors import BadInput, HealthCredError
+from healthcred.errors import BadInput, HealthCredError, IdCheckUnavailable, TrustConflict, UnknownKid
 from healthcred.files import write_atomic
 from healthcred.flows.idcheck import IdCheckKey
-from healthcred.flows.issue import issue, issue_paper
-from healthcred.model import PAPER_LIFETIME, CredentialKind
+from healthcred.flows.issue import check_grant, issue, issue_paper
+from healthcred.model import PAPER_LIFETIME, CredentialKind, HealthCode
 from healthcred.native.text import read_health_code
 from healthcred.printing.cards import MAX_FAMILY, check_glyphs, render_pdfs
-from healthcred.rules.status import StatusRuleSet
+from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet
+from healthcred.trust.store import TrustStore
 
 __all__ = [
     "BATCH_FILE_FORMAT",
@@ -106,6 +108,20 @@ class BatchSummary:
     bad: list[BadRow] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     """Wall seconds per stage: ``parse``, ``issue`` (sign + journal), ``codes`` (to the last PNG), ``pdf``."""
+    encoding: str = "utf-8"
+    """The encoding the source was read in (``utf-8`` or ``gb18030``, see ``rows.source_encoding``)."""
+    grant_checked: bool = False
+    """Whether every row was checked against the key's grant in a trust store before signing."""
+
+    def signing_rate(self) -> float:
+        """Codes signed (and journaled) per second of signing: PDF and PNG time excluded."""
+        seconds = self.seconds.get("issue", 0.0)
+        return self.issued / seconds if seconds else 0.0
+
+    def codes_rate(self) -> float:
+        """Rows signed and written as text and PNG per second, to the last PNG (PDF time excluded)."""
+        seconds = self.seconds.get("codes", 0.0)
+        return self.rendered / seconds if seconds else 0.0
 
 
 # --- rendering (in worker processes) -----------------------------------------------------------
@@ -175,6 +191,7 @@ def run_batch(
     encoder: Encoder = "zxing",
     progress: Callable[[str, int, int], None] | None = None,
     rules: StatusRuleSet | None = None,
+    trust: TrustStore | None = None,
 ) -> BatchSummary:
     """Issue a code for every row of ``source`` (CSV with a header, or JSONL) into the folder ``out``.
 
@@ -188,8 +205,15 @@ def run_batch(
     ``out`` resumes: rows already journaled are never signed again.
     ``workers`` render processes (default: one per CPU; 0 renders in this
     process). ``issued_at`` fixes the issue time (default: now).
-    ``rules`` (the region's status rule set) sets the lifetime of paper rows
-    without ``valid_days`` (its ``paper_valid_days``; default 14 days).
+    ``rules`` (the region's status rule set; default the seed policy) sets the
+    lifetime of paper rows without ``valid_days`` (its ``paper_valid_days``) and
+    bounds health rows' ``valid_days`` per colour (``longest_validity``).
+    With ``trust``, each row must be covered by the key's grant there (the
+    verifiers' check, ``flows.issue.check_grant``) or it is a bad row; a key
+    that store does not hold at all stops the run before anything is signed.
+    The source is read as UTF-8 (a BOM dropped), else GB18030
+    (``summary.encoding``). A paper row without ``id_key`` stops the run with
+    ``id_check_unavailable`` before anything is signed.
     ``progress(stage, done, total)`` is called as rows are signed (``issue``),
     written (``codes``) and PDFs rendered (``pdf``); an exception it raises
     stops the run, which can be resumed. Raises :class:`BadInput` for a bad
@@ -207,20 +231,24 @@ def run_batch(
     check_encoder(encoder)  # before anything is signed
     if rules is not None and not isinstance(rules, StatusRuleSet):
         raise BadInput("rules must be a StatusRuleSet (healthcred.rules.StatusRuleSet)")
+    if trust is not None and not isinstance(trust, TrustStore):
+        raise BadInput("trust must be a TrustStore (healthcred.load_trust)")
     paper_days = rules.paper_valid_days if rules is not None else PAPER_LIFETIME.days
+    limits = rules if rules is not None else StatusRuleSet(DEFAULT_STATUS_RULES)
     signer = key if isinstance(key, Signer) else Signer.for_key(key)
     moment = (issued_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    encoding = source_encoding(source_path)  # a binary or other-encoded file stops here, not per row
 
     batch = open_batch(out_path, batch_id)
     clean_temporaries(out_path)
     journal_path = out_path / "journal.jsonl"
     journal = read_journal(journal_path)
-    summary = BatchSummary(batch_id=batch)
+    summary = BatchSummary(batch_id=batch, encoding=encoding, grant_checked=trust is not None)
 
     # Parse and validate everything first: --strict refuses before signing anything.
     pending: list[Row] = []
     seen: dict[str, int] = {}
-    for row, line, raw, fields in read_records(source_path, chosen_fmt):
+    for row, line, raw, fields in read_records(source_path, chosen_fmt, encoding):
         summary.rows += 1
         identity = hashlib.sha256(f"{batch}\n{raw}".encode()).hexdigest()[:32]
         try:
@@ -236,10 +264,18 @@ def run_batch(
                 continue
             credential, number = row_credential(fields, kind, moment, paper_days)
             if credential.kind is CredentialKind.PAPER and id_key is None:
-                raise BadInput("a paper code needs the ID-check key (id_key=, --id-key)")
+                raise _NoIdKey(
+                    f"row {row} (line {line}) is a paper code, and paper codes need the ID-check key"
+                    " (id_key=, --id-key): nothing was signed"
+                )
+            _check_row(credential, limits, trust, signer)
             if pdf:  # a name the font cannot print is refused now, not after signing
                 check_glyphs(credential.subject.masked_name)
             pending.append(Row(row, line, identity, row_household(fields), credential, number))
+        except _NoIdKey as exc:
+            raise IdCheckUnavailable(exc.message) from None
+        except _WholeRun as exc:  # the same for every row: once, before anything is signed
+            raise exc.error from None
         except HealthCredError as exc:
             if strict:  # the same error, its message naming the row (a subclass may take other arguments)
                 exc.message = f"row {row} (line {line}): {exc.message}"
@@ -267,6 +303,45 @@ def run_batch(
     write_report(out_path, summary.bad)
     summary.seconds["total"] = time.perf_counter() - started
     return summary
+
+
+class _NoIdKey(BadInput):
+    """A paper row met without an ID-check key: the whole run stops (not one bad row per row)."""
+
+
+class _WholeRun(Exception):
+    """Carries a grant error that no row could avoid (the key unknown to the trust store)."""
+
+    def __init__(self, error: HealthCredError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _check_row(
+    credential: HealthCode, limits: StatusRuleSet, trust: TrustStore | None, signer: Signer
+) -> None:
+    """A row's validity within its colour's limit, and with ``trust`` its grant; raise a typed error."""
+    if credential.kind is not CredentialKind.PAPER:
+        limit = limits.longest_validity(credential.status.name)
+        if credential.expires_at - credential.issued_at > limit:
+            raise BadInput(
+                f"valid_days: a {credential.status.name} code may be valid for at most"
+                f" {limit.total_seconds() / 86400:g} days under the status rule set {limits.id!r}"
+                f" v{limits.version}, not {(credential.expires_at - credential.issued_at).days}"
+            )
+    if trust is None:
+        return
+    try:
+        check_grant(
+            trust,
+            signer,
+            region=credential.region,
+            issued_at=credential.issued_at,
+            kind=int(credential.kind),
+            status=credential.status.code,
+        )
+    except (UnknownKid, TrustConflict) as exc:
+        raise _WholeRun(exc) from exc
 
 
 def _sign(row: Row, signer: Signer, id_key: IdCheckKey | None) -> str:

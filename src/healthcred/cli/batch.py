@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -10,8 +11,17 @@ from typing import Any, Literal, cast
 import click
 
 from healthcred._deprecated import moved
-from healthcred.batch.run import run_batch
-from healthcred.cli.support import EXISTING_FILE, fail_typed, read_status_rules, time_option
+from healthcred.batch.run import BatchSummary, run_batch
+from healthcred.cli.exits import setup_step
+from healthcred.cli.issuing import GRANT_NOT_CHECKED, signing_trust_option
+from healthcred.cli.support import (
+    EXISTING_FILE,
+    echo_json,
+    fail_typed,
+    json_option,
+    read_status_rules,
+    time_option,
+)
 from healthcred.crypto.keys import load_private_key
 from healthcred.flows.idcheck import load_id_key
 
@@ -22,6 +32,7 @@ __getattr__ = moved(__name__, "healthcred.cli.print")
 # still gives it.
 
 _STAGES = {"issue": "signing", "codes": "texts + PNGs", "pdf": "PDF sheets"}
+_UNITS = {"issue": "codes", "codes": "codes", "pdf": "PDFs"}
 
 
 @click.command("batch")
@@ -67,9 +78,12 @@ _STAGES = {"issue": "signing", "codes": "texts + PNGs", "pdf": "PDF sheets"}
     "--status-rules",
     type=EXISTING_FILE,
     default=None,
-    help="The region's status rule set (JSON): its paper_valid_days sets paper codes' lifetime.",
+    help="The region's status rule set (JSON; default the seed policy): its paper_valid_days sets"
+    " paper codes' lifetime, and it bounds health rows' valid_days per colour.",
 )
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--quiet", is_flag=True, help="No progress (bars on a terminal, count lines otherwise).")
+@signing_trust_option()
+@json_option("Print the batch summary as one JSON object (docs/cli.md).")
 @fail_typed
 def batch(
     source: Path,
@@ -85,6 +99,8 @@ def batch(
     issued: datetime | None,
     status_rules: Path | None,
     quiet: bool,
+    trust_dir: Path | None,
+    as_json: bool,
 ) -> None:
     """Issue a code for every row of SOURCE (CSV with a header, or JSONL) into --out.
 
@@ -94,30 +110,38 @@ def batch(
     kind (paper/health) and household (rows sharing one are printed on family
     sheets of up to 8). Writes codes/*.txt and
     codes/*.png per row, sheets/*.pdf, journal.jsonl and report.csv (bad rows).
-    Exit 0 when every row is issued, 1 when some rows are bad or on an error.
+    SOURCE is read as UTF-8 (with or without a BOM), else GB18030. Every argument
+    is checked before the first row; with --trust every row's grant too.
+    Exit 0 when every row is issued, 1 when some rows are bad, 3 for a key,
+    ID-check key, rule set or trust folder that cannot be used.
     """
-    bars: dict[str, Any] = {}
-    done: dict[str, int] = {}
-    rules = read_status_rules(status_rules)
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{out} is a file, not a folder", param_hint="'--out'")
+    # Every argument is checked here, before the first row is read: a missing --id-key or a bad
+    # key fails once, not once per row.
+    with setup_step(f"signing key {key}"):
+        signing_key = load_private_key(key)
+    checker = None
+    if id_key is not None:
+        with setup_step(f"ID-check key {id_key}"):
+            checker = load_id_key(id_key)
+    with setup_step(f"status rule set {status_rules}"):
+        rules = read_status_rules(status_rules)
+    trust = None
+    if trust_dir is not None:
+        from healthcred.trust.folder import load_trust
 
-    def progress(stage: str, count: int, total: int) -> None:
-        if quiet or total == 0:
-            return
-        if stage not in bars:
-            bars[stage] = click.progressbar(length=total, label=f"{_STAGES[stage]:13}", file=sys.stderr)
-            bars[stage].__enter__()
-            done[stage] = 0
-        bars[stage].update(count - done[stage])
-        done[stage] = count
-        if count >= total:
-            bars.pop(stage).__exit__(None, None, None)
-
+        with setup_step(f"trust folder {trust_dir}"):
+            trust = load_trust((trust_dir,))
+    else:
+        click.echo(GRANT_NOT_CHECKED.replace("this code", "these codes"), err=True)
+    report = _progress_reporter(quiet)
     try:
         summary = run_batch(
             source,
             out,
-            load_private_key(key),
-            id_key=load_id_key(id_key) if id_key is not None else None,
+            signing_key,
+            id_key=checker,
             kind=cast(Literal["paper", "health"], kind),
             fmt=cast(Literal["csv", "jsonl"] | None, fmt),
             pdf=not no_pdf,
@@ -125,20 +149,101 @@ def batch(
             batch_id=batch_id,
             workers=workers,
             issued_at=issued,
-            progress=progress,
+            progress=report,
             rules=rules,
+            trust=trust,
         )
     finally:
-        for bar in bars.values():
-            bar.__exit__(None, None, None)
-    rate = summary.rendered / summary.seconds["total"] if summary.seconds["total"] else 0.0
+        report.close()
+    if as_json:
+        echo_json(_summary_json(summary, out))
+    else:
+        _echo_summary(summary, out)
+    if summary.bad:
+        sys.exit(1)
+
+
+def _summary_json(summary: BatchSummary, out: Path) -> dict[str, Any]:
+    """The ``batch --json`` object (docs/cli.md)."""
+    return {
+        "batch_id": summary.batch_id,
+        "out": str(out),
+        "encoding": summary.encoding,
+        "rows": summary.rows,
+        "issued": summary.issued,
+        "already_issued": summary.already,
+        "codes_written": summary.rendered,
+        "pdfs_written": summary.sheets,
+        "grant_checked": summary.grant_checked,
+        "seconds": {stage: round(value, 3) for stage, value in summary.seconds.items()},
+        "signing_codes_per_second": round(summary.signing_rate(), 1),
+        "codes_per_second": round(summary.codes_rate(), 1),
+        "bad": len(summary.bad),
+        "bad_rows": [
+            {"row": item.row, "line": item.line, "code": item.code, "message": item.message}
+            for item in summary.bad[:_BAD_SHOWN]
+        ],
+        "report": str(out / "report.csv"),
+    }
+
+
+def _echo_summary(summary: BatchSummary, out: Path) -> None:
+    seconds = summary.seconds
     click.echo(
-        f"batch {summary.batch_id}: {summary.rows} rows, {summary.issued} issued now, "
-        f"{summary.already} already issued, {len(summary.bad)} bad; {summary.rendered} codes and "
-        f"{summary.sheets} PDFs written in {summary.seconds['total']:.1f} s ({rate:.0f} codes/s)"
+        f"batch {summary.batch_id}: {summary.rows} rows read as {summary.encoding}, {summary.issued} issued"
+        f" now, {summary.already} already issued, {len(summary.bad)} bad; signed at"
+        f" {summary.signing_rate():.0f} codes/s, {summary.rendered} texts + PNGs at"
+        f" {summary.codes_rate():.0f} codes/s, {summary.sheets} PDFs in {seconds.get('pdf', 0.0):.1f} s;"
+        f" total {seconds['total']:.1f} s"
     )
     if summary.bad:
         click.echo(f"bad rows are listed in {out / 'report.csv'}; fix them and rerun to resume", err=True)
-        for item in summary.bad[:10]:
+        for item in summary.bad[:_BAD_SHOWN]:
             click.echo(f"  row {item.row} (line {item.line}): [{item.code}] {item.message}", err=True)
-        sys.exit(1)
+
+
+_BAD_SHOWN = 10  # bad rows shown on stderr (and in --json); report.csv lists them all
+
+
+class _Progress:
+    """Progress on stderr: bars on a terminal, else a line per stage every few seconds (counts, rate)."""
+
+    def __init__(self, quiet: bool, tty: bool, interval: float = 5.0) -> None:
+        self.quiet, self.tty, self.interval = quiet, tty, interval
+        self.bars: dict[str, Any] = {}
+        self.started: dict[str, float] = {}
+        self.shown: dict[str, float] = {}
+        self.done: dict[str, int] = {}
+        self.last = time.monotonic()  # a stage starts when the one before it last reported
+
+    def __call__(self, stage: str, count: int, total: int) -> None:
+        if self.quiet or total == 0:
+            return
+        now = time.monotonic()
+        if stage not in self.started:
+            self.started[stage], self.shown[stage], self.done[stage] = self.last, now, 0
+            if self.tty:
+                bar = click.progressbar(length=total, label=f"{_STAGES[stage]:13}", file=sys.stderr)
+                self.bars[stage] = bar
+                bar.__enter__()
+        if self.tty:
+            self.bars[stage].update(count - self.done[stage])
+            if count >= total:
+                self.bars.pop(stage).__exit__(None, None, None)
+        elif count >= total or now - self.shown[stage] >= self.interval:
+            self.shown[stage] = now
+            elapsed = now - self.started[stage]
+            rate = f", {count / elapsed:.0f} {_UNITS[stage]}/s" if elapsed > 0 else ""
+            click.echo(f"{_STAGES[stage]}: {count}/{total} ({100 * count // total}%){rate}", err=True)
+        self.done[stage] = count
+        self.last = now
+
+    def close(self) -> None:
+        """End any bar an interruption left open."""
+        for bar in self.bars.values():
+            bar.__exit__(None, None, None)
+        self.bars.clear()
+
+
+def _progress_reporter(quiet: bool) -> _Progress:
+    return _Progress(quiet, tty=sys.stderr.isatty())

@@ -24,6 +24,7 @@ from healthcred.cli.issuing import (
 from healthcred.cli.support import EXISTING_FILE, echo_json, fail_typed, json_option, read_status_rules
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.keys import load_private_key
+from healthcred.errors import HealthCredError
 from healthcred.flows.idcheck import load_id_key, normalise_id_number
 from healthcred.flows.issue import issue, issue_paper
 from healthcred.model import (
@@ -181,7 +182,7 @@ def _credential(
             **({} if valid_for is None else {"valid_for": valid_for}),
         )
     except ValueError as exc:  # the model's InvalidField is a ValueError
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(exc.message if isinstance(exc, HealthCredError) else str(exc)) from exc
 
 
 def _paper(
