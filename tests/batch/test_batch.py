@@ -24,7 +24,7 @@ from healthcred.batch.run import run_batch
 from healthcred.cli.main import main
 from healthcred.codec.qr import qr_version, read_qr
 from healthcred.crypto.keys import save_private_key
-from healthcred.errors import BadIdNumber, BadInput
+from healthcred.errors import BadIdNumber, BadInput, IdCheckUnavailable
 from healthcred.flows.idcheck import generate_id_key, save_id_key
 from tests.helpers.folders import trust_folder
 from tests.helpers.world import CHECKED, ISSUED, World
@@ -191,10 +191,10 @@ def test_strict_refuses_before_signing(tmp_path: Path, world: World) -> None:
 
 
 def test_paper_rows_need_the_id_key_and_headers_are_checked(tmp_path: Path, world: World) -> None:
-    summary = run_batch(
-        write_csv(tmp_path / "in.csv", rows(2)), tmp_path / "out", world.zhejiang, pdf=False, workers=0
-    )
-    assert summary.issued == 0 and {b.code for b in summary.bad} == {"bad_input"}
+    # Once for the run, before anything is signed: not once per row.
+    with pytest.raises(IdCheckUnavailable, match=r"row 1 \(line 2\) is a paper code"):
+        run_batch(write_csv(tmp_path / "in.csv", rows(2)), tmp_path / "out", world.zhejiang, pdf=False, workers=0)
+    assert not (tmp_path / "out" / "journal.jsonl").exists()
     (tmp_path / "odd.csv").write_text("name,birthday\nx,1950\n", encoding="utf-8")
     with pytest.raises(BadInput, match="unknown: birthday"):
         run_batch(tmp_path / "odd.csv", tmp_path / "out2", world.zhejiang, workers=0, issued_at=ISSUED)
@@ -341,7 +341,7 @@ def test_cli_batch(tmp_path: Path, world: World) -> None:
         ],
     )
     assert result.exit_code == 1
-    assert "3 rows, 2 issued now" in result.output and "row 2 (line 3): [bad_input]" in result.output
+    assert "3 rows read as utf-8, 2 issued now" in result.output and "row 2 (line 3): [bad_input]" in result.output
     result = CliRunner().invoke(main, ["batch", "--help"])
     assert result.exit_code == 0 and "household" in result.output
 
@@ -388,7 +388,7 @@ def test_paper_lifetime_is_set_by_the_status_rule_set(tmp_path: Path, world: Wor
         assert result.expires_at == ISSUED + timedelta(days=60)
     rules_file.write_text("{not json", encoding="utf-8")
     out = CliRunner().invoke(main, [*args, "--status-rules", str(rules_file)])
-    assert out.exit_code == 1 and "bad_input" in out.output
+    assert out.exit_code == 3 and "bad_input" in out.output  # the issuer's rule set: setup
 
 
 def test_cli_print_card_and_family_sheet(tmp_path: Path, world: World) -> None:
@@ -448,5 +448,5 @@ def test_batch_outputs_are_not_fsynced_one_by_one(
 
     monkeypatch.setattr(os, "fsync", counted)
     run_batch(write_csv(tmp_path / "in.csv", rows(40)), tmp_path / "out", world.zhejiang, pdf=False,
-              workers=0, issued_at=ISSUED)  # fmt: skip
+              workers=0, issued_at=ISSUED, id_key=ID_KEY)  # fmt: skip
     assert 0 < len(calls) < 10  # the journal and batch.json, not 80 code files

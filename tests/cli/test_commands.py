@@ -321,7 +321,7 @@ def test_keygen_trustlist_issue_verify(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    text = result.output.strip()
+    text = result.stdout.strip()
     assert (
         text.startswith("JKM1:") and png.is_file() and svg.read_text().lstrip().startswith(("<?xml", "<svg"))
     )

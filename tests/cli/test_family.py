@@ -344,7 +344,7 @@ def test_issue_paper_then_verify(paper_env: tuple[Path, Path, Path], tmp_path: P
     trust, key, id_key = paper_env
     png = tmp_path / "paper.png"
     number = resident_id("33010619400308002")
-    text = _issue(key, "--paper", "--id-key", id_key, "--png", png).output.strip()
+    text = _issue(key, "--paper", "--id-key", id_key, "--png", png).stdout.strip()
     assert text.startswith("JKM1:") and png.is_file()
     payload = json.loads(run("verify", "--trust", trust, "--json", png).output)
     assert payload["kind"] == "paper" and payload["id_tag"] is True and payload["id_check_required"]
@@ -364,13 +364,13 @@ def test_issue_paper_then_verify(paper_env: tuple[Path, Path, Path], tmp_path: P
         (["--status-rules", rules], 21),
         (["--status-rules", rules, "--valid-days", 3], 3),
     ):
-        issued = _issue(key, "--paper", "--id-key", id_key, *extra).output.strip()
+        issued = _issue(key, "--paper", "--id-key", id_key, *extra).stdout.strip()
         summary = json.loads(run("verify", "--trust", trust, "--json", issued).output)
         assert datetime.fromisoformat(summary["expires_at"]) - datetime.fromisoformat(
             summary["issued_at"]
         ) == timedelta(days=days)
     # Health codes are unchanged: kind health_status, no tag.
-    plain = json.loads(run("verify", "--trust", trust, "--json", _issue(key).output.strip()).output)
+    plain = json.loads(run("verify", "--trust", trust, "--json", _issue(key).stdout.strip()).output)
     assert plain["kind"] == "health_status" and plain["id_tag"] is False
 
 
@@ -385,12 +385,12 @@ def test_issue_paper_errors(paper_env: tuple[Path, Path, Path], tmp_path: Path) 
     assert typo.output.startswith("error: [bad_id_number]") and typo.output.count("\n") == 1
     rules = tmp_path / "status.json"
     rules.write_text("{not json", encoding="utf-8")
-    bad_rules = _issue(key, "--paper", "--id-key", id_key, "--status-rules", rules, code=1)
+    bad_rules = _issue(key, "--paper", "--id-key", id_key, "--status-rules", rules, code=3)
     assert bad_rules.output.startswith("error: [bad_input]")
     rules.write_text(json.dumps({**DEFAULT_STATUS_RULES, "paper_valid_days": 400}), encoding="utf-8")
-    too_long = _issue(key, "--paper", "--id-key", id_key, "--status-rules", rules, code=1)
+    too_long = _issue(key, "--paper", "--id-key", id_key, "--status-rules", rules, code=3)
     assert too_long.output.startswith("error: [invalid_rule]")
-    not_a_key = _issue(key, "--paper", "--id-key", rules, code=1)
+    not_a_key = _issue(key, "--paper", "--id-key", rules, code=3)  # setup: exit 3
     assert not_a_key.output.startswith("error: [bad_key]")
 
 

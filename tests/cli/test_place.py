@@ -45,7 +45,7 @@ def _place(demo: Path, tmp: Path, region: str = "330106") -> Path:
         "mall",
         "--png",
         tmp / "place.png",
-    ).output.strip()
+    ).stdout.strip()
     assert text.startswith(PLACE_PREFIX) and (tmp / "place.png").stat().st_size > 0
     (tmp / "place.txt").write_text(text + "\n")
     return tmp / "place.txt"

@@ -115,8 +115,6 @@ def batch(
     Exit 0 when every row is issued, 1 when some rows are bad, 3 for a key,
     ID-check key, rule set or trust folder that cannot be used.
     """
-    if out.exists() and not out.is_dir():
-        raise click.BadParameter(f"{out} is a file, not a folder", param_hint="'--out'")
     # Every argument is checked here, before the first row is read: a missing --id-key or a bad
     # key fails once, not once per row.
     with setup_step(f"signing key {key}"):

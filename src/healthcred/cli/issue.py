@@ -132,7 +132,8 @@ def issue_command(
     """
     check_region_option(region)
     check_outputs((png, svg), force)
-    rules = read_status_rules(status_rules)
+    with setup_step(f"status rule set {status_rules}"):
+        rules = read_status_rules(status_rules)
     with setup_step(f"signing key {key}"):
         signing_key = load_private_key(key)
     subject = (name, birth_date, doc_type, doc_number)

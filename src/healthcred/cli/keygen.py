@@ -33,7 +33,7 @@ __all__ = ["keygen"]
 @json_option("Print the key's name, algorithm, kid and files as one JSON object (docs/cli.md).")
 @fail_typed
 def keygen(name: str, alg: str, directory: Path, as_json: bool) -> None:
-    """Generate a key pair; print its kid. An existing key file is never replaced."""
+    """Generate a key pair; print its kid."""
     directory.mkdir(parents=True, exist_ok=True)
     key = generate_key(parse_alg(alg))
     private, public = directory / f"{name}.key.pem", directory / f"{name}.pub.pem"
