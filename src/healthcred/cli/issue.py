@@ -172,6 +172,7 @@ def _credential(
 ) -> HealthCode:
     """The credential the options describe, issued now; a bad value is a usage error."""
     name, birth_date, doc_type, doc_number = subject
+    issued = datetime.now(UTC).replace(microsecond=0)
     try:
         return HealthCode.create(
             subject=Subject.create(name, birth_date, DocumentType[doc_type.upper()], doc_number),
@@ -179,8 +180,8 @@ def _credential(
             region=region,
             reason=reason,
             kind=kind,
-            issued_at=datetime.now(UTC).replace(microsecond=0),
-            **({} if valid_for is None else {"valid_for": valid_for}),
+            issued_at=issued,
+            valid_for=valid_for,  # None: the kind's default (a paper code's 14 days)
         )
     except ValueError as exc:  # the model's InvalidField is a ValueError
         raise click.UsageError(exc.message if isinstance(exc, HealthCredError) else str(exc)) from exc

@@ -133,8 +133,8 @@ def write_qr_files(text: str, paths: Iterable[Path | None], force: bool) -> list
     written = []
     for path in paths:
         if path is not None:
-            kind = "svg" if path.suffix.lower() == ".svg" else "png"
-            write_file(path, render_qr(text, kind=kind), overwrite=force)
+            data = render_qr(text, kind="svg" if path.suffix.lower() == ".svg" else "png")
+            write_file(path, data, overwrite=force)
             written.append(str(path))
     return written
 
