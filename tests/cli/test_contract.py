@@ -161,7 +161,9 @@ TEMPLATES: dict[str, Template] = {
         "@time:{now}",
     ),
     "log stats": t("log", "stats", "@db:{data}/scans.db", "--key", "@file:{data}/log.key"),
-    "national": t("national", GREEN, "--trust", TRUST, "--key", ROOT_KEY, "--at", "@time:{now}"),
+    "national": t(
+        "national", GREEN, "--trust", TRUST, "--key", ROOT_KEY, "--at", "@time:{now}", ok=frozenset({REFUSED})
+    ),
     "place issue": t(
         "place",
         "issue",

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from healthcred.errors import BadInput, HealthCredError, InvalidField
+from healthcred.errors import BadInput, HealthCredError
 from healthcred.flows.idcheck import normalise_id_number
 from healthcred.model import (
     PAPER_LIFETIME,
