@@ -169,7 +169,7 @@ def _people(
     """Paper code + printed card + ID check, relatives binding, place code; True if all check out."""
     codes_dir = out / "codes"
     id_key = generate_id_key("330000")  # in production: distributed to trust-listed verifiers only
-    save_id_key(id_key, out / "keys" / "id-check.json")
+    save_id_key(id_key, out / "keys" / "id-check.json", overwrite=True)
     name, birth, number = _GRANDMOTHER
     subject = Subject.create(name, birth, DocumentType.RESIDENT_ID_CARD, number)
     paper = HealthCode.create(

@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "family",
         "Relatives binding: a guardian shows up to 8 dependents' codes (bind, check, export, verify, show).",
     ),
+    "idkey": ("idkey", "ID-check keys for paper codes: create one (new), show its id and region (show)."),
     "issue": ("issue_command", "Issue a health code: print its text, optionally write it as a QR image."),
     "keygen": ("keygen", "Generate a key pair; print its kid."),
     "log": ("log", "A collection point's scan log (SQLite): record, export for tracing, purge, stats."),

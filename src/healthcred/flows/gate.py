@@ -9,16 +9,63 @@ It is compiled once per rule-set version, not per code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from healthcred.errors import BadInput, HealthCredError
+from healthcred.flows.idcheck import IdCheck
 from healthcred.flows.verify import verify
 from healthcred.model import VerificationResult
 from healthcred.rules.policy import AREA_LEVELS, SCENES, Decision, PolicySet
 from healthcred.trust.store import TrustStore
 
-__all__ = ["Gate"]
+__all__ = ["CHECK_ID", "Gate", "GateDecision", "GateOutcome", "with_id_check"]
+
+GateOutcome = Literal["admit", "deny", "not_checked", "check_id"]
+"""A gate's answer: a policy's three, and ``check_id`` for a paper code whose ID was not checked."""
+CHECK_ID: GateOutcome = "check_id"
+"""Not admitted (yet): a paper code the policy would admit, but whose holder's ID is unchecked."""
+
+_PAPER_LINE = "纸质码 — 请核验证件 / paper code — check the holder's ID document"
+_ID_MESSAGES: dict[IdCheck, tuple[GateOutcome, str, str]] = {
+    "not_checked": (
+        CHECK_ID,
+        "id_not_checked",
+        _PAPER_LINE + " (give its number; not admitted until it matches)",
+    ),
+    "no_tag": (
+        CHECK_ID,
+        "id_no_tag",
+        _PAPER_LINE + " (this code carries no ID tag: compare name and masked number by eye)",
+    ),
+    "mismatch": ("deny", "id_mismatch", "证件不符 — the ID number does not match this paper code"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    """A policy's decision with what the gate knows of the holder's ID document."""
+
+    outcome: GateOutcome
+    rule: str
+    message: str
+    policy: str
+    id_check: IdCheck
+
+
+def with_id_check(decision: Decision, id_check: IdCheck) -> GateDecision:
+    """The gate's answer once the holder's ID is known: a paper code is never admitted unchecked.
+
+    A number that does not match denies whatever the policy said (someone else's code); an
+    unchecked or untagged paper code that the policy admits becomes ``check_id``. A deny or
+    ``not_checked`` (the area does not check codes) stands as it is.
+    """
+    change = _ID_MESSAGES.get(id_check)
+    if change is None or (id_check != "mismatch" and decision.outcome != "admit"):
+        return GateDecision(decision.outcome, decision.rule, decision.message, decision.policy, id_check)
+    outcome, rule, message = change
+    return GateDecision(outcome, rule, message, decision.policy, id_check)
 
 
 class Gate:

@@ -20,11 +20,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from healthcred.errors import BadIdNumber, BadInput, BadKey, IdCheckUnavailable
-from healthcred.files import write_secret
+from healthcred.files import read_bounded, write_secret
 from healthcred.model import (
     ID_KEY_ID_BYTES,
     ID_TAG_BYTES,
@@ -36,7 +35,9 @@ from healthcred.model import (
 
 __all__ = [
     "ID_KEY_FILE_FORMAT",
+    "IdCheck",
     "IdCheckKey",
+    "check_holder",
     "check_id",
     "generate_id_key",
     "id_tag",
@@ -48,7 +49,13 @@ __all__ = [
 ID_KEY_FILE_FORMAT = "healthcred-id-key/1"
 """The ``format`` value of an ID-check key file (JSON)."""
 
+IdCheck = Literal["not_required", "not_checked", "no_tag", "matched", "mismatch"]
+"""What a gate knows of the holder's ID document (:func:`check_holder`): nothing to check (not a
+paper code), a paper code whose number was not given, a paper code with no ID tag (compare by eye),
+the number matches its tag, or it does not."""
+
 _SECRET_BYTES = 32
+_KEY_FILE_LIMIT = 4096  # a key file is ~200 bytes of JSON
 _KEY_ID_DOMAIN = b"healthcred/id-key/v1\x00"
 _TAG_DOMAIN = b"healthcred/id-tag/v1\x00"
 _MAX_NUMBER = 24  # longest document number accepted (passports ≤ 9, permits ≤ 18)
@@ -86,8 +93,12 @@ def generate_id_key(region: str = "000000") -> IdCheckKey:
     return IdCheckKey.from_secret(secrets.token_bytes(_SECRET_BYTES), region)
 
 
-def save_id_key(key: IdCheckKey, path: str | os.PathLike[str]) -> None:
-    """Write ``key`` as a JSON key file readable only by its owner (mode 0600); replaces an existing one."""
+def save_id_key(key: IdCheckKey, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Write ``key`` as a JSON key file readable only by its owner (mode 0600), atomically.
+
+    An existing file is refused (:class:`BadKey`) unless ``overwrite``: replacing an ID-check key
+    makes every paper code tagged under it uncheckable, and a lost key cannot be recreated.
+    """
     body = json.dumps(
         {
             "format": ID_KEY_FILE_FORMAT,
@@ -96,18 +107,17 @@ def save_id_key(key: IdCheckKey, path: str | os.PathLike[str]) -> None:
             "secret": key.secret.hex(),
         }
     )
-    write_secret(path, body + "\n", overwrite=True, error=BadKey)
+    write_secret(path, body + "\n", overwrite=overwrite, error=BadKey)
 
 
 def load_id_key(path: str | os.PathLike[str]) -> IdCheckKey:
     """Read an ID-check key file written by :func:`save_id_key`; raise :class:`BadKey`."""
+    # Bounded and non-blocking: a huge file, a folder or a FIFO named by mistake is one BadKey.
+    raw = read_bounded(path, _KEY_FILE_LIMIT, error=BadKey)
     try:
-        raw = Path(path).read_bytes()
-        if len(raw) > 4096:
-            raise BadKey(f"{path} is too large for an ID-check key file")
         data: Any = json.loads(raw)
-    except (OSError, ValueError) as exc:
-        raise BadKey(f"cannot read ID-check key file {path}: {exc}") from exc
+    except ValueError as exc:
+        raise BadKey(f"{path} is not an ID-check key file (not JSON: {exc})") from exc
     if not isinstance(data, dict) or data.get("format") != ID_KEY_FILE_FORMAT:
         raise BadKey(f"{path} is not an ID-check key file ({ID_KEY_FILE_FORMAT})")
     try:
@@ -202,3 +212,22 @@ def check_id(
         raise IdCheckUnavailable(f"no ID-check key with id {tag.key_id.hex()} is installed here")
     expected = _tag(key, credential.id, credential.subject.document_type, number)
     return hmac.compare_digest(expected, tag.tag)
+
+
+def check_holder(
+    result: VerificationResult, id_number: str | None, keys: IdCheckKey | Iterable[IdCheckKey]
+) -> IdCheck:
+    """What a gate knows of the holder of a verified code, given the ID number presented (or ``None``).
+
+    Only a paper code needs the check (:attr:`VerificationResult.id_check_required`); for one
+    without an ID tag the number cannot be checked by key. Raises as :func:`check_id` does
+    (:class:`BadIdNumber` for a mistyped number, :class:`IdCheckUnavailable` when no key matches).
+    """
+    if not result.id_check_required:
+        return "not_required"
+    credential = result.credential
+    if isinstance(credential, HealthCode) and credential.id_tag is None:
+        return "no_tag"
+    if id_number is None:
+        return "not_checked"
+    return "matched" if check_id(result, id_number, keys) else "mismatch"
