@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from healthcred.cli.support import code_argument, time_option, trust_folder_option
-from healthcred.errors import HealthCredError
+from healthcred.cli.gate_support import (
+    echo_decision,
+    exit_for,
+    gate_check,
+    id_options,
+    load_gate_trust,
+    open_holder,
+    read_gate_code,
+)
+from healthcred.cli.support import echo_json, fail_typed, json_option, time_option, trust_folder_option
 from healthcred.flows.gate import Gate
 from healthcred.rules.policy import AREA_LEVELS, SCENES
-from healthcred.trust.folder import load_trust
 
 __all__ = ["decide"]
 
@@ -21,34 +27,55 @@ __all__ = ["decide"]
 @click.command()
 @click.argument("code")
 @trust_folder_option()
-@click.option("--scene", type=click.Choice(SCENES), required=True)
+@click.option("--scene", type=click.Choice(SCENES), required=True, help="The kind of place this gate guards.")
 @click.option("--level", type=click.Choice(AREA_LEVELS), required=True, help="Risk level of this area.")
-@click.option("--at", metavar="TIME", callback=time_option, default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--at",
+    metavar="TIME",
+    callback=time_option,
+    default=None,
+    help="Validation (and decision) time, ISO 8601 with offset or epoch; default now.",
+)
+@id_options
+@json_option(
+    'One JSON object: {"input", "outcome", "rule", "message", "policy", "status", "kind",'
+    ' "id_check_required", "id_check"} (docs/cli.md).'
+)
+@fail_typed
 def decide(
-    code: str, trust_dir: tuple[Path, ...], scene: str, level: str, at: datetime | None, as_json: bool
+    code: str,
+    trust_dir: tuple[Path, ...],
+    scene: str,
+    level: str,
+    at: datetime | None,
+    id_key: Path | None,
+    id_number: str | None,
+    as_json: bool,
 ) -> None:
-    """Verify CODE and apply the signed policy of the trust folder. Exit 0 admit / not checked, 1 deny."""
-    try:
-        gate = Gate(load_trust(trust_dir), scene=scene, level=level)
-        decision, result = gate.check(code_argument(code), at=at)
-    except HealthCredError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    """Verify CODE and apply the signed policy of the trust folder. Exit 0 admit / not checked, 1 deny.
+
+    CODE is QR text, `-` for stdin, a .txt file or an image. A paper code is admitted only once
+    its holder's ID number (--id-key, --id-number, or asked at a terminal) matches its ID tag;
+    until then the outcome is CHECK_ID (exit 1, not admitted). Exit 3 when the trust folder, its
+    policy or the ID-check key cannot be used.
+    """
+    holder = open_holder(id_key, id_number, (code,))
+    gate = Gate(load_gate_trust(trust_dir), scene=scene, level=level)
+    decision, result = gate_check(gate, read_gate_code(code), holder, at)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "outcome": decision.outcome,
-                    "rule": decision.rule,
-                    "message": decision.message,
-                    "policy": decision.policy,
-                    "status": result.status.name if result and result.status else None,
-                    "kind": result.kind if result else None,
-                },
-                ensure_ascii=False,
-            )
+        echo_json(
+            {
+                "input": code,
+                "outcome": decision.outcome,
+                "rule": decision.rule,
+                "message": decision.message,
+                "policy": decision.policy,
+                "status": result.status.name if result and result.status else None,
+                "kind": result.kind if result else None,
+                "id_check_required": bool(result and result.id_check_required),
+                "id_check": decision.id_check,
+            }
         )
     else:
-        click.echo(f"{decision.outcome.upper()}  {decision.message}  [{decision.rule}, {decision.policy}]")
-    sys.exit(1 if decision.outcome == "deny" else 0)
+        echo_decision(decision, result, holder, decision.policy)
+    sys.exit(exit_for(decision))

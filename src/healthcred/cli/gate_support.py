@@ -11,14 +11,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from healthcred.cli.exits import setup_step
-from healthcred.errors import BadIdNumber
+from healthcred.cli.exits import REFUSED, SETUP, SETUP_CODES, CommandFailure, exit_code_for, setup_step
+from healthcred.cli.support import read_code
+from healthcred.errors import BadIdNumber, HealthCredError
+from healthcred.flows.gate import Gate, GateDecision, with_id_check
 from healthcred.flows.idcheck import IdCheck, IdCheckKey, check_holder, load_id_key
+from healthcred.flows.verify import verify
 from healthcred.model import VerificationResult
 from healthcred.trust.folder import load_trust
 from healthcred.trust.store import TrustStore
@@ -28,9 +32,13 @@ __all__ = [
     "OUTCOME_WORDS",
     "PAPER_LINE",
     "Holder",
+    "echo_decision",
+    "exit_for",
+    "gate_check",
     "id_options",
     "load_gate_trust",
     "open_holder",
+    "read_gate_code",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,7 +88,7 @@ def id_options(func: F) -> F:
 
 def load_gate_trust(trust_dir: Sequence[Path]) -> TrustStore:
     """The trust store of ``--trust``; a folder that cannot be loaded is this side's setup (exit 3)."""
-    with setup_step("trust " + ", ".join(str(p) for p in trust_dir)):
+    with setup_step("--trust"):  # the loader names the file or folder at fault
         return load_trust(trust_dir)
 
 
@@ -96,8 +104,10 @@ class Holder:
     key: IdCheckKey | None
     number: str | None
 
-    def check(self, result: VerificationResult) -> IdCheck:
+    def check(self, result: VerificationResult, *, ask: bool = True) -> IdCheck:
         """What is known of ``result``'s holder; asks for the number at a terminal if none was given.
+
+        ``ask=False`` never prompts (the gate denies anyway, so there is nothing to ask for).
 
         A mistyped number (bad check digit, wrong length) is a usage error (exit 2) when given
         as an option; at the prompt it is asked again. No installed key for the code's tag is
@@ -107,7 +117,7 @@ class Holder:
             return "not_required"
         keys = [] if self.key is None else [self.key]
         number = self.number
-        if number is None and self.key is not None and _stdin_is_tty():
+        if number is None and ask and self.key is not None and _stdin_is_tty():
             return self._prompted(result, keys)
         with setup_step(f"ID-check key {self.key_path}"):
             try:
@@ -123,7 +133,9 @@ class Holder:
                     return check_holder(result, typed, keys)
                 except BadIdNumber as exc:
                     click.echo(f"  {exc.message}: 请重新输入 / type it again", err=True)
-        raise click.BadParameter(f"no valid ID number after {_PROMPT_TRIES} tries", param_hint="'--id-number'")
+        raise click.BadParameter(
+            f"no valid ID number after {_PROMPT_TRIES} tries", param_hint="'--id-number'"
+        )
 
 
 def open_holder(id_key: Path | None, id_number: str | None, code_args: Sequence[str]) -> Holder:
@@ -144,7 +156,59 @@ def open_holder(id_key: Path | None, id_number: str | None, code_args: Sequence[
 def _number_from_stdin() -> str:
     line = sys.stdin.readline(_NUMBER_LIMIT + 1)
     if len(line) > _NUMBER_LIMIT:
-        raise click.BadParameter("the line on stdin is too long for a document number", param_hint="'--id-number'")
+        raise click.BadParameter(
+            "the line on stdin is too long for a document number", param_hint="'--id-number'"
+        )
     if not line.strip():
         raise click.BadParameter("stdin held no ID number", param_hint="'--id-number'")
     return line.strip()
+
+
+def read_gate_code(value: str) -> str:
+    """A CODE argument's text (``read_code``); one that cannot be read is one line naming it (exit 1)."""
+    try:
+        return read_code(value)
+    except HealthCredError as exc:
+        raise CommandFailure(
+            f"[{exc.code}] {value}: {exc.message}", exit_code_for(exc), code=exc.code
+        ) from exc
+
+
+def gate_check(
+    gate: Gate, text: str, holder: Holder, at: datetime | None
+) -> tuple[GateDecision, VerificationResult | None]:
+    """Verify and decide at ``gate``, then check the holder's ID: a paper code is never admitted unchecked.
+
+    No signed policy in force, or a code refused for this side's trust (an expired list), is
+    exit 3: the gate is misconfigured, and the person in front of it is not the one to refuse.
+    """
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    with setup_step("policy"):
+        policy = gate.policy(moment)
+    try:
+        result = verify(text, gate.trust, at=moment)
+    except HealthCredError as exc:
+        if exc.code in SETUP_CODES:
+            raise CommandFailure(f"[{exc.code}] --trust: {exc.message}", SETUP, code=exc.code) from exc
+        return with_id_check(gate.refuse(exc, moment), "not_required"), None
+    decision = policy.decide(result.credential, scene=gate.scene, level=gate.level, at=moment)
+    return with_id_check(decision, holder.check(result, ask=decision.outcome == "admit")), result
+
+
+def echo_decision(
+    decision: GateDecision, result: VerificationResult | None, holder: Holder, where: str
+) -> None:
+    """The gate's lines: the outcome in both languages, then for a paper code its ID line and a hint."""
+    click.echo(f"{OUTCOME_WORDS[decision.outcome]}  {decision.message}  [{decision.rule}, {where}]")
+    if result is None or not result.id_check_required:
+        return
+    click.echo(f"  {PAPER_LINE}")
+    click.echo(f"  ID 证件: {ID_CHECK_WORDS[decision.id_check]}")
+    if decision.id_check == "not_checked" and decision.outcome == "check_id":
+        needed = "--id-number NUMBER" if holder.key is not None else "--id-key KEY --id-number NUMBER"
+        click.echo(f"  check it: run again with {needed} (`-`: read it from stdin)")
+
+
+def exit_for(decision: GateDecision) -> int:
+    """0 for admit and not checked; 1 for deny and check_id (not admitted)."""
+    return REFUSED if decision.outcome in ("deny", "check_id") else 0

@@ -62,11 +62,13 @@ def _echo(info: dict[str, Any]) -> None:
     callback=_region,
     help="GB/T 2260 code of the region the key serves (000000: national).",
 )
-@click.option("--force", is_flag=True, help="Replace an existing key file (its paper codes can no longer be checked).")
+@click.option(
+    "--force", is_flag=True, help="Replace an existing key file (its paper codes can no longer be checked)."
+)
 @json_option("Print the new key's id and region as one JSON object (docs/cli.md).")
 @fail_typed
 def idkey_new(path: Path, region: str, force: bool, as_json: bool) -> None:
-    """Create an ID-check key file (mode 0600, written atomically); refuse an existing file without --force."""
+    """Create an ID-check key file (mode 0600, atomic); refuse an existing file without --force."""
     if os.path.lexists(path) and not force:
         raise CommandFailure(
             f"{path} exists; an ID-check key is not replaced (codes tagged under it could no longer"

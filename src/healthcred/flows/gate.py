@@ -27,17 +27,16 @@ GateOutcome = Literal["admit", "deny", "not_checked", "check_id"]
 CHECK_ID: GateOutcome = "check_id"
 """Not admitted (yet): a paper code the policy would admit, but whose holder's ID is unchecked."""
 
-_PAPER_LINE = "纸质码 — 请核验证件 / paper code — check the holder's ID document"
 _ID_MESSAGES: dict[IdCheck, tuple[GateOutcome, str, str]] = {
     "not_checked": (
         CHECK_ID,
         "id_not_checked",
-        _PAPER_LINE + " (give its number; not admitted until it matches)",
+        "证件未核验 — ID not checked: not admitted until the holder's ID number matches this paper code",
     ),
     "no_tag": (
         CHECK_ID,
         "id_no_tag",
-        _PAPER_LINE + " (this code carries no ID tag: compare name and masked number by eye)",
+        "纸质码无证件标签 — this paper code carries no ID tag: compare name and masked number by eye",
     ),
     "mismatch": ("deny", "id_mismatch", "证件不符 — the ID number does not match this paper code"),
 }
@@ -99,6 +98,11 @@ class Gate:
         try:
             result = verify(code, self.trust, at=moment)
         except HealthCredError as exc:
-            message = f"健康码无效 — invalid code ({exc.code}): {exc.message}"
-            return Decision("deny", exc.code, message, f"{policy.id} v{policy.version}"), None
+            return self.refuse(exc, moment), None
         return policy.decide(result.credential, scene=self.scene, level=self.level, at=moment), result
+
+    def refuse(self, error: HealthCredError, at: datetime) -> Decision:
+        """The deny of a code that did not verify: its error code is the rule."""
+        policy = self.policy(at)
+        message = f"健康码无效 — invalid code ({error.code}): {error.message}"
+        return Decision("deny", error.code, message, f"{policy.id} v{policy.version}")
