@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from healthcred.cli.gate_support import (
+    decision_json,
     echo_decision,
     exit_for,
     gate_check,
@@ -63,19 +64,7 @@ def decide(
     gate = Gate(load_gate_trust(trust_dir), scene=scene, level=level)
     decision, result = gate_check(gate, read_gate_code(code), holder, at)
     if as_json:
-        echo_json(
-            {
-                "input": code,
-                "outcome": decision.outcome,
-                "rule": decision.rule,
-                "message": decision.message,
-                "policy": decision.policy,
-                "status": result.status.name if result and result.status else None,
-                "kind": result.kind if result else None,
-                "id_check_required": bool(result and result.id_check_required),
-                "id_check": decision.id_check,
-            }
-        )
+        echo_json(decision_json(code, decision, result))
     else:
-        echo_decision(decision, result, holder, decision.policy)
+        echo_decision(decision, result, holder, f"policy {decision.policy}")
     sys.exit(exit_for(decision))

@@ -32,6 +32,7 @@ __all__ = [
     "OUTCOME_WORDS",
     "PAPER_LINE",
     "Holder",
+    "decision_json",
     "echo_decision",
     "exit_for",
     "gate_check",
@@ -199,7 +200,7 @@ def echo_decision(
     decision: GateDecision, result: VerificationResult | None, holder: Holder, where: str
 ) -> None:
     """The gate's lines: the outcome in both languages, then for a paper code its ID line and a hint."""
-    click.echo(f"{OUTCOME_WORDS[decision.outcome]}  {decision.message}  [{decision.rule}, {where}]")
+    click.echo(f"{OUTCOME_WORDS[decision.outcome]}  {decision.message}  [{decision.rule}]  {where}")
     if result is None or not result.id_check_required:
         return
     click.echo(f"  {PAPER_LINE}")
@@ -207,6 +208,21 @@ def echo_decision(
     if decision.id_check == "not_checked" and decision.outcome == "check_id":
         needed = "--id-number NUMBER" if holder.key is not None else "--id-key KEY --id-number NUMBER"
         click.echo(f"  check it: run again with {needed} (`-`: read it from stdin)")
+
+
+def decision_json(code: str, decision: GateDecision, result: VerificationResult | None) -> dict[str, Any]:
+    """The JSON fields every gate command prints for a decision (``decide``; ``log record`` adds more)."""
+    return {
+        "input": code,
+        "outcome": decision.outcome,
+        "rule": decision.rule,
+        "message": decision.message,
+        "policy": decision.policy,
+        "status": result.status.name if result and result.status else None,
+        "kind": result.kind if result else None,
+        "id_check_required": bool(result and result.id_check_required),
+        "id_check": decision.id_check,
+    }
 
 
 def exit_for(decision: GateDecision) -> int:

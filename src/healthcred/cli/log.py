@@ -1,23 +1,48 @@
 """``healthcred log``: a collection point's scan log (SQLite): record, export for tracing, purge, stats.
 
-Exit codes as for the other commands: 0 success (for ``log record``: admitted or not checked),
-1 a healthcred error (for ``log record``: denied or an invalid code), 2 a usage error.
+Exit codes as for the other commands (``docs/cli.md``): 0 success (for ``log record``: admitted or
+not checked), 1 refused (for ``log record``: denied, an invalid code, or a paper code whose ID was
+not checked), 2 a usage error, 3 this side's setup (the log key, the scan log, trust, policy, the
+post's place code, the ID-check key).
 """
 
 from __future__ import annotations
 
+import io
+import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import click
 
-from healthcred.cli.support import echo_json, fail_typed, read_code, time_option, trust_folder_option
-from healthcred.flows.gate import Gate
+from healthcred.cli.exits import setup_step
+from healthcred.cli.gate_support import (
+    decision_json,
+    echo_decision,
+    exit_for,
+    gate_check,
+    id_options,
+    load_gate_trust,
+    open_holder,
+    read_gate_code,
+)
+from healthcred.cli.support import (
+    echo_json,
+    fail_typed,
+    iso,
+    json_option,
+    read_code,
+    time_option,
+    trust_folder_option,
+    write_file,
+)
+from healthcred.flows.gate import CHECK_ID, Gate, GateDecision
 from healthcred.flows.places import verify_place
 from healthcred.flows.scanlog import (
     DEFAULT_RETENTION_DAYS,
+    ScanLog,
     close_log,
     export_rows,
     generate_log_key,
@@ -28,8 +53,8 @@ from healthcred.flows.scanlog import (
     save_log_key,
     stats,
 )
+from healthcred.model import VerificationResult
 from healthcred.rules.policy import AREA_LEVELS
-from healthcred.trust.folder import load_trust
 
 __all__ = ["log"]
 
@@ -48,17 +73,46 @@ def log() -> None:
     """A collection point's scan log (SQLite): record, export for tracing, purge, stats."""
 
 
+def _open(db: Path, key_file: Path) -> ScanLog:
+    """The scan log with its key: a missing or wrong key, or a log that cannot be opened, is exit 3."""
+    with setup_step(f"log key {key_file}"):
+        key = load_log_key(key_file)
+    with setup_step(f"scan log {db}"):
+        return open_log(db, key)
+
+
 @log.command("init")
 @_DB
 @_KEY
 @fail_typed
 def log_init(db: Path, key_file: Path) -> None:
     """Create a scan log and its hashing key file (mode 0600), or open an existing pair."""
+    try:
+        for folder in {key_file.parent, db.parent}:
+            folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.FileError(str(exc.filename or key_file), hint=exc.strerror or str(exc)) from exc
     if not key_file.exists():
-        save_log_key(generate_log_key(), key_file)
+        with setup_step(f"log key {key_file}"):
+            save_log_key(generate_log_key(), key_file)
         click.echo(f"new log key {key_file} (mode 0600): give it only to the tracing authority")
-    close_log(open_log(db, load_log_key(key_file)))
+    close_log(_open(db, key_file))
     click.echo(f"scan log {db} ready")
+
+
+def _record(
+    scan_log: ScanLog, venue: str, decision: GateDecision, result: VerificationResult | None, at: datetime
+) -> str:
+    """Log one scan; the row's outcome (a paper code with its ID unchecked is an ``error`` row)."""
+    if result is None:  # the gate denies an invalid code with its error code as the rule
+        record_scan(scan_log, place=venue, outcome="error", error=decision.rule, at=at)
+        return "error"
+    if decision.outcome == CHECK_ID:  # not admitted, not denied: kept with its credential for tracing
+        record_scan(scan_log, place=venue, outcome="error", error=decision.rule, result=result, at=at)
+        return "error"
+    outcome = cast(Literal["admit", "deny", "not_checked"], decision.outcome)
+    record_scan(scan_log, place=venue, outcome=outcome, result=result, at=at)
+    return outcome
 
 
 @log.command("record")
@@ -66,9 +120,17 @@ def log_init(db: Path, key_file: Path) -> None:
 @click.argument("code")
 @_KEY
 @trust_folder_option()
-@click.option("--place", "place_code", required=True, help="The post's place code (text, .txt or image).")
+@click.option(
+    "--place", "place_code", required=True, help="The post's signed place code (text, .txt or image)."
+)
 @click.option("--level", type=click.Choice(AREA_LEVELS), default="low", show_default=True, help="Area risk.")
-@click.option("--at", metavar="TIME", callback=time_option, default=None, help="Scan time (default now).")
+@click.option(
+    "--at", metavar="TIME", callback=time_option, default=None, help="Scan (validation) time; default now."
+)
+@id_options
+@json_option(
+    "One JSON object: the decision (as decide --json) with place, scene, level, logged and at (docs/cli.md)."
+)
 @fail_typed
 def log_record(
     db: Path,
@@ -78,24 +140,43 @@ def log_record(
     place_code: str,
     level: str,
     at: datetime | None,
+    id_key: Path | None,
+    id_number: str | None,
+    as_json: bool,
 ) -> None:
     """Verify CODE at the place, decide by the signed policy, and log the outcome.
 
-    Exit 0 admit or not checked, 1 deny or an invalid code (logged as ``error``).
+    Exit 0 admit or not checked, 1 deny, an invalid code (logged as ``error``) or a paper code
+    whose holder's ID was not checked (CHECK_ID, logged as ``error`` id_not_checked: check the
+    ID and scan again); 3 when the log, its key, trust, policy, place code or ID-check key cannot
+    be used.
     """
-    trust = load_trust(trust_dir)
-    venue = verify_place(read_code(place_code), trust, at=at).place
-    decision, result = Gate(trust, scene=venue.scene, level=level).check(read_code(code), at=at)
-    scan_log = open_log(db, load_log_key(key_file))
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    holder = open_holder(id_key, id_number, (code, place_code))
+    with setup_step(f"log key {key_file}"):
+        load_log_key(key_file)  # before anyone is asked for an ID number
+    trust = load_gate_trust(trust_dir)
+    with setup_step(f"place code {place_code}"):  # the post's own place code is part of its setup
+        venue = verify_place(read_code(place_code), trust, at=moment).place
+    gate = Gate(trust, scene=venue.scene, level=level)
+    decision, result = gate_check(gate, read_gate_code(code), holder, moment)
+    scan_log = _open(db, key_file)
     try:
-        if result is None:  # the gate denies an invalid code with its error code as the rule
-            record_scan(scan_log, place=venue.venue_id, outcome="error", error=decision.rule, at=at)
-        else:
-            record_scan(scan_log, place=venue.venue_id, outcome=decision.outcome, result=result, at=at)
+        logged = _record(scan_log, venue.venue_id, decision, result, moment)
     finally:
         close_log(scan_log)
-    click.echo(f"{decision.outcome.upper()}  {decision.message}  [{decision.rule}]  at {venue.venue_id}")
-    sys.exit(1 if decision.outcome == "deny" else 0)
+    if as_json:
+        extra = {
+            "place": venue.venue_id,
+            "scene": venue.scene,
+            "level": level,
+            "logged": logged,
+            "at": iso(moment),
+        }
+        echo_json({**decision_json(code, decision, result), **extra})
+    else:
+        echo_decision(decision, result, holder, f"at {venue.venue_id}")
+    sys.exit(exit_for(decision))
 
 
 @log.command("export")
@@ -104,12 +185,25 @@ def log_record(
 @click.option(
     "--credential-id", default=None, help="Only this credential's rows (hex id, hashed with the key)."
 )
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--since", metavar="TIME", callback=time_option, default=None)
-@click.option("--until", metavar="TIME", callback=time_option, default=None)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON lines (one object a row) or CSV with a header.",
+)
+@click.option(
+    "--since", metavar="TIME", callback=time_option, default=None, help="Only rows at or after TIME."
+)
+@click.option(
+    "--until", metavar="TIME", callback=time_option, default=None, help="Only rows at or before TIME."
+)
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default stdout)."
 )
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
+@json_option('With --out: report {"rows", "format", "out"} as one JSON object on stdout (docs/cli.md).')
 @fail_typed
 def log_export(
     db: Path,
@@ -119,64 +213,84 @@ def log_export(
     since: datetime | None,
     until: datetime | None,
     out: Path | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Export rows for tracing as JSON lines or CSV (credential ids appear only as keyed hashes)."""
+    if as_json and out is None:
+        raise click.UsageError("--json reports on stdout, which then holds the rows: give --out FILE")
+    if out is not None and os.path.lexists(out) and not force:
+        raise click.UsageError(f"--out {out} exists; pass --force to replace it")
     try:
         wanted = None if credential_id is None else bytes.fromhex(credential_id)
     except ValueError as exc:
         raise click.BadParameter("--credential-id is the credential id in hex") from exc
     form = cast(Literal["csv", "jsonl"], fmt)
-    scan_log = open_log(db, load_log_key(key_file))
+    options: dict[str, Any] = {"fmt": form, "credential_id": wanted, "since": since, "until": until}
+    scan_log = _open(db, key_file)
     try:
         if out is None:
-            count = export_rows(
-                scan_log, sys.stdout, fmt=form, credential_id=wanted, since=since, until=until
-            )
-        else:
-            try:
-                with open(out, "w", encoding="utf-8", newline="") as target:
-                    count = export_rows(
-                        scan_log, target, fmt=form, credential_id=wanted, since=since, until=until
-                    )
-            except OSError as exc:
-                raise click.FileError(str(out), hint=exc.strerror or str(exc)) from exc
+            count = export_rows(scan_log, sys.stdout, **options)
+        else:  # whole, then written atomically: a reader never sees half an export
+            buffer = io.StringIO(newline="")
+            count = export_rows(scan_log, buffer, **options)
     finally:
         close_log(scan_log)
-    click.echo(f"{count} rows", err=True)
+    if out is not None:
+        write_file(out, buffer.getvalue().encode("utf-8"), overwrite=force)
+    if as_json:
+        echo_json({"rows": count, "format": fmt, "out": str(out)})
+    else:
+        click.echo(f"{count} rows", err=True)
 
 
 @log.command("purge")
 @_DB
 @_KEY
-@click.option("--days", type=click.IntRange(min=1), default=DEFAULT_RETENTION_DAYS, show_default=True)
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=DEFAULT_RETENTION_DAYS,
+    show_default=True,
+    help="Retention: delete the rows older than this many days before --now.",
+)
 @click.option(
     "--now", metavar="TIME", callback=time_option, default=None, help="Reference time (default now)."
 )
+@json_option('Report {"purged", "days", "before"} as one JSON object (docs/cli.md).')
 @fail_typed
-def log_purge(db: Path, key_file: Path, days: int, now: datetime | None) -> None:
+def log_purge(db: Path, key_file: Path, days: int, now: datetime | None, as_json: bool) -> None:
     """Delete rows older than the retention period (securely: pages overwritten, WAL truncated)."""
-    scan_log = open_log(db, load_log_key(key_file))
+    reference = (now or datetime.now(UTC)).astimezone(UTC)
+    scan_log = _open(db, key_file)
     try:
-        deleted = purge(scan_log, days=days, now=now)
+        deleted = purge(scan_log, days=days, now=reference)
     finally:
         close_log(scan_log)
-    click.echo(f"purged {deleted} rows older than {days} days")
+    if as_json:
+        echo_json({"purged": deleted, "days": days, "before": iso(reference - timedelta(days=days))})
+    else:
+        click.echo(
+            f"purged {deleted} rows older than {days} days (before {iso(reference - timedelta(days=days))})"
+        )
 
 
 @log.command("stats")
 @_DB
 @_KEY
-@click.option("--json", "as_json", is_flag=True)
+@json_option('One JSON object: {"rows", "first", "last", "places", "outcomes", "colours", "retention_days"}.')
 @fail_typed
 def log_stats(db: Path, key_file: Path, as_json: bool) -> None:
     """Row count, time span, outcomes and colours."""
-    scan_log = open_log(db, load_log_key(key_file))
+    scan_log = _open(db, key_file)
     try:
         summary = stats(scan_log)
     finally:
         close_log(scan_log)
     if as_json:
         echo_json(summary)
+    elif not summary["rows"]:
+        click.echo(f"0 rows: the scan log {db} is empty")
     else:
         click.echo(
             f"{summary['rows']} rows at {summary['places']} places, {summary['first']} – {summary['last']}"

@@ -33,7 +33,7 @@ from typing import IO, Any, Literal
 
 from healthcred.clock import epoch_seconds
 from healthcred.errors import BadInput, BadKey, HealthCredError, ScanLogError
-from healthcred.files import write_secret
+from healthcred.files import read_bounded, write_secret
 from healthcred.limits import MAX_EPOCH
 from healthcred.model import VerificationResult
 
@@ -62,6 +62,7 @@ LOG_FORMAT = 1
 """Schema version, stored in the ``meta`` table."""
 
 _KEY_BYTES = 32
+_KEY_FILE_LIMIT = 200  # 64 hex digits and a newline
 _HASH_BYTES = 16
 _HASH_DOMAIN = b"healthcred/scan-log/v1\x00"
 _KEY_ID_DOMAIN = b"healthcred/scan-log-key/v1\x00"
@@ -124,11 +125,11 @@ def save_log_key(key: bytes, path: str | os.PathLike[str]) -> None:
 
 def load_log_key(path: str | os.PathLike[str]) -> bytes:
     """Read a log key file written by :func:`save_log_key`; raise :class:`BadKey`."""
+    raw = read_bounded(path, _KEY_FILE_LIMIT, error=BadKey)  # bounded, never blocking on a FIFO
     try:
-        text = Path(path).read_text(encoding="ascii")[:200].strip()
-        key = bytes.fromhex(text)
-    except (OSError, ValueError) as exc:
-        raise BadKey(f"cannot read log key {path}: {exc}") from exc
+        key = bytes.fromhex(raw.decode("ascii").strip())
+    except ValueError:
+        key = b""
     if len(key) != _KEY_BYTES:
         raise BadKey(f"{path}: a log key is {_KEY_BYTES} bytes of hex")
     return key
