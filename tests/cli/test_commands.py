@@ -145,7 +145,7 @@ def test_demo_leaves_a_usable_folder(demo_dir: Path) -> None:
     paper = CliRunner().invoke(
         main, ["verify", "--trust", str(demo_dir / "trust"), "--json", str(codes[1])]
     )  # read back from the printed card
-    assert paper.exit_code == 0 and json.loads(paper.output)["kind"] == "paper"
+    assert paper.exit_code == 0 and json.loads(paper.output)["results"][0]["kind"] == "paper"
     place_text = str(demo_dir / "codes" / "place-mall.txt")
     place = CliRunner().invoke(main, ["place", "verify", "--trust", str(demo_dir / "trust"), place_text])
     assert place.exit_code == 0, place.output
@@ -177,7 +177,7 @@ def test_verify_demo_png_json(demo_dir: Path, stem: str) -> None:
         ["verify", "--json", "--trust", str(demo_dir / "trust"), str(demo_dir / "codes" / f"{stem}.png")],
     )
     assert result.exit_code == 0, result.output
-    payload = json.loads(result.output)
+    payload = json.loads(result.output)["results"][0]
     assert payload["valid"] is True and payload["status"] == stem.split("-")[0]
 
 
@@ -187,7 +187,8 @@ def _verify(
     result = CliRunner().invoke(
         main, ["verify", "--json", "--trust", str(trust or demo_dir / "trust"), *extra, code]
     )
-    return result.exit_code, json.loads(result.output)
+    payload = json.loads(result.stdout)  # a setup failure is also one JSON object on stdout
+    return result.exit_code, payload["results"][0] if "results" in payload else payload["error"]
 
 
 def test_verify_fails_with_distinct_codes_when_tampered(demo_dir: Path, tmp_path: Path) -> None:
@@ -199,11 +200,11 @@ def test_verify_fails_with_distinct_codes_when_tampered(demo_dir: Path, tmp_path
     tampered = text[:middle] + ("0" if text[middle] != "0" else "1") + text[middle + 1 :]
     code, out = _verify(demo_dir, tampered)
     assert code == 1 and out["error"] in {"bad_signature", "malformed_cose", "bad_base45", "bad_claims"}
-    # time: a year later the list has expired
+    # time: a year later the list has expired: this verifier's setup, not the code (exit 3)
     code, out = _verify(demo_dir, text, "--at", "2099-01-01T00:00:00Z")
-    assert code == 1 and out["error"] == "trust_list_expired"
+    assert code == 3 and out["error"] == "trust_list_expired"
     code, out = _verify(demo_dir, text, "--at", "2000-01-01T00:00:00+08:00")
-    assert code == 1 and out["error"] == "trust_list_not_yet_valid"
+    assert code == 3 and out["error"] == "trust_list_not_yet_valid"
     # trust list tampered with
     trust = tmp_path / "trust"
     (trust / "anchors").mkdir(parents=True)
@@ -214,8 +215,8 @@ def test_verify_fails_with_distinct_codes_when_tampered(demo_dir: Path, tmp_path
     signed = bytearray((demo_dir / "trust" / "lists" / "national.cose").read_bytes())
     signed[-70] ^= 0x01
     (trust / "lists" / "national.cose").write_bytes(bytes(signed))
-    code, out = _verify(demo_dir, text, trust=trust)
-    assert code == 1 and out["error"] in {"untrusted_list", "trust_list_malformed"}
+    code, out = _verify(demo_dir, text, trust=trust)  # a trust folder that does not load: exit 3
+    assert code == 3 and out["code"] in {"untrusted_list", "trust_list_malformed"}
     # a foreign code is read as one (and this one is garbage); an unknown prefix is named
     assert _verify(demo_dir, "HC1:NCFOXN")[1]["error"] == "bad_compression"
     assert _verify(demo_dir, "XYZ1:NCFOXN")[1]["error"] == "bad_prefix"

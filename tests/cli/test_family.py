@@ -346,7 +346,7 @@ def test_issue_paper_then_verify(paper_env: tuple[Path, Path, Path], tmp_path: P
     number = resident_id("33010619400308002")
     text = _issue(key, "--paper", "--id-key", id_key, "--png", png).stdout.strip()
     assert text.startswith("JKM1:") and png.is_file()
-    payload = json.loads(run("verify", "--trust", trust, "--json", png).output)
+    payload = json.loads(run("verify", "--trust", trust, "--json", png).output)["results"][0]
     assert payload["kind"] == "paper" and payload["id_tag"] is True and payload["id_check_required"]
     assert payload["document_number"] == number[:4] + "*" * 10 + number[-4:]
     lifetime = datetime.fromisoformat(payload["expires_at"]) - datetime.fromisoformat(payload["issued_at"])
@@ -365,12 +365,14 @@ def test_issue_paper_then_verify(paper_env: tuple[Path, Path, Path], tmp_path: P
         (["--status-rules", rules, "--valid-days", 3], 3),
     ):
         issued = _issue(key, "--paper", "--id-key", id_key, *extra).stdout.strip()
-        summary = json.loads(run("verify", "--trust", trust, "--json", issued).output)
+        summary = json.loads(run("verify", "--trust", trust, "--json", issued).output)["results"][0]
         assert datetime.fromisoformat(summary["expires_at"]) - datetime.fromisoformat(
             summary["issued_at"]
         ) == timedelta(days=days)
     # Health codes are unchanged: kind health_status, no tag.
-    plain = json.loads(run("verify", "--trust", trust, "--json", _issue(key).stdout.strip()).output)
+    plain = json.loads(run("verify", "--trust", trust, "--json", _issue(key).stdout.strip()).output)[
+        "results"
+    ][0]
     assert plain["kind"] == "health_status" and plain["id_tag"] is False
 
 

@@ -134,4 +134,4 @@ def test_log_refuses_another_key(demo: Path, tmp_path: Path) -> None:
     run("log", "init", tmp_path / "other.db", "--key", tmp_path / "two.key")
     failed = run("log", "stats", db, "--key", tmp_path / "two.key", code=3)
     assert "scan_log_error" in failed.output
-    assert "bad_key" in run("log", "stats", db, "--key", tmp_path / "missing.key", code=1).output
+    assert "bad_key" in run("log", "stats", db, "--key", tmp_path / "missing.key", code=3).output

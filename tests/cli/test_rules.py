@@ -71,7 +71,7 @@ def test_rules_declare_decide(tmp_path: Path) -> None:
         ).output
     )
     assert result["status"] == "yellow" and result["reasons"] == ["fever"]
-    verified = json.loads(run("verify", "--json", "--trust", trust, result["code"]).output)
+    verified = json.loads(run("verify", "--json", "--trust", trust, result["code"]).output)["results"][0]
     assert verified["status"] == "yellow" and verified["reason"] == 23
 
 

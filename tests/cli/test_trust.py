@@ -109,7 +109,7 @@ def test_operator_workflow(keys: Path, tmp_path: Path) -> None:
     )
     run("trust", "add", folder, staging / "revoked.cose")
     out = run("verify", "--json", "--trust", folder, text, code=1).output
-    assert json.loads(out)["error"] == "revoked"
+    assert json.loads(out)["results"][0]["error"] == "revoked"
 
     # Bundle the folder, install it in a second verifier, and refuse an older bundle afterwards.
     run(
@@ -137,7 +137,8 @@ def test_operator_workflow(keys: Path, tmp_path: Path) -> None:
     pharmacy = tmp_path / "pharmacy"
     run("trust", "init", pharmacy, "--anchor", keys / "root.pub.pem")
     run("trust", "add", pharmacy, staging / "b5.cose")
-    assert json.loads(run("verify", "--json", "--trust", pharmacy, text, code=1).output)["error"] == "revoked"
+    verified = json.loads(run("verify", "--json", "--trust", pharmacy, text, code=1).output)
+    assert verified["results"][0]["error"] == "revoked"
     before = (pharmacy / "bundle.cose").read_bytes()
     failed = run("trust", "add", pharmacy, staging / "b4.cose", code=1)
     assert "trust_list_rollback" in failed.output
@@ -195,7 +196,7 @@ def test_compromise_through_rotate(keys: Path, tmp_path: Path) -> None:
     run("trust", "init", folder, "--anchor", keys / "root.pub.pem")
     run("trust", "add", folder, staging / "v2.cose")
     out = run("verify", "--json", "--trust", folder, _code(keys)[1], code=1).output
-    assert json.loads(out)["error"] == "key_compromised"
+    assert json.loads(out)["results"][0]["error"] == "key_compromised"
 
 
 def test_national_command(keys: Path, tmp_path: Path) -> None:
@@ -207,7 +208,7 @@ def test_national_command(keys: Path, tmp_path: Path) -> None:
     national = run(
         "national", text, "--trust", folder, "--key", keys / "national.key.pem", "--png", tmp_path / "n.png"
     ).output.strip()
-    summary = json.loads(run("verify", "--json", "--trust", folder, tmp_path / "n.png").output)
+    summary = json.loads(run("verify", "--json", "--trust", folder, tmp_path / "n.png").output)["results"][0]
     assert summary["kind"] == "national" and summary["source_credential_id"] == source.id.hex()
     assert summary["region"] == NATIONAL_REGION and national.startswith("JKM1:")
     # A regional key is not granted national codes: refused before signing, nothing printed.

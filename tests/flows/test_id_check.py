@@ -242,9 +242,13 @@ def test_key_file_round_trip(tmp_path: Path) -> None:
     assert (tmp_path / "id.key").stat().st_mode & 0o777 == 0o600
     assert load_id_key(tmp_path / "id.key") == key
     assert "secret" not in repr(key) and key.secret.hex() not in repr(key)
+    # An existing key file is never replaced unless asked: its paper codes would become uncheckable.
+    with pytest.raises(HealthCredError) as exc:
+        save_id_key(generate_id_key("330000"), tmp_path / "id.key")
+    assert _code(exc) == "bad_key" and load_id_key(tmp_path / "id.key") == key
     # Overwriting a key file that was readable by others leaves it readable by its owner only.
     (tmp_path / "id.key").chmod(0o644)
-    save_id_key(generate_id_key("330000"), tmp_path / "id.key")
+    save_id_key(generate_id_key("330000"), tmp_path / "id.key", overwrite=True)
     assert (tmp_path / "id.key").stat().st_mode & 0o777 == 0o600
     (tmp_path / "bad.key").write_text(
         '{"format": "healthcred-id-key/1", "key_id": "00", "region": "330000", "secret": "' + "00" * 32 + '"}'

@@ -331,10 +331,10 @@ def test_cli_verify_any_format(tmp_path: Path, world: World, eu: tuple[Any, byte
     trust = ["--trust", str(folder), "--trust", str(der), "--trust", str(issuer), "--at", at]
     out = runner.invoke(main, ["verify", make_hc1(*eu), *trust, "--json"])
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["format"] == "hc1"
+    assert json.loads(out.output)["results"][0]["format"] == "hc1"
     out = runner.invoke(main, ["verify", *shc_chunks(2), *trust, "--json"])  # three chunks, one card
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["format"] == "shc"  # a lab panel: kind "unknown"
+    assert json.loads(out.output)["results"][0]["format"] == "shc"  # a lab panel: kind "unknown"
     out = runner.invoke(main, ["verify", world.code()[1], make_hc1(*eu), shc_jws(0), shc_jws(3), *trust])
     assert out.exit_code == 1  # one of them is revoked
     lines = out.output.strip().splitlines()
