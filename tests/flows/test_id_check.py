@@ -20,8 +20,10 @@ from healthcred import (
     verify,
 )
 from healthcred.codec.cbor import dumps
+from healthcred.flows.gate import with_id_check
 from healthcred.flows.idcheck import (
     IdCheckKey,
+    check_holder,
     check_id,
     generate_id_key,
     id_tag,
@@ -32,6 +34,7 @@ from healthcred.flows.idcheck import (
 from healthcred.flows.issue import issue_paper
 from healthcred.model import PAPER_MAX_LIFETIME
 from healthcred.native.claims import to_claims
+from healthcred.rules.policy import Decision
 from tests.helpers import forge
 from tests.helpers.world import CHECKED, ISSUED, World
 
@@ -257,3 +260,28 @@ def test_key_file_round_trip(tmp_path: Path) -> None:
         with pytest.raises(HealthCredError) as exc:
             load_id_key(path)
         assert _code(exc) == "bad_key"
+
+
+def test_check_holder_tells_what_a_gate_knows_of_the_holder(world: World) -> None:
+    result = verify(_paper(world)[1], world.store, at=CHECKED)
+    assert check_holder(result, None, KEY) == "not_checked"
+    assert check_holder(result, NUMBER, KEY) == "matched"
+    assert check_holder(result, "330106198503121258", KEY) == "mismatch"
+    assert check_holder(verify(world.code()[1], world.store, at=CHECKED), NUMBER, []) == "not_required"
+    with pytest.raises(HealthCredError) as exc:
+        check_holder(result, NUMBER, generate_id_key())
+    assert _code(exc) == "id_check_unavailable"
+
+
+def test_the_gate_never_admits_an_unchecked_paper_code() -> None:
+    admit, deny, skip = (Decision(o, o, o, "p v1") for o in ("admit", "deny", "not_checked"))
+    assert with_id_check(admit, "not_required").outcome == "admit"
+    assert with_id_check(admit, "matched").outcome == "admit"
+    assert (with_id_check(admit, "not_checked").outcome, with_id_check(admit, "not_checked").rule) == (
+        "check_id",
+        "id_not_checked",
+    )
+    # Someone else's code is denied whatever the policy says; a deny or an unchecked area stands.
+    assert [with_id_check(d, "mismatch").rule for d in (admit, deny, skip)] == ["id_mismatch"] * 3
+    assert with_id_check(deny, "not_checked").rule == "deny"
+    assert with_id_check(skip, "not_checked").outcome == "not_checked"

@@ -58,7 +58,6 @@ OUTCOME_WORDS = {
 ID_CHECK_WORDS: dict[IdCheck, str] = {
     "not_required": "not required 无需核验",
     "not_checked": "not checked 未核验",
-    "no_tag": "no ID tag in the code: compare name and masked number by eye 无证件标签，请人工比对",
     "matched": "matched 证件相符",
     "mismatch": "DOES NOT MATCH 证件不符",
 }

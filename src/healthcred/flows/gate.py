@@ -33,11 +33,6 @@ _ID_MESSAGES: dict[IdCheck, tuple[GateOutcome, str, str]] = {
         "id_not_checked",
         "证件未核验 — ID not checked: not admitted until the holder's ID number matches this paper code",
     ),
-    "no_tag": (
-        CHECK_ID,
-        "id_no_tag",
-        "纸质码无证件标签 — this paper code carries no ID tag: compare name and masked number by eye",
-    ),
     "mismatch": ("deny", "id_mismatch", "证件不符 — the ID number does not match this paper code"),
 }
 
@@ -57,7 +52,7 @@ def with_id_check(decision: Decision, id_check: IdCheck) -> GateDecision:
     """The gate's answer once the holder's ID is known: a paper code is never admitted unchecked.
 
     A number that does not match denies whatever the policy said (someone else's code); an
-    unchecked or untagged paper code that the policy admits becomes ``check_id``. A deny or
+    unchecked paper code that the policy admits becomes ``check_id``. A deny or
     ``not_checked`` (the area does not check codes) stands as it is.
     """
     change = _ID_MESSAGES.get(id_check)

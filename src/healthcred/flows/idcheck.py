@@ -49,10 +49,9 @@ __all__ = [
 ID_KEY_FILE_FORMAT = "healthcred-id-key/1"
 """The ``format`` value of an ID-check key file (JSON)."""
 
-IdCheck = Literal["not_required", "not_checked", "no_tag", "matched", "mismatch"]
+IdCheck = Literal["not_required", "not_checked", "matched", "mismatch"]
 """What a gate knows of the holder's ID document (:func:`check_holder`): nothing to check (not a
-paper code), a paper code whose number was not given, a paper code with no ID tag (compare by eye),
-the number matches its tag, or it does not."""
+paper code), a paper code whose number was not given, the number matches its tag, or it does not."""
 
 _SECRET_BYTES = 32
 _KEY_FILE_LIMIT = 4096  # a key file is ~200 bytes of JSON
@@ -219,15 +218,12 @@ def check_holder(
 ) -> IdCheck:
     """What a gate knows of the holder of a verified code, given the ID number presented (or ``None``).
 
-    Only a paper code needs the check (:attr:`VerificationResult.id_check_required`); for one
-    without an ID tag the number cannot be checked by key. Raises as :func:`check_id` does
-    (:class:`BadIdNumber` for a mistyped number, :class:`IdCheckUnavailable` when no key matches).
+    Only a paper code needs the check (:attr:`VerificationResult.id_check_required`; a verified
+    paper code always carries its tag). Raises as :func:`check_id` does (:class:`BadIdNumber`
+    for a mistyped number, :class:`IdCheckUnavailable` when no key matches).
     """
     if not result.id_check_required:
         return "not_required"
-    credential = result.credential
-    if isinstance(credential, HealthCode) and credential.id_tag is None:
-        return "no_tag"
     if id_number is None:
         return "not_checked"
     return "matched" if check_id(result, id_number, keys) else "mismatch"
