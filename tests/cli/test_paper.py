@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from healthcred.cli import gate_support
+from healthcred.cli import holder
 from healthcred.cli.main import main
 from healthcred.flows.idcheck import load_id_key
 
@@ -149,7 +149,7 @@ def test_verify_id_options_are_checked(demo: Path, tmp_path: Path) -> None:
 
 
 def test_verify_asks_for_the_number_at_a_terminal(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gate_support, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(holder, "_stdin_is_tty", lambda: True)
     args = ("verify", "--trust", demo / "trust", _paper(demo), "--id-key", _id_key(demo))
     asked = run(*args, stdin=f"{MISTYPED}\n{NUMBER}\n")  # a typo is asked again
     assert "证件号码" in asked.output and "type it again" in asked.output and "matched" in asked.output

@@ -8,16 +8,8 @@ from pathlib import Path
 
 import click
 
-from healthcred.cli.gate_support import (
-    decision_json,
-    echo_decision,
-    exit_for,
-    gate_check,
-    id_options,
-    load_gate_trust,
-    open_holder,
-    read_gate_code,
-)
+from healthcred.cli.gate_support import decision_json, echo_decision, exit_for, gate_check, read_gate_code
+from healthcred.cli.holder import id_options, load_gate_trust, open_holder
 from healthcred.cli.support import echo_json, fail_typed, json_option, time_option, trust_folder_option
 from healthcred.flows.gate import Gate
 from healthcred.rules.policy import AREA_LEVELS, SCENES

@@ -1,51 +1,25 @@
-"""What ``verify``, ``decide`` and ``log record`` share at a gate: trust, the holder's ID, the words shown.
+"""A gate's decision on the command line, shared by ``decide`` and ``log record``.
 
-A paper code is bound to its holder's ID document by a keyed tag (:mod:`healthcred.flows.idcheck`).
-The gate checks the number on the document the holder presents: ``--id-key`` names this verifier's
-ID-check key, ``--id-number`` the number (``-``: one line from stdin); without ``--id-number`` the
-operator is asked for it when stdin is a terminal and a code is a paper code.
+Verify, decide by the signed policy, check the holder's ID (:mod:`healthcred.cli.holder`), and show
+the outcome in both languages; a paper code is never admitted with its ID unchecked.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from healthcred.cli.exits import REFUSED, SETUP, SETUP_CODES, CommandFailure, exit_code_for, setup_step
+from healthcred.cli.holder import ID_CHECK_WORDS, PAPER_LINE, Holder
 from healthcred.cli.support import read_code
-from healthcred.errors import BadIdNumber, HealthCredError
+from healthcred.errors import HealthCredError
 from healthcred.flows.gate import Gate, GateDecision, with_id_check
-from healthcred.flows.idcheck import IdCheck, IdCheckKey, check_holder, load_id_key
 from healthcred.flows.verify import verify
 from healthcred.model import VerificationResult
-from healthcred.trust.folder import load_trust
-from healthcred.trust.store import TrustStore
 
-__all__ = [
-    "ID_CHECK_WORDS",
-    "OUTCOME_WORDS",
-    "PAPER_LINE",
-    "Holder",
-    "decision_json",
-    "echo_decision",
-    "exit_for",
-    "gate_check",
-    "id_options",
-    "load_gate_trust",
-    "open_holder",
-    "read_gate_code",
-]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-PAPER_LINE = "纸质码 — 请核验证件 / paper code — check the holder's ID document"
-"""The line shown under every paper code: the holder's ID document must be checked."""
+__all__ = ["OUTCOME_WORDS", "decision_json", "echo_decision", "exit_for", "gate_check", "read_gate_code"]
 
 OUTCOME_WORDS = {
     "admit": "ADMIT 通行",
@@ -54,114 +28,6 @@ OUTCOME_WORDS = {
     "check_id": "CHECK_ID 核验证件",
 }
 """A gate's outcome as its first line starts (English first, so scripts may match the word)."""
-
-ID_CHECK_WORDS: dict[IdCheck, str] = {
-    "not_required": "not required 无需核验",
-    "not_checked": "not checked 未核验",
-    "matched": "matched 证件相符",
-    "mismatch": "DOES NOT MATCH 证件不符",
-}
-"""What the ``ID 证件:`` line says for each :data:`~healthcred.flows.idcheck.IdCheck`."""
-
-_PROMPT = "证件号码 / ID number on the holder's document"
-_PROMPT_TRIES = 3
-_NUMBER_LIMIT = 256  # a document number is ≤ 24 characters; a longer line is not one
-
-
-def id_options(func: F) -> F:
-    """The ``--id-key PATH`` and ``--id-number NUMBER`` options (parameters ``id_key``, ``id_number``)."""
-    func = click.option(
-        "--id-number",
-        metavar="NUMBER",
-        default=None,
-        help="The number on the holder's ID document, checked against a paper code's ID tag"
-        " (`-`: one line from stdin). Without it you are asked when stdin is a terminal.",
-    )(func)
-    option: Callable[[F], F] = click.option(
-        "--id-key",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="This verifier's ID-check key file (as `idkey new` writes), to check paper codes.",
-    )
-    return option(func)
-
-
-def load_gate_trust(trust_dir: Sequence[Path]) -> TrustStore:
-    """The trust store of ``--trust``; a folder that cannot be loaded is this side's setup (exit 3)."""
-    with setup_step("--trust"):  # the loader names the file or folder at fault
-        return load_trust(trust_dir)
-
-
-def _stdin_is_tty() -> bool:
-    return sys.stdin.isatty()
-
-
-@dataclass
-class Holder:
-    """The ID-check key and the number presented, as a command was given them."""
-
-    key_path: Path | None
-    key: IdCheckKey | None
-    number: str | None
-
-    def check(self, result: VerificationResult, *, ask: bool = True) -> IdCheck:
-        """What is known of ``result``'s holder; asks for the number at a terminal if none was given.
-
-        ``ask=False`` never prompts (the gate denies anyway, so there is nothing to ask for).
-
-        A mistyped number (bad check digit, wrong length) is a usage error (exit 2) when given
-        as an option; at the prompt it is asked again. No installed key for the code's tag is
-        this side's setup (exit 3).
-        """
-        if not result.id_check_required:
-            return "not_required"
-        keys = [] if self.key is None else [self.key]
-        number = self.number
-        if number is None and ask and self.key is not None and _stdin_is_tty():
-            return self._prompted(result, keys)
-        with setup_step(f"ID-check key {self.key_path}"):
-            try:
-                return check_holder(result, number, keys)
-            except BadIdNumber as exc:
-                raise click.BadParameter(exc.message, param_hint="'--id-number'") from exc
-
-    def _prompted(self, result: VerificationResult, keys: list[IdCheckKey]) -> IdCheck:
-        for _ in range(_PROMPT_TRIES):
-            typed: str = click.prompt(f"{_PROMPT} ({result.subject.masked_name})", err=True)
-            with setup_step(f"ID-check key {self.key_path}"):
-                try:
-                    return check_holder(result, typed, keys)
-                except BadIdNumber as exc:
-                    click.echo(f"  {exc.message}: 请重新输入 / type it again", err=True)
-        raise click.BadParameter(
-            f"no valid ID number after {_PROMPT_TRIES} tries", param_hint="'--id-number'"
-        )
-
-
-def open_holder(id_key: Path | None, id_number: str | None, code_args: Sequence[str]) -> Holder:
-    """Check the ID options together and load the key (a missing or unusable key file: exit 3)."""
-    if id_number is not None and id_key is None:
-        raise click.UsageError("--id-number needs --id-key (the ID-check key file that checks it)")
-    if id_number == "-":
-        if "-" in code_args:
-            raise click.UsageError("stdin can hold the CODE or the ID number, not both")
-        id_number = _number_from_stdin()
-    key = None
-    if id_key is not None:
-        with setup_step(f"ID-check key {id_key}"):
-            key = load_id_key(id_key)
-    return Holder(id_key, key, id_number)
-
-
-def _number_from_stdin() -> str:
-    line = sys.stdin.readline(_NUMBER_LIMIT + 1)
-    if len(line) > _NUMBER_LIMIT:
-        raise click.BadParameter(
-            "the line on stdin is too long for a document number", param_hint="'--id-number'"
-        )
-    if not line.strip():
-        raise click.BadParameter("stdin held no ID number", param_hint="'--id-number'")
-    return line.strip()
 
 
 def read_gate_code(value: str) -> str:

@@ -18,16 +18,8 @@ from typing import Any, Literal, cast
 import click
 
 from healthcred.cli.exits import setup_step
-from healthcred.cli.gate_support import (
-    decision_json,
-    echo_decision,
-    exit_for,
-    gate_check,
-    id_options,
-    load_gate_trust,
-    open_holder,
-    read_gate_code,
-)
+from healthcred.cli.gate_support import decision_json, echo_decision, exit_for, gate_check, read_gate_code
+from healthcred.cli.holder import id_options, load_gate_trust, open_holder
 from healthcred.cli.support import (
     echo_json,
     fail_typed,

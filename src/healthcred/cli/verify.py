@@ -12,14 +12,7 @@ from typing import Any
 import click
 
 from healthcred.cli.exits import OK, REFUSED, SETUP, SETUP_CODES
-from healthcred.cli.gate_support import (
-    ID_CHECK_WORDS,
-    PAPER_LINE,
-    Holder,
-    id_options,
-    load_gate_trust,
-    open_holder,
-)
+from healthcred.cli.holder import ID_CHECK_WORDS, PAPER_LINE, Holder, id_options, load_gate_trust, open_holder
 from healthcred.cli.support import echo_json, iso, json_option, read_code, time_option, trust_folder_option
 from healthcred.clock import DEFAULT_SKEW_SECONDS
 from healthcred.codec.prefix import SHC_PREFIX
