@@ -182,6 +182,14 @@ def test_verify_unreadable_file_is_a_result_and_the_others_still_verify(demo: Pa
     assert payload["results"][0]["error"] == "bad_image" and str(broken) in payload["results"][0]["message"]
 
 
+def test_verify_names_the_file_of_an_invalid_code(demo: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    line = run("verify", "--trust", demo / "trust", empty, code=1).output
+    assert line.startswith(f"INVALID  [bad_prefix] {empty}: ")
+    assert run("verify", "--trust", demo / "trust", "JKM1:abc", code=1).output.count("JKM1:abc") == 0
+
+
 def test_verify_times_are_iso_with_offset(demo: Path) -> None:
     line = run("verify", "--trust", demo / "trust", demo / "codes" / "green-hangzhou.txt").output
     until = line.split("until ")[1].split()[0]

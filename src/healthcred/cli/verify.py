@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -106,7 +107,10 @@ def _region(code: str) -> str:
 
 def _echo_result(payload: dict[str, Any], outcome: VerificationResult | _Failure) -> None:
     if isinstance(outcome, _Failure):
-        click.echo(f"INVALID  [{payload['error']}] {payload['message']}")
+        name, message = payload["input"], payload["message"]
+        if (name == "-" or os.path.isfile(name)) and not message.startswith(name):
+            message = f"{name}: {message}"  # a file's line names it; code text is not repeated
+        click.echo(f"INVALID  [{payload['error']}] {message}")
         return
     cred, until = outcome.credential, iso(outcome.expires_at)
     if isinstance(cred, HealthCode):
