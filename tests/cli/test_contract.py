@@ -117,6 +117,8 @@ TEMPLATES: dict[str, Template] = {
     ),
     "family show": t("family", "show", "@file:{data}/family.json"),
     "family verify": t("family", "verify", "@file:{data}/family.json", "--trust", TRUST),
+    "idkey new": t("idkey", "new", "{out}/id-check.json", "--region", "330000"),
+    "idkey show": t("idkey", "show", "@file:{demo}/keys/id-check.json"),
     "issue": t(
         "issue",
         "--key",

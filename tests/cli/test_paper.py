@@ -87,6 +87,15 @@ def test_idkey_new_refuses_a_region_outside_the_table(tmp_path: Path) -> None:
     assert not (tmp_path / "a.json").exists() and not (tmp_path / "b.json").exists()
 
 
+def test_idkey_show_reads_a_key_from_stdin(tmp_path: Path) -> None:
+    path = tmp_path / "id.json"
+    run("idkey", "new", path)
+    shown = json.loads(run("idkey", "show", "-", "--json", stdin=path.read_text()).output)
+    assert shown["key_id"] == load_id_key(path).key_id.hex() and shown["mode"] is None
+    assert "stdin" in run("idkey", "show", "-", stdin="{}", code=3).output
+    assert "`-` is not one" in run("idkey", "new", "-", code=2).output
+
+
 @pytest.mark.parametrize("content", [b"", b"\x00\xff" * 100, b"{}", b"x" * 10_000], ids=str)
 def test_idkey_show_of_an_unusable_file_is_exit_3(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "id.json"
@@ -130,7 +139,7 @@ def test_verify_reads_the_id_number_from_stdin(demo: Path) -> None:
     assert "matched" in run(*args, stdin=NUMBER + "\n").output
     assert "no ID number" in run(*args, stdin="", code=2).output
     both = ("verify", "--trust", demo / "trust", "-", "--id-key", _id_key(demo), "--id-number", "-")
-    assert "not both" in run(*both, stdin=NUMBER, code=2).output
+    assert "only one input, not CODE 1 and --id-number" in run(*both, stdin=NUMBER, code=2).output
 
 
 def test_verify_id_options_are_checked(demo: Path, tmp_path: Path) -> None:
@@ -269,11 +278,15 @@ def test_decide_reads_code_as_every_command(demo: Path) -> None:
         assert "BytesIO" not in out.output
 
 
-def test_decide_of_an_unreadable_code_file_is_one_line(demo: Path, tmp_path: Path) -> None:
+def test_decide_denies_an_unreadable_code_file_in_one_line_naming_it(demo: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
     failed = _decide(demo, broken, exit_code=1)
-    assert failed.output.count("\n") == 1 and "[bad_image]" in failed.output and str(broken) in failed.output
+    assert failed.stdout.startswith("DENY 禁止") and failed.stdout.count("\n") == 1 and not failed.stderr
+    assert "[bad_image]" in failed.stdout and failed.stdout.count(str(broken)) == 1
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert f"{empty}: " in _decide(demo, empty, exit_code=1).stdout  # read, but no code: still named
 
 
 def test_decide_without_a_policy_or_with_an_expired_list_is_exit_3(demo: Path) -> None:
@@ -350,6 +363,22 @@ def test_log_export_and_purge_report_as_json(demo: Path, place: Path, tmp_path: 
         run("log", "purge", db, "--key", key, "--now", "2099-01-01T00:00:00Z", "--json").output
     )
     assert purged["purged"] == 1 and purged["days"] == 21 and purged["before"] == "2098-12-11T00:00:00+00:00"
+
+
+def test_log_never_creates_a_log_outside_init(tmp_path: Path) -> None:
+    key = tmp_path / "log.key"
+    run("log", "init", tmp_path / "scans.db", "--key", key)
+    (tmp_path / "empty.db").write_bytes(b"")
+    for db in (tmp_path / "missing.db", tmp_path / "empty.db"):
+        assert "log init" in run("log", "stats", db, "--key", key, code=3).output
+    assert not (tmp_path / "missing.db").exists()
+    assert "stdin" in run("log", "stats", "-", "--key", key, code=2).output
+    assert (
+        json.loads(
+            run("log", "stats", tmp_path / "scans.db", "--key", "-", "--json", stdin=key.read_text()).output
+        )["rows"]
+        == 0
+    )  # the key may come from stdin
 
 
 def test_log_with_a_missing_or_wrong_key_is_exit_3(tmp_path: Path) -> None:

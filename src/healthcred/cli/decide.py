@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from healthcred.cli.gate_support import decision_json, echo_decision, exit_for, gate_check, read_gate_code
-from healthcred.cli.holder import id_options, load_gate_trust, open_holder
+from healthcred.cli.gate_support import decision_json, echo_decision, exit_for, gate_check
+from healthcred.cli.holder import id_options, load_gate_trust, one_stdin, open_holder
 from healthcred.cli.support import echo_json, fail_typed, json_option, time_option, trust_folder_option
 from healthcred.flows.gate import Gate
 from healthcred.rules.policy import AREA_LEVELS, SCENES
@@ -52,9 +52,10 @@ def decide(
     until then the outcome is CHECK_ID (exit 1, not admitted). Exit 3 when the trust folder, its
     policy or the ID-check key cannot be used.
     """
+    one_stdin(CODE=code, **{"--id-key": id_key, "--id-number": id_number})
     holder = open_holder(id_key, id_number, (code,))
     gate = Gate(load_gate_trust(trust_dir), scene=scene, level=level)
-    decision, result = gate_check(gate, read_gate_code(code), holder, at)
+    decision, result = gate_check(gate, code, holder, at)
     if as_json:
         echo_json(decision_json(code, decision, result))
     else:

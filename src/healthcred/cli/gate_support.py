@@ -11,15 +11,15 @@ from typing import Any
 
 import click
 
-from healthcred.cli.exits import REFUSED, SETUP, SETUP_CODES, CommandFailure, exit_code_for, setup_step
-from healthcred.cli.holder import ID_CHECK_WORDS, PAPER_LINE, Holder
+from healthcred.cli.exits import REFUSED, SETUP, SETUP_CODES, CommandFailure, setup_step
+from healthcred.cli.holder import ID_CHECK_WORDS, PAPER_LINE, Holder, named_input
 from healthcred.cli.support import read_code
 from healthcred.errors import HealthCredError
 from healthcred.flows.gate import Gate, GateDecision, with_id_check
 from healthcred.flows.verify import verify
 from healthcred.model import VerificationResult
 
-__all__ = ["OUTCOME_WORDS", "decision_json", "echo_decision", "exit_for", "gate_check", "read_gate_code"]
+__all__ = ["OUTCOME_WORDS", "decision_json", "echo_decision", "exit_for", "gate_check"]
 
 OUTCOME_WORDS = {
     "admit": "ADMIT 通行",
@@ -30,32 +30,24 @@ OUTCOME_WORDS = {
 """A gate's outcome as its first line starts (English first, so scripts may match the word)."""
 
 
-def read_gate_code(value: str) -> str:
-    """A CODE argument's text (``read_code``); one that cannot be read is one line naming it (exit 1)."""
-    try:
-        return read_code(value)
-    except HealthCredError as exc:
-        raise CommandFailure(
-            f"[{exc.code}] {value}: {exc.message}", exit_code_for(exc), code=exc.code
-        ) from exc
-
-
 def gate_check(
-    gate: Gate, text: str, holder: Holder, at: datetime | None
+    gate: Gate, code: str, holder: Holder, at: datetime | None
 ) -> tuple[GateDecision, VerificationResult | None]:
-    """Verify and decide at ``gate``, then check the holder's ID: a paper code is never admitted unchecked.
+    """Read CODE, verify and decide at ``gate``, then check the holder's ID (never admitted unchecked).
 
-    No signed policy in force, or a code refused for this side's trust (an expired list), is
-    exit 3: the gate is misconfigured, and the person in front of it is not the one to refuse.
+    A CODE that cannot be read or does not verify is denied, its error code the rule and its
+    message naming the input. No signed policy in force, or a code refused for this side's
+    trust (an expired list), is exit 3: the gate is misconfigured, not the person to refuse.
     """
     moment = (at or datetime.now(UTC)).astimezone(UTC)
     with setup_step("policy"):
         policy = gate.policy(moment)
     try:
-        result = verify(text, gate.trust, at=moment)
+        result = verify(read_code(code), gate.trust, at=moment)
     except HealthCredError as exc:
         if exc.code in SETUP_CODES:
             raise CommandFailure(f"[{exc.code}] --trust: {exc.message}", SETUP, code=exc.code) from exc
+        exc.message = named_input(code, exc.message)
         return with_id_check(gate.refuse(exc, moment), "not_required"), None
     decision = policy.decide(result.credential, scene=gate.scene, level=gate.level, at=moment)
     return with_id_check(decision, holder.check(result, ask=decision.outcome == "admit")), result

@@ -9,6 +9,7 @@ the rules engine, so ``verify`` stays free of it.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from healthcred.cli.exits import setup_step
+from healthcred.cli.support import input_name, read_input
 from healthcred.errors import BadIdNumber
 from healthcred.flows.idcheck import IdCheck, IdCheckKey, check_holder, load_id_key
 from healthcred.model import VerificationResult
@@ -29,7 +31,10 @@ __all__ = [
     "PAPER_LINE",
     "Holder",
     "id_options",
+    "key_source",
     "load_gate_trust",
+    "named_input",
+    "one_stdin",
     "open_holder",
 ]
 
@@ -48,6 +53,7 @@ ID_CHECK_WORDS: dict[IdCheck, str] = {
 
 _PROMPT = "证件号码 / ID number on the holder's document"
 _PROMPT_TRIES = 3
+_KEY_LIMIT = 4096  # an ID-check or log key file is ~200 bytes
 _NUMBER_LIMIT = 256  # a document number is ≤ 24 characters; a longer line is not one
 
 
@@ -102,7 +108,7 @@ class Holder:
         number = self.number
         if number is None and ask and self.key is not None and _stdin_is_tty():
             return self._prompted(result, keys)
-        with setup_step(f"ID-check key {self.key_path}"):
+        with setup_step(f"ID-check key {input_name(self.key_path or '')}"):
             try:
                 return check_holder(result, number, keys)
             except BadIdNumber as exc:
@@ -111,7 +117,7 @@ class Holder:
     def _prompted(self, result: VerificationResult, keys: list[IdCheckKey]) -> IdCheck:
         for _ in range(_PROMPT_TRIES):
             typed: str = click.prompt(f"{_PROMPT} ({result.subject.masked_name})", err=True)
-            with setup_step(f"ID-check key {self.key_path}"):
+            with setup_step(f"ID-check key {input_name(self.key_path or '')}"):
                 try:
                     return check_holder(result, typed, keys)
                 except BadIdNumber as exc:
@@ -121,18 +127,31 @@ class Holder:
         )
 
 
+def one_stdin(**inputs: object) -> None:
+    """Refuse a command line on which more than one input is ``-`` (stdin can be read once)."""
+    named = [name for name, value in inputs.items() if str(value) == "-"]
+    if len(named) > 1:
+        raise click.UsageError(f"stdin can hold only one input, not {' and '.join(named)} (all `-`)")
+
+
+def key_source(path: Path, what: str) -> bytes | Path:
+    """A key file an option names, or its bytes from stdin for ``-`` (bounded: a key is small)."""
+    return read_input("-", what=what, limit=_KEY_LIMIT) if str(path) == "-" else path
+
+
 def open_holder(id_key: Path | None, id_number: str | None, code_args: Sequence[str]) -> Holder:
-    """Check the ID options together and load the key (a missing or unusable key file: exit 3)."""
+    """Check the ID options together and load the key (a missing or unusable key file: exit 3).
+
+    The caller has checked that at most one input is ``-`` (:func:`one_stdin`).
+    """
     if id_number is not None and id_key is None:
         raise click.UsageError("--id-number needs --id-key (the ID-check key file that checks it)")
     if id_number == "-":
-        if "-" in code_args:
-            raise click.UsageError("stdin can hold the CODE or the ID number, not both")
         id_number = _number_from_stdin()
     key = None
     if id_key is not None:
-        with setup_step(f"ID-check key {id_key}"):
-            key = load_id_key(id_key)
+        with setup_step(f"ID-check key {input_name(id_key)}"):
+            key = load_id_key(key_source(id_key, "ID-check key"))
     return Holder(id_key, key, id_number)
 
 
@@ -145,3 +164,15 @@ def _number_from_stdin() -> str:
     if not line.strip():
         raise click.BadParameter("stdin held no ID number", param_hint="'--id-number'")
     return line.strip()
+
+
+def named_input(value: str, message: str) -> str:
+    """``message`` about the CODE ``value``, starting with the input's name when it is a file or stdin.
+
+    Code text is not repeated (it is long, and the user has it); an error that already names its
+    input (``read_code``'s) is left as it is.
+    """
+    name = input_name(value)
+    if (value == "-" or os.path.isfile(value)) and not message.startswith(name):
+        return f"{name}: {message}"
+    return message

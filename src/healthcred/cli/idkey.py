@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from healthcred.cli.exits import USAGE, CommandFailure, setup_step
-from healthcred.cli.support import echo_json, fail_typed, json_option
+from healthcred.cli.holder import key_source
+from healthcred.cli.support import echo_json, fail_typed, input_name, json_option
 from healthcred.errors import BadKey
 from healthcred.flows.idcheck import ID_KEY_FILE_FORMAT, IdCheckKey, generate_id_key, load_id_key, save_id_key
 from healthcred.regions import NATIONAL_REGION, region_words
@@ -41,13 +42,16 @@ def _describe(key: IdCheckKey, path: Path) -> dict[str, Any]:
         "key_id": key.key_id.hex(),
         "region": key.region,
         "region_name": {"zh": chinese, "en": english},
-        "mode": f"{stat.S_IMODE(os.stat(path).st_mode):04o}",
+        "mode": None if str(path) == "-" else f"{stat.S_IMODE(os.stat(path).st_mode):04o}",
     }
 
 
 def _echo(info: dict[str, Any]) -> None:
     names = info["region_name"]
     click.echo(f"ID-check key {info['key_id']}  region {info['region']} {names['zh']} ({names['en']})")
+    if info["mode"] is None:  # read from stdin
+        click.echo("  read from stdin; the secret is never printed")
+        return
     click.echo(f"  file {info['path']} (mode {info['mode']}); the secret is never printed")
     if int(info["mode"], 8) & 0o077:
         click.echo(f"  warning: {info['path']} is readable by others: chmod 600 it", err=True)
@@ -69,6 +73,8 @@ def _echo(info: dict[str, Any]) -> None:
 @fail_typed
 def idkey_new(path: Path, region: str, force: bool, as_json: bool) -> None:
     """Create an ID-check key file (mode 0600, atomic); refuse an existing file without --force."""
+    if str(path) == "-":
+        raise click.UsageError("PATH is the key file to write; `-` is not one (a key is never printed)")
     if os.path.lexists(path) and not force:
         raise CommandFailure(
             f"{path} exists; an ID-check key is not replaced (codes tagged under it could no longer"
@@ -97,8 +103,8 @@ def idkey_new(path: Path, region: str, force: bool, as_json: bool) -> None:
 @fail_typed
 def idkey_show(path: Path, as_json: bool) -> None:
     """Show an ID-check key's id, region and file mode (never its secret); exit 3 if unusable."""
-    with setup_step(f"ID-check key {path}"):
-        key = load_id_key(path)
+    with setup_step(f"ID-check key {input_name(path)}"):
+        key = load_id_key(key_source(path, "ID-check key"))
     info = _describe(key, path)
     if as_json:
         echo_json(info)

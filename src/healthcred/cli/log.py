@@ -18,11 +18,12 @@ from typing import Any, Literal, cast
 import click
 
 from healthcred.cli.exits import setup_step
-from healthcred.cli.gate_support import decision_json, echo_decision, exit_for, gate_check, read_gate_code
-from healthcred.cli.holder import id_options, load_gate_trust, open_holder
+from healthcred.cli.gate_support import decision_json, echo_decision, exit_for, gate_check
+from healthcred.cli.holder import id_options, key_source, load_gate_trust, one_stdin, open_holder
 from healthcred.cli.support import (
     echo_json,
     fail_typed,
+    input_name,
     iso,
     json_option,
     read_code,
@@ -30,6 +31,7 @@ from healthcred.cli.support import (
     trust_folder_option,
     write_file,
 )
+from healthcred.errors import ScanLogError
 from healthcred.flows.gate import CHECK_ID, Gate, GateDecision
 from healthcred.flows.places import verify_place
 from healthcred.flows.scanlog import (
@@ -65,11 +67,24 @@ def log() -> None:
     """A collection point's scan log (SQLite): record, export for tracing, purge, stats."""
 
 
-def _open(db: Path, key_file: Path) -> ScanLog:
-    """The scan log with its key: a missing or wrong key, or a log that cannot be opened, is exit 3."""
-    with setup_step(f"log key {key_file}"):
-        key = load_log_key(key_file)
+def _log_key(key_file: Path) -> bytes:
+    """The log key of ``--key`` (a file, or ``-``: stdin); missing or unusable is exit 3."""
+    with setup_step(f"log key {input_name(key_file)}"):
+        return load_log_key(key_source(key_file, "log key"))
+
+
+def _open(db: Path, key_file: Path, *, create: bool = False) -> ScanLog:
+    """The scan log with its key: a missing or wrong key, or a log that cannot be opened, is exit 3.
+
+    Only ``log init`` (``create``) makes a new log: elsewhere a missing or empty file is a log
+    that was never set up, not one to create silently in the wrong place.
+    """
+    if str(db) == "-":
+        raise click.UsageError("DB is the scan log's file; stdin cannot hold one")
+    key = _log_key(key_file)
     with setup_step(f"scan log {db}"):
+        if not create and (not db.is_file() or db.stat().st_size == 0):
+            raise ScanLogError("no scan log here (missing or empty): create it with `healthcred log init`")
         return open_log(db, key)
 
 
@@ -79,16 +94,18 @@ def _open(db: Path, key_file: Path) -> ScanLog:
 @fail_typed
 def log_init(db: Path, key_file: Path) -> None:
     """Create a scan log and its hashing key file (mode 0600), or open an existing pair."""
+    if "-" in (str(db), str(key_file)):
+        raise click.UsageError("log init writes DB and --key as files; stdin cannot be one")
     try:
         for folder in {key_file.parent, db.parent}:
             folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise click.FileError(str(exc.filename or key_file), hint=exc.strerror or str(exc)) from exc
     if not key_file.exists():
-        with setup_step(f"log key {key_file}"):
+        with setup_step(f"log key {input_name(key_file)}"):
             save_log_key(generate_log_key(), key_file)
         click.echo(f"new log key {key_file} (mode 0600): give it only to the tracing authority")
-    close_log(_open(db, key_file))
+    close_log(_open(db, key_file, create=True))
     click.echo(f"scan log {db} ready")
 
 
@@ -144,16 +161,19 @@ def log_record(
     be used.
     """
     moment = (at or datetime.now(UTC)).astimezone(UTC)
+    one_stdin(
+        DB=db,
+        CODE=code,
+        **{"--key": key_file, "--place": place_code, "--id-key": id_key, "--id-number": id_number},
+    )
     holder = open_holder(id_key, id_number, (code, place_code))
-    with setup_step(f"log key {key_file}"):
-        load_log_key(key_file)  # before anyone is asked for an ID number
-    trust = load_gate_trust(trust_dir)
-    with setup_step(f"place code {place_code}"):  # the post's own place code is part of its setup
-        venue = verify_place(read_code(place_code), trust, at=moment).place
-    gate = Gate(trust, scene=venue.scene, level=level)
-    decision, result = gate_check(gate, read_gate_code(code), holder, moment)
-    scan_log = _open(db, key_file)
+    scan_log = _open(db, key_file)  # before anyone is asked for an ID number
     try:
+        trust = load_gate_trust(trust_dir)
+        with setup_step(f"place code {input_name(place_code)}"):  # the post's own code is its setup
+            venue = verify_place(read_code(place_code), trust, at=moment).place
+        gate = Gate(trust, scene=venue.scene, level=level)
+        decision, result = gate_check(gate, code, holder, moment)
         logged = _record(scan_log, venue.venue_id, decision, result, moment)
     finally:
         close_log(scan_log)

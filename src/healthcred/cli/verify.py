@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -13,8 +12,25 @@ from typing import Any
 import click
 
 from healthcred.cli.exits import OK, REFUSED, SETUP, SETUP_CODES
-from healthcred.cli.holder import ID_CHECK_WORDS, PAPER_LINE, Holder, id_options, load_gate_trust, open_holder
-from healthcred.cli.support import echo_json, iso, json_option, read_code, time_option, trust_folder_option
+from healthcred.cli.holder import (
+    ID_CHECK_WORDS,
+    PAPER_LINE,
+    Holder,
+    id_options,
+    load_gate_trust,
+    named_input,
+    one_stdin,
+    open_holder,
+)
+from healthcred.cli.support import (
+    echo_json,
+    iso,
+    json_option,
+    naming,
+    read_code,
+    time_option,
+    trust_folder_option,
+)
 from healthcred.clock import DEFAULT_SKEW_SECONDS
 from healthcred.codec.prefix import SHC_PREFIX
 from healthcred.errors import HealthCredError
@@ -73,13 +89,14 @@ def _entries(codes: tuple[str, ...], backend: str) -> list[Entry]:
             if Path(code).suffix.lower() == SHC_FILE_SUFFIX and Path(code).is_file():
                 from healthcred.foreign.shc.cards import load_health_cards
 
-                cards = load_health_cards(code)  # whole cards (JWS), not QR texts
+                with naming(code):
+                    cards = load_health_cards(code)  # whole cards (JWS), not QR texts
                 entries += _group_chunks(texts) + [(code, card) for card in cards]
                 texts = []
             else:
                 texts.append((code, read_code(code, qr_backend="pyzbar" if backend == "pyzbar" else "zxing")))
         except HealthCredError as exc:  # an unreadable CODE is its own INVALID result, named
-            entries += [*_group_chunks(texts), (code, _Failure(exc.code, f"{code}: {exc.message}"))]
+            entries += [*_group_chunks(texts), (code, _Failure(exc.code, exc.message))]  # named
             texts = []
     return entries + _group_chunks(texts)
 
@@ -107,9 +124,7 @@ def _region(code: str) -> str:
 
 def _echo_result(payload: dict[str, Any], outcome: VerificationResult | _Failure) -> None:
     if isinstance(outcome, _Failure):
-        name, message = payload["input"], payload["message"]
-        if (name == "-" or os.path.isfile(name)) and not message.startswith(name):
-            message = f"{name}: {message}"  # a file's line names it; code text is not repeated
+        message = named_input(payload["input"], payload["message"])
         click.echo(f"INVALID  [{payload['error']}] {message}")
         return
     cred, until = outcome.credential, iso(outcome.expires_at)
@@ -194,6 +209,10 @@ def verify_command(
     valid (and every ID number given matches), 1 if not, 3 if the trust folder or ID-check key
     cannot be used.
     """
+    one_stdin(
+        **{f"CODE {n}": code for n, code in enumerate(codes, 1)},
+        **{"--id-key": id_key, "--id-number": id_number},
+    )
     holder = open_holder(id_key, id_number, codes)
     trust = load_gate_trust(trust_dir)
     entries = _entries(codes, backend)

@@ -109,10 +109,15 @@ def save_id_key(key: IdCheckKey, path: str | os.PathLike[str], *, overwrite: boo
     write_secret(path, body + "\n", overwrite=overwrite, error=BadKey)
 
 
-def load_id_key(path: str | os.PathLike[str]) -> IdCheckKey:
-    """Read an ID-check key file written by :func:`save_id_key`; raise :class:`BadKey`."""
-    # Bounded and non-blocking: a huge file, a folder or a FIFO named by mistake is one BadKey.
-    raw = read_bounded(path, _KEY_FILE_LIMIT, error=BadKey)
+def load_id_key(source: bytes | str | os.PathLike[str]) -> IdCheckKey:
+    """Read an ID-check key file written by :func:`save_id_key` (a path or its bytes); raise BadKey."""
+    path = "the ID-check key" if isinstance(source, bytes) else os.fspath(source)
+    if isinstance(source, bytes):
+        if len(source) > _KEY_FILE_LIMIT:
+            raise BadKey(f"{path} is larger than {_KEY_FILE_LIMIT} bytes")
+        raw = source
+    else:  # bounded and non-blocking: a huge file, a folder or a FIFO named by mistake is one BadKey
+        raw = read_bounded(source, _KEY_FILE_LIMIT, error=BadKey)
     try:
         data: Any = json.loads(raw)
     except ValueError as exc:

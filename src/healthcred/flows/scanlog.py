@@ -123,9 +123,11 @@ def save_log_key(key: bytes, path: str | os.PathLike[str]) -> None:
     write_secret(path, key.hex() + "\n", error=BadKey)
 
 
-def load_log_key(path: str | os.PathLike[str]) -> bytes:
-    """Read a log key file written by :func:`save_log_key`; raise :class:`BadKey`."""
-    raw = read_bounded(path, _KEY_FILE_LIMIT, error=BadKey)  # bounded, never blocking on a FIFO
+def load_log_key(source: bytes | str | os.PathLike[str]) -> bytes:
+    """Read a log key file written by :func:`save_log_key` (a path or its bytes); raise :class:`BadKey`."""
+    path = "the log key" if isinstance(source, bytes) else os.fspath(source)
+    # A file is read bounded and never blocking on a FIFO; bytes are bounded by the length check below.
+    raw = source if isinstance(source, bytes) else read_bounded(source, _KEY_FILE_LIMIT, error=BadKey)
     try:
         key = bytes.fromhex(raw.decode("ascii").strip())
     except ValueError:
