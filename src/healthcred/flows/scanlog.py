@@ -203,9 +203,10 @@ def record_scan(
 ) -> None:
     """Append one scan: ``outcome`` at ``place``, for the credential of ``result`` (or ``credential_id``).
 
-    Only the keyed hash of the id, the kind and the colour are stored; an
-    invalid code has no trusted id, so an ``error`` row stores the error code
-    and no credential hash.
+    Only the keyed hash of the id, the kind and the colour are stored. An
+    ``error`` row stores its error code; for an invalid code (no trusted id) it
+    has no credential hash, while one given a verified ``result`` (a paper code
+    whose holder's ID was not checked: ``id_not_checked``) keeps the hash.
     """
     if outcome not in OUTCOMES:
         raise BadInput(f"outcome must be one of {OUTCOMES}")
