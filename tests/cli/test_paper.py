@@ -40,7 +40,7 @@ def place(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     text = run(
         "place", "issue", "--key", demo / "keys" / "zhejiang.key.pem", "--venue-id", "hz-gate-1",
         "--name", "社区北门", "--region", "330106", "--scene", "mall",
-    ).output.strip()  # fmt: skip
+    ).stdout.strip()  # fmt: skip
     path = tmp_path_factory.mktemp("place") / "place.txt"
     path.write_text(text + "\n")
     return path
