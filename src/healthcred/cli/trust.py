@@ -18,9 +18,12 @@ from typing import Any
 
 import click
 
-from healthcred.cli.support import EXISTING_FILE, fail_typed, time_option, write_file
+from healthcred.cli.exits import REFUSED, SETUP, CommandFailure, setup_step
+from healthcred.cli.support import EXISTING_FILE, echo_json, fail_typed, json_option, time_option, write_file
 from healthcred.cli.trust_views import (
     anchors_of,
+    describe_change,
+    diff_views,
     load_list,
     open_any,
     retire_grant,
@@ -31,7 +34,7 @@ from healthcred.cli.trust_views import (
 )
 from healthcred.crypto.cose import Sign1
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key, save_public_key
-from healthcred.errors import HealthCredError, TrustStoreError
+from healthcred.errors import TrustStoreError
 from healthcred.foreign.dcc.dsc import DSC_SUFFIXES
 from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, BUNDLE_FILE, make_bundle, stage_bundle
 from healthcred.trust.envelope import Anchor, open_signed
@@ -47,6 +50,8 @@ from healthcred.trust.folder import (
     load_foreign,
     load_trust,
 )
+from healthcred.trust.grants import TrustEntry
+from healthcred.trust.history import invalidations
 from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, make_trust_list, parse_list_body
 from healthcred.trust.revocation import (
     MAX_REVOCATION_BYTES,
@@ -57,6 +62,7 @@ from healthcred.trust.revocation import (
 from healthcred.trust.rulesets import RULES_CONTENT_TYPE, parse_rule_set_body
 from healthcred.trust.series import Versioned
 from healthcred.trust.state import digest_key
+from healthcred.trust.store import TrustStore
 from healthcred.trust.transaction import Transaction, build_folder, folder_transaction
 
 __all__ = ["store_view", "trust", "validate_rule_sets"]
@@ -104,17 +110,24 @@ def trust_init(folder: Path, anchor: tuple[Path, ...]) -> None:
 @trust.command("add")
 @click.argument("folder", type=_DIR)
 @click.argument("files", type=EXISTING_FILE, nargs=-1, required=True)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Add the files even if they would invalidate codes the folder accepts now (each is named).",
+)
 @fail_typed
-def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
+def trust_add(folder: Path, files: tuple[Path, ...], force: bool) -> None:
     """Add signed trust lists, revocation lists, rule sets, a bundle, or foreign trust.
 
     Foreign trust is EU DCC signing certificates (.der/.pem/.crt/.cer, or a .json DSC list) and
     SMART Health Card issuer files (.json with "iss"): they are checked, then copied to dsc/ or shc/.
-    All files are added in one change: all of them or, on any failure or crash, none.
+    All files are added in one change: all of them or, on any failure or crash, none. The change
+    to the folder's keys is shown first; one that would make codes the folder accepts now fail
+    (a key removed, a window shortened, a region, kind or colour narrowed) is refused unless --force.
     """
     with folder_transaction(folder) as change:
         anchors = load_anchors(folder)
-        load_trust(folder)  # the folder as it is must load; then with the additions
+        before = load_trust(folder)  # the folder as it is must load; then with the additions
         added, bundles = 0, []
         for path in files:
             data = path.read_bytes()
@@ -132,6 +145,7 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
                 added += 1
         store = load_folder_view(change.view())
         validate_rule_sets(store)
+        _check_history(before, store, force)
         change.raise_floor(store.versions)
         change.commit()
     for bundle, fresh in bundles:
@@ -143,6 +157,26 @@ def trust_add(folder: Path, files: tuple[Path, ...]) -> None:
     )
     for kid, why in store.conflicts.items():
         click.echo(f"warning: conflict for kid {kid.hex()}: {why}", err=True)
+
+
+def _entries(store: TrustStore) -> list[TrustEntry]:
+    return [e for t in store.lists for e in t.entries]
+
+
+def _check_history(before: TrustStore, after: TrustStore, force: bool) -> None:
+    # Show what changes; refuse (unless forced) a change that makes codes accepted now fail.
+    for change in diff_views(store_view(before), store_view(after)):
+        click.echo(describe_change(change))
+    lost = invalidations(_entries(before), _entries(after), int(datetime.now(UTC).timestamp()))
+    for why in lost:
+        click.echo(f"{'overridden with --force' if force else 'would invalidate'}: {why}", err=True)
+    if lost and not force:
+        raise CommandFailure(
+            f"[would_invalidate] refused: the new lists would make codes the folder accepts now fail "
+            f"({len(lost)} grant(s), above); publish a list that keeps them, or add it with --force",
+            REFUSED,
+            code="would_invalidate",
+        )
 
 
 def _remember(change: Transaction, rel: str, data: bytes) -> None:
@@ -386,69 +420,104 @@ def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
 
 
 @trust.command("verify")
-@click.argument("source", type=_ANY)
+@click.argument("source", type=click.Path(path_type=Path))
 @click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for a bundle file.")
 @click.option("--at", metavar="TIME", callback=time_option, default=None, help="Check validity at TIME.")
-def trust_verify(source: Path, anchor: tuple[Path, ...], at: datetime | None) -> None:
-    """Verify a trust folder or bundle completely; exit 0 if it is usable at --at (default now)."""
-    try:
+@click.option(
+    "--expiring-days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Warn about lists that expire within this many days of --at.",
+)
+@json_option()
+@fail_typed
+def trust_verify(
+    source: Path, anchor: tuple[Path, ...], at: datetime | None, expiring_days: int, as_json: bool
+) -> None:
+    """Verify a trust folder or bundle completely; exit 0 if it is usable at --at (default now).
+
+    Warnings (no lists, lists expiring soon, anchors with no list) leave the exit code 0; a list
+    expired or not yet valid, or a key conflict, is exit 3, as is a missing or corrupt folder.
+    """
+    with setup_step(f"trust {'bundle' if source.is_file() else 'folder'} {source}"):
+        if not source.exists():
+            raise TrustStoreError("no such file or folder")
         store = open_any(source, anchor)
-    except HealthCredError as exc:
-        click.echo(f"INVALID [{exc.code}] {exc.message}")
-        raise SystemExit(1) from exc
-    moment = int((at or datetime.now(UTC)).timestamp())
+    report = _verify_report(store, int((at or datetime.now(UTC)).timestamp()), expiring_days)
+    report["source"] = str(source)
+    if as_json:
+        echo_json(report)
+    else:
+        for problem in report["problems"]:
+            click.echo(f"problem: {problem}")
+        for warning in report["warnings"]:
+            click.echo(f"warning: {warning}")
+        click.echo(
+            ("OK" if report["usable"] else "NOT USABLE") + f": {report['lists']} lists, "
+            f"{report['keys']} keys, {report['revocation_series']} revocation series"
+            + (f", {len(report['warnings'])} warning(s)" if report["warnings"] else "")
+        )
+    if not report["usable"]:
+        raise SystemExit(SETUP)
+
+
+def _verify_report(store: TrustStore, moment: int, expiring_days: int) -> dict[str, Any]:
+    # What `trust verify` reports (its --json shape, docs/cli.md): problems make the store unusable.
     problems = [
         f"list {t.id!r} v{t.version} expired {when(t.expires_at)}"
         for t in store.lists
         if t.expires_at < moment
-    ] + [f"list {t.id!r} not valid before {when(t.issued_at)}" for t in store.lists if t.issued_at > moment]
+    ]
+    problems += [
+        f"list {t.id!r} v{t.version} not valid before {when(t.issued_at)}"
+        for t in store.lists
+        if t.issued_at > moment
+    ]
     problems += [f"conflict for kid {kid.hex()}: {why}" for kid, why in store.conflicts.items()]
-    for problem in problems:
-        click.echo(f"problem: {problem}")
-    click.echo(
-        ("NOT USABLE" if problems else "OK") + f": {len(store.lists)} lists, "
-        f"{sum(len(t.entries) for t in store.lists)} keys, {len(store.revocations)} revocation series"
-    )
-    raise SystemExit(1 if problems else 0)
+    soon = moment + expiring_days * 86400
+    warnings = [] if store.lists else ["no trust lists: no code can verify; add one with `trust add`"]
+    warnings += [
+        f"list {t.id!r} v{t.version} expires {when(t.expires_at)}, within {expiring_days} days"
+        for t in store.lists
+        if moment <= t.expires_at <= soon
+    ]
+    signers = {t.signer_kid for t in store.lists if not t.delegated}
+    warnings += [
+        f"anchor {a.kid.hex()} has signed no list here" for a in store.anchors if a.kid not in signers
+    ]
+    if not store.anchors and not (store.dscs or store.shc_issuers):
+        warnings.append("no anchors: no native list can be trusted")
+    return {
+        "usable": not problems,
+        "at": when(moment),
+        "lists": len(store.lists),
+        "keys": sum(len(t.entries) for t in store.lists),
+        "revocation_series": len(store.revocations),
+        "problems": problems,
+        "warnings": warnings,
+    }
 
 
 @trust.command("diff")
 @click.argument("old", type=_ANY)
 @click.argument("new", type=_ANY)
 @click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for bundle files.")
+@json_option()
 @fail_typed
-def trust_diff(old: Path, new: Path, anchor: tuple[Path, ...]) -> None:
-    """Show what changes from OLD to NEW (folders or bundles): lists, keys, grants, revocations."""
-    before, after = store_view(open_any(old, anchor)), store_view(open_any(new, anchor))
-    changes = 0
+def trust_diff(old: Path, new: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
+    """Show what changes from OLD to NEW (folders or bundles): lists, keys, grants, revocations.
 
-    def keyed(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
-        return {
-            f"{t['signer']}/{t['id']}/{e['kid']}": {**e, "list_version": t["version"]}
-            for t in view["lists"]
-            for e in t["entries"]
-        }
-
-    old_versions, new_versions = before["versions"], after["versions"]
-    for series in sorted({*old_versions, *new_versions}):
-        a, b = old_versions.get(series), new_versions.get(series)
-        if a != b:
-            changes += 1
-            click.echo(f"{series}: version {a} → {b}")
-    old_keys, new_keys = keyed(before), keyed(after)
-    for name in sorted({*old_keys, *new_keys}):
-        a, b = old_keys.get(name), new_keys.get(name)
-        if a is None or b is None:
-            changes += 1
-            click.echo(
-                f"{'+' if a is None else '-'} key {name.rsplit('/', 1)[1]} ({(a or b or {})['region']})"
-            )
-            continue
-        fields = [f for f in a if f != "list_version" and a[f] != b[f]]
-        for f in fields:
-            changes += 1
-            click.echo(f"~ key {name.rsplit('/', 1)[1]} {f}: {a[f]} → {b[f]}")
-    for kid in sorted(set(after["conflicts"]) - set(before["conflicts"])):
-        changes += 1
-        click.echo(f"! new conflict {kid}: {after['conflicts'][kid]}")
-    click.echo(f"{changes} change(s)")
+    Also names every grant of OLD whose codes, issued by now, NEW would refuse (as `trust add` does).
+    """
+    before, after = open_any(old, anchor), open_any(new, anchor)
+    changes = diff_views(store_view(before), store_view(after))
+    lost = invalidations(_entries(before), _entries(after), int(datetime.now(UTC).timestamp()))
+    if as_json:
+        echo_json({"changes": changes, "count": len(changes), "would_invalidate": lost})
+        return
+    for change in changes:
+        click.echo(describe_change(change))
+    for why in lost:
+        click.echo(f"would invalidate: {why}")
+    click.echo(f"{len(changes)} change(s)")

@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from healthcred.crypto.algorithms import PublicKey
-from healthcred.crypto.keys import kid_of, load_public_key
+from healthcred.cli.support import iso_epoch
+from healthcred.crypto.keys import load_public_key
 from healthcred.errors import InvalidRule
 from healthcred.rules.policy import PolicySet
 from healthcred.rules.status import StatusRuleSet
 from healthcred.trust.bundle import open_bundle
 from healthcred.trust.envelope import Anchor
 from healthcred.trust.folder import load_anchors, load_trust
-from healthcred.trust.grants import KeyGrant, TrustEntry
+from healthcred.trust.grants import ROLE_NAMES, KeyGrant, TrustEntry
+from healthcred.trust.history import retire_grant, successor_grant
 from healthcred.trust.lists import parse_trust_list
 from healthcred.trust.store import TrustStore
 
 __all__ = [
     "LoadedList",
     "anchors_of",
+    "describe_change",
+    "diff_views",
     "entry_view",
     "load_list",
     "open_any",
@@ -35,16 +37,13 @@ __all__ = [
 ]
 
 
-_ROLES = ("issue", "delegate", "rules")
-
-
 def _roles(e: TrustEntry) -> tuple[bool, bool, bool]:
     return e.may_issue, e.may_delegate, e.may_sign_rules
 
 
 def when(epoch: int | None) -> str | None:
-    """Epoch seconds as ISO 8601 in UTC (``None`` stays ``None``), as every view shows times."""
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
+    """Epoch seconds as ISO 8601 with offset (``support.iso_epoch``), as every view shows times."""
+    return iso_epoch(epoch)
 
 
 def entry_view(e: TrustEntry) -> dict[str, Any]:
@@ -57,7 +56,7 @@ def entry_view(e: TrustEntry) -> dict[str, Any]:
         "not_after": when(e.not_after),
         "kinds": sorted(e.kinds) if e.kinds is not None else "any",
         "statuses": sorted(e.statuses) if e.statuses is not None else "any",
-        "roles": [r for r, on in zip(_ROLES, _roles(e), strict=True) if on],
+        "roles": [r for r, on in zip(ROLE_NAMES, _roles(e), strict=True) if on],
         "compromised_at": when(e.compromised_at),
         "delegated_by": e.delegated_by.hex() if e.delegated_by else None,
     }
@@ -167,33 +166,58 @@ def load_list(path: Path, anchors: list[Anchor]) -> LoadedList:
     )
 
 
-def retire_grant(
-    grants: list[KeyGrant], old_kid: str, moment: int, *, compromised: bool
-) -> tuple[list[KeyGrant], KeyGrant | None]:
-    """The grants with key ``old_kid`` retired at ``moment`` (or compromised from then), and its old grant.
+def _keyed(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        f"{t['signer']}/{t['id']}/{e['kid']}": {**e, "list": f"{t['signer']}/{t['id']}"}
+        for t in view["lists"]
+        for e in t["entries"]
+    }
 
-    The old grant is ``None`` when no key on the list has that kid (hex). Every other field
-    of the grant (region, kinds, statuses, every role) is kept as it was.
+
+def diff_views(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """What changes from one :func:`store_view` to another, one object per change.
+
+    ``change`` is ``version`` (``series``, ``from``, ``to``), ``added`` or ``removed`` (``kid``,
+    ``region``, ``list``), ``changed`` (``kid``, ``list``, ``field``, ``from``, ``to``) or
+    ``conflict`` (``kid``, ``why``): the shape ``trust diff --json`` documents.
     """
-    retired, old = [], None
-    for g in grants:
-        if kid_of(g.public_key).hex() != old_kid.lower():
-            retired.append(g)
+    changes: list[dict[str, Any]] = []
+    old_versions, new_versions = before["versions"], after["versions"]
+    for series in sorted({*old_versions, *new_versions}):
+        a, b = old_versions.get(series), new_versions.get(series)
+        if a != b:
+            changes.append({"change": "version", "series": series, "from": a, "to": b})
+    old_keys, new_keys = _keyed(before), _keyed(after)
+    for name in sorted({*old_keys, *new_keys}):
+        a, b = old_keys.get(name), new_keys.get(name)
+        if a is None or b is None:
+            e = a or b or {}
+            kind = "added" if a is None else "removed"
+            changes.append({"change": kind, "kid": e["kid"], "region": e["region"], "list": e["list"]})
             continue
-        old = g
-        if compromised:
-            retired.append(replace(g, compromised_at=moment))
-        else:
-            retired.append(replace(g, not_after=max(g.not_before + 1, moment)))
-    return retired, old
+        for f in a:
+            if a[f] != b[f]:
+                changes.append(
+                    {
+                        "change": "changed",
+                        "kid": a["kid"],
+                        "list": a["list"],
+                        "field": f,
+                        "from": a[f],
+                        "to": b[f],
+                    }
+                )
+    for kid in sorted(set(after["conflicts"]) - set(before["conflicts"])):
+        changes.append({"change": "conflict", "kid": kid, "why": after["conflicts"][kid]})
+    return changes
 
 
-def successor_grant(old: KeyGrant, key: PublicKey, moment: int) -> KeyGrant:
-    """The grant of ``key`` taking over ``old`` from ``moment``: same region, kinds, statuses and roles."""
-    return replace(
-        old,
-        public_key=key,
-        not_before=moment,
-        not_after=max(old.not_after, moment + 365 * 86400),
-        compromised_at=None,
-    )
+def describe_change(c: dict[str, Any]) -> str:
+    """One line of ``trust diff`` (and ``trust add``) for a change of :func:`diff_views`."""
+    if c["change"] == "version":
+        return f"{c['series']}: version {c['from']} → {c['to']}"
+    if c["change"] in ("added", "removed"):
+        return f"{'+' if c['change'] == 'added' else '-'} key {c['kid']} ({c['region']})"
+    if c["change"] == "changed":
+        return f"~ key {c['kid']} {c['field']}: {c['from']} → {c['to']}"
+    return f"! new conflict {c['kid']}: {c['why']}"

@@ -1,30 +1,242 @@
-"""``healthcred trustlist``: build, sign and show a signed trust list of regional issuer keys."""
+"""``healthcred trustlist``: build, edit, sign and show a signed trust list of regional issuer keys.
+
+`build` and `edit` write the list's source JSON (:mod:`healthcred.trust.sources`) for review;
+`sign` signs it. `edit` starts from the previous *signed* version, so every entry it is not told
+to change is carried over exactly (the same CBOR bytes once signed).
+"""
 
 from __future__ import annotations
 
-import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from healthcred.cli.support import EXISTING_FILE, fail_typed, parse_time, time_option, write_file
+from healthcred.cli.support import (
+    EXISTING_FILE,
+    echo_json,
+    fail_typed,
+    json_option,
+    read_text_input,
+    time_option,
+    write_file,
+)
+from healthcred.cli.trust_views import anchors_of, entry_view, load_list, when
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key
-from healthcred.trust.envelope import Anchor
-from healthcred.trust.grants import KeyGrant
+from healthcred.errors import BadInput
+from healthcred.regions import NATIONAL_REGION, check_region, region_words
+from healthcred.trust.grants import ROLE_NAMES, KeyGrant
+from healthcred.trust.history import KEY_VALID_DAYS, retire_grant, successor_grant
 from healthcred.trust.lists import make_trust_list, parse_trust_list
+from healthcred.trust.sources import (
+    KIND_NAMES,
+    TrustListSource,
+    epoch,
+    grant_source,
+    kind_numbers,
+    read_source,
+    status_numbers,
+)
 
 __all__ = ["trustlist"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group()
 def trustlist() -> None:
-    """Build, sign and show signed trust lists of regional issuer keys."""
+    """Build, edit, sign and show signed trust lists of regional issuer keys."""
 
 
-def _epoch(moment: datetime) -> int:
-    return int(moment.timestamp())
+@dataclass(frozen=True)
+class Given:
+    """A grant option the user gave: ``value`` is the set (``None``: any kind / colour)."""
+
+    value: frozenset[int] | None
+
+
+def _set_option(convert: Callable[[list[str | int]], frozenset[int] | None], allowed: str) -> Any:
+    def callback(ctx: click.Context, param: click.Parameter, value: str | None) -> Given | None:
+        if value is None:
+            return None
+        if value.strip().lower() == "any":
+            return Given(None)
+        items: list[str | int] = [
+            int(v) if v.isdigit() else v for v in (p.strip() for p in value.split(",")) if v
+        ]
+        try:
+            return Given(convert(items))
+        except BadInput as exc:
+            raise click.BadParameter(f"{exc.message} (allowed: {allowed}, comma-separated, or any)") from exc
+
+    return callback
+
+
+def _roles_option(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    roles = frozenset(r.strip() for r in value.split(",") if r.strip())
+    unknown = sorted(roles - set(ROLE_NAMES))
+    if unknown or not roles:
+        raise click.BadParameter(
+            f"{', '.join(unknown) or value!r}: roles are {', '.join(ROLE_NAMES)}, comma-separated"
+        )
+    return roles
+
+
+def grant_options(func: F) -> F:
+    """The options that set a grant: kinds, colours, roles and issue window (build and edit)."""
+    options = [
+        click.option(
+            "--kinds",
+            metavar="NAMES",
+            callback=_set_option(kind_numbers, ", ".join(KIND_NAMES)),
+            help=f"Credential kinds the key(s) may sign: {', '.join(KIND_NAMES)} or numbers, "
+            "comma-separated; any (the default) for all.",
+        ),
+        click.option(
+            "--statuses",
+            "--colours",
+            "statuses",
+            metavar="NAMES",
+            callback=_set_option(status_numbers, "green, yellow, red or codes"),
+            help="Colours (statuses) the key(s) may issue: green, yellow, red or codes, comma-separated; "
+            "any (the default) for all.",
+        ),
+        click.option(
+            "--roles",
+            metavar="ROLES",
+            callback=_roles_option,
+            help="What the key(s) may sign: issue, delegate (a list of its own), rules; comma-separated "
+            "(default issue).",
+        ),
+        click.option(
+            "--not-before",
+            metavar="TIME",
+            callback=time_option,
+            help="Earliest issue time of the key(s)' codes (default: the list's --issued).",
+        ),
+        click.option(
+            "--not-after",
+            metavar="TIME",
+            callback=time_option,
+            help="Latest issue time of the key(s)' codes (default: --key-valid-days after --not-before).",
+        ),
+        click.option(
+            "--key-valid-days",
+            type=click.IntRange(min=1),
+            default=KEY_VALID_DAYS,
+            show_default=True,
+            help="Days a new key may issue, when --not-after is not given.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@dataclass(frozen=True)
+class GrantOptions:
+    """The grant options as given (``None``: not given)."""
+
+    kinds: Given | None
+    statuses: Given | None
+    roles: frozenset[str] | None
+    not_before: datetime | None
+    not_after: datetime | None
+    key_valid_days: int
+
+    def new(self, key: Any, region: str, start: datetime) -> KeyGrant:
+        """A new key's grant: the options given, defaults for the rest (window from ``start``)."""
+        begin = self.not_before or start
+        roles = self.roles or frozenset({"issue"})
+        return KeyGrant(
+            key,
+            region,
+            epoch(begin),
+            epoch(self.not_after or begin + timedelta(days=self.key_valid_days)),
+            self.kinds.value if self.kinds else None,
+            self.statuses.value if self.statuses else None,
+            "issue" in roles,
+            "delegate" in roles,
+            None,
+            "rules" in roles,
+        )
+
+    def changed(self, g: KeyGrant, region: str | None) -> KeyGrant:
+        """``g`` with only the options given (and ``region``, if given) changed."""
+        changes: dict[str, Any] = {}
+        if region:
+            changes["region"] = region
+        if self.kinds:
+            changes["kinds"] = self.kinds.value
+        if self.statuses:
+            changes["statuses"] = self.statuses.value
+        if self.roles:
+            changes.update(
+                may_issue="issue" in self.roles,
+                may_delegate="delegate" in self.roles,
+                may_sign_rules="rules" in self.roles,
+            )
+        if self.not_before:
+            changes["not_before"] = epoch(self.not_before)
+        if self.not_after:
+            changes["not_after"] = epoch(self.not_after)
+        return replace(g, **changes)
+
+
+def _pair(item: str, option: str, right: str) -> tuple[str, str]:
+    left, sep, value = item.rpartition("=")
+    if not sep or not left or not value:
+        raise click.BadParameter(f"{item!r}: expected {right}", param_hint=option)
+    return left, value
+
+
+def _region(value: str, option: str) -> str:
+    # A code the GB/T 2260 table names at no level can never match a real code's region.
+    try:
+        check_region(value)
+    except BadInput as exc:
+        raise click.BadParameter(f"{value!r}: {exc.message}", param_hint=option) from exc
+    if value != NATIONAL_REGION and region_words(value)[0] == value:
+        raise click.BadParameter(
+            f"{value}: no province, city or county of the GB/T 2260 table has this code", param_hint=option
+        )
+    return value
+
+
+def _refuse_clobber(out: Path, force: bool) -> None:
+    if out.exists() and not force:
+        raise click.UsageError(f"{out} exists; give another --out, or --force to replace it")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _write_source(out: Path, source: TrustListSource, force: bool) -> None:
+    _refuse_clobber(out, force)
+    text = source.model_dump_json(indent=2, exclude_none=True) + "\n"
+    write_file(out, text, overwrite=force)
+
+
+_OUT = click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the unsigned list (JSON, for review before `trustlist sign`).",
+)
+_FORCE = click.option("--force", is_flag=True, help="Replace an existing --out file.")
+_ISSUED = click.option(
+    "--issued", metavar="TIME", callback=time_option, default=None, help="List issue time (default now)."
+)
+_VALID_DAYS = click.option(
+    "--valid-days", type=click.IntRange(min=1), default=30, show_default=True, help="Days the list is valid."
+)
 
 
 @trustlist.command("build")
@@ -37,69 +249,213 @@ def _epoch(moment: datetime) -> int:
     help="An issuer public key and the GB/T 2260 region it may issue for (repeatable).",
 )
 @click.option("--version", "list_version", type=click.IntRange(min=1), required=True, help="List version.")
+@click.option("--id", "list_id", default="national", show_default=True, help="The list's series id.")
+@_ISSUED
+@_VALID_DAYS
+@grant_options
 @click.option(
-    "--issued", metavar="TIME", callback=time_option, default=None, help="List issue time (default now)."
+    "--embed",
+    is_flag=True,
+    help="Put each public key in the JSON (PEM) instead of its path relative to --out.",
 )
-@click.option(
-    "--valid-days", type=click.IntRange(min=1), default=30, show_default=True, help="Days the list is valid."
-)
-@click.option(
-    "--key-valid-days",
-    type=click.IntRange(min=1),
-    default=365,
-    show_default=True,
-    help="Days each key is valid, from the list's issue time.",
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Where to write the unsigned list (JSON, for review before signing).",
-)
+@_OUT
+@_FORCE
 @fail_typed
 def trustlist_build(
     entries: tuple[str, ...],
     list_version: int,
+    list_id: str,
     issued: datetime | None,
     valid_days: int,
-    key_valid_days: int,
+    embed: bool,
     out: Path,
+    force: bool,
+    **grant: Any,
 ) -> None:
-    """Write an unsigned trust list as JSON, for review and then `trustlist sign`."""
-    start = issued or datetime.now(UTC).replace(microsecond=0)
-    grants = []
+    """Write an unsigned trust list as JSON, for review and then `trustlist sign`.
+
+    The grant options apply to every --entry; give keys with different grants in separate
+    `trustlist edit --add` steps, or edit the JSON.
+    """
+    start = issued or _now()
+    options = GrantOptions(**grant)
+    sources = []
     for item in entries:
-        pub, sep, region = item.rpartition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r}: expected PUB.pem=REGION", param_hint="--entry")
-        key = load_public_key(pub)
-        KeyGrant(key, region, _epoch(start), _epoch(start + timedelta(days=key_valid_days)))
-        grants.append(
-            {
-                "key": str(Path(pub).resolve()),
-                "kid": kid_of(key).hex(),
-                "region": region,
-                "not_before": start.isoformat(),
-                "not_after": (start + timedelta(days=key_valid_days)).isoformat(),
-            }
+        pub, region = _pair(item, "--entry", "PUB.pem=REGION")
+        g = options.new(load_public_key(pub), _region(region, "--entry"), start)
+        rel = None if embed else os.path.relpath(Path(pub).resolve(), out.parent.resolve())
+        sources.append(grant_source(g, key_path=rel))
+    source = TrustListSource(
+        id=list_id,
+        version=list_version,
+        issued_at=start,
+        expires_at=start + timedelta(days=valid_days),
+        entries=sources,
+    )
+    _write_source(out, source, force)
+    click.echo(f"wrote {out}: {len(sources)} entries, version {list_version}; sign it with `trustlist sign`")
+
+
+@trustlist.command("edit")
+@click.argument("previous", type=EXISTING_FILE)
+@click.option(
+    "--anchor",
+    type=EXISTING_FILE,
+    multiple=True,
+    required=True,
+    help="Public key(s) PREVIOUS must be signed by (the root, or the delegating key of a delegated list).",
+)
+@click.option(
+    "--add",
+    "adds",
+    multiple=True,
+    metavar="PUB.pem=REGION",
+    help="Add a key for a region, with the grant options (repeatable).",
+)
+@click.option(
+    "--retire",
+    "retires",
+    multiple=True,
+    metavar="KID",
+    help="End a key's issue window at --effective: its earlier codes stay valid until they expire.",
+)
+@click.option(
+    "--compromise",
+    "compromises",
+    multiple=True,
+    metavar="KID",
+    help="Refuse every code the key signed from --effective on, even ones already issued.",
+)
+@click.option(
+    "--rotate",
+    "rotations",
+    multiple=True,
+    metavar="KID=NEW.pub.pem",
+    help="Retire a key at --effective and give a new key its grant (region, kinds, colours, roles) "
+    "from then.",
+)
+@click.option(
+    "--grant",
+    "regrants",
+    multiple=True,
+    metavar="KID[=REGION]",
+    help="Change a key's grant: its region if given, and the grant options given; the rest is kept.",
+)
+@click.option(
+    "--effective",
+    metavar="TIME",
+    callback=time_option,
+    default=None,
+    help="When --retire, --compromise and --rotate take effect (default: the new list's --issued).",
+)
+@click.option(
+    "--version",
+    "list_version",
+    type=click.IntRange(min=2),
+    default=None,
+    help="New list version (default: PREVIOUS's + 1).",
+)
+@_ISSUED
+@_VALID_DAYS
+@grant_options
+@_OUT
+@_FORCE
+@fail_typed
+def trustlist_edit(
+    previous: Path,
+    anchor: tuple[Path, ...],
+    adds: tuple[str, ...],
+    retires: tuple[str, ...],
+    compromises: tuple[str, ...],
+    rotations: tuple[str, ...],
+    regrants: tuple[str, ...],
+    effective: datetime | None,
+    list_version: int | None,
+    issued: datetime | None,
+    valid_days: int,
+    out: Path,
+    force: bool,
+    **grant: Any,
+) -> None:
+    """Write the next version of a signed list as JSON: every entry not named is kept exactly.
+
+    Keys are embedded in the JSON (PEM), so it carries to an offline signing machine.
+    """
+    current = load_list(previous, anchors_of(anchor))
+    version = list_version or current.version + 1
+    if version <= current.version:
+        raise click.BadParameter(
+            f"{version} is not after {previous}'s version {current.version}", param_hint="--version"
         )
-    spec = {
-        "version": list_version,
-        "issued_at": start.isoformat(),
-        "expires_at": (start + timedelta(days=valid_days)).isoformat(),
-        "entries": grants,
-    }
-    write_file(out, json.dumps(spec, indent=2) + "\n")
-    click.echo(f"wrote {out}: {len(grants)} entries, version {list_version}; sign it with `trustlist sign`")
+    start = issued or _now()
+    moment = epoch(effective or start)
+    options = GrantOptions(**grant)
+    grants, done = current.grants, []
+    for kid, compromised in [*((k, False) for k in retires), *((k, True) for k in compromises)]:
+        grants, old = retire_grant(grants, kid, moment, compromised=compromised)
+        _must_hold(old, kid, previous)
+        done.append(f"{'compromised' if compromised else 'retired'} {kid}")
+    for item in rotations:
+        kid, pub = _pair(item, "--rotate", "KID=NEW.pub.pem")
+        grants, old = retire_grant(grants, kid, moment, compromised=False)
+        grants.append(successor_grant(_must_hold(old, kid, previous), load_public_key(pub), moment))
+        done.append(f"rotated {kid} → {kid_of(grants[-1].public_key).hex()}")
+    for item in regrants:
+        kid, _, region = item.partition("=")
+        grants, found = _regrant(grants, kid, options, _region(region, "--grant") if region else None)
+        _must_hold(found, kid, previous)
+        done.append(f"re-granted {kid}")
+    for item in adds:
+        pub, region = _pair(item, "--add", "PUB.pem=REGION")
+        g = options.new(load_public_key(pub), _region(region, "--add"), start)
+        if any(kid_of(h.public_key) == kid_of(g.public_key) for h in grants):
+            raise click.BadParameter(
+                f"{pub} is on the list already; change its grant with --grant", param_hint="--add"
+            )
+        grants.append(g)
+        done.append(f"added {kid_of(g.public_key).hex()} ({g.region})")
+    source = TrustListSource(
+        id=current.list_id,
+        version=version,
+        issued_at=start,
+        expires_at=start + timedelta(days=valid_days),
+        entries=[grant_source(g) for g in grants],
+    )
+    _write_source(out, source, force)
+    click.echo(
+        f"wrote {out}: list {current.list_id!r} v{version}, {len(grants)} entries"
+        f" ({'; '.join(done) or 'no key changed'}); sign it with `trustlist sign`"
+    )
+
+
+def _must_hold(grant: KeyGrant | None, kid: str, previous: Path) -> KeyGrant:
+    if grant is None:
+        raise click.UsageError(f"no key with kid {kid} on {previous} (`trustlist show` lists them)")
+    return grant
+
+
+def _regrant(
+    grants: list[KeyGrant], kid: str, options: GrantOptions, region: str | None
+) -> tuple[list[KeyGrant], KeyGrant | None]:
+    out, found = [], None
+    for g in grants:
+        if kid_of(g.public_key).hex() == kid.lower():
+            found = g
+            g = options.changed(g, region)
+        out.append(g)
+    return out, found
 
 
 @trustlist.command("sign")
 @click.argument("spec", type=EXISTING_FILE)
 @click.option(
     "--root",
+    "--key",
+    "root",
     type=EXISTING_FILE,
     required=True,
-    help="The national root's private key (a trust anchor).",
+    help="The private key that signs: the national root (an anchor), or a key granted the delegate "
+    "role for its delegated list.",
 )
 @click.option(
     "--out",
@@ -107,32 +463,29 @@ def trustlist_build(
     required=True,
     help="Where to write the signed list (.cose).",
 )
+@_FORCE
 @fail_typed
-def trustlist_sign(spec: Path, root: Path, out: Path) -> None:
-    """Sign a JSON trust list (from `trustlist build`) with the root key."""
+def trustlist_sign(spec: Path, root: Path, out: Path, force: bool) -> None:
+    """Sign a JSON trust list (from `trustlist build` or `edit`) with the root key.
+
+    Key paths in the JSON are read relative to the JSON file's folder.
+    """
+    _refuse_clobber(out, force)
     try:
-        data = json.loads(spec.read_text())
-        grants = [
-            KeyGrant(
-                load_public_key(e["key"]),
-                e["region"],
-                _epoch(parse_time(e["not_before"])),
-                _epoch(parse_time(e["not_after"])),
-            )
-            for e in data["entries"]
-        ]
-        version, issued, expires = (
-            data["version"],
-            parse_time(data["issued_at"]),
-            parse_time(data["expires_at"]),
-        )
-    except (ValueError, KeyError, TypeError, click.BadParameter) as exc:
-        raise click.BadParameter(f"{spec} is not a trust list spec: {exc}", param_hint="SPEC") from exc
+        source = read_source(read_text_input(spec, what="trust list source"))
+        grants = source.grants(spec.parent)
+    except BadInput as exc:
+        raise BadInput(f"{spec}: {exc.message}") from exc
     signed = make_trust_list(
-        load_private_key(root), grants, version=version, issued_at=_epoch(issued), expires_at=_epoch(expires)
+        load_private_key(root),
+        grants,
+        version=source.version,
+        issued_at=epoch(source.issued_at),
+        expires_at=epoch(source.expires_at),
+        list_id=source.id,
     )
-    write_file(out, signed)
-    click.echo(f"wrote {out} ({len(signed)} bytes, {len(grants)} entries, version {version})")
+    write_file(out, signed, overwrite=force)
+    click.echo(f"wrote {out} ({len(signed)} bytes, {len(grants)} entries, version {source.version})")
 
 
 @trustlist.command("show")
@@ -142,39 +495,31 @@ def trustlist_sign(spec: Path, root: Path, out: Path) -> None:
     type=EXISTING_FILE,
     multiple=True,
     required=True,
-    help="Root public key(s) the list must be signed by.",
+    help="Public key(s) the list must be signed by (the root, or a delegating key).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 @fail_typed
 def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Verify a signed trust list against anchor(s) and show its entries."""
-    parsed = parse_trust_list(listfile.read_bytes(), [Anchor.from_key(load_public_key(a)) for a in anchor])
-
-    def when(t: int) -> str:
-        return datetime.fromtimestamp(t, UTC).isoformat()
-
+    parsed = parse_trust_list(listfile.read_bytes(), anchors_of(anchor))
     view: dict[str, Any] = {
+        "id": parsed.id,
         "version": parsed.version,
         "issued_at": when(parsed.issued_at),
         "expires_at": when(parsed.expires_at),
         "signed_by": parsed.signer_kid.hex(),
-        "entries": [
-            {
-                "kid": e.kid.hex(),
-                "alg": e.alg.label,
-                "region": e.region,
-                "not_before": when(e.not_before),
-                "not_after": when(e.not_after),
-            }
-            for e in parsed.entries
-        ],
+        "entries": [entry_view(e) for e in parsed.entries],
     }
     if as_json:
-        click.echo(json.dumps(view, indent=2))
+        echo_json(view)
         return
     click.echo(
-        f"trust list v{view['version']} signed by {view['signed_by']}, "
+        f"trust list {view['id']!r} v{view['version']} signed by {view['signed_by']}, "
         f"valid {view['issued_at']} → {view['expires_at']}"
     )
     for e in view["entries"]:
-        click.echo(f"  {e['kid']}  {e['alg']:5}  region {e['region']}  {e['not_before']} → {e['not_after']}")
+        click.echo(
+            f"  {e['kid']}  {e['alg']:5}  region {e['region']}  {'+'.join(e['roles'])}  kinds={e['kinds']} "
+            f"statuses={e['statuses']}  {e['not_before']} → {e['not_after']}"
+            + (f"  compromised {e['compromised_at']}" if e["compromised_at"] else "")
+        )

@@ -28,6 +28,7 @@ __all__ = [
     "public_key_der",
     "public_key_from_der",
     "public_key_from_pem",
+    "public_key_pem",
     "save_private_key",
     "save_public_key",
 ]
@@ -115,10 +116,16 @@ def save_private_key(key: PrivateKey, path: str | os.PathLike[str], *, overwrite
     write_secret(path, pem, overwrite=overwrite)
 
 
+def public_key_pem(key: PublicKey) -> str:
+    """``key`` as SubjectPublicKeyInfo PEM text (what ``save_public_key`` writes)."""
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
 def save_public_key(key: PublicKey, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
     """Write ``key`` as SubjectPublicKeyInfo PEM (mode 0644); an existing file only if ``overwrite``."""
-    pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    write_atomic(path, pem, mode=0o644, overwrite=overwrite)
+    write_atomic(path, public_key_pem(key).encode(), mode=0o644, overwrite=overwrite)
 
 
 def _read(path: str | os.PathLike[str]) -> bytes:

@@ -9,6 +9,7 @@ algorithm are a conflict, never guessed. See ``docs/format.md`` §9.1.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from healthcred.clock import iso_time
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_GRANT_SET",
     "ROLE_DELEGATE",
     "ROLE_ISSUE",
+    "ROLE_NAMES",
     "ROLE_RULES",
     "KeyGrant",
     "TrustEntry",
@@ -44,6 +46,9 @@ ROLE_DELEGATE = 2
 """Role bit: the key signs a delegated trust list (its entries stay within its own grant)."""
 ROLE_RULES = 4
 """Role bit: the key signs rule sets (status rules, verification policies)."""
+
+ROLE_NAMES: Mapping[str, int] = {"issue": ROLE_ISSUE, "delegate": ROLE_DELEGATE, "rules": ROLE_RULES}
+"""Each role by the name the command line and the list source JSON give it."""
 
 MAX_GRANT_SET = 64
 """Most kinds or statuses one grant may list."""
