@@ -20,6 +20,7 @@ COMMANDS = [
     [],
     *([name] for name in sorted(REGISTRY)),
     ["trustlist", "build"],
+    ["trustlist", "edit"],
     ["trustlist", "sign"],
     ["trustlist", "show"],
     ["rules", "default"],

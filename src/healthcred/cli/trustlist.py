@@ -25,7 +25,7 @@ from healthcred.cli.support import (
     time_option,
     write_file,
 )
-from healthcred.cli.trust_views import anchors_of, entry_view, load_list, when
+from healthcred.cli.trust_views import LoadedList, anchors_of, entry_view, load_list, when
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key
 from healthcred.errors import BadInput
 from healthcred.regions import NATIONAL_REGION, check_region, region_words
@@ -34,6 +34,7 @@ from healthcred.trust.history import KEY_VALID_DAYS, retire_grant, successor_gra
 from healthcred.trust.lists import make_trust_list, parse_trust_list
 from healthcred.trust.sources import (
     KIND_NAMES,
+    KeySource,
     TrustListSource,
     epoch,
     grant_source,
@@ -302,8 +303,8 @@ def trustlist_build(
     "--anchor",
     type=EXISTING_FILE,
     multiple=True,
-    required=True,
-    help="Public key(s) PREVIOUS must be signed by (the root, or the delegating key of a delegated list).",
+    help="Public key(s) a signed PREVIOUS must be signed by (the root, or the delegating key of a "
+    "delegated list).",
 )
 @click.option(
     "--add",
@@ -379,14 +380,12 @@ def trustlist_edit(
 ) -> None:
     """Write the next version of a signed list as JSON: every entry not named is kept exactly.
 
-    Keys are embedded in the JSON (PEM), so it carries to an offline signing machine.
+    PREVIOUS is the signed list (.cose, checked against --anchor; the new version is its + 1) or an
+    unsigned draft (.json, from `build` or `edit`; its version is kept), so keys with different
+    grants are added one `edit` at a time. Keys are embedded in the JSON (PEM), so it carries to
+    an offline signing machine.
     """
-    current = load_list(previous, anchors_of(anchor))
-    version = list_version or current.version + 1
-    if version <= current.version:
-        raise click.BadParameter(
-            f"{version} is not after {previous}'s version {current.version}", param_hint="--version"
-        )
+    current, version, kept = _previous(previous, anchor, list_version, out)
     start = issued or _now()
     moment = epoch(effective or start)
     options = GrantOptions(**grant)
@@ -419,13 +418,51 @@ def trustlist_edit(
         version=version,
         issued_at=start,
         expires_at=start + timedelta(days=valid_days),
-        entries=[grant_source(g) for g in grants],
+        entries=[kept.get(id(g)) or grant_source(g) for g in grants],
     )
     _write_source(out, source, force)
     click.echo(
         f"wrote {out}: list {current.list_id!r} v{version}, {len(grants)} entries"
         f" ({'; '.join(done) or 'no key changed'}); sign it with `trustlist sign`"
     )
+
+
+def _previous(
+    previous: Path, anchor: tuple[Path, ...], version: int | None, out: Path
+) -> tuple[LoadedList, int, dict[int, KeySource]]:
+    # A signed list (checked against --anchor) and its next version, or an unsigned draft and its
+    # own version; with a draft, the entries of its grants (by identity) keep their key paths.
+    if previous.suffix.lower() == ".json":
+        draft = _read_draft(previous)
+        grants = draft.grants(previous.parent)
+        current = LoadedList(grants, draft.version, draft.id, epoch(draft.expires_at), epoch(draft.issued_at))
+        kept = {
+            id(g): _rebased(e, previous.parent, out.parent)
+            for g, e in zip(grants, draft.entries, strict=True)
+        }
+        return current, version or draft.version, kept
+    current = load_list(previous, anchors_of(anchor))
+    version = version or current.version + 1
+    if version <= current.version:
+        raise click.BadParameter(
+            f"{version} is not after {previous}'s version {current.version}", param_hint="--version"
+        )
+    return current, version, {}
+
+
+def _rebased(entry: KeySource, source_dir: Path, out_dir: Path) -> KeySource:
+    # A relative key path stays relative, now to the folder of the file written.
+    if entry.key is None or Path(entry.key).is_absolute():
+        return entry
+    resolved = (source_dir / entry.key).resolve()
+    return entry.model_copy(update={"key": os.path.relpath(resolved, out_dir.resolve())})
+
+
+def _read_draft(spec: Path) -> TrustListSource:
+    try:
+        return read_source(read_text_input(spec, what="trust list source"))
+    except BadInput as exc:
+        raise BadInput(f"{spec}: {exc.message}") from exc
 
 
 def _must_hold(grant: KeyGrant | None, kid: str, previous: Path) -> KeyGrant:
@@ -471,8 +508,8 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool) -> None:
     Key paths in the JSON are read relative to the JSON file's folder.
     """
     _refuse_clobber(out, force)
+    source = _read_draft(spec)
     try:
-        source = read_source(read_text_input(spec, what="trust list source"))
         grants = source.grants(spec.parent)
     except BadInput as exc:
         raise BadInput(f"{spec}: {exc.message}") from exc
