@@ -352,9 +352,9 @@ def trustlist_build(
 @click.option(
     "--version",
     "list_version",
-    type=click.IntRange(min=2),
+    type=click.IntRange(min=1),
     default=None,
-    help="New list version (default: PREVIOUS's + 1).",
+    help="New list version (default: a signed PREVIOUS's + 1, a draft's own).",
 )
 @_ISSUED
 @_VALID_DAYS
