@@ -106,7 +106,8 @@ def test_publishing_v2_keeps_every_earlier_code_and_a_narrowing_v3_needs_force(t
     # v2 adds a second Zhejiang key: edit from the signed v1; the old entries keep their bytes.
     run(
         "trustlist", "edit", tmp_path / "v1.cose", "--anchor", keys / "root.pub.pem",
-        "--add", f"{keys / 'zhejiang2.pub.pem'}=330000", "--kinds", "health_status", "--out", drafts / "v2.json",
+        "--add", f"{keys / 'zhejiang2.pub.pem'}=330000", "--kinds", "health_status",
+        "--out", drafts / "v2.json",
     )  # fmt: skip
     run(
         "trustlist",

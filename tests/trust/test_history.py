@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -21,13 +22,13 @@ ZJ = generate_key(Alg.ES256)
 SH = generate_key(Alg.EDDSA)
 
 
-def _grant(key: PrivateKey = ZJ, region: str = "330000", **changes: object) -> KeyGrant:
+def _grant(key: PrivateKey = ZJ, region: str = "330000", **changes: Any) -> KeyGrant:
     g = KeyGrant(key.public_key(), region, ts(T0), ts(KEY_NOT_AFTER), frozenset({1, 3}), frozenset({1, 2}))
     return replace(g, **changes)
 
 
-def _entries(*grants: KeyGrant, version: int = 1, **times: object) -> tuple[TrustEntry, ...]:
-    data = signed_list(ROOT, list(grants), version=version, **times)  # type: ignore[arg-type]
+def _entries(*grants: KeyGrant, version: int = 1, issued_at: datetime = T0) -> tuple[TrustEntry, ...]:
+    data = signed_list(ROOT, list(grants), version=version, issued_at=issued_at)
     return parse_trust_list(data, [Anchor.from_key(ROOT.public_key())]).entries
 
 
@@ -78,14 +79,14 @@ def test_a_window_started_later_invalidates_the_codes_before() -> None:
         ({"compromised_at": NOW - 3600}, "marked compromised from 2026-11-23T07:00:00+00:00"),
     ],
 )
-def test_a_narrowed_grant_invalidates_its_codes(changes: dict[str, object], said: str) -> None:
+def test_a_narrowed_grant_invalidates_its_codes(changes: dict[str, Any], said: str) -> None:
     (why,) = invalidations(OLD, _entries(_grant(**changes), _grant(SH, "310000"), version=2), NOW)
     assert said in why and kid_of(ZJ).hex() in why and "would fail" in why
 
 
 @pytest.mark.parametrize("changes", [{"kinds": None}, {"statuses": None}, {"compromised_at": NOW + 3600}])
 def test_a_widened_grant_or_a_compromise_from_later_on_invalidates_nothing(
-    changes: dict[str, object],
+    changes: dict[str, Any],
 ) -> None:
     assert invalidations(OLD, _entries(_grant(**changes), _grant(SH, "310000"), version=2), NOW) == []
 
@@ -119,5 +120,10 @@ def test_retire_ends_only_the_named_keys_window_and_never_extends_it() -> None:
 def test_a_successor_takes_the_grant_from_the_retirement_on() -> None:
     new_key = generate_key(Alg.EDDSA).public_key()
     after = successor_grant(_grant(compromised_at=NOW), new_key, NOW)
-    assert (after.region, after.kinds, after.statuses, after.not_before) == ("330000", {1, 3}, {1, 2}, NOW)
+    assert (after.region, after.kinds, after.statuses, after.not_before) == (
+        "330000",
+        frozenset({1, 3}),
+        frozenset({1, 2}),
+        NOW,
+    )
     assert after.compromised_at is None and after.public_key is new_key

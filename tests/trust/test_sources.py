@@ -45,7 +45,12 @@ def test_a_key_path_is_read_relative_to_the_files_folder(tmp_path: Path) -> None
     source = read_source(_source(key="keys/zj.pub.pem", kinds=["health_status", 3], statuses=["green", 2]))
     (grant,) = source.grants(tmp_path)
     assert kid_of(grant.public_key) == kid_of(KEY)
-    assert (grant.kinds, grant.statuses, grant.may_issue, grant.may_delegate) == ({1, 3}, {1, 2}, True, False)
+    assert (grant.kinds, grant.statuses, grant.may_issue, grant.may_delegate) == (
+        frozenset({1, 3}),
+        frozenset({1, 2}),
+        True,
+        False,
+    )
     assert grant.not_after == grant.not_before + 365 * 86400  # both offsets honoured
     with pytest.raises(BadInput, match="relative to this file's folder"):
         source.grants(tmp_path / "keys")

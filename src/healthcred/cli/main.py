@@ -70,7 +70,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Print the JSON Schema of a file an operator writes by hand; with no NAME, list them.",
     ),
     "trust": ("trust", "Manage a verifier's trust folder: anchors, lists, revocations and bundles."),
-    "trustlist": ("trustlist", "Build, sign and show signed trust lists of regional issuer keys."),
+    "trustlist": ("trustlist", "Build, edit, sign and show signed trust lists of regional issuer keys."),
     "verify": (
         "verify_command",
         "Verify each CODE offline: native (JKM1:), EU DCC (HC1:) or SMART Health Card (shc:/).",
