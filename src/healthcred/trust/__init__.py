@@ -7,11 +7,15 @@ no rollback), :mod:`~healthcred.trust.grants` (what a key may do),
 :mod:`~healthcred.trust.revocation`, :mod:`~healthcred.trust.rulesets`,
 :mod:`~healthcred.trust.store` (the :class:`TrustStore`), :mod:`~healthcred.trust.state`,
 :mod:`~healthcred.trust.transaction` (crash-safe folder changes),
-:mod:`~healthcred.trust.bundle` and :mod:`~healthcred.trust.folder`. This package
+:mod:`~healthcred.trust.bundle`, :mod:`~healthcred.trust.folder`, and for operators
+:mod:`~healthcred.trust.history` (a list's next version, what it would invalidate) and
+:mod:`~healthcred.trust.sources` (the list source JSON; loaded on first use, as it needs
+pydantic, which a verifier never imports). This package
 re-exports their public names (and is what the old ``healthcred.signing.trust`` path
 gives); code inside the package imports each name from its module.
 """
 
+from healthcred._lazy import lazy_package
 from healthcred.regions import NATIONAL_REGION as NATIONAL_REGION  # old signing.trust name
 from healthcred.regions import region_contains as region_contains  # old signing.trust name
 from healthcred.trust.bundle import (
@@ -47,6 +51,7 @@ from healthcred.trust.grants import (
     MAX_GRANT_SET,
     ROLE_DELEGATE,
     ROLE_ISSUE,
+    ROLE_NAMES,
     ROLE_RULES,
     KeyGrant,
     TrustEntry,
@@ -54,6 +59,7 @@ from healthcred.trust.grants import (
     permitting_entry,
     subset_of,
 )
+from healthcred.trust.history import KEY_VALID_DAYS, invalidations, retire_grant, successor_grant
 from healthcred.trust.lists import (
     MAX_LIST_ENTRIES,
     TRUST_LIST_CONTENT_TYPE,
@@ -123,7 +129,27 @@ from healthcred.trust.transaction import (
     recover,
 )
 
+_SOURCES = (
+    "KIND_NAMES",
+    "KeySource",
+    "RoleName",
+    "TrustListSource",
+    "epoch",
+    "grant_source",
+    "kind_numbers",
+    "read_source",
+    "status_numbers",
+)
+# The source model needs pydantic: its names load on first use, so loading trust never imports it.
+__getattr__, _lazy_dir = lazy_package(__name__, ["sources"], _SOURCES)
+
 __all__ = [
+    *_SOURCES,
+    "KEY_VALID_DAYS",
+    "ROLE_NAMES",
+    "invalidations",
+    "retire_grant",
+    "successor_grant",
     "ANCHORS_DIR",
     "BUNDLE_CONTENT_TYPE",
     "BUNDLE_FILE",
@@ -222,3 +248,8 @@ __all__ = [
     "verify_anchor",
     "verify_signer",
 ]
+
+
+def __dir__() -> list[str]:
+    """The package's names, the lazily loaded ones included."""
+    return sorted({*globals(), *_SOURCES})
