@@ -240,6 +240,15 @@ TEMPLATES: dict[str, Template] = {
         "--out",
         "{out}/list.json",
     ),
+    "trustlist edit": t(
+        "trustlist",
+        "edit",
+        "@list:{demo}/trust/lists/national.cose",
+        "--anchor",
+        ROOT_PUB,
+        "--out",
+        "{out}/next.json",
+    ),
     "trustlist show": t("trustlist", "show", "@list:{demo}/trust/lists/national.cose", "--anchor", ROOT_PUB),
     "trustlist sign": t(
         "trustlist", "sign", "@json:{data}/list.json", "--root", ROOT_KEY, "--out", "{out}/signed.cose"

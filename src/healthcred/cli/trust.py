@@ -168,8 +168,8 @@ def _check_history(before: TrustStore, after: TrustStore, force: bool) -> None:
     for change in diff_views(store_view(before), store_view(after)):
         click.echo(describe_change(change))
     lost = invalidations(_entries(before), _entries(after), int(datetime.now(UTC).timestamp()))
-    for why in lost:
-        click.echo(f"{'overridden with --force' if force else 'would invalidate'}: {why}", err=True)
+    for why in lost:  # a refusal's reasons go to stdout: stderr holds its one error line
+        click.echo(f"overridden with --force: {why}" if force else f"would invalidate: {why}", err=force)
     if lost and not force:
         raise CommandFailure(
             f"[would_invalidate] refused: the new lists would make codes the folder accepts now fail "
@@ -252,7 +252,12 @@ def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
 @click.option(
     "--valid-days", type=click.IntRange(min=1), default=30, show_default=True, help="New list's validity."
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the signed next version (.cose).",
+)
 @_FORCE
 @fail_typed
 def trust_rotate(
@@ -300,7 +305,9 @@ def trust_rotate(
 )
 @click.option("--id", "ids", multiple=True, help="Credential id (hex, as `verify --json` shows) to revoke.")
 @click.option("--unrevoke", multiple=True, help="Credential id to take off again (deltas only).")
-@click.option("--version", "version", type=click.IntRange(min=1), required=True)
+@click.option(
+    "--version", "version", type=click.IntRange(min=1), required=True, help="Revocation list version."
+)
 @click.option(
     "--base",
     type=click.IntRange(min=0),
@@ -308,9 +315,16 @@ def trust_rotate(
     show_default=True,
     help="Version this delta builds on (0: a full list).",
 )
-@click.option("--list-id", default="revocations", show_default=True)
-@click.option("--valid-days", type=click.IntRange(min=1), default=30, show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--list-id", default="revocations", show_default=True, help="The revocation series id.")
+@click.option(
+    "--valid-days", type=click.IntRange(min=1), default=30, show_default=True, help="Days the list is valid."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the signed revocation list (.cose).",
+)
 @_FORCE
 @fail_typed
 def trust_revoke(
@@ -353,9 +367,14 @@ def trust_revoke(
 @click.option(
     "--root", type=EXISTING_FILE, required=True, help="Root private key (an anchor) that signs the bundle."
 )
-@click.option("--version", "version", type=click.IntRange(min=1), required=True)
-@click.option("--id", "bundle_id", default="national", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--version", "version", type=click.IntRange(min=1), required=True, help="Bundle version.")
+@click.option("--id", "bundle_id", default="national", show_default=True, help="The bundle's series id.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the signed bundle (.cose).",
+)
 @_FORCE
 @fail_typed
 def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path, force: bool) -> None:

@@ -21,6 +21,7 @@ from healthcred.cli.support import (
     echo_json,
     fail_typed,
     json_option,
+    naming,
     read_text_input,
     time_option,
     write_file,
@@ -434,7 +435,8 @@ def _previous(
     # own version; with a draft, the entries of its grants (by identity) keep their key paths.
     if previous.suffix.lower() == ".json":
         draft = _read_draft(previous)
-        grants = draft.grants(previous.parent)
+        with naming(previous):
+            grants = draft.grants(previous.parent)
         current = LoadedList(grants, draft.version, draft.id, epoch(draft.expires_at), epoch(draft.issued_at))
         kept = {
             id(g): _rebased(e, previous.parent, out.parent)
@@ -459,10 +461,8 @@ def _rebased(entry: KeySource, source_dir: Path, out_dir: Path) -> KeySource:
 
 
 def _read_draft(spec: Path) -> TrustListSource:
-    try:
+    with naming(spec):
         return read_source(read_text_input(spec, what="trust list source"))
-    except BadInput as exc:
-        raise BadInput(f"{spec}: {exc.message}") from exc
 
 
 def _must_hold(grant: KeyGrant | None, kid: str, previous: Path) -> KeyGrant:
@@ -509,10 +509,8 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool) -> None:
     """
     _refuse_clobber(out, force)
     source = _read_draft(spec)
-    try:
+    with naming(spec):
         grants = source.grants(spec.parent)
-    except BadInput as exc:
-        raise BadInput(f"{spec}: {exc.message}") from exc
     signed = make_trust_list(
         load_private_key(root),
         grants,
