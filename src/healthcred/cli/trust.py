@@ -19,7 +19,16 @@ from typing import Any
 import click
 
 from healthcred.cli.exits import REFUSED, SETUP, CommandFailure, setup_step
-from healthcred.cli.support import EXISTING_FILE, echo_json, fail_typed, json_option, time_option, write_file
+from healthcred.cli.support import (
+    EXISTING_FILE,
+    echo_json,
+    fail_typed,
+    json_option,
+    naming,
+    read_input,
+    time_option,
+    write_file,
+)
 from healthcred.cli.trust_views import (
     anchors_of,
     describe_change,
@@ -36,7 +45,7 @@ from healthcred.crypto.cose import Sign1
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key, save_public_key
 from healthcred.errors import TrustStoreError
 from healthcred.foreign.dcc.dsc import DSC_SUFFIXES
-from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, BUNDLE_FILE, make_bundle, stage_bundle
+from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, BUNDLE_FILE, Bundle, make_bundle, stage_bundle
 from healthcred.trust.envelope import Anchor, open_signed
 from healthcred.trust.folder import (
     ANCHORS_DIR,
@@ -128,21 +137,10 @@ def trust_add(folder: Path, files: tuple[Path, ...], force: bool) -> None:
     with folder_transaction(folder) as change:
         anchors = load_anchors(folder)
         before = load_trust(folder)  # the folder as it is must load; then with the additions
-        added, bundles = 0, []
+        added, bundles = 0, list[tuple[Bundle, bool]]()
         for path in files:
-            data = path.read_bytes()
-            rel = _placement(folder, path, data)
-            if rel is None:
-                fresh = change.view().read(BUNDLE_FILE) != data
-                bundles.append((stage_bundle(change, data, anchors), fresh))
-                continue
-            held = change.view().read(rel)
-            if held is not None and held != data:
-                raise click.UsageError(f"{folder / rel} exists with other content; remove it first")
-            _remember(change, rel, data)
-            if held is None:
-                change.put(rel, data)
-                added += 1
+            with naming(path):
+                added += _stage(change, folder, path, anchors, bundles)
         store = load_folder_view(change.view())
         validate_rule_sets(store)
         _check_history(before, store, force)
@@ -157,6 +155,26 @@ def trust_add(folder: Path, files: tuple[Path, ...], force: bool) -> None:
     )
     for kid, why in store.conflicts.items():
         click.echo(f"warning: conflict for kid {kid.hex()}: {why}", err=True)
+
+
+def _stage(
+    change: Transaction, folder: Path, path: Path, anchors: list[Anchor], bundles: list[tuple[Bundle, bool]]
+) -> int:
+    # One file of `trust add` staged in the change (a bundle remembered in ``bundles``); 1 if it is new.
+    data = read_input(path, what="file")
+    rel = _placement(folder, path, data)
+    if rel is None:
+        fresh = change.view().read(BUNDLE_FILE) != data
+        bundles.append((stage_bundle(change, data, anchors), fresh))
+        return 0
+    held = change.view().read(rel)
+    if held is not None and held != data:
+        raise click.UsageError(f"{folder / rel} exists with other content; remove it first")
+    _remember(change, rel, data)
+    if held is not None:
+        return 0
+    change.put(rel, data)
+    return 1
 
 
 def _entries(store: TrustStore) -> list[TrustEntry]:
@@ -276,7 +294,9 @@ def trust_rotate(
     _refuse_clobber(out, force)
     signer = load_private_key(root)
     # Without --anchor, the list must be signed by the key that signs its successor.
-    current = load_list(listfile, anchors_of(anchor) if anchor else [Anchor.from_key(signer.public_key())])
+    current = load_list(
+        listfile, anchors_of(anchor) if anchor else [Anchor.from_key(signer.public_key())], anchor
+    )
     moment = int((at or datetime.now(UTC)).timestamp())
     grants, old = retire_grant(current.grants, old_kid, moment, compromised=compromised)
     if old is None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from healthcred.cli.support import iso_epoch
+from healthcred.cli.support import iso_epoch, naming, read_input
 from healthcred.crypto.keys import load_public_key
-from healthcred.errors import InvalidRule
+from healthcred.errors import InvalidRule, UntrustedList
 from healthcred.rules.policy import PolicySet
 from healthcred.rules.status import StatusRuleSet
 from healthcred.trust.bundle import open_bundle
@@ -30,6 +32,7 @@ __all__ = [
     "load_list",
     "open_any",
     "retire_grant",
+    "signed_by",
     "store_view",
     "successor_grant",
     "validate_rule_sets",
@@ -134,7 +137,11 @@ def validate_rule_sets(store: TrustStore) -> None:
 def anchors_of(options: tuple[Path, ...], fallback: Path | None = None) -> list[Anchor]:
     """The anchors given by ``--anchor`` options, else those of the ``fallback`` trust folder."""
     if options:
-        return [Anchor.from_key(load_public_key(p)) for p in options]
+        anchors = []
+        for p in options:
+            with naming(p):
+                anchors.append(Anchor.from_key(load_public_key(p)))
+        return anchors
     if fallback is not None and fallback.is_dir():
         return load_anchors(fallback)
     raise click.UsageError("give the root public key(s) with --anchor")
@@ -143,8 +150,11 @@ def anchors_of(options: tuple[Path, ...], fallback: Path | None = None) -> list[
 def open_any(path: Path, anchor: tuple[Path, ...]) -> TrustStore:
     """The store of a trust folder, or of a bundle file checked against ``--anchor``."""
     if path.is_dir():
-        return load_trust(path)
-    return open_bundle(path.read_bytes(), anchors_of(anchor)).store
+        with naming(path):
+            return load_trust(path)
+    anchors = anchors_of(anchor)
+    with signed_by(path, anchor):
+        return open_bundle(read_input(path, what="bundle"), anchors).store
 
 
 @dataclass
@@ -158,9 +168,23 @@ class LoadedList:
     issued_at: int
 
 
-def load_list(path: Path, anchors: list[Anchor]) -> LoadedList:
-    """The trust list in the file at ``path``, verified against ``anchors``."""
-    parsed = parse_trust_list(path.read_bytes(), anchors)
+@contextmanager
+def signed_by(path: Path, anchor: tuple[Path, ...]) -> Iterator[None]:
+    """Name ``path`` in any error inside, and the ``--anchor`` files when none of them signed it."""
+    try:
+        with naming(path):
+            yield
+    except UntrustedList as exc:
+        if anchor:
+            exc.message += f" (--anchor gave {', '.join(map(str, anchor))})"
+            exc.args = (exc.message,)
+        raise
+
+
+def load_list(path: Path, anchors: list[Anchor], anchor: tuple[Path, ...] = ()) -> LoadedList:
+    """The trust list in the file at ``path``, verified against ``anchors`` (from the ``anchor`` files)."""
+    with signed_by(path, anchor):
+        parsed = parse_trust_list(read_input(path, what="trust list"), anchors)
     return LoadedList(
         [e.grant() for e in parsed.entries], parsed.version, parsed.id, parsed.expires_at, parsed.issued_at
     )

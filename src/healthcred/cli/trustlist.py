@@ -22,11 +22,12 @@ from healthcred.cli.support import (
     fail_typed,
     json_option,
     naming,
+    read_input,
     read_text_input,
     time_option,
     write_file,
 )
-from healthcred.cli.trust_views import LoadedList, anchors_of, entry_view, load_list, when
+from healthcred.cli.trust_views import LoadedList, anchors_of, entry_view, load_list, signed_by, when
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key
 from healthcred.errors import BadInput
 from healthcred.regions import NATIONAL_REGION, check_region, region_words
@@ -443,7 +444,7 @@ def _previous(
             for g, e in zip(grants, draft.entries, strict=True)
         }
         return current, version or draft.version, kept
-    current = load_list(previous, anchors_of(anchor))
+    current = load_list(previous, anchors_of(anchor), anchor)
     version = version or current.version + 1
     if version <= current.version:
         raise click.BadParameter(
@@ -536,7 +537,9 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool) -> None:
 @fail_typed
 def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Verify a signed trust list against anchor(s) and show its entries."""
-    parsed = parse_trust_list(listfile.read_bytes(), anchors_of(anchor))
+    anchors = anchors_of(anchor)
+    with signed_by(listfile, anchor):
+        parsed = parse_trust_list(read_input(listfile, what="trust list"), anchors)
     view: dict[str, Any] = {
         "id": parsed.id,
         "version": parsed.version,
