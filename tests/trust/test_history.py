@@ -27,7 +27,7 @@ def _grant(key: PrivateKey = ZJ, region: str = "330000", **changes: Any) -> KeyG
     return replace(g, **changes)
 
 
-def _entries(*grants: KeyGrant, version: int = 1, issued_at: datetime = T0) -> tuple[TrustEntry, ...]:
+def _entries(*grants: KeyGrant, version: int = 1, issued_at: datetime = ISSUED) -> tuple[TrustEntry, ...]:
     data = signed_list(ROOT, list(grants), version=version, issued_at=issued_at)
     return parse_trust_list(data, [Anchor.from_key(ROOT.public_key())]).entries
 
@@ -49,6 +49,17 @@ def test_adding_a_key_invalidates_nothing() -> None:
 def test_retiring_a_key_from_now_on_invalidates_nothing() -> None:
     grants, _ = retire_grant([_grant(), _grant(SH, "310000")], kid_of(SH).hex(), NOW, compromised=False)
     assert invalidations(OLD, _entries(*grants, version=2), NOW) == []
+
+
+def test_retiring_a_key_from_the_new_lists_issue_time_invalidates_nothing_when_installed_later() -> None:
+    grants, _ = retire_grant([_grant(), _grant(SH, "310000")], kid_of(SH).hex(), NOW, compromised=False)
+    assert invalidations(OLD, _entries(*grants, version=2, issued_at=ISSUED), NOW + 7 * 86400) == []
+    (why,) = invalidations(
+        OLD, _entries(*grants, version=2, issued_at=ISSUED + timedelta(hours=1)), NOW + 86400
+    )
+    assert (
+        "window now ends 2026-11-23T08:00:00+00:00" in why
+    )  # the list speaks from 09:00; codes of 08:00–09:00
 
 
 def test_a_removed_key_invalidates_its_codes() -> None:

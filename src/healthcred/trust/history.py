@@ -7,10 +7,12 @@ ones already handed out. Neither touches any other entry.
 
 A new store *would invalidate codes* the old one allowed when, for some key with the issue
 role on an old list, the codes it could already have signed (issue time from the grant's
-``not_before`` up to now, before any compromise) are not all covered by **one** grant of the
-same key in the new store: same or wider region, kinds and colours (statuses), an issue window
-holding that span, no compromise inside it, and a list valid now. Codes that cannot exist yet
-(issue times after now) do not count, so retiring a key from now on never invalidates anything.
+``not_before`` up to now — or up to the issue time of the new version of its list, if earlier —
+before any compromise and before the old list expired) are not all covered by **one** grant of
+the same key in the new store: same or wider region, kinds and colours (statuses), an issue
+window holding that span, no compromise inside it, and a list valid now. Codes that cannot exist
+yet do not count, so retiring a key from the new list's issue time on never invalidates anything,
+however long after that the list is installed.
 Revocations are not counted: revoking a code is the one explicit way to invalidate it.
 """
 
@@ -116,11 +118,15 @@ def invalidations(old: Iterable[TrustEntry], new: Iterable[TrustEntry], now: int
     See the module docstring for the rule; one line per old grant that the new entries do not cover.
     """
     by_key: dict[bytes, list[TrustEntry]] = {}
+    decided: dict[tuple[bytes, str], int] = {}  # when each new list was issued: what it speaks for
     for n in new:
         by_key.setdefault(n.key_der, []).append(n)
+        series = (n.list_signer, n.list_id)
+        decided[series] = max(decided.get(series, 0), n.list_issued_at)
     reasons = []
     for o in old:
-        end = min(o.not_after, now, o.list_expires_at)
+        cutoff = min(now, decided.get((o.list_signer, o.list_id), now))
+        end = min(o.not_after, cutoff, o.list_expires_at)
         if o.compromised_at is not None:
             end = min(end, o.compromised_at - 1)
         if not o.may_issue or o.list_issued_at > now or end < o.not_before:
