@@ -479,7 +479,7 @@ def trust_verify(
     Warnings (no lists, lists expiring soon, anchors with no list) leave the exit code 0; a list
     expired or not yet valid, or a key conflict, is exit 3, as is a missing or corrupt folder.
     """
-    with setup_step(f"trust {'bundle' if source.is_file() else 'folder'} {source}"):
+    with setup_step(f"trust {'bundle' if source.is_file() else 'folder'}"), naming(source):
         if not source.exists():
             raise TrustStoreError("no such file or folder")
         store = open_any(source, anchor)

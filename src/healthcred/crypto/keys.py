@@ -83,7 +83,10 @@ def public_key_from_pem(data: bytes, name: str = "the key") -> PublicKey:
     try:
         key = serialization.load_pem_public_key(data)
     except _KEY_FAULTS as exc:
-        raise BadKey(f"{name} is not a PEM public key of a known type: {exc}") from exc
+        # cryptography's text names its FAQ and its parser's state: the operator needs what to give.
+        raise BadKey(
+            f"{name} is not a PEM public key (-----BEGIN PUBLIC KEY-----, Ed25519 or P-256)"
+        ) from exc
     return _allowed_public(key, name)
 
 
@@ -98,7 +101,9 @@ def _private_from_pem(data: bytes, name: str) -> PrivateKey:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except _KEY_FAULTS as exc:
-        raise BadKey(f"{name} is not an unencrypted PEM private key of a known type: {exc}") from exc
+        raise BadKey(
+            f"{name} is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----, Ed25519 or P-256)"
+        ) from exc
     if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
         raise BadKey(f"{name} holds a {type(key).__name__}, not an Ed25519 or P-256 key")
     alg_of(key)
