@@ -37,7 +37,7 @@ def _issue(keys: Path, key: str, region: str, status: str) -> str:
     person = ["--name", "张三", "--birth-date", "1985-03-12", "--doc-number", "330106198503121234"]
     return run(
         "issue", "--key", keys / f"{key}.key.pem", "--status", status, "--region", region, *person
-    ).output.strip()
+    ).stdout.strip()
 
 
 def test_publishing_v2_keeps_every_earlier_code_and_a_narrowing_v3_needs_force(tmp_path: Path) -> None:

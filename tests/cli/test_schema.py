@@ -102,7 +102,7 @@ def test_every_object_refuses_unknown_fields(name: str) -> None:
             assert definition["additionalProperties"] is False, key
 
 
-@pytest.mark.parametrize("name", ["declaration", "background", "status-rules", "policy"])
+@pytest.mark.parametrize("name", ["declaration", "background", "status-rules", "policy", "trust-list"])
 def test_the_pages_json_example_validates(name: str) -> None:
     (block,) = page_blocks(name, "json")
     valid(name, json.loads(block))

@@ -70,9 +70,13 @@ SCHEMAS: dict[str, SchemaEntry] = {
         "A verification policy set: whom a place admits",
         "healthcred rules sign",
     ),
+    "trust-list": SchemaEntry(
+        "healthcred.trust.sources:TrustListSource",
+        "A trust list's source: the regional keys, their grants and windows, before signing",
+        "healthcred trustlist sign, trustlist edit",
+    ),
 }
-"""Schema name → the model that validates that file. The trust-list source joins when its model
-(``healthcred.trust.sources:TrustListSource``) exists."""
+"""Schema name → the model that validates that file."""
 
 _ROLE = re.compile(r":(?:func|class|data|meth|mod|attr):`~?(?:[\w.]*\.)?(\w+)`")
 _LITERAL = re.compile(r"``([^`]+)``")
