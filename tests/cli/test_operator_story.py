@@ -98,7 +98,7 @@ def test_publishing_v2_keeps_every_earlier_code_and_a_narrowing_v3_needs_force(t
     refused = json.loads(
         run("verify", "--json", "--trust", gate, _issue(keys, "shanghai", "310101", "red"), code=1).output
     )
-    assert refused["error"] == "status_not_allowed"  # Shanghai's colours hold
+    assert refused["results"][0]["error"] == "status_not_allowed"  # Shanghai's colours hold
     shown = json.loads(run("trust", "show", "--json", gate).output)
     (city,) = [t for t in shown["lists"] if t["delegated"]]
     assert city["entries"][0]["delegated_by"] == _kid(keys, "zhejiang")
@@ -151,4 +151,4 @@ def test_publishing_v2_keeps_every_earlier_code_and_a_narrowing_v3_needs_force(t
     forced = run("trust", "add", gate, tmp_path / "v3.cose", "--force").output
     assert "overridden with --force" in forced
     out = json.loads(run("verify", "--json", "--trust", gate, codes[1], code=1).output)
-    assert out["error"] == "key_not_valid"
+    assert out["results"][0]["error"] == "key_not_valid"
