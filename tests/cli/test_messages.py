@@ -238,7 +238,8 @@ def test_rules_sign_refuses_a_bad_rule_set_in_one_line(tmp_path: Path, key: Path
     spec.write_text(json.dumps({**DEFAULT_STATUS_RULES, "paper_valid_days": 999}))
     out = run("rules", "sign", spec, "--key", key, "--out", tmp_path / "s.cose", code=1).output
     assert clean(out.rstrip("\n")) == (
-        "error: [invalid_rule] status rule set: paper_valid_days: 999 is not allowed; give at most 180"
+        f"error: [invalid_rule] {spec}: status rule set:"
+        " paper_valid_days: 999 is not allowed; give at most 180"
     )
 
 
@@ -254,7 +255,7 @@ def test_demo_refuses_a_folder_that_holds_files_unless_force(tmp_path: Path) -> 
 
 def test_conformance_exit_codes(tmp_path: Path) -> None:
     missing = run("conformance", tmp_path / "nothing", code=2)
-    assert missing.output == f"error: {tmp_path / 'nothing'} is not a folder of conformance vectors\n"
+    assert missing.output == f"error: {str(tmp_path / 'nothing')!r} is not a folder of conformance vectors\n"
     assert "holds no conformance cases" in run("conformance", tmp_path, code=2).output
     assert "--impl" in run("conformance", tmp_path, "--impl", '"unclosed', code=2).output
     assert "--impl" in run("conformance", tmp_path, "--impl", " ", code=2).output

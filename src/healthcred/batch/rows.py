@@ -166,7 +166,9 @@ def input_format(path: Path, fmt: str | None) -> str:
     """``fmt``, or the format the file name's suffix tells (``.csv``; ``.jsonl`` or ``.ndjson``)."""
     chosen = fmt or {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(path.suffix.lower())
     if chosen not in ("csv", "jsonl"):
-        raise BadInput(f"cannot tell the format of {path.name}: name it .csv or .jsonl, or pass fmt=")
+        raise BadInput(
+            f"cannot tell the format of {path.name}: name it .csv or .jsonl, or give the format (--format)"
+        )
     return chosen
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal, cast
 import click
 
 from healthcred._deprecated import moved
+from healthcred.batch.rows import input_format
 from healthcred.batch.run import BatchSummary, run_batch
 from healthcred.cli.exits import setup_step
 from healthcred.cli.issuing import GRANT_NOT_CHECKED, signing_trust_option
@@ -19,6 +20,7 @@ from healthcred.cli.support import (
     echo_json,
     fail_typed,
     json_option,
+    naming,
     read_status_rules,
     time_option,
 )
@@ -131,8 +133,8 @@ def batch(
 
         with setup_step(f"trust folder {trust_dir}"):
             trust = load_trust((trust_dir,))
-    else:
-        click.echo(GRANT_NOT_CHECKED.replace("this code", "these codes"), err=True)
+    with naming(source):
+        input_format(source, fmt)
     report = _progress_reporter(quiet)
     try:
         summary = run_batch(
@@ -157,6 +159,8 @@ def batch(
         echo_json(_summary_json(summary, out))
     else:
         _echo_summary(summary, out)
+    if trust is None:  # after the run, so that a refused argument stays one line
+        click.echo(GRANT_NOT_CHECKED.replace("this code", "these codes"), err=True)
     if summary.bad:
         sys.exit(1)
 

@@ -27,8 +27,10 @@ from healthcred.cli.support import (
     echo_json,
     fail_typed,
     force_option,
+    input_name,
     iso,
     json_option,
+    naming,
     read_code,
     time_option,
     trust_folder_option,
@@ -236,13 +238,12 @@ def family_check(
     """Verify a DEPENDENT's code shown by a guardian, with the binding. Exit 0 valid, 1 invalid."""
     trust = _trust(trust_dir)
     try:
-        result = verify_dependent(
-            read_code(dependent),
-            _binding_file(binding),
-            trust,
-            guardian=None if guardian is None else read_code(guardian),
-            at=at,
-        )
+        dependent_text = read_code(dependent)
+        guardian_text = None if guardian is None else read_code(guardian)
+        with naming(binding):  # a binding that is not one is named as the operator gave it
+            data = _binding_file(binding)
+            read_binding(data)
+        result = verify_dependent(dependent_text, data, trust, guardian=guardian_text, at=at)
     except HealthCredError as exc:
         echo_invalid(exc, as_json)
     if as_json:
@@ -305,12 +306,12 @@ def family_export(guardian: str, members: tuple[str, ...], out: Path, force: boo
     pairs = [_member(item) for item in members]
     guardian_text = read_code(guardian)
     if not guardian_text.startswith(NATIVE_PREFIX):
-        raise BadInput(f"the guardian's code must be a native ({NATIVE_PREFIX}) code")
+        raise BadInput(f"{input_name(guardian)}: the guardian's code must be a native ({NATIVE_PREFIX}) code")
     listed: list[tuple[str, bytes]] = []
     for code, path in pairs:
         text = read_code(code)
         if not text.startswith(NATIVE_PREFIX):
-            raise BadInput(f"member {code!r}: a dependent's code must be a native ({NATIVE_PREFIX}) code")
+            raise BadInput(f"{input_name(code)}: a dependent's code must be a native ({NATIVE_PREFIX}) code")
         data = _binding_file(path)
         try:
             read_binding(data)  # its size and shape only: a stray file is refused now, not at the gate
@@ -340,7 +341,8 @@ def family_verify(family_file: Path, trust_dir: tuple[Path, ...], at: datetime |
     """
     trust = _trust(trust_dir)
     try:
-        result = verify_family(load_family_bundle(family_file), trust, at=at)
+        with naming(family_file):
+            result = verify_family(load_family_bundle(family_file), trust, at=at)
     except HealthCredError as exc:
         echo_invalid(exc, as_json)
     if as_json:
@@ -394,7 +396,8 @@ def family_show(family_file: Path, as_json: bool) -> None:
 
     No signature is checked: anyone could have written what this shows. Use `family verify`.
     """
-    bundle = load_family_bundle(family_file)
+    with naming(family_file):
+        bundle = load_family_bundle(family_file)
     members: list[dict[str, Any]] = []
     for code, data in bundle.members:
         entry = _unverified_person(code)

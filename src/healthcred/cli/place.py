@@ -137,7 +137,9 @@ def place_issue(
 
 @place.command("show")
 @click.argument("code")
-@click.option("--json", "as_json", is_flag=True)
+@json_option(
+    "Print the place code and its fields as one JSON object (docs/cli.md, place show / place verify)."
+)
 @fail_typed
 def place_show(code: str, as_json: bool) -> None:
     """Decode a place code WITHOUT verifying it (what the poster claims)."""
@@ -157,7 +159,9 @@ def place_show(code: str, as_json: bool) -> None:
 @click.option(
     "--at", metavar="TIME", callback=time_option, default=None, help="Validation time (default now)."
 )
-@click.option("--json", "as_json", is_flag=True)
+@json_option(
+    "Print the place code and its fields as one JSON object (docs/cli.md, place show / place verify)."
+)
 def place_verify(code: str, trust_dir: tuple[Path, ...], at: datetime | None, as_json: bool) -> None:
     """Verify a place code offline. Exit 0 valid, 1 invalid."""
     try:

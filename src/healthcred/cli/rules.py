@@ -17,6 +17,7 @@ from healthcred.cli.support import (
     force_option,
     iso_epoch,
     json_option,
+    naming,
     read_json,
     write_new,
 )
@@ -79,7 +80,8 @@ def rules_sign(spec: Path, key: Path, valid_days: int, out: Path, force: bool, a
     if not isinstance(body, dict):
         raise click.BadParameter(f"{spec}: a rule set is a JSON object", param_hint="SPEC")
     kind = "status" if body.get("kind") == "status" else "policy"
-    (StatusRuleSet if kind == "status" else PolicySet)(body)  # refused in the user's terms (exit 1)
+    with naming(spec):  # refused in the user's terms (exit 1), naming the file
+        (StatusRuleSet if kind == "status" else PolicySet)(body)
     with setup_step(f"key {key}"):
         signing_key = load_private_key(key)
     now = int(datetime.now(UTC).timestamp())

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from healthcred.cli.exits import JSON_MODE, USAGE, CommandFailure, exit_code_for
-from healthcred.codec.prefix import KNOWN_PREFIXES
-from healthcred.errors import BadInput, BadPrefix, HealthCredError
+from healthcred.codec.prefix import KNOWN_PREFIXES, strip_prefix
+from healthcred.errors import BadInput, BadKey, BadPrefix, HealthCredError
 from healthcred.files import read_bounded, write_atomic
 from healthcred.limits import MAX_EPOCH
 
 if TYPE_CHECKING:  # the verify flow and the rules engine load only for the commands that use them
     from healthcred.codec.qr import Backend
+    from healthcred.crypto.algorithms import PublicKey
     from healthcred.rules.status import StatusRuleSet
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "iso",
     "iso_epoch",
     "json_option",
+    "load_public_file",
     "naming",
     "parse_time",
     "read_code",
@@ -334,7 +336,32 @@ def read_code(value: str, *, qr_backend: Backend = "zxing") -> str:
 
     code = code_argument(value)
     with naming(value):
-        return code_text(code, qr_backend=qr_backend)
+        text = code_text(code, qr_backend=qr_backend)
+        if not text.startswith(tuple(KNOWN_PREFIXES)):
+            strip_prefix(text)  # raises BadPrefix, saying what the start looks like, with the input's name
+        return text
+
+
+MAX_KEY_FILE_BYTES = 64 * 1024
+"""The most bytes read from a PEM key file (a key is a few hundred bytes)."""
+
+
+def load_public_file(value: str | Path, what: str = "public key") -> PublicKey:
+    """The public key in a PEM file an option names; a private key there is refused (``bad_key``).
+
+    The library takes a private key's public half where it is handy; on the command line a private
+    key named as an anchor or a new issuer key is a mistake that would copy a secret onto a verifier.
+    """
+    from healthcred.crypto.keys import public_key_from_pem
+
+    data = read_input(value, what=what, limit=MAX_KEY_FILE_BYTES)
+    name = input_name(value)
+    if b"PRIVATE KEY" in data:
+        raise BadKey(
+            f"{name} holds a private key; give its public key (keygen writes NAME.pub.pem):"
+            " a private key stays on the machine that signs"
+        )
+    return public_key_from_pem(data, name)
 
 
 def echo_json(payload: Any) -> None:

@@ -24,6 +24,7 @@ from healthcred.cli.support import (
     echo_json,
     fail_typed,
     json_option,
+    load_public_file,
     naming,
     read_input,
     time_option,
@@ -42,7 +43,7 @@ from healthcred.cli.trust_views import (
     when,
 )
 from healthcred.crypto.cose import Sign1
-from healthcred.crypto.keys import kid_of, load_private_key, load_public_key, save_public_key
+from healthcred.crypto.keys import kid_of, load_private_key, save_public_key
 from healthcred.errors import TrustStoreError
 from healthcred.foreign.dcc.dsc import DSC_SUFFIXES
 from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, BUNDLE_FILE, Bundle, make_bundle, stage_bundle
@@ -104,7 +105,7 @@ def trust_init(folder: Path, anchor: tuple[Path, ...]) -> None:
         raise click.UsageError(f"{folder} is a trust folder already")
     if folder.is_dir() and any(folder.iterdir()):
         raise click.UsageError(f"{folder} exists and is not empty: give a new or empty folder")
-    keys = [load_public_key(path) for path in anchor]
+    keys = [load_public_file(path) for path in anchor]
 
     def populate(building: Path) -> None:
         for sub in (ANCHORS_DIR, LISTS_DIR, REVOCATIONS_DIR):
@@ -302,7 +303,7 @@ def trust_rotate(
     if old is None:
         raise click.UsageError(f"no key with kid {old_kid} on {listfile}")
     if new_key is not None:
-        grants.append(successor_grant(old, load_public_key(new_key), moment))
+        grants.append(successor_grant(old, load_public_file(new_key), moment))
     signed = make_trust_list(
         signer,
         grants,
@@ -315,7 +316,7 @@ def trust_rotate(
     what = "marked compromised" if compromised else "retired"
     click.echo(
         f"wrote {out}: list {current.list_id!r} v{current.version + 1}, key {old_kid} {what}"
-        + (f", new key {kid_of(load_public_key(new_key)).hex()}" if new_key else "")
+        + (f", new key {kid_of(load_public_file(new_key)).hex()}" if new_key else "")
     )
 
 

@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from healthcred.cli.support import iso_epoch, naming, read_input
-from healthcred.crypto.keys import load_public_key
+from healthcred.cli.support import iso_epoch, load_public_file, naming, read_input
 from healthcred.errors import InvalidRule, UntrustedList
 from healthcred.rules.policy import PolicySet
 from healthcred.rules.status import StatusRuleSet
@@ -140,7 +139,7 @@ def anchors_of(options: tuple[Path, ...], fallback: Path | None = None) -> list[
         anchors = []
         for p in options:
             with naming(p):
-                anchors.append(Anchor.from_key(load_public_key(p)))
+                anchors.append(Anchor.from_key(load_public_file(p)))
         return anchors
     if fallback is not None and fallback.is_dir():
         return load_anchors(fallback)

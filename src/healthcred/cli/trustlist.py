@@ -21,6 +21,7 @@ from healthcred.cli.support import (
     echo_json,
     fail_typed,
     json_option,
+    load_public_file,
     naming,
     read_input,
     read_text_input,
@@ -28,7 +29,7 @@ from healthcred.cli.support import (
     write_file,
 )
 from healthcred.cli.trust_views import LoadedList, anchors_of, entry_view, load_list, signed_by, when
-from healthcred.crypto.keys import kid_of, load_private_key, load_public_key
+from healthcred.crypto.keys import kid_of, load_private_key
 from healthcred.errors import BadInput
 from healthcred.regions import NATIONAL_REGION, check_region, region_words
 from healthcred.trust.grants import ROLE_NAMES, KeyGrant
@@ -285,7 +286,7 @@ def trustlist_build(
     sources = []
     for item in entries:
         pub, region = _pair(item, "--entry", "PUB.pem=REGION")
-        g = options.new(load_public_key(pub), _region(region, "--entry"), start)
+        g = options.new(load_public_file(pub), _region(region, "--entry"), start)
         rel = None if embed else os.path.relpath(Path(pub).resolve(), out.parent.resolve())
         sources.append(grant_source(g, key_path=rel))
     source = TrustListSource(
@@ -399,7 +400,7 @@ def trustlist_edit(
     for item in rotations:
         kid, pub = _pair(item, "--rotate", "KID=NEW.pub.pem")
         grants, old = retire_grant(grants, kid, moment, compromised=False)
-        grants.append(successor_grant(_must_hold(old, kid, previous), load_public_key(pub), moment))
+        grants.append(successor_grant(_must_hold(old, kid, previous), load_public_file(pub), moment))
         done.append(f"rotated {kid} → {kid_of(grants[-1].public_key).hex()}")
     for item in regrants:
         kid, _, region = item.partition("=")
@@ -408,7 +409,7 @@ def trustlist_edit(
         done.append(f"re-granted {kid}")
     for item in adds:
         pub, region = _pair(item, "--add", "PUB.pem=REGION")
-        g = options.new(load_public_key(pub), _region(region, "--add"), start)
+        g = options.new(load_public_file(pub), _region(region, "--add"), start)
         if any(kid_of(h.public_key) == kid_of(g.public_key) for h in grants):
             raise click.BadParameter(
                 f"{pub} is on the list already; change its grant with --grant", param_hint="--add"

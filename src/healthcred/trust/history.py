@@ -24,6 +24,7 @@ from dataclasses import replace
 from healthcred.clock import iso_time
 from healthcred.crypto.algorithms import PublicKey
 from healthcred.crypto.keys import kid_of
+from healthcred.errors import BadInput
 from healthcred.regions import region_contains
 from healthcred.trust.grants import KeyGrant, TrustEntry, subset_of
 
@@ -56,7 +57,14 @@ def retire_grant(
 
 
 def successor_grant(old: KeyGrant, key: PublicKey, moment: int) -> KeyGrant:
-    """The grant of ``key`` taking over ``old`` from ``moment``: same region, kinds, statuses and roles."""
+    """The grant of ``key`` taking over ``old`` from ``moment``: same region, kinds, statuses and roles.
+
+    A key cannot succeed itself: that would retire nothing and hide a mistyped file name.
+    """
+    if kid_of(key) == kid_of(old.public_key):
+        raise BadInput(
+            f"the new key is the retired key itself (kid {kid_of(key).hex()}); give the new public key"
+        )
     return replace(
         old,
         public_key=key,
