@@ -93,7 +93,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Scene:
     key, region_key = generate_key(Alg.EDDSA), generate_key(Alg.EDDSA)
     save_private_key(key, root / "root.key.pem")
     save_public_key(key.public_key(), root / "root.pub.pem")
-    save_public_key(region_key.public_key(), root / "new.pub.pem")
+    save_public_key(generate_key(Alg.EDDSA).public_key(), root / "new.pub.pem")  # a key of its own
     files = _sign_files(key, region_key, root)
     files["root.key.pem"], files["root.pub.pem"] = root / "root.key.pem", root / "root.pub.pem"
     files["new.pub.pem"] = root / "new.pub.pem"
