@@ -9,6 +9,7 @@ A test walks the click tree, so a new command without a template fails here.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -135,7 +136,9 @@ TEMPLATES: dict[str, Template] = {
         "330106",
     ),
     "keygen": t("keygen", "k1", "--dir", "{out}/keys"),
-    "log export": t("log", "export", "@db:{data}/scans.db", "--key", "@file:{data}/log.key"),
+    "log export": t(
+        "log", "export", "@db:{data}/scans.db", "--key", "@file:{data}/log.key", "--out", "{out}/export.csv"
+    ),
     "log init": t("log", "init", "{out}/new.db", "--key", "{out}/new-log.key"),
     "log purge": t(
         "log",
@@ -164,7 +167,14 @@ TEMPLATES: dict[str, Template] = {
     ),
     "log stats": t("log", "stats", "@db:{data}/scans.db", "--key", "@file:{data}/log.key"),
     "national": t(
-        "national", GREEN, "--trust", TRUST, "--key", ROOT_KEY, "--at", "@time:{now}", ok=frozenset({REFUSED})
+        "national",
+        GREEN,
+        "--trust",
+        "@trust:{data}/national-trust",
+        "--key",
+        "@key:{data}/national.key.pem",
+        "--at",
+        "@time:{now}",
     ),
     "place issue": t(
         "place",
@@ -286,7 +296,25 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"root": str(root), "demo": str(demo), "data": str(data)}
 
 
+def _national_trust(demo: Path, data: Path) -> None:
+    """The demo's trust folder with list v2, which adds a national platform key (kind national)."""
+    shutil.copytree(demo / "trust", data / "national-trust")
+    steps = [
+        ["keygen", "national", "--dir", str(data)],
+        ["trustlist", "edit", f"{demo}/trust/lists/national.cose", "--anchor",
+         f"{demo}/trust/anchors/national-root.pem", "--add", f"{data}/national.pub.pem=000000",
+         "--kinds", "national", "--out", str(data / "v2.json")],
+        ["trustlist", "sign", str(data / "v2.json"), "--root", f"{demo}/keys/national-root.key.pem",
+         "--out", str(data / "v2.cose")],
+        ["trust", "add", str(data / "national-trust"), str(data / "v2.cose")],
+    ]  # fmt: skip
+    for args in steps:
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+
+
 def _data_files(demo: Path, data: Path) -> None:
+    _national_trust(demo, data)
     import json
 
     from healthcred.crypto.keys import kid_of, load_public_key
@@ -528,3 +556,32 @@ def test_every_exit_code_is_documented() -> None:
         (INTERNAL, "INTERNAL"),
     ):
         assert f"| {code} | `{name}` |" in text
+
+
+def _has_json(name: str) -> bool:
+    command = dict(_commands())[name]
+    return any(isinstance(p, click.Option) and "--json" in p.opts for p in command.params)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in TEMPLATES if _has_json(n)))
+def test_json_mode_is_one_object_on_stdout_for_success_and_failure(
+    name: str,
+    place: dict[str, str],
+    corpus: dict[str, list[Bad]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args, slots = _fill(TEMPLATES[name], place, tmp_path)
+    good = _invoke([*args, "--json"])
+    assert good.exit_code in TEMPLATES[name].ok, good.output
+    assert isinstance(json.loads(good.stdout), dict), good.stdout
+    for index, kind in slots:
+        bad = next(b for b in corpus[kind] if b.value != args[index] and b.stdin is None)
+        trial = list(args)
+        trial[index] = bad.value
+        result = _invoke([*trial, "--json"])
+        assert result.exit_code in CONTRACT_EXITS, (trial, result.output)
+        payload = json.loads(result.stdout)  # one object: nothing else on stdout
+        assert isinstance(payload, dict), result.stdout
+        assert "error" in payload or payload.get("valid") is False or "outcome" in payload, payload

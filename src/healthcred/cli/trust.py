@@ -427,7 +427,7 @@ def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path
 @trust.command("show")
 @click.argument("source", type=_ANY)
 @click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for a bundle file.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option("Print the folder or bundle as one JSON object (docs/cli.md, trust show).")
 @fail_typed
 def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Show what a trust folder or bundle holds: lists, keys, revocations, conflicts."""
