@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the verify flow and the rules engine load only for the comm
 
 __all__ = [
     "EXISTING_FILE",
+    "INPUT_FILE",
     "INPUT_LIMIT",
     "code_argument",
     "echo_invalid",
@@ -45,6 +46,7 @@ __all__ = [
     "read_json",
     "read_status_rules",
     "read_text_input",
+    "take_stdin",
     "time_option",
     "trust_folder_option",
     "write_file",
@@ -110,6 +112,23 @@ INPUT_LIMIT = 64 * 1024 * 1024
 """The most bytes a command reads from one named file or stdin (images, lists, CSV, bundles)."""
 
 
+INPUT_FILE = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+"""The click type of a file input that may also be ``-`` (stdin): read it with :func:`read_input`."""
+
+_STDIN_TAKEN = "healthcred.stdin"
+
+
+def take_stdin(what: str) -> None:
+    """Claim stdin for one input; a second input given as ``-`` is a usage error (stdin is read once)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    first = ctx.meta.get(_STDIN_TAKEN)
+    if first is not None:
+        raise CommandFailure(f"stdin can hold only one input: {first} and {what} are both `-`", USAGE)
+    ctx.meta[_STDIN_TAKEN] = what
+
+
 def read_input(value: str | Path, *, what: str = "file", limit: int = INPUT_LIMIT) -> bytes:
     """The bytes of a file an argument names, or of stdin for ``-``: bounded, never blocking.
 
@@ -118,6 +137,7 @@ def read_input(value: str | Path, *, what: str = "file", limit: int = INPUT_LIMI
     """
     name = str(value)
     if name == "-":
+        take_stdin(what)
         data = sys.stdin.buffer.read(limit + 1)
         if len(data) > limit:
             raise CommandFailure(f"{what} on stdin is larger than {limit:,} bytes", USAGE)
@@ -270,6 +290,7 @@ MAX_CODE_FILE_BYTES = 1024 * 1024
 
 
 def _stdin_text(limit: int = MAX_CODE_FILE_BYTES) -> str:
+    take_stdin("a CODE")
     data = sys.stdin.buffer.read(limit + 1) if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
     if len(data) > limit:
         raise BadInput(f"more than {limit:,} bytes; a code is at most a few kilobytes of text")
