@@ -22,7 +22,7 @@ from healthcred.limits import MAX_EPOCH
 
 if TYPE_CHECKING:  # the verify flow and the rules engine load only for the commands that use them
     from healthcred.codec.qr import Backend
-    from healthcred.crypto.algorithms import PublicKey
+    from healthcred.crypto.algorithms import PrivateKey, PublicKey
     from healthcred.rules.status import StatusRuleSet
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "iso",
     "iso_epoch",
     "json_option",
+    "load_private_file",
     "load_public_file",
     "naming",
     "parse_time",
@@ -363,17 +364,13 @@ def read_code(value: str, *, qr_backend: Backend = "zxing") -> str:
         return text
 
 
-MAX_KEY_FILE_BYTES = 64 * 1024
-"""The most bytes read from a PEM key file (a key is a few hundred bytes)."""
-
-
 def load_public_file(value: str | Path, what: str = "public key") -> PublicKey:
     """The public key in a PEM file an option names; a private key there is refused (``bad_key``).
 
     The library takes a private key's public half where it is handy; on the command line a private
     key named as an anchor or a new issuer key is a mistake that would copy a secret onto a verifier.
     """
-    from healthcred.crypto.keys import public_key_from_pem
+    from healthcred.crypto.keys import MAX_KEY_FILE_BYTES, public_key_from_pem
 
     data = read_input(value, what=what, limit=MAX_KEY_FILE_BYTES)
     name = input_name(value)
@@ -383,6 +380,13 @@ def load_public_file(value: str | Path, what: str = "public key") -> PublicKey:
             " a private key stays on the machine that signs"
         )
     return public_key_from_pem(data, name)
+
+
+def load_private_file(value: str | Path, what: str = "private key") -> PrivateKey:
+    """The private key in a PEM file an option names, or on stdin for ``-``."""
+    from healthcred.crypto.keys import MAX_KEY_FILE_BYTES, private_key_from_pem
+
+    return private_key_from_pem(read_input(value, what=what, limit=MAX_KEY_FILE_BYTES), input_name(value))
 
 
 def echo_json(payload: Any) -> None:

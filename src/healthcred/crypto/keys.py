@@ -25,6 +25,7 @@ __all__ = [
     "kid_of",
     "load_private_key",
     "load_public_key",
+    "private_key_from_pem",
     "public_key_der",
     "public_key_from_der",
     "public_key_from_pem",
@@ -95,6 +96,11 @@ def _allowed_public(key: object, name: str) -> PublicKey:
         raise BadKey(f"{name} is a {type(key).__name__}, not an Ed25519 or P-256 key")
     alg_of(key)  # rejects other curves
     return key
+
+
+def private_key_from_pem(data: bytes, name: str = "the key") -> PrivateKey:
+    """An Ed25519 or P-256 private key from unencrypted PEM bytes; anything else is :class:`BadKey`."""
+    return _private_from_pem(data, name)
 
 
 def _private_from_pem(data: bytes, name: str) -> PrivateKey:
