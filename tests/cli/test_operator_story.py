@@ -152,3 +152,76 @@ def test_publishing_v2_keeps_every_earlier_code_and_a_narrowing_v3_needs_force(t
     assert "overridden with --force" in forced
     out = json.loads(run("verify", "--json", "--trust", gate, codes[1], code=1).output)
     assert out["results"][0]["error"] == "key_not_valid"
+
+
+def test_paper_codes_with_id_tags_are_issued_checked_against_the_grant_and_checked_at_a_gate(
+    tmp_path: Path,
+) -> None:
+    """A province issues paper codes (ID-check key, grant checked before signing); a gate with the
+    signed policy never admits one without the holder's ID document, and logs every decision."""
+    keys, gate = tmp_path / "keys", tmp_path / "gate"
+    for name in ("root", "zhejiang"):
+        run("keygen", name, "--dir", keys)
+    since = (datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)).isoformat()
+    run(
+        "trustlist", "build", "--entry", f"{keys / 'zhejiang.pub.pem'}=330000", "--version", "1",
+        "--issued", since, "--kinds", "health_status,paper,place", "--out", tmp_path / "v1.json",
+    )  # fmt: skip
+    run(
+        "trustlist",
+        "sign",
+        tmp_path / "v1.json",
+        "--root",
+        keys / "root.key.pem",
+        "--out",
+        tmp_path / "v1.cose",
+    )
+    policy = tmp_path / "policy.json"
+    policy.write_text(run("rules", "default", "policy").stdout, encoding="utf-8")
+    run("rules", "sign", policy, "--key", keys / "root.key.pem", "--out", tmp_path / "policy.cose")
+    run("trust", "init", gate, "--anchor", keys / "root.pub.pem")
+    run("trust", "add", gate, tmp_path / "v1.cose", tmp_path / "policy.cose")
+
+    # The ID-check key stays with the issuer and the gates; it is made once, never replaced by mistake.
+    id_key = keys / "id-check.json"
+    run("idkey", "new", id_key, "--region", "330000")
+    assert "exists" in run("idkey", "new", id_key, code=2).output
+    number, other = "330106198503121231", "33010619850312124X"
+    person = ["--name", "王奶奶", "--birth-date", "1985-03-12", "--doc-number", number]
+    paper = ["issue", "--key", keys / "zhejiang.key.pem", "--status", "green", "--paper", "--id-key", id_key]
+    text = run(*paper, "--region", "330106", "--trust", gate, *person).stdout.strip()
+    # Signing for a region the key is not granted is refused before anything is signed.
+    refused = run(*paper, "--region", "310101", "--trust", gate, *person, code=1)
+    assert "region_not_allowed" in refused.output and "JKM1:" not in refused.stdout
+
+    shown = run("verify", "--trust", gate, text).stdout
+    assert "paper code" in shown and "纸质码" in shown
+    at_gate = ["decide", text, "--trust", gate, "--scene", "mall", "--level", "high"]
+    assert run(*at_gate, code=1).stdout.startswith("CHECK_ID")  # never ADMIT without the ID document
+    assert run(*at_gate, "--id-key", id_key, "--id-number", number).stdout.startswith("ADMIT")
+    assert run(*at_gate, "--id-key", id_key, "--id-number", other, code=1).stdout.startswith("DENY")
+
+    log, log_key = tmp_path / "post" / "scans.db", tmp_path / "post" / "log.key"
+    run("log", "init", log, "--key", log_key)
+    place = run(
+        "place", "issue", "--key", keys / "zhejiang.key.pem", "--venue-id", "hz-gate-1", "--name", "社区北门",
+        "--region", "330106", "--scene", "mall", "--trust", gate,
+    ).stdout.strip()  # fmt: skip
+    record = [
+        "log",
+        "record",
+        log,
+        text,
+        "--key",
+        log_key,
+        "--trust",
+        gate,
+        "--place",
+        place,
+        "--level",
+        "high",
+    ]
+    run(*record, code=1)
+    run(*record, "--id-key", id_key, "--id-number", number)
+    stats = json.loads(run("log", "stats", log, "--key", log_key, "--json").stdout)
+    assert stats["rows"] == 2, stats

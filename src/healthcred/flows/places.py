@@ -26,7 +26,7 @@ from healthcred.flows.checks import allowances, check_window, issue_window
 from healthcred.limits import MAX_EPOCH
 from healthcred.native.text import encode_text, read_text
 from healthcred.rules.policy import SCENES
-from healthcred.trust.grants import permitting_entry
+from healthcred.trust.grants import PLACE_GRANT_KIND, permitting_entry
 from healthcred.trust.store import TrustStore
 
 __all__ = [
@@ -42,8 +42,6 @@ __all__ = [
 
 PLACE_CONTENT_TYPE = "application/vnd.healthcred.place+cbor"
 """COSE content type of a place code."""
-PLACE_GRANT_KIND = 16
-"""Grant kind (trust-list entry key 7) a restricted key must list to sign place codes."""
 PLACE_FORMAT = 1
 """Version of the place payload."""
 PLACE_MAX_LIFETIME = timedelta(days=366)

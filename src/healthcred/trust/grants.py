@@ -28,6 +28,7 @@ from healthcred.errors import (
 from healthcred.regions import check_region, region_contains
 
 __all__ = [
+    "PLACE_GRANT_KIND",
     "MAX_GRANT_SET",
     "ROLE_DELEGATE",
     "ROLE_ISSUE",
@@ -39,6 +40,10 @@ __all__ = [
     "permitting_entry",
     "subset_of",
 ]
+
+PLACE_GRANT_KIND = 16
+"""Grant kind (trust-list entry key 7) a restricted key must list to sign place codes; a place code
+is not a credential, so the number lies outside :class:`~healthcred.model.CredentialKind`."""
 
 ROLE_ISSUE = 1
 """Role bit: the key signs credentials."""

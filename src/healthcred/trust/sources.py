@@ -22,7 +22,7 @@ from healthcred.crypto.keys import public_key_from_pem as _from_pem
 from healthcred.errors import BadInput, BadKey, HealthCredError
 from healthcred.model.credential import CredentialKind
 from healthcred.model.status import NATIONAL_PALETTE, STATUS_BY_NAME
-from healthcred.trust.grants import MAX_GRANT_SET, ROLE_NAMES, KeyGrant
+from healthcred.trust.grants import MAX_GRANT_SET, PLACE_GRANT_KIND, ROLE_NAMES, KeyGrant
 from healthcred.trust.lists import MAX_LIST_ENTRIES
 
 __all__ = [
@@ -40,7 +40,7 @@ __all__ = [
 RoleName = Literal["issue", "delegate", "rules"]
 """A role by name (``trust.grants.ROLE_NAMES``)."""
 
-KIND_NAMES: dict[str, int] = {k.name.lower(): int(k) for k in CredentialKind}
+KIND_NAMES: dict[str, int] = {**{k.name.lower(): int(k) for k in CredentialKind}, "place": PLACE_GRANT_KIND}
 """Credential kinds by the name the JSON and the command line give them (``health_status`` → 1)."""
 
 _KINDS_HELP = (
