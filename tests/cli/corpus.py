@@ -125,7 +125,19 @@ def build_corpus(demo: Path, folder: Path) -> dict[str, list[Bad]]:
         Bad("empty", ""),
         Bad("before 1970", "1900-01-01T00:00:00Z"),
     ]
+    # An output keeps the file name the template gives it ({name}: a command may check its suffix).
+    outputs = [
+        Bad("under a file", str(folder / "binary.bin" / "{name}")),
+        Bad("a folder", str(folder / "folders" / "{name}")),
+        Bad("an empty name", ""),
+    ]
+    output_folders = [
+        Bad("under a file", str(folder / "binary.bin" / "out")),
+        Bad("a file", str(folder / "binary.bin")),
+    ]
     return {
+        "out": outputs,
+        "outdir": output_folders,
         "code": files,
         "json": json_files,
         "key": keys,

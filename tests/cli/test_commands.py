@@ -244,7 +244,7 @@ def test_keygen_trustlist_issue_verify(tmp_path: Path) -> None:
     for name, alg in (("root", "EdDSA"), ("beijing", "ES256")):
         result = runner.invoke(main, ["keygen", name, "--alg", alg, "--dir", str(keys)])
         assert result.exit_code == 0 and "kid" in result.output, result.output
-    assert runner.invoke(main, ["keygen", "root", "--dir", str(keys)]).exit_code == 1  # never overwrite a key
+    assert runner.invoke(main, ["keygen", "root", "--dir", str(keys)]).exit_code == 2  # never overwrite a key
     spec = tmp_path / "list.json"
     result = runner.invoke(
         main,

@@ -62,7 +62,7 @@ TEMPLATES: dict[str, Template] = {
         "--key",
         ZJ_KEY,
         "--out",
-        "{out}/batch",
+        "@outdir:{out}/batch",
         "--no-pdf",
         "--quiet",
         "--kind",
@@ -77,7 +77,7 @@ TEMPLATES: dict[str, Template] = {
     "declare": t(
         "declare", "--declaration", "@json:{data}/declaration.json", "--key", ZJ_KEY, "--region", "330106"
     ),
-    "demo": t("demo", "--out", "{out}/demo"),
+    "demo": t("demo", "--out", "@outdir:{out}/demo"),
     "family bind": t(
         "family",
         "bind",
@@ -94,7 +94,7 @@ TEMPLATES: dict[str, Template] = {
         "--trust",
         TRUST,
         "--out",
-        "{out}/binding.cose",
+        "@out:{out}/binding.cose",
     ),
     "family check": t(
         "family",
@@ -114,11 +114,11 @@ TEMPLATES: dict[str, Template] = {
         "--member",
         "{demo}/codes/paper-grandmother.txt={demo}/codes/binding-grandmother.cose",
         "--out",
-        "{out}/family.json",
+        "@out:{out}/family.json",
     ),
     "family show": t("family", "show", "@file:{data}/family.json"),
     "family verify": t("family", "verify", "@file:{data}/family.json", "--trust", TRUST),
-    "idkey new": t("idkey", "new", "{out}/id-check.json", "--region", "330000"),
+    "idkey new": t("idkey", "new", "@out:{out}/id-check.json", "--region", "330000"),
     "idkey show": t("idkey", "show", "@file:{demo}/keys/id-check.json"),
     "issue": t(
         "issue",
@@ -135,11 +135,17 @@ TEMPLATES: dict[str, Template] = {
         "--region",
         "330106",
     ),
-    "keygen": t("keygen", "k1", "--dir", "{out}/keys"),
+    "keygen": t("keygen", "k1", "--dir", "@outdir:{out}/keys"),
     "log export": t(
-        "log", "export", "@db:{data}/scans.db", "--key", "@file:{data}/log.key", "--out", "{out}/export.csv"
+        "log",
+        "export",
+        "@db:{data}/scans.db",
+        "--key",
+        "@file:{data}/log.key",
+        "--out",
+        "@out:{out}/export.csv",
     ),
-    "log init": t("log", "init", "{out}/new.db", "--key", "{out}/new-log.key"),
+    "log init": t("log", "init", "@out:{out}/new.db", "--key", "@out:{out}/new-log.key"),
     "log purge": t(
         "log",
         "purge",
@@ -196,17 +202,17 @@ TEMPLATES: dict[str, Template] = {
     "place verify": t(
         "place", "verify", "@code:{demo}/codes/place-mall.txt", "--trust", TRUST, "--at", "@time:{now}"
     ),
-    "print": t("print", GREEN, "--trust", TRUST, "--out", "{out}/card.pdf"),
-    "schema": t("schema", "declaration", "--out", "{out}/declaration.schema.json"),
+    "print": t("print", GREEN, "--trust", TRUST, "--out", "@out:{out}/card.pdf"),
+    "schema": t("schema", "declaration", "--out", "@out:{out}/declaration.schema.json"),
     "rules default": t("rules", "default", "policy"),
     "rules sign": t(
-        "rules", "sign", "@json:{data}/policy.json", "--key", ROOT_KEY, "--out", "{out}/policy.cose"
+        "rules", "sign", "@json:{data}/policy.json", "--key", ROOT_KEY, "--out", "@out:{out}/policy.cose"
     ),
     "trust add": t("trust", "add", "{trust}", "@list:{demo}/trust/lists/national.cose"),
     "trust diff": t(
         "trust", "diff", "@list:{data}/bundle.cose", "@list:{data}/bundle.cose", "--anchor", ROOT_PUB
     ),
-    "trust init": t("trust", "init", "{out}/new-trust", "--anchor", ROOT_PUB),
+    "trust init": t("trust", "init", "@outdir:{out}/new-trust", "--anchor", ROOT_PUB),
     "trust remove": t("trust", "remove", "{trust}", "national.cose"),
     "trust revoke": t(
         "trust",
@@ -218,7 +224,7 @@ TEMPLATES: dict[str, Template] = {
         "--version",
         "1",
         "--out",
-        "{out}/revocations.cose",
+        "@out:{out}/revocations.cose",
     ),
     "trust rotate": t(
         "trust",
@@ -233,11 +239,11 @@ TEMPLATES: dict[str, Template] = {
         "--new",
         "@pub:{demo}/keys/shanghai.pub.pem",
         "--out",
-        "{out}/rotated.cose",
+        "@out:{out}/rotated.cose",
     ),
     "trust show": t("trust", "show", "@list:{data}/bundle.cose", "--anchor", ROOT_PUB),
     "trust sign": t(
-        "trust", "sign", TRUST, "--root", ROOT_KEY, "--version", "1", "--out", "{out}/bundle.cose"
+        "trust", "sign", TRUST, "--root", ROOT_KEY, "--version", "1", "--out", "@out:{out}/bundle.cose"
     ),
     "trust verify": t("trust", "verify", "@list:{data}/bundle.cose", "--anchor", ROOT_PUB),
     "trustlist build": t(
@@ -248,7 +254,7 @@ TEMPLATES: dict[str, Template] = {
         "--version",
         "9",
         "--out",
-        "{out}/list.json",
+        "@out:{out}/list.json",
     ),
     "trustlist edit": t(
         "trustlist",
@@ -257,11 +263,11 @@ TEMPLATES: dict[str, Template] = {
         "--anchor",
         ROOT_PUB,
         "--out",
-        "{out}/next.json",
+        "@out:{out}/next.json",
     ),
     "trustlist show": t("trustlist", "show", "@list:{demo}/trust/lists/national.cose", "--anchor", ROOT_PUB),
     "trustlist sign": t(
-        "trustlist", "sign", "@json:{data}/list.json", "--root", ROOT_KEY, "--out", "{out}/signed.cose"
+        "trustlist", "sign", "@json:{data}/list.json", "--root", ROOT_KEY, "--out", "@out:{out}/signed.cose"
     ),
     "verify": t("verify", GREEN, "--trust", TRUST, "--at", "@time:{now}"),
 }
@@ -466,7 +472,10 @@ def test_bad_inputs_get_one_line_and_a_documented_exit_code(
             if bad.value == args[index]:
                 continue  # the corpus holds real files; one of them may be this slot's valid value
             trial = list(args)
-            trial[index] = bad.value
+            trial[index] = bad.value.replace("{name}", Path(args[index]).name)
+            if bad.label == "a folder" and kind == "out":
+                Path(trial[index]).mkdir(parents=True, exist_ok=True)
+            bad = Bad(bad.label, trial[index], bad.stdin)
             option = args[index - 1] if index and args[index - 1].startswith("-") else "arg"
             where = f"healthcred {name} [{option} = {bad.label}]"
             try:

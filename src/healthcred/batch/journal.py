@@ -83,7 +83,10 @@ def open_batch(out: Path, batch_id: str | None) -> str:
     if not isinstance(chosen, str) or not re.fullmatch(r"[0-9A-Za-z_.-]{1,64}", chosen):
         raise BadInput("a batch id is 1–64 letters, digits, '_', '.' or '-'")
     for folder in (out, out / "codes", out / "sheets"):
-        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where the folder belongs, a read-only disk
+            raise BadInput(f"output folder {out}: cannot create {folder}: {exc.strerror or exc}") from exc
     record = {"format": BATCH_FILE_FORMAT, "batch_id": chosen, "created": datetime.now(UTC).isoformat()}
     write_atomic(path, (json.dumps(record) + "\n").encode())
     return chosen

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
+from healthcred.cli.exits import USAGE, CommandFailure
 from healthcred.cli.support import echo_json, fail_typed, json_option
 from healthcred.crypto.algorithms import parse_alg
 from healthcred.crypto.keys import generate_key, kid_of, save_private_key, save_public_key
 
 __all__ = ["keygen"]
+
+_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
+"""A key's NAME: a plain file-name stem, so NAME.key.pem lands in --dir and nowhere else."""
 
 
 @click.command()
@@ -34,9 +39,24 @@ __all__ = ["keygen"]
 @fail_typed
 def keygen(name: str, alg: str, directory: Path, as_json: bool) -> None:
     """Generate a key pair; print its kid."""
-    directory.mkdir(parents=True, exist_ok=True)
-    key = generate_key(parse_alg(alg))
+    if not _NAME.fullmatch(name):
+        raise click.BadParameter(
+            f"{name!r}: a key name is 1–64 letters, digits, '-', '_' or '.', not starting with '.'",
+            param_hint="NAME",
+        )
     private, public = directory / f"{name}.key.pem", directory / f"{name}.pub.pem"
+    for path in (private, public):
+        if path.exists():  # both checked first, so a refusal never leaves half a pair
+            raise CommandFailure(
+                f"{path} exists; keygen never replaces a key (what it signed would lose its key):"
+                " choose another NAME or --dir",
+                USAGE,
+            )
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandFailure(f"--dir {directory}: {exc.strerror or exc}", USAGE) from exc
+    key = generate_key(parse_alg(alg))
     save_private_key(key, private)
     save_public_key(key.public_key(), public)
     label, kid = parse_alg(alg).label, kid_of(key).hex()

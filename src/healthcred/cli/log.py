@@ -96,11 +96,13 @@ def log_init(db: Path, key_file: Path) -> None:
     """Create a scan log and its hashing key file (mode 0600), or open an existing pair."""
     if "-" in (str(db), str(key_file)):
         raise click.UsageError("log init writes DB and --key as files; stdin cannot be one")
-    try:
-        for folder in {key_file.parent, db.parent}:
-            folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise click.FileError(str(exc.filename or key_file), hint=exc.strerror or str(exc)) from exc
+    for path in (key_file, db):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # named as given, with the folder that could not be made
+            raise click.FileError(
+                str(path), hint=f"cannot create {path.parent}: {exc.strerror or exc}"
+            ) from exc
     if not key_file.exists():
         with setup_step(f"log key {input_name(key_file)}"):
             save_log_key(generate_log_key(), key_file)

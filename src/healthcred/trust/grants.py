@@ -28,8 +28,8 @@ from healthcred.errors import (
 from healthcred.regions import check_region, region_contains
 
 __all__ = [
-    "PLACE_GRANT_KIND",
     "MAX_GRANT_SET",
+    "PLACE_GRANT_KIND",
     "ROLE_DELEGATE",
     "ROLE_ISSUE",
     "ROLE_NAMES",
