@@ -49,6 +49,7 @@ from healthcred.trust.folder import (
 )
 from healthcred.trust.grants import (
     MAX_GRANT_SET,
+    PLACE_GRANT_KIND,
     ROLE_DELEGATE,
     ROLE_ISSUE,
     ROLE_NAMES,
@@ -168,6 +169,7 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "MAX_REVOCATION_BYTES",
     "MAX_RULE_SET_BYTES",
+    "PLACE_GRANT_KIND",
     "MAX_STATE_BYTES",
     "MAX_TRUST_BYTES",
     "MAX_TRUST_FILES",
