@@ -9,6 +9,7 @@ atomically and replace an existing file only with ``--force``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,10 +21,13 @@ import click
 
 from healthcred.cli.exits import REFUSED, SETUP, CommandFailure, setup_step
 from healthcred.cli.support import (
-    EXISTING_FILE,
+    INPUT_FILE,
     echo_json,
     fail_typed,
+    input_name,
+    iso,
     json_option,
+    load_private_file,
     load_public_file,
     naming,
     read_input,
@@ -34,6 +38,8 @@ from healthcred.cli.trust_views import (
     anchors_of,
     describe_change,
     diff_views,
+    grant_brief,
+    is_stdin,
     load_list,
     open_any,
     retire_grant,
@@ -41,9 +47,10 @@ from healthcred.cli.trust_views import (
     successor_grant,
     validate_rule_sets,
     when,
+    written,
 )
 from healthcred.crypto.cose import Sign1
-from healthcred.crypto.keys import kid_of, load_private_key, save_public_key
+from healthcred.crypto.keys import kid_of, save_public_key
 from healthcred.errors import TrustStoreError
 from healthcred.foreign.dcc.dsc import DSC_SUFFIXES
 from healthcred.trust.bundle import BUNDLE_CONTENT_TYPE, BUNDLE_FILE, Bundle, make_bundle, stage_bundle
@@ -78,7 +85,8 @@ from healthcred.trust.transaction import Transaction, build_folder, folder_trans
 __all__ = ["store_view", "trust", "validate_rule_sets"]
 
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
-_ANY = click.Path(exists=True, path_type=Path)
+_ANY = click.Path(exists=True, allow_dash=True, path_type=Path)
+"""A trust folder, or a bundle file (`-`: a bundle on stdin)."""
 _FORCE = click.option("--force", is_flag=True, help="Replace an existing --out file.")
 
 
@@ -96,16 +104,21 @@ def trust() -> None:
 @trust.command("init")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
-    "--anchor", type=EXISTING_FILE, multiple=True, required=True, help="Root public key(s) to trust."
+    "--anchor",
+    type=INPUT_FILE,
+    multiple=True,
+    required=True,
+    help="Root public key(s) to trust (PEM; `-` for stdin).",
 )
+@json_option("Print the folder made and its anchors as one JSON object (docs/cli.md).")
 @fail_typed
-def trust_init(folder: Path, anchor: tuple[Path, ...]) -> None:
+def trust_init(folder: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Create a trust folder that trusts the given root keys."""
     if (folder / ANCHORS_DIR).exists():
         raise click.UsageError(f"{folder} is a trust folder already")
     if folder.is_dir() and any(folder.iterdir()):
         raise click.UsageError(f"{folder} exists and is not empty: give a new or empty folder")
-    keys = [load_public_file(path) for path in anchor]
+    keys = [load_public_file(path, "anchor") for path in anchor]
 
     def populate(building: Path) -> None:
         for sub in (ANCHORS_DIR, LISTS_DIR, REVOCATIONS_DIR):
@@ -114,19 +127,27 @@ def trust_init(folder: Path, anchor: tuple[Path, ...]) -> None:
             save_public_key(key, building / ANCHORS_DIR / f"{kid_of(key).hex()}.pem")
 
     build_folder(folder, populate)  # complete under a hidden name, then renamed into place
+    if as_json:
+        echo_json({"folder": str(folder), "anchors": [kid_of(key).hex() for key in keys]})
+        return
     click.echo(f"trust folder {folder}: {len(anchor)} anchor(s); add lists with `trust add`")
+
+
+_STDIN_STEM = "stdin-"
+"""How `trust add` names a file read from stdin in the folder: this and its content's SHA-256 (12 hex)."""
 
 
 @trust.command("add")
 @click.argument("folder", type=_DIR)
-@click.argument("files", type=EXISTING_FILE, nargs=-1, required=True)
+@click.argument("files", type=INPUT_FILE, nargs=-1, required=True)
 @click.option(
     "--force",
     is_flag=True,
     help="Add the files even if they would invalidate codes the folder accepts now (each is named).",
 )
+@json_option("Print the change, the diff and the folder's counts as one JSON object (docs/cli.md).")
 @fail_typed
-def trust_add(folder: Path, files: tuple[Path, ...], force: bool) -> None:
+def trust_add(folder: Path, files: tuple[Path, ...], force: bool, as_json: bool) -> None:
     """Add signed trust lists, revocation lists, rule sets, a bundle, or foreign trust.
 
     Foreign trust is EU DCC signing certificates (.der/.pem/.crt/.cer, or a .json DSC list) and
@@ -134,68 +155,119 @@ def trust_add(folder: Path, files: tuple[Path, ...], force: bool) -> None:
     All files are added in one change: all of them or, on any failure or crash, none. The change
     to the folder's keys is shown first; one that would make codes the folder accepts now fail
     (a key removed, a window shortened, a region, kind or colour narrowed) is refused unless --force.
+    A signed file may come on stdin (`-`): it is kept as stdin-HASH.cose.
     """
+    try:
+        report = _add(folder, files, force, as_json)
+    except _Refusal as refusal:
+        if not as_json:
+            raise refusal.failure from None
+        failure = refusal.failure  # one object on stdout carries the reasons, one line on stderr
+        error = {"code": failure.code, "message": failure.format_message()}
+        echo_json({"error": error, "exit": REFUSED, **refusal.details})
+        failure.show()
+        raise click.exceptions.Exit(REFUSED) from None
+    if as_json:
+        echo_json(report)
+        return
+    for bundle in report["bundles"]:
+        what = "installed bundle" if bundle["installed"] else "already installed: bundle"
+        click.echo(f"{what} {bundle['id']!r} v{bundle['version']} ({bundle['lists']} lists)")
+    click.echo(
+        f"added {report['added']} file(s); {report['lists']} lists, {report['revocation_series']} "
+        f"revocation series, {report['dscs']} DSCs, {report['shc_issuers']} SHC issuers"
+    )
+    for kid, why in report["conflicts"].items():
+        click.echo(f"warning: conflict for kid {kid}: {why}", err=True)
+
+
+class _Refusal(Exception):
+    """`trust add` refused a change: the failure, and what --json reports beside it."""
+
+    def __init__(self, failure: CommandFailure, details: dict[str, Any]) -> None:
+        super().__init__(failure.format_message())
+        self.failure = failure
+        self.details = details
+
+
+def _add(folder: Path, files: tuple[Path, ...], force: bool, as_json: bool) -> dict[str, Any]:
+    # The one transaction of `trust add`; its report is the --json shape (docs/cli.md).
     with folder_transaction(folder) as change:
         anchors = load_anchors(folder)
         before = load_trust(folder)  # the folder as it is must load; then with the additions
-        added, bundles = 0, list[tuple[Bundle, bool]]()
+        placed, bundles = list[dict[str, Any]](), list[tuple[Bundle, bool]]()
         for path in files:
             with naming(path):
-                added += _stage(change, folder, path, anchors, bundles)
+                placed.append(_stage(change, folder, path, anchors, bundles))
         store = load_folder_view(change.view())
         validate_rule_sets(store)
-        _check_history(before, store, force)
+        history = _check_history(before, store, force, as_json)
         change.raise_floor(store.versions)
         change.commit()
-    for bundle, fresh in bundles:
-        what = "installed bundle" if fresh else "already installed: bundle"
-        click.echo(f"{what} {bundle.id!r} v{bundle.version} ({len(bundle.store.lists)} lists)")
-    click.echo(
-        f"added {added} file(s); {len(store.lists)} lists, {len(store.revocations)} revocation series, "
-        f"{len(store.dscs)} DSCs, {len(store.shc_issuers)} SHC issuers"
-    )
-    for kid, why in store.conflicts.items():
-        click.echo(f"warning: conflict for kid {kid.hex()}: {why}", err=True)
+    return {
+        "folder": str(folder),
+        "files": placed,
+        "added": sum(1 for p in placed if p["new"] and p["placed"] is not None),
+        "bundles": [
+            {"id": b.id, "version": b.version, "lists": len(b.store.lists), "installed": fresh}
+            for b, fresh in bundles
+        ],
+        **history,
+        "lists": len(store.lists),
+        "revocation_series": len(store.revocations),
+        "dscs": len(store.dscs),
+        "shc_issuers": len(store.shc_issuers),
+        "conflicts": {kid.hex(): why for kid, why in store.conflicts.items()},
+    }
 
 
 def _stage(
     change: Transaction, folder: Path, path: Path, anchors: list[Anchor], bundles: list[tuple[Bundle, bool]]
-) -> int:
-    # One file of `trust add` staged in the change (a bundle remembered in ``bundles``); 1 if it is new.
+) -> dict[str, Any]:
+    # One file of `trust add` staged in the change (a bundle remembered in ``bundles``): where it
+    # goes (None: a bundle) and whether it is new to the folder.
     data = read_input(path, what="file")
     rel = _placement(folder, path, data)
+    entry: dict[str, Any] = {"input": input_name(path), "placed": rel, "new": True}
     if rel is None:
         fresh = change.view().read(BUNDLE_FILE) != data
         bundles.append((stage_bundle(change, data, anchors), fresh))
-        return 0
+        entry["new"] = fresh
+        return entry
     held = change.view().read(rel)
     if held is not None and held != data:
         raise click.UsageError(f"{folder / rel} exists with other content; remove it first")
     _remember(change, rel, data)
     if held is not None:
-        return 0
+        entry["new"] = False
+        return entry
     change.put(rel, data)
-    return 1
+    return entry
 
 
 def _entries(store: TrustStore) -> list[TrustEntry]:
     return [e for t in store.lists for e in t.entries]
 
 
-def _check_history(before: TrustStore, after: TrustStore, force: bool) -> None:
+def _check_history(before: TrustStore, after: TrustStore, force: bool, as_json: bool) -> dict[str, Any]:
     # Show what changes; refuse (unless forced) a change that makes codes accepted now fail.
-    for change in diff_views(store_view(before), store_view(after)):
-        click.echo(describe_change(change))
+    changes = diff_views(store_view(before), store_view(after))
     lost = invalidations(_entries(before), _entries(after), int(datetime.now(UTC).timestamp()))
-    for why in lost:  # a refusal's reasons go to stdout: stderr holds its one error line
-        click.echo(f"overridden with --force: {why}" if force else f"would invalidate: {why}", err=force)
+    history = {"changes": changes, "count": len(changes), "would_invalidate": lost, "forced": bool(lost)}
+    if not as_json:
+        for change in changes:
+            click.echo(describe_change(change))
+        for why in lost:  # a refusal's reasons go to stdout: stderr holds its one error line
+            click.echo(f"overridden with --force: {why}" if force else f"would invalidate: {why}", err=force)
     if lost and not force:
-        raise CommandFailure(
+        failure = CommandFailure(
             f"[would_invalidate] refused: the new lists would make codes the folder accepts now fail "
             f"({len(lost)} grant(s), above); publish a list that keeps them, or add it with --force",
             REFUSED,
             code="would_invalidate",
         )
+        raise _Refusal(failure, {key: history[key] for key in ("changes", "count", "would_invalidate")})
+    return history
 
 
 def _remember(change: Transaction, rel: str, data: bytes) -> None:
@@ -219,7 +291,10 @@ _IDENTITIES: dict[str, tuple[str, Callable[[Sign1], Versioned]]] = {
 
 def _placement(folder: Path, path: Path, data: bytes) -> str | None:
     # Where a file goes in the folder (relative path), or None for a bundle; checked on the way.
-    if path.suffix.lower() in DSC_SUFFIXES:
+    # Foreign trust is told by its suffix, so only a signed file can come on stdin; it is named by
+    # its content, so the same file twice is one file and two different ones never collide.
+    name = f"{_STDIN_STEM}{hashlib.sha256(data).hexdigest()[:12]}.cose" if is_stdin(path) else path.name
+    if not is_stdin(path) and path.suffix.lower() in DSC_SUFFIXES:
         _, issuers = load_foreign(path)
         return f"{SHC_DIR if issuers else DSC_DIR}/{path.name}"
     kind = open_signed(data, MAX_REVOCATION_BYTES).content_type
@@ -231,19 +306,23 @@ def _placement(folder: Path, path: Path, data: bytes) -> str | None:
         RULES_CONTENT_TYPE: RULES_DIR,
     }.get(kind or "")
     if sub is None:
-        raise click.UsageError(f"{path} is not a trust list, revocation list, rule set or bundle ({kind!r})")
-    if path.name.startswith("."):
+        raise click.UsageError(
+            f"{input_name(path)} is not a trust list, revocation list, rule set or bundle ({kind!r})"
+        )
+    if name.startswith("."):
         raise click.UsageError(f"{path}: a hidden file name; rename it (trust folders ignore hidden files)")
-    return f"{sub}/{path.name}"
+    return f"{sub}/{name}"
 
 
 @trust.command("remove")
 @click.argument("folder", type=_DIR)
 @click.argument("names", nargs=-1, required=True)
+@json_option("Print the files removed as one JSON object (docs/cli.md).")
 @fail_typed
-def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
+def trust_remove(folder: Path, names: tuple[str, ...], as_json: bool) -> None:
     """Remove list files or foreign trust files (by file name) if the folder still loads without them."""
     subs = (LISTS_DIR, REVOCATIONS_DIR, RULES_DIR, DSC_DIR, SHC_DIR)
+    removed = []
     with folder_transaction(folder) as change:
         view = change.view()
         for name in names:
@@ -251,23 +330,70 @@ def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
             if not found:
                 raise click.UsageError(f"no list file {name!r} in {folder}")
             change.delete(found[0])
-        load_folder_view(change.view())  # refused unless the folder still loads without them
+            removed.append(found[0])
+        store = load_folder_view(change.view())  # refused unless the folder still loads without them
         change.commit()
+    if as_json:
+        echo_json({"folder": str(folder), "removed": removed, "lists": len(store.lists)})
+        return
     click.echo(f"removed {len(names)} file(s)")
 
 
+def _deprecated_at(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    # `--at` is the validation time everywhere else; here it meant when the rotation takes effect.
+    moment = time_option(ctx, param, value)
+    if moment is not None:
+        click.echo(
+            "warning: `trust rotate --at` is deprecated: use --effective (when the rotation takes effect)",
+            err=True,
+        )
+    return moment
+
+
 @trust.command("rotate")
-@click.argument("listfile", type=EXISTING_FILE)
-@click.option("--root", type=EXISTING_FILE, required=True, help="The private key that signs the list.")
+@click.argument("listfile", type=INPUT_FILE)
 @click.option(
-    "--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s) the current list is signed by."
+    "--root", type=INPUT_FILE, required=True, help="The private key that signs the list (`-` for stdin)."
+)
+@click.option(
+    "--anchor",
+    type=INPUT_FILE,
+    multiple=True,
+    help="Root public key(s) the current list is signed by (default: --root's public key).",
 )
 @click.option("--old", "old_kid", required=True, help="Kid (hex) of the key to retire.")
 @click.option(
-    "--new", "new_key", type=EXISTING_FILE, default=None, help="Public key that takes over its grant."
+    "--new",
+    "new_key",
+    type=INPUT_FILE,
+    default=None,
+    help="Public key that takes over its grant (`-` for stdin).",
 )
-@click.option("--at", metavar="TIME", callback=time_option, default=None, help="When (default now).")
-@click.option("--compromised", is_flag=True, help="The old key leaked: refuse its codes issued from --at on.")
+@click.option(
+    "--effective",
+    metavar="TIME",
+    callback=time_option,
+    default=None,
+    help="When the old key is retired (or compromised) and the new one takes over (default: --issued).",
+)
+@click.option(
+    "--issued",
+    metavar="TIME",
+    callback=time_option,
+    default=None,
+    help="The new list's issue time (default now).",
+)
+@click.option(
+    "--at",
+    metavar="TIME",
+    callback=_deprecated_at,
+    default=None,
+    hidden=True,
+    help="Deprecated: --effective (and --issued, unless given).",
+)
+@click.option(
+    "--compromised", is_flag=True, help="The old key leaked: refuse its codes issued from --effective on."
+)
 @click.option(
     "--valid-days", type=click.IntRange(min=1), default=30, show_default=True, help="New list's validity."
 )
@@ -278,6 +404,7 @@ def trust_remove(folder: Path, names: tuple[str, ...]) -> None:
     help="Where to write the signed next version (.cose).",
 )
 @_FORCE
+@json_option("Print the list written and the keys retired and added as one JSON object (docs/cli.md).")
 @fail_typed
 def trust_rotate(
     listfile: Path,
@@ -285,44 +412,67 @@ def trust_rotate(
     anchor: tuple[Path, ...],
     old_kid: str,
     new_key: Path | None,
+    effective: datetime | None,
+    issued: datetime | None,
     at: datetime | None,
     compromised: bool,
     valid_days: int,
     out: Path,
     force: bool,
+    as_json: bool,
 ) -> None:
     """Retire (or mark compromised) a key and let a new one take over its grant, as version + 1."""
+    if at is not None and effective is not None:
+        raise click.UsageError("give --effective only (--at is its old name)")
     _refuse_clobber(out, force)
-    signer = load_private_key(root)
+    signer = load_private_file(root, "signing key")
     # Without --anchor, the list must be signed by the key that signs its successor.
     current = load_list(
         listfile, anchors_of(anchor) if anchor else [Anchor.from_key(signer.public_key())], anchor
     )
-    moment = int((at or datetime.now(UTC)).timestamp())
+    issue_time = int((issued or at or datetime.now(UTC)).timestamp())
+    moment = int(effective.timestamp()) if effective else issue_time
     grants, old = retire_grant(current.grants, old_kid, moment, compromised=compromised)
     if old is None:
-        raise click.UsageError(f"no key with kid {old_kid} on {listfile}")
+        raise click.UsageError(f"no key with kid {old_kid} on {input_name(listfile)}")
+    successor = None
     if new_key is not None:
-        grants.append(successor_grant(old, load_public_file(new_key), moment))
+        successor = successor_grant(old, load_public_file(new_key, "new key"), moment)
+        grants.append(successor)
+    version = current.version + 1
+    expires = issue_time + valid_days * 86400
     signed = make_trust_list(
-        signer,
-        grants,
-        version=current.version + 1,
-        list_id=current.list_id,
-        issued_at=moment,
-        expires_at=moment + valid_days * 86400,
+        signer, grants, version=version, list_id=current.list_id, issued_at=issue_time, expires_at=expires
     )
     write_file(out, signed, overwrite=force)
+    if as_json:
+        echo_json(
+            {
+                **written(out, signed),
+                "id": current.list_id,
+                "version": version,
+                "issued_at": when(issue_time),
+                "expires_at": when(expires),
+                "effective": when(moment),
+                "retired": old_kid.lower(),
+                "compromised": compromised,
+                "new": grant_brief(successor) if successor else None,
+            }
+        )
+        return
     what = "marked compromised" if compromised else "retired"
     click.echo(
-        f"wrote {out}: list {current.list_id!r} v{current.version + 1}, key {old_kid} {what}"
-        + (f", new key {kid_of(load_public_file(new_key)).hex()}" if new_key else "")
+        f"wrote {out}: list {current.list_id!r} v{version}, key {old_kid} {what}"
+        + (f", new key {grant_brief(successor)['kid']}" if successor else "")
     )
 
 
 @trust.command("revoke")
 @click.option(
-    "--key", type=EXISTING_FILE, required=True, help="Issuer (or root) private key that signs the list."
+    "--key",
+    type=INPUT_FILE,
+    required=True,
+    help="Issuer (or root) private key that signs the list (`-` for stdin).",
 )
 @click.option("--id", "ids", multiple=True, help="Credential id (hex, as `verify --json` shows) to revoke.")
 @click.option("--unrevoke", multiple=True, help="Credential id to take off again (deltas only).")
@@ -347,6 +497,7 @@ def trust_rotate(
     help="Where to write the signed revocation list (.cose).",
 )
 @_FORCE
+@json_option("Print the revocation list written as one JSON object (docs/cli.md).")
 @fail_typed
 def trust_revoke(
     key: Path,
@@ -358,6 +509,7 @@ def trust_revoke(
     valid_days: int,
     out: Path,
     force: bool,
+    as_json: bool,
 ) -> None:
     """Write a signed revocation list (full, or a delta on --base) of credential ids."""
     try:
@@ -367,17 +519,32 @@ def trust_revoke(
         raise click.BadParameter(f"credential ids are hex: {exc}") from exc
     _refuse_clobber(out, force)
     now = int(datetime.now(UTC).timestamp())
+    expires = now + valid_days * 86400
     signed = make_revocation_list(
-        load_private_key(key),
+        load_private_file(key, "signing key"),
         version=version,
         base=base,
         list_id=list_id,
         issued_at=now,
-        expires_at=now + valid_days * 86400,
+        expires_at=expires,
         added=added,
         removed=removed,
     )
     write_file(out, signed, overwrite=force)
+    if as_json:
+        echo_json(
+            {
+                **written(out, signed),
+                "id": list_id,
+                "version": version,
+                "base": base,
+                "revoked": len(added),
+                "unrevoked": len(removed),
+                "issued_at": when(now),
+                "expires_at": when(expires),
+            }
+        )
+        return
     click.echo(
         f"wrote {out}: revocation list {list_id!r} v{version} (base {base}), +{len(added)} -{len(removed)}"
     )
@@ -386,7 +553,10 @@ def trust_revoke(
 @trust.command("sign")
 @click.argument("folder", type=_DIR)
 @click.option(
-    "--root", type=EXISTING_FILE, required=True, help="Root private key (an anchor) that signs the bundle."
+    "--root",
+    type=INPUT_FILE,
+    required=True,
+    help="Root private key (an anchor) that signs the bundle (`-` for stdin).",
 )
 @click.option("--version", "version", type=click.IntRange(min=1), required=True, help="Bundle version.")
 @click.option("--id", "bundle_id", default="national", show_default=True, help="The bundle's series id.")
@@ -397,19 +567,22 @@ def trust_revoke(
     help="Where to write the signed bundle (.cose).",
 )
 @_FORCE
+@json_option("Print the bundle written and what it holds as one JSON object (docs/cli.md).")
 @fail_typed
-def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path, force: bool) -> None:
+def trust_sign(
+    folder: Path, root: Path, version: int, bundle_id: str, out: Path, force: bool, as_json: bool
+) -> None:
     """Sign the folder's lists, revocation lists, rule sets and foreign trust into one bundle."""
     _refuse_clobber(out, force)
     store = load_trust(folder)
-    key = load_private_key(root)
+    key = load_private_file(root, "signing key")
     if kid_of(key) not in {a.kid for a in store.anchors}:
         raise TrustStoreError("the bundle must be signed by one of the folder's anchors")
-    now = int(datetime.now(UTC).timestamp())
+    now = datetime.now(UTC).replace(microsecond=0)
     data = make_bundle(
         key,
         version=version,
-        issued_at=now,
+        issued_at=int(now.timestamp()),
         trust_lists=store.raw_lists,
         revocations=store.raw_revocations,
         rule_sets=store.raw_rule_sets,
@@ -418,6 +591,21 @@ def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path
         shc_issuers=store.shc_issuers,
     )
     write_file(out, data, overwrite=force)
+    if as_json:
+        echo_json(
+            {
+                **written(out, data),
+                "id": bundle_id,
+                "version": version,
+                "issued_at": iso(now),
+                "lists": len(store.raw_lists),
+                "revocation_lists": len(store.raw_revocations),
+                "rule_sets": len(store.raw_rule_sets),
+                "dscs": len(store.dscs),
+                "shc_issuers": len(store.shc_issuers),
+            }
+        )
+        return
     click.echo(
         f"wrote {out}: bundle {bundle_id!r} v{version}, {len(store.raw_lists)} lists, "
         f"{len(store.raw_revocations)} revocation lists, {len(data)} bytes"
@@ -426,7 +614,7 @@ def trust_sign(folder: Path, root: Path, version: int, bundle_id: str, out: Path
 
 @trust.command("show")
 @click.argument("source", type=_ANY)
-@click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for a bundle file.")
+@click.option("--anchor", type=INPUT_FILE, multiple=True, help="Root public key(s), for a bundle file.")
 @json_option("Print the folder or bundle as one JSON object (docs/cli.md, trust show).")
 @fail_typed
 def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
@@ -460,8 +648,8 @@ def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
 
 
 @trust.command("verify")
-@click.argument("source", type=click.Path(path_type=Path))
-@click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for a bundle file.")
+@click.argument("source", type=click.Path(allow_dash=True, path_type=Path))
+@click.option("--anchor", type=INPUT_FILE, multiple=True, help="Root public key(s), for a bundle file.")
 @click.option("--at", metavar="TIME", callback=time_option, default=None, help="Check validity at TIME.")
 @click.option(
     "--expiring-days",
@@ -480,12 +668,13 @@ def trust_verify(
     Warnings (no lists, lists expiring soon, anchors with no list) leave the exit code 0; a list
     expired or not yet valid, or a key conflict, is exit 3, as is a missing or corrupt folder.
     """
-    with setup_step(f"trust {'bundle' if source.is_file() else 'folder'}"), naming(source):
-        if not source.exists():
+    bundle = is_stdin(source) or source.is_file()
+    with setup_step(f"trust {'bundle' if bundle else 'folder'}"), naming(source):
+        if not bundle and not source.exists():
             raise TrustStoreError("no such file or folder")
         store = open_any(source, anchor)
     report = _verify_report(store, int((at or datetime.now(UTC)).timestamp()), expiring_days)
-    report["source"] = str(source)
+    report["source"] = input_name(source)
     if as_json:
         echo_json(report)
     else:
@@ -542,7 +731,7 @@ def _verify_report(store: TrustStore, moment: int, expiring_days: int) -> dict[s
 @trust.command("diff")
 @click.argument("old", type=_ANY)
 @click.argument("new", type=_ANY)
-@click.option("--anchor", type=EXISTING_FILE, multiple=True, help="Root public key(s), for bundle files.")
+@click.option("--anchor", type=INPUT_FILE, multiple=True, help="Root public key(s), for bundle files.")
 @json_option()
 @fail_typed
 def trust_diff(old: Path, new: Path, anchor: tuple[Path, ...], as_json: bool) -> None:

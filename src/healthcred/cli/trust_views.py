@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from healthcred.cli.support import iso_epoch, load_public_file, naming, read_input
+from healthcred.cli.support import input_name, iso_epoch, load_public_file, naming, read_input
+from healthcred.crypto.keys import kid_of
 from healthcred.errors import InvalidRule, UntrustedList
 from healthcred.rules.policy import PolicySet
 from healthcred.rules.status import StatusRuleSet
@@ -28,6 +29,8 @@ __all__ = [
     "describe_change",
     "diff_views",
     "entry_view",
+    "grant_brief",
+    "is_stdin",
     "load_list",
     "open_any",
     "retire_grant",
@@ -36,6 +39,7 @@ __all__ = [
     "successor_grant",
     "validate_rule_sets",
     "when",
+    "written",
 ]
 
 
@@ -62,6 +66,17 @@ def entry_view(e: TrustEntry) -> dict[str, Any]:
         "compromised_at": when(e.compromised_at),
         "delegated_by": e.delegated_by.hex() if e.delegated_by else None,
     }
+
+
+def grant_brief(g: KeyGrant) -> dict[str, str]:
+    """A key on a list being written, as the ``--json`` reports of the writing commands name it."""
+    return {"kid": kid_of(g.public_key).hex(), "region": g.region}
+
+
+def written(path: Path, data: bytes | str) -> dict[str, Any]:
+    """The file a command wrote and its size, as every writing command's ``--json`` starts."""
+    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    return {"file": str(path), "bytes": size}
 
 
 def store_view(store: TrustStore) -> dict[str, Any]:
@@ -146,9 +161,14 @@ def anchors_of(options: tuple[Path, ...], fallback: Path | None = None) -> list[
     raise click.UsageError("give the root public key(s) with --anchor")
 
 
+def is_stdin(path: Path | str) -> bool:
+    """True for the ``-`` that names stdin (a folder or file named ``-`` is given as ``./-``)."""
+    return str(path) == "-"
+
+
 def open_any(path: Path, anchor: tuple[Path, ...]) -> TrustStore:
-    """The store of a trust folder, or of a bundle file checked against ``--anchor``."""
-    if path.is_dir():
+    """The store of a trust folder, or of a bundle file (or ``-``, stdin) checked against ``--anchor``."""
+    if not is_stdin(path) and path.is_dir():
         with naming(path):
             return load_trust(path)
     anchors = anchors_of(anchor)
@@ -175,15 +195,20 @@ def signed_by(path: Path, anchor: tuple[Path, ...]) -> Iterator[None]:
             yield
     except UntrustedList as exc:
         if anchor:
-            exc.message += f" (--anchor gave {', '.join(map(str, anchor))})"
+            exc.message += f" (--anchor gave {', '.join(map(input_name, anchor))})"
             exc.args = (exc.message,)
         raise
 
 
-def load_list(path: Path, anchors: list[Anchor], anchor: tuple[Path, ...] = ()) -> LoadedList:
-    """The trust list in the file at ``path``, verified against ``anchors`` (from the ``anchor`` files)."""
+def load_list(
+    path: Path, anchors: list[Anchor], anchor: tuple[Path, ...] = (), data: bytes | None = None
+) -> LoadedList:
+    """The trust list in the file at ``path`` (or ``data``, read from it already), verified against
+    ``anchors`` (from the ``anchor`` files)."""
     with signed_by(path, anchor):
-        parsed = parse_trust_list(read_input(path, what="trust list"), anchors)
+        if data is None:
+            data = read_input(path, what="trust list")
+        parsed = parse_trust_list(data, anchors)
     return LoadedList(
         [e.grant() for e in parsed.entries], parsed.version, parsed.id, parsed.expires_at, parsed.issued_at
     )

@@ -17,10 +17,13 @@ from typing import Any, TypeVar
 import click
 
 from healthcred.cli.support import (
-    EXISTING_FILE,
+    INPUT_FILE,
     echo_json,
     fail_typed,
+    input_name,
+    iso,
     json_option,
+    load_private_file,
     load_public_file,
     naming,
     read_input,
@@ -28,8 +31,18 @@ from healthcred.cli.support import (
     time_option,
     write_file,
 )
-from healthcred.cli.trust_views import LoadedList, anchors_of, entry_view, load_list, signed_by, when
-from healthcred.crypto.keys import kid_of, load_private_key
+from healthcred.cli.trust_views import (
+    LoadedList,
+    anchors_of,
+    entry_view,
+    grant_brief,
+    is_stdin,
+    load_list,
+    signed_by,
+    when,
+    written,
+)
+from healthcred.crypto.keys import kid_of
 from healthcred.errors import BadInput
 from healthcred.regions import NATIONAL_REGION, check_region, region_words
 from healthcred.trust.grants import ROLE_NAMES, KeyGrant
@@ -222,10 +235,18 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _write_source(out: Path, source: TrustListSource, force: bool) -> None:
+def _write_source(out: Path, source: TrustListSource, force: bool) -> dict[str, Any]:
+    # The source JSON written for review; returns the head of the --json report.
     _refuse_clobber(out, force)
     text = source.model_dump_json(indent=2, exclude_none=True) + "\n"
     write_file(out, text, overwrite=force)
+    return {
+        **written(out, text),
+        "id": source.id,
+        "version": source.version,
+        "issued_at": iso(source.issued_at),
+        "expires_at": iso(source.expires_at),
+    }
 
 
 _OUT = click.option(
@@ -250,7 +271,8 @@ _VALID_DAYS = click.option(
     multiple=True,
     required=True,
     metavar="PUB.pem=REGION",
-    help="An issuer public key and the GB/T 2260 region it may issue for (repeatable).",
+    help="An issuer public key and the GB/T 2260 region it may issue for (repeatable; PUB `-` reads "
+    "the key from stdin and embeds it).",
 )
 @click.option("--version", "list_version", type=click.IntRange(min=1), required=True, help="List version.")
 @click.option("--id", "list_id", default="national", show_default=True, help="The list's series id.")
@@ -264,6 +286,7 @@ _VALID_DAYS = click.option(
 )
 @_OUT
 @_FORCE
+@json_option("Print the source written and its keys as one JSON object (docs/cli.md).")
 @fail_typed
 def trustlist_build(
     entries: tuple[str, ...],
@@ -274,6 +297,7 @@ def trustlist_build(
     embed: bool,
     out: Path,
     force: bool,
+    as_json: bool,
     **grant: Any,
 ) -> None:
     """Write an unsigned trust list as JSON, for review and then `trustlist sign`.
@@ -283,12 +307,14 @@ def trustlist_build(
     """
     start = issued or _now()
     options = GrantOptions(**grant)
-    sources = []
+    sources, keys = [], []
     for item in entries:
         pub, region = _pair(item, "--entry", "PUB.pem=REGION")
         g = options.new(load_public_file(pub), _region(region, "--entry"), start)
-        rel = None if embed else os.path.relpath(Path(pub).resolve(), out.parent.resolve())
+        # A key from stdin has no path to point at: it is embedded.
+        rel = None if embed or is_stdin(pub) else os.path.relpath(Path(pub).resolve(), out.parent.resolve())
         sources.append(grant_source(g, key_path=rel))
+        keys.append(grant_brief(g))
     source = TrustListSource(
         id=list_id,
         version=list_version,
@@ -296,15 +322,18 @@ def trustlist_build(
         expires_at=start + timedelta(days=valid_days),
         entries=sources,
     )
-    _write_source(out, source, force)
+    report = _write_source(out, source, force)
+    if as_json:
+        echo_json({**report, "entries": keys})
+        return
     click.echo(f"wrote {out}: {len(sources)} entries, version {list_version}; sign it with `trustlist sign`")
 
 
 @trustlist.command("edit")
-@click.argument("previous", type=EXISTING_FILE)
+@click.argument("previous", type=INPUT_FILE)
 @click.option(
     "--anchor",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     multiple=True,
     help="Public key(s) a signed PREVIOUS must be signed by (the root, or the delegating key of a "
     "delegated list).",
@@ -364,6 +393,7 @@ def trustlist_build(
 @grant_options
 @_OUT
 @_FORCE
+@json_option("Print the source written and each change made as one JSON object (docs/cli.md).")
 @fail_typed
 def trustlist_edit(
     previous: Path,
@@ -379,6 +409,7 @@ def trustlist_edit(
     valid_days: int,
     out: Path,
     force: bool,
+    as_json: bool,
     **grant: Any,
 ) -> None:
     """Write the next version of a signed list as JSON: every entry not named is kept exactly.
@@ -393,29 +424,36 @@ def trustlist_edit(
     moment = epoch(effective or start)
     options = GrantOptions(**grant)
     grants, done = current.grants, []
+    made: dict[str, list[Any]] = {
+        key: [] for key in ("retired", "compromised", "rotated", "regranted", "added")
+    }
     for kid, compromised in [*((k, False) for k in retires), *((k, True) for k in compromises)]:
         grants, old = retire_grant(grants, kid, moment, compromised=compromised)
         _must_hold(old, kid, previous)
         done.append(f"{'compromised' if compromised else 'retired'} {kid}")
+        made["compromised" if compromised else "retired"].append(kid.lower())
     for item in rotations:
         kid, pub = _pair(item, "--rotate", "KID=NEW.pub.pem")
         grants, old = retire_grant(grants, kid, moment, compromised=False)
         grants.append(successor_grant(_must_hold(old, kid, previous), load_public_file(pub), moment))
         done.append(f"rotated {kid} → {kid_of(grants[-1].public_key).hex()}")
+        made["rotated"].append({"from": kid.lower(), "to": kid_of(grants[-1].public_key).hex()})
     for item in regrants:
         kid, _, region = item.partition("=")
         grants, found = _regrant(grants, kid, options, _region(region, "--grant") if region else None)
         _must_hold(found, kid, previous)
         done.append(f"re-granted {kid}")
+        made["regranted"].append(kid.lower())
     for item in adds:
         pub, region = _pair(item, "--add", "PUB.pem=REGION")
         g = options.new(load_public_file(pub), _region(region, "--add"), start)
         if any(kid_of(h.public_key) == kid_of(g.public_key) for h in grants):
             raise click.BadParameter(
-                f"{pub} is on the list already; change its grant with --grant", param_hint="--add"
+                f"{input_name(pub)} is on the list already; change its grant with --grant", param_hint="--add"
             )
         grants.append(g)
         done.append(f"added {kid_of(g.public_key).hex()} ({g.region})")
+        made["added"].append(grant_brief(g))
     source = TrustListSource(
         id=current.list_id,
         version=version,
@@ -423,7 +461,10 @@ def trustlist_edit(
         expires_at=start + timedelta(days=valid_days),
         entries=[kept.get(id(g)) or grant_source(g) for g in grants],
     )
-    _write_source(out, source, force)
+    report = _write_source(out, source, force)
+    if as_json:
+        echo_json({**report, "effective": when(moment), "entries": [grant_brief(g) for g in grants], **made})
+        return
     click.echo(
         f"wrote {out}: list {current.list_id!r} v{version}, {len(grants)} entries"
         f" ({'; '.join(done) or 'no key changed'}); sign it with `trustlist sign`"
@@ -435,8 +476,10 @@ def _previous(
 ) -> tuple[LoadedList, int, dict[int, KeySource]]:
     # A signed list (checked against --anchor) and its next version, or an unsigned draft and its
     # own version; with a draft, the entries of its grants (by identity) keep their key paths.
-    if previous.suffix.lower() == ".json":
-        draft = _read_draft(previous)
+    # On stdin (no suffix to go by) a draft is told by its first character: a signed list is CBOR.
+    data = read_input(previous, what="previous list") if is_stdin(previous) else None
+    if previous.suffix.lower() == ".json" or (data is not None and _looks_like_json(data)):
+        draft = _read_draft(previous, data)
         with naming(previous):
             grants = draft.grants(previous.parent)
         current = LoadedList(grants, draft.version, draft.id, epoch(draft.expires_at), epoch(draft.issued_at))
@@ -445,7 +488,7 @@ def _previous(
             for g, e in zip(grants, draft.entries, strict=True)
         }
         return current, version or draft.version, kept
-    current = load_list(previous, anchors_of(anchor), anchor)
+    current = load_list(previous, anchors_of(anchor), anchor, data)
     version = version or current.version + 1
     if version <= current.version:
         raise click.BadParameter(
@@ -462,9 +505,20 @@ def _rebased(entry: KeySource, source_dir: Path, out_dir: Path) -> KeySource:
     return entry.model_copy(update={"key": os.path.relpath(resolved, out_dir.resolve())})
 
 
-def _read_draft(spec: Path) -> TrustListSource:
+def _looks_like_json(data: bytes) -> bool:
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def _read_draft(spec: Path, data: bytes | None = None) -> TrustListSource:
+    # ``data``: the draft's bytes, when stdin has been read already to tell what it holds.
     with naming(spec):
-        return read_source(read_text_input(spec, what="trust list source"))
+        if data is None:
+            return read_source(read_text_input(spec, what="trust list source"))
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x})") from exc
+        return read_source(text)
 
 
 def _must_hold(grant: KeyGrant | None, kid: str, previous: Path) -> KeyGrant:
@@ -486,15 +540,15 @@ def _regrant(
 
 
 @trustlist.command("sign")
-@click.argument("spec", type=EXISTING_FILE)
+@click.argument("spec", type=INPUT_FILE)
 @click.option(
     "--root",
     "--key",
     "root",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     required=True,
     help="The private key that signs: the national root (an anchor), or a key granted the delegate "
-    "role for its delegated list.",
+    "role for its delegated list (`-` for stdin).",
 )
 @click.option(
     "--out",
@@ -503,18 +557,20 @@ def _regrant(
     help="Where to write the signed list (.cose).",
 )
 @_FORCE
+@json_option("Print the list signed and its keys as one JSON object (docs/cli.md).")
 @fail_typed
-def trustlist_sign(spec: Path, root: Path, out: Path, force: bool) -> None:
+def trustlist_sign(spec: Path, root: Path, out: Path, force: bool, as_json: bool) -> None:
     """Sign a JSON trust list (from `trustlist build` or `edit`) with the root key.
 
-    Key paths in the JSON are read relative to the JSON file's folder.
+    Key paths in the JSON are read relative to the JSON file's folder (for `-`, stdin: the
+    current folder).
     """
     _refuse_clobber(out, force)
     source = _read_draft(spec)
     with naming(spec):
         grants = source.grants(spec.parent)
     signed = make_trust_list(
-        load_private_key(root),
+        load_private_file(root, "signing key"),
         grants,
         version=source.version,
         issued_at=epoch(source.issued_at),
@@ -522,14 +578,26 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool) -> None:
         list_id=source.id,
     )
     write_file(out, signed, overwrite=force)
+    if as_json:
+        echo_json(
+            {
+                **written(out, signed),
+                "id": source.id,
+                "version": source.version,
+                "issued_at": iso(source.issued_at),
+                "expires_at": iso(source.expires_at),
+                "entries": [grant_brief(g) for g in grants],
+            }
+        )
+        return
     click.echo(f"wrote {out} ({len(signed)} bytes, {len(grants)} entries, version {source.version})")
 
 
 @trustlist.command("show")
-@click.argument("listfile", type=EXISTING_FILE)
+@click.argument("listfile", type=INPUT_FILE)
 @click.option(
     "--anchor",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     multiple=True,
     required=True,
     help="Public key(s) the list must be signed by (the root, or a delegating key).",
