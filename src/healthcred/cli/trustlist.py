@@ -38,6 +38,7 @@ from healthcred.cli.trust_views import (
     grant_brief,
     is_stdin,
     load_list,
+    one_stdin,
     signed_by,
     when,
     written,
@@ -305,6 +306,7 @@ def trustlist_build(
     The grant options apply to every --entry; give keys with different grants in separate
     `trustlist edit --add` steps, or edit the JSON.
     """
+    one_stdin({"--entry": tuple(e.rpartition("=")[0] for e in entries)})
     start = issued or _now()
     options = GrantOptions(**grant)
     sources, keys = [], []
@@ -419,6 +421,14 @@ def trustlist_edit(
     grants are added one `edit` at a time. Keys are embedded in the JSON (PEM), so it carries to
     an offline signing machine.
     """
+    one_stdin(
+        {
+            "PREVIOUS": previous,
+            "--anchor": anchor,
+            "--add": tuple(a.rpartition("=")[0] for a in adds),
+            "--rotate": tuple(r.rpartition("=")[2] for r in rotations),
+        }
+    )
     current, version, kept = _previous(previous, anchor, list_version, out)
     start = issued or _now()
     moment = epoch(effective or start)
@@ -565,6 +575,7 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool, as_json: bool
     Key paths in the JSON are read relative to the JSON file's folder (for `-`, stdin: the
     current folder).
     """
+    one_stdin({"SPEC": spec, "--root": root})
     _refuse_clobber(out, force)
     source = _read_draft(spec)
     with naming(spec):
@@ -606,6 +617,7 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool, as_json: bool
 @fail_typed
 def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Verify a signed trust list against anchor(s) and show its entries."""
+    one_stdin({"LISTFILE": listfile, "--anchor": anchor})
     anchors = anchors_of(anchor)
     with signed_by(listfile, anchor):
         parsed = parse_trust_list(read_input(listfile, what="trust list"), anchors)
