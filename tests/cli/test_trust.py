@@ -185,7 +185,7 @@ def test_compromise_through_rotate(keys: Path, tmp_path: Path) -> None:
     run(
         *rotate,
         "--compromised",
-        "--at",
+        "--effective",
         "2026-01-02T00:00:00Z",
         "--valid-days",
         "3650",
