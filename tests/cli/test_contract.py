@@ -241,6 +241,8 @@ TEMPLATES: dict[str, Template] = {
         "{zj_kid}",
         "--new",
         "@pub:{demo}/keys/shanghai.pub.pem",
+        "--effective",
+        "@time:{now}",
         "--out",
         "@out:{out}/rotated.cose",
     ),
