@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from healthcred.cli.exits import JSON_MODE, USAGE, CommandFailure, exit_code_for
+from healthcred.cli.exits import JSON_MODE, USAGE, CommandFailure, exit_code_for, setup_step
 from healthcred.codec.prefix import KNOWN_PREFIXES, strip_prefix
 from healthcred.errors import BadInput, BadKey, BadPrefix, HealthCredError
 from healthcred.files import read_bounded, write_atomic
@@ -383,10 +383,15 @@ def load_public_file(value: str | Path, what: str = "public key") -> PublicKey:
 
 
 def load_private_file(value: str | Path, what: str = "private key") -> PrivateKey:
-    """The private key in a PEM file an option names, or on stdin for ``-``."""
+    """The private key in a PEM file an option names, or on stdin for ``-``.
+
+    A file that holds no usable key is this side's setup (exit 3), as for every signing command.
+    """
     from healthcred.crypto.keys import MAX_KEY_FILE_BYTES, private_key_from_pem
 
-    return private_key_from_pem(read_input(value, what=what, limit=MAX_KEY_FILE_BYTES), input_name(value))
+    data = read_input(value, what=what, limit=MAX_KEY_FILE_BYTES)
+    with setup_step(f"{what} {input_name(value)}"):
+        return private_key_from_pem(data, input_name(value))
 
 
 def echo_json(payload: Any) -> None:
