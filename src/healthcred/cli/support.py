@@ -391,7 +391,7 @@ def load_private_file(value: str | Path, what: str = "private key") -> PrivateKe
 
     data = read_input(value, what=what, limit=MAX_KEY_FILE_BYTES)
     with setup_step(f"{what} {input_name(value)}"):
-        return private_key_from_pem(data, input_name(value))
+        return private_key_from_pem(data, "the file")
 
 
 def echo_json(payload: Any) -> None:
