@@ -157,7 +157,7 @@ TEMPLATES: dict[str, Template] = {
         "@file:{data}/log.key",
         "--days",
         "30",
-        "--now",
+        "--at",
         "@time:{now}",
     ),
     "log record": t(

@@ -7,12 +7,14 @@ typed error's code and message; nothing here signs or writes.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -40,6 +42,7 @@ __all__ = [
     "DocumentTypeName",
     "Kind",
     "Row",
+    "Source",
     "StatusName",
     "input_format",
     "parse_row",
@@ -47,6 +50,7 @@ __all__ = [
     "row_credential",
     "row_household",
     "source_encoding",
+    "source_label",
 ]
 
 ENCODINGS = ("utf-8", "gb18030")
@@ -162,29 +166,52 @@ class Row:
     id_number: str
 
 
-def input_format(path: Path, fmt: str | None) -> str:
-    """``fmt``, or the format the file name's suffix tells (``.csv``; ``.jsonl`` or ``.ndjson``)."""
-    chosen = fmt or {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(path.suffix.lower())
-    if chosen not in ("csv", "jsonl"):
+Source = str | os.PathLike[str] | bytes
+"""Where rows come from: a file, or the bytes of one (read from stdin, say)."""
+
+
+def source_label(source: Source, name: str | None = None) -> str:
+    """How messages name ``source``: ``name`` if given, else the path, else ``the rows``."""
+    if name is not None:
+        return name
+    return "the rows" if isinstance(source, bytes) else os.fspath(source)
+
+
+def input_format(source: Source, fmt: str | None, name: str | None = None) -> str:
+    """``fmt``, or the format a file name's suffix tells (``.csv``; ``.jsonl`` or ``.ndjson``).
+
+    Bytes have no name to tell it by: their format must be given.
+    """
+    suffix = "" if isinstance(source, bytes) else Path(source).suffix.lower()
+    chosen = fmt or {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix)
+    if chosen in ("csv", "jsonl"):
+        return chosen
+    if not isinstance(source, bytes) and name is None:
         raise BadInput(
-            f"cannot tell the format of {path.name}: name it .csv or .jsonl, or give the format (--format)"
+            f"cannot tell the format of {Path(source).name}:"
+            " name it .csv or .jsonl, or give the format (--format)"
         )
-    return chosen
+    raise BadInput(f"cannot tell the format of {source_label(source, name)}: give it (--format csv or jsonl)")
 
 
-def source_encoding(path: Path) -> str:
-    """The encoding ``path`` is in: ``utf-8`` (with or without a BOM) if it decodes so, else ``gb18030``.
+def _open_binary(source: Source) -> IO[bytes]:
+    return io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+
+
+def source_encoding(source: Source, name: str | None = None) -> str:
+    """The encoding ``source`` is in: ``utf-8`` (with or without a BOM) if it decodes so, else ``gb18030``.
 
     Raises :class:`BadInput` naming the first byte neither decodes (a binary or other file).
     """
     import codecs
 
+    path = source_label(source, name)
     failures = []
     for encoding in ENCODINGS:
         decoder = codecs.getincrementaldecoder(encoding)()
         offset = 0
         try:
-            with open(path, "rb") as handle:
+            with _open_binary(source) as handle:
                 while chunk := handle.read(_PROBE):
                     decoder.decode(chunk)
                     offset += len(chunk)
@@ -199,16 +226,19 @@ def source_encoding(path: Path) -> str:
 
 
 def read_records(
-    path: Path, fmt: str, encoding: str = "utf-8"
+    source: Source, fmt: str, encoding: str = "utf-8", name: str | None = None
 ) -> Iterator[tuple[int, int, str, dict[str, Any] | HealthCredError]]:
-    """(row, line, raw record, fields or the error) for every record of a CSV or JSONL file.
+    """(row, line, raw record, fields or the error) for every record of a CSV or JSONL file (or its bytes).
 
     ``encoding`` is one of :data:`ENCODINGS` (see :func:`source_encoding`); a UTF-8 BOM is dropped.
+    ``name`` names the source in messages (default: its path).
     """
     if encoding not in ENCODINGS:
         raise BadInput(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
+    path = source_label(source, name)
+    text_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     try:
-        handle = open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")  # noqa: SIM115
+        handle = io.TextIOWrapper(_open_binary(source), encoding=text_encoding, newline="")
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror or exc}") from exc
     with handle:

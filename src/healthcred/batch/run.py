@@ -176,7 +176,7 @@ def _plan_sheets(entries: Sequence[Entry]) -> dict[str, list[str]]:
 
 
 def run_batch(
-    source: str | os.PathLike[str],
+    source: str | os.PathLike[str] | bytes,
     out: str | os.PathLike[str],
     key: PrivateKey | Signer,
     *,
@@ -192,6 +192,7 @@ def run_batch(
     progress: Callable[[str, int, int], None] | None = None,
     rules: StatusRuleSet | None = None,
     trust: TrustStore | None = None,
+    source_name: str | None = None,
 ) -> BatchSummary:
     """Issue a code for every row of ``source`` (CSV with a header, or JSONL) into the folder ``out``.
 
@@ -211,6 +212,8 @@ def run_batch(
     With ``trust``, each row must be covered by the key's grant there (the
     verifiers' check, ``flows.issue.check_grant``) or it is a bad row; a key
     that store does not hold at all stops the run before anything is signed.
+    ``source`` may also be the bytes of such a file (stdin's, say): then ``fmt`` is required,
+    and ``source_name`` names it in messages (default: the path, or ``the rows``).
     The source is read as UTF-8 (a BOM dropped), else GB18030
     (``summary.encoding``). A paper row without ``id_key`` stops the run with
     ``id_check_unavailable`` before anything is signed.
@@ -220,8 +223,9 @@ def run_batch(
     argument, an unreadable input, or a folder of another batch.
     """
     started = time.perf_counter()
-    source_path, out_path = Path(source), Path(out)
-    chosen_fmt = input_format(source_path, fmt)
+    source_path = source if isinstance(source, bytes) else Path(source)
+    out_path = Path(out)
+    chosen_fmt = input_format(source_path, fmt, source_name)
     if kind not in KINDS:
         raise BadInput(f"kind must be 'paper' or 'health', not {kind!r}")
     if id_key is not None and not isinstance(id_key, IdCheckKey):
@@ -237,7 +241,9 @@ def run_batch(
     limits = rules if rules is not None else StatusRuleSet(DEFAULT_STATUS_RULES)
     signer = key if isinstance(key, Signer) else Signer.for_key(key)
     moment = (issued_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    encoding = source_encoding(source_path)  # a binary or other-encoded file stops here, not per row
+    encoding = source_encoding(
+        source_path, source_name
+    )  # a binary or other-encoded file stops here, not per row
 
     batch = open_batch(out_path, batch_id)
     clean_temporaries(out_path)
@@ -248,7 +254,7 @@ def run_batch(
     # Parse and validate everything first: --strict refuses before signing anything.
     pending: list[Row] = []
     seen: dict[str, int] = {}
-    for row, line, raw, fields in read_records(source_path, chosen_fmt, encoding):
+    for row, line, raw, fields in read_records(source_path, chosen_fmt, encoding, source_name):
         summary.rows += 1
         identity = hashlib.sha256(f"{batch}\n{raw}".encode()).hexdigest()[:32]
         try:

@@ -13,18 +13,21 @@ import click
 from healthcred._deprecated import moved
 from healthcred.batch.rows import input_format
 from healthcred.batch.run import BatchSummary, run_batch
-from healthcred.cli.exits import setup_step
+from healthcred.cli.exits import USAGE, CommandFailure, setup_step
+from healthcred.cli.holder import key_source
 from healthcred.cli.issuing import GRANT_NOT_CHECKED, signing_trust_option
 from healthcred.cli.support import (
-    EXISTING_FILE,
+    INPUT_FILE,
     echo_json,
     fail_typed,
+    input_name,
     json_option,
+    load_private_file,
     naming,
+    read_input,
     read_status_rules,
     time_option,
 )
-from healthcred.crypto.keys import load_private_key
 from healthcred.flows.idcheck import load_id_key
 
 __all__ = ["batch"]
@@ -38,16 +41,16 @@ _UNITS = {"issue": "codes", "codes": "codes", "pdf": "PDFs"}
 
 
 @click.command("batch")
-@click.argument("source", type=EXISTING_FILE)
+@click.argument("source", type=INPUT_FILE)
 @click.option(
     "--key",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     required=True,
     help="The issuing region's private key (PEM).",
 )
 @click.option(
     "--id-key",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     default=None,
     help="ID-check key file (JSON); required for paper codes.",
 )
@@ -65,7 +68,11 @@ _UNITS = {"issue": "codes", "codes": "codes", "pdf": "PDFs"}
     help="Kind of the rows without a kind column.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None, help="Default: by suffix."
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default=None,
+    help="SOURCE's format; default: by its suffix (.csv, .jsonl); required when SOURCE is `-` (stdin).",
 )
 @click.option("--no-pdf", is_flag=True, help="Write texts and PNGs only, no PDF cards or family sheets.")
 @click.option("--strict", is_flag=True, help="Refuse the whole batch if any row is bad (nothing is signed).")
@@ -78,7 +85,7 @@ _UNITS = {"issue": "codes", "codes": "codes", "pdf": "PDFs"}
 )
 @click.option(
     "--status-rules",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     default=None,
     help="The region's status rule set (JSON; default the seed policy): its paper_valid_days sets"
     " paper codes' lifetime, and it bounds health rows' valid_days per colour.",
@@ -104,7 +111,7 @@ def batch(
     trust_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Issue a code for every row of SOURCE (CSV with a header, or JSONL) into --out.
+    """Issue a code for every row of SOURCE (CSV with a header, or JSONL; `-`: stdin) into --out.
 
     Columns: name, birth_date, document_number, status (green/yellow/red), region
     (GB/T 2260), and optionally document_type, valid_days (default: the status
@@ -113,19 +120,20 @@ def batch(
     sheets of up to 8). Writes codes/*.txt and
     codes/*.png per row, sheets/*.pdf, journal.jsonl and report.csv (bad rows).
     SOURCE is read as UTF-8 (with or without a BOM), else GB18030. Every argument
-    is checked before the first row; with --trust every row's grant too.
+    is checked before the first row; with --trust every row's grant too. SOURCE `-`
+    reads stdin (at most 64 MiB; give --format); rerunning with the same rows resumes.
     Exit 0 when every row is issued, 1 when some rows are bad, 3 for a key,
     ID-check key, rule set or trust folder that cannot be used.
     """
     # Every argument is checked here, before the first row is read: a missing --id-key or a bad
     # key fails once, not once per row.
-    with setup_step(f"signing key {key}"):
-        signing_key = load_private_key(key)
+    with setup_step(f"signing key {input_name(key)}"):
+        signing_key = load_private_file(key)
     checker = None
     if id_key is not None:
-        with setup_step(f"ID-check key {id_key}"):
-            checker = load_id_key(id_key)
-    with setup_step(f"status rule set {status_rules}"):
+        with setup_step(f"ID-check key {input_name(id_key)}"):
+            checker = load_id_key(key_source(id_key, "ID-check key"))
+    with setup_step(f"status rule set {input_name(status_rules or '')}"):
         rules = read_status_rules(status_rules)
     trust = None
     if trust_dir is not None:
@@ -133,12 +141,11 @@ def batch(
 
         with setup_step(f"trust folder {trust_dir}"):
             trust = load_trust((trust_dir,))
-    with naming(source):
-        input_format(source, fmt)
+    rows = _source(source, fmt)
     report = _progress_reporter(quiet)
     try:
         summary = run_batch(
-            source,
+            rows,
             out,
             signing_key,
             id_key=checker,
@@ -152,6 +159,7 @@ def batch(
             progress=report,
             rules=rules,
             trust=trust,
+            source_name=input_name(source),
         )
     finally:
         report.close()
@@ -163,6 +171,21 @@ def batch(
         click.echo(GRANT_NOT_CHECKED.replace("this code", "these codes"), err=True)
     if summary.bad:
         sys.exit(1)
+
+
+def _source(source: Path, fmt: str | None) -> Path | bytes:
+    """SOURCE as ``run_batch`` reads it: the file, or stdin's bytes (bounded); its format is known first."""
+    if str(source) != "-":
+        with naming(source):
+            input_format(source, fmt)
+        return source
+    if fmt is None:
+        raise CommandFailure(
+            "SOURCE is stdin (`-`), which has no suffix to tell its format:"
+            " give --format csv or --format jsonl",
+            USAGE,
+        )
+    return read_input(source, what="SOURCE")
 
 
 def _summary_json(summary: BatchSummary, out: Path) -> dict[str, Any]:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from healthcred.cli.exits import REFUSED, USAGE, CommandFailure
+from healthcred.cli.support import echo_json, json_option
+
+if TYPE_CHECKING:  # the runner loads only when the command runs
+    from healthcred.conformance.runner import Outcome, Report
 
 __all__ = ["conformance"]
 
@@ -33,6 +38,7 @@ __all__ = ["conformance"]
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the vectors (deterministically) into this folder instead of running them (from a checkout).",
 )
+@json_option("Print the run as one JSON object: counts, per-area counts, the failures (docs/cli.md).")
 def conformance(
     vectors: Path | None,
     command: str | None,
@@ -41,6 +47,7 @@ def conformance(
     verbose: bool,
     allow_unsupported: bool,
     regenerate: Path | None,
+    as_json: bool,
 ) -> None:
     """Run the conformance VECTORS folder; exit 0 if every case passes, 1 if any fails, 2 on usage errors.
 
@@ -59,7 +66,11 @@ def conformance(
                 "the vector generator is not installed: run this from a source checkout of healthcred"
             ) from None
 
-        click.echo(f"{generate(regenerate)} cases written to {regenerate}")
+        written = generate(regenerate)
+        if as_json:
+            echo_json({"regenerated": written, "folder": str(regenerate)})
+        else:
+            click.echo(f"{written} cases written to {regenerate}")
         return
     if vectors is None:
         raise click.UsageError("give the VECTORS folder (or --regenerate DIR)")
@@ -90,5 +101,43 @@ def conformance(
     if not report.outcomes:
         where = f" in area {', '.join(areas)}" if areas else " (AREA/CASE.json files)"
         raise CommandFailure(f"{vectors} holds no conformance cases{where}", USAGE)
-    click.echo(format_report(report, verbose=verbose, allow_unsupported=allow_unsupported))
-    sys.exit(0 if report.ok(allow_unsupported=allow_unsupported) else REFUSED)
+    ok = report.ok(allow_unsupported=allow_unsupported)
+    if as_json:
+        echo_json(report_json(report, ok=ok, verbose=verbose))
+    else:
+        click.echo(format_report(report, verbose=verbose, allow_unsupported=allow_unsupported))
+    sys.exit(0 if ok else REFUSED)
+
+
+def report_json(report: Report, *, ok: bool, verbose: bool = False) -> dict[str, Any]:
+    """The ``conformance --json`` object (docs/cli.md): totals, per-area counts, failures and skips.
+
+    ``verbose`` adds every case (``cases_run``), passes included.
+    """
+    areas: dict[str, dict[str, int]] = {}
+    for outcome in report.outcomes:
+        counts = areas.setdefault(outcome.area, {"cases": 0, "passed": 0, "failed": 0, "skipped": 0})
+        counts["cases"] += 1
+        counts[_COUNTED[outcome.verdict]] += 1
+    payload: dict[str, Any] = {
+        "ok": ok,
+        "implementation": report.implementation,
+        "folder": report.folder,
+        "cases": len(report.outcomes),
+        "passed": sum(a["passed"] for a in areas.values()),
+        "failed": len(report.failed),
+        "skipped": len(report.skipped),
+        "areas": dict(sorted(areas.items())),
+        "failures": [_case(o) for o in report.failed],
+        "unsupported": [_case(o) for o in report.skipped],
+    }
+    if verbose:
+        payload["cases_run"] = [{**_case(o), "verdict": o.verdict} for o in report.outcomes]
+    return payload
+
+
+_COUNTED = {"pass": "passed", "fail": "failed", "skip": "skipped"}
+
+
+def _case(outcome: Outcome) -> dict[str, str]:
+    return {"id": outcome.case_id, "area": outcome.area, "reason": outcome.detail}

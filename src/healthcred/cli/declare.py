@@ -8,17 +8,18 @@ import click
 
 from healthcred.cli.exits import setup_step
 from healthcred.cli.support import (
-    EXISTING_FILE,
+    INPUT_FILE,
     echo_json,
     fail_typed,
     force_option,
+    input_name,
     iso,
     json_option,
+    load_private_file,
     read_json,
     write_new,
 )
 from healthcred.codec.qr import render_qr
-from healthcred.crypto.keys import load_private_key
 from healthcred.flows.issue import issue_from_declaration
 from healthcred.rules.declaration import Background, parse_background, parse_declaration
 from healthcred.rules.status import StatusRuleSet
@@ -30,21 +31,21 @@ __all__ = ["declare"]
 @click.option(
     "--declaration",
     "declaration_file",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     required=True,
     help="The declaration (JSON; fields in docs/rules.md). A mistake in it is refused (exit 1).",
 )
 @click.option(
     "--background",
     "background_file",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     default=None,
     help="Risk areas and the key-personnel control list (JSON); default: none.",
 )
 @click.option(
-    "--rules", "rules_file", type=EXISTING_FILE, default=None, help="Status rules (JSON); default: seed."
+    "--rules", "rules_file", type=INPUT_FILE, default=None, help="Status rules (JSON); default: seed."
 )
-@click.option("--key", type=EXISTING_FILE, required=True, help="The issuing region's private key.")
+@click.option("--key", type=INPUT_FILE, required=True, help="The issuing region's private key.")
 @click.option("--region", required=True, help="GB/T 2260 code of the issuing division.")
 @click.option(
     "--png",
@@ -67,14 +68,16 @@ def declare(
 ) -> None:
     """Review a health declaration and issue the resulting code: green, yellow or red."""
     # The declaration is the input asked about: a mistake in it is refused (exit 1, bad_input).
-    declaration = parse_declaration(read_json(declaration_file), f"declaration {declaration_file}")
+    declaration = parse_declaration(
+        read_json(declaration_file), f"declaration {input_name(declaration_file)}"
+    )
     # Background data, rules and key are this issuer's setup: a fault in them is exit 3.
-    with setup_step(f"background {background_file}"):
+    with setup_step(f"background {input_name(background_file or '')}"):
         background = parse_background(read_json(background_file), "") if background_file else Background()
-    with setup_step(f"status rules {rules_file}"):
+    with setup_step(f"status rules {input_name(rules_file or '')}"):
         status_rules = StatusRuleSet(read_json(rules_file)) if rules_file else None
-    with setup_step(f"key {key}"):
-        signing_key = load_private_key(key)
+    with setup_step(f"key {input_name(key)}"):
+        signing_key = load_private_file(key)
     text, outcome = issue_from_declaration(
         declaration, background, signing_key, region=region, rules=status_rules
     )

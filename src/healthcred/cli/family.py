@@ -22,7 +22,7 @@ import click
 
 from healthcred.cli.exits import setup_step
 from healthcred.cli.support import (
-    EXISTING_FILE,
+    INPUT_FILE,
     echo_invalid,
     echo_json,
     fail_typed,
@@ -30,14 +30,15 @@ from healthcred.cli.support import (
     input_name,
     iso,
     json_option,
+    load_private_file,
     naming,
     read_code,
+    read_input,
     time_option,
     trust_folder_option,
     write_new,
 )
 from healthcred.codec.prefix import NATIVE_PREFIX
-from healthcred.crypto.keys import load_private_key
 from healthcred.errors import BadBinding, BadInput, HealthCredError, TooManyDependents
 from healthcred.flows.binding import (
     MAX_BINDING_BYTES,
@@ -48,7 +49,13 @@ from healthcred.flows.binding import (
     read_binding,
     verify_dependent,
 )
-from healthcred.flows.family import load_family_bundle, make_family_bundle, verify_family
+from healthcred.flows.family import (
+    MAX_FAMILY_BYTES,
+    FamilyBundle,
+    make_family_bundle,
+    read_family_bundle,
+    verify_family,
+)
 from healthcred.flows.verify import verify
 from healthcred.model import HealthCode, VerificationResult
 from healthcred.native.text import read_health_code
@@ -64,12 +71,15 @@ _RELATION_NAMES = {r.name.lower(): r for r in Relation}
 
 
 def _binding_file(path: Path) -> bytes:
-    # At most one byte more than a binding may hold is read: open_binding refuses the oversized.
-    try:
-        with open(path, "rb") as source:
-            return source.read(MAX_BINDING_BYTES + 1)
-    except OSError as exc:
-        raise BadInput(f"cannot read binding {path}: {exc.strerror or exc}") from exc
+    """A binding file's bytes, or stdin's for ``-``; one larger than a binding may be is refused (exit 1)."""
+    return read_input(path, what="binding", limit=MAX_BINDING_BYTES, too_large=BadBinding)
+
+
+def _family_file(path: Path) -> FamilyBundle:
+    """The family bundle in a file, or on stdin for ``-``; an oversized one is refused (exit 1)."""
+    return read_family_bundle(
+        read_input(path, what="family bundle", limit=MAX_FAMILY_BYTES, too_large=BadBinding)
+    )
 
 
 def _native(result: VerificationResult, role: str) -> HealthCode:
@@ -117,7 +127,7 @@ def family() -> None:
 )
 @click.option(
     "--key",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     required=True,
     help="The registering region's private key (PEM).",
 )
@@ -163,8 +173,8 @@ def family_bind(
     --trust before it is written, so a key not granted for --region is refused here.
     """
     trust = _trust(trust_dir)
-    with setup_step(f"key {key}"):
-        signing_key = load_private_key(key)
+    with setup_step(f"key {input_name(key)}"):
+        signing_key = load_private_file(key)
     moment = at or datetime.now(UTC).replace(microsecond=0)
     shown = verify(read_code(guardian), trust, at=moment)
     held = verify(read_code(dependent), trust, at=moment)
@@ -211,7 +221,7 @@ def family_bind(
 @click.argument("dependent")
 @click.option(
     "--binding",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     required=True,
     help="The signed binding (.cose) linking the dependent to a guardian.",
 )
@@ -327,7 +337,7 @@ def family_export(guardian: str, members: tuple[str, ...], out: Path, force: boo
 
 
 @family.command("verify")
-@click.argument("family_file", type=EXISTING_FILE)
+@click.argument("family_file", type=INPUT_FILE)
 @trust_folder_option()
 @click.option(
     "--at", metavar="TIME", callback=time_option, default=None, help="Validation time (default now)."
@@ -342,7 +352,7 @@ def family_verify(family_file: Path, trust_dir: tuple[Path, ...], at: datetime |
     trust = _trust(trust_dir)
     try:
         with naming(family_file):
-            result = verify_family(load_family_bundle(family_file), trust, at=at)
+            result = verify_family(_family_file(family_file), trust, at=at)
     except HealthCredError as exc:
         echo_invalid(exc, as_json)
     if as_json:
@@ -388,7 +398,7 @@ def _unverified_person(text: str) -> dict[str, Any]:
 
 
 @family.command("show")
-@click.argument("family_file", type=EXISTING_FILE)
+@click.argument("family_file", type=INPUT_FILE)
 @json_option('Print what the file claims as one JSON object ("verified": false; docs/cli.md, family show).')
 @fail_typed
 def family_show(family_file: Path, as_json: bool) -> None:
@@ -397,7 +407,7 @@ def family_show(family_file: Path, as_json: bool) -> None:
     No signature is checked: anyone could have written what this shows. Use `family verify`.
     """
     with naming(family_file):
-        bundle = load_family_bundle(family_file)
+        bundle = _family_file(family_file)
     members: list[dict[str, Any]] = []
     for code, data in bundle.members:
         entry = _unverified_person(code)

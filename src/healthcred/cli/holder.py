@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from healthcred.cli.exits import setup_step
-from healthcred.cli.support import input_name, read_input
+from healthcred.cli.support import InputFile, input_name, one_stdin, read_input
 from healthcred.errors import BadIdNumber
 from healthcred.flows.idcheck import IdCheck, IdCheckKey, check_holder, load_id_key
 from healthcred.model import VerificationResult
@@ -68,9 +68,9 @@ def id_options(func: F) -> F:
     )(func)
     option: Callable[[F], F] = click.option(
         "--id-key",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=InputFile(exists=False),  # a missing key is this side's setup (exit 3), not usage
         default=None,
-        help="This verifier's ID-check key file (as `idkey new` writes), to check paper codes.",
+        help="This verifier's ID-check key file (as `idkey new` writes; `-`: stdin), to check paper codes.",
     )
     return option(func)
 
@@ -125,13 +125,6 @@ class Holder:
         raise click.BadParameter(
             f"no valid ID number after {_PROMPT_TRIES} tries", param_hint="'--id-number'"
         )
-
-
-def one_stdin(**inputs: object) -> None:
-    """Refuse a command line on which more than one input is ``-`` (stdin can be read once)."""
-    named = [name for name, value in inputs.items() if str(value) == "-"]
-    if len(named) > 1:
-        raise click.UsageError(f"stdin can hold only one input, not {' and '.join(named)} (all `-`)")
 
 
 def key_source(path: Path, what: str) -> bytes | Path:

@@ -11,7 +11,7 @@ import click
 
 from healthcred.cli.exits import USAGE, CommandFailure, setup_step
 from healthcred.cli.holder import key_source
-from healthcred.cli.support import echo_json, fail_typed, input_name, json_option
+from healthcred.cli.support import InputFile, echo_json, fail_typed, input_name, json_option
 from healthcred.errors import BadKey
 from healthcred.flows.idcheck import ID_KEY_FILE_FORMAT, IdCheckKey, generate_id_key, load_id_key, save_id_key
 from healthcred.regions import NATIONAL_REGION, region_words
@@ -19,6 +19,8 @@ from healthcred.regions import NATIONAL_REGION, region_words
 __all__ = ["idkey"]
 
 _PATH = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+# show reads the key: `-` is stdin, and a missing file is this side's setup (exit 3)
+_KEY_PATH = click.argument("path", type=InputFile(exists=False))
 
 
 @click.group()
@@ -98,7 +100,7 @@ def idkey_new(path: Path, region: str, force: bool, as_json: bool) -> None:
 
 
 @idkey.command("show")
-@_PATH
+@_KEY_PATH
 @json_option("Print the key's id, region and file mode as one JSON object (docs/cli.md).")
 @fail_typed
 def idkey_show(path: Path, as_json: bool) -> None:

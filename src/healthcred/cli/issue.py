@@ -11,6 +11,7 @@ import click
 from click.core import ParameterSource
 
 from healthcred.cli.exits import setup_step
+from healthcred.cli.holder import key_source
 from healthcred.cli.issuing import (
     check_outputs,
     check_region_option,
@@ -21,9 +22,16 @@ from healthcred.cli.issuing import (
     signing_trust_option,
     write_qr_files,
 )
-from healthcred.cli.support import EXISTING_FILE, echo_json, fail_typed, json_option, read_status_rules
+from healthcred.cli.support import (
+    INPUT_FILE,
+    echo_json,
+    fail_typed,
+    input_name,
+    json_option,
+    load_private_file,
+    read_status_rules,
+)
 from healthcred.crypto.algorithms import PrivateKey
-from healthcred.crypto.keys import load_private_key
 from healthcred.errors import HealthCredError
 from healthcred.flows.idcheck import load_id_key, normalise_id_number
 from healthcred.flows.issue import issue, issue_paper
@@ -44,9 +52,9 @@ __all__ = ["issue_command"]
 @click.command("issue")
 @click.option(
     "--key",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     required=True,
-    help="The issuing region's private key.",
+    help="The issuing region's private key (PEM; `-`: stdin).",
 )
 @click.option("--status", type=click.Choice(sorted(STATUS_BY_NAME)), required=True, help="The colour.")
 @click.option("--name", required=True, help="The holder's name.")
@@ -76,7 +84,7 @@ __all__ = ["issue_command"]
 )
 @click.option(
     "--id-key",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     default=None,
     help="ID-check key file (JSON) for --paper.",
 )
@@ -88,7 +96,7 @@ __all__ = ["issue_command"]
 )
 @click.option(
     "--status-rules",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     default=None,
     help="Status rule set (JSON; default the seed policy): it bounds --valid-hours per colour, and its"
     " paper_valid_days sets the --paper lifetime.",
@@ -132,10 +140,10 @@ def issue_command(
     """
     check_region_option(region)
     check_outputs((png, svg), force)
-    with setup_step(f"status rule set {status_rules}"):
+    with setup_step(f"status rule set {input_name(status_rules or '')}"):
         rules = read_status_rules(status_rules)
-    with setup_step(f"signing key {key}"):
-        signing_key = load_private_key(key)
+    with setup_step(f"signing key {input_name(key)}"):
+        signing_key = load_private_file(key)
     subject = (name, birth_date, doc_type, doc_number)
     if paper:
         credential, sign = _paper(status, subject, region, reason, id_key, valid_days, rules)
@@ -207,8 +215,8 @@ def _paper(
     credential = _credential(
         status, (name, birth_date, doc_type, number), region, reason, None, CredentialKind.PAPER
     )
-    with setup_step(f"ID-check key {id_key}"):
-        checker = load_id_key(id_key)
+    with setup_step(f"ID-check key {input_name(id_key)}"):
+        checker = load_id_key(key_source(id_key, "ID-check key"))
     lifetime = None if valid_days is None else timedelta(days=valid_days)
     return credential, partial(
         issue_paper, credential, id_number=number, id_key=checker, valid_for=lifetime, rules=rules

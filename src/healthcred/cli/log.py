@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from healthcred.cli.exits import setup_step
 from healthcred.cli.gate_support import decision_json, echo_decision, exit_for, gate_check
 from healthcred.cli.holder import id_options, key_source, load_gate_trust, one_stdin, open_holder
 from healthcred.cli.support import (
+    InputFile,
     echo_json,
     fail_typed,
     input_name,
@@ -56,9 +58,9 @@ _DB = click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
 _KEY = click.option(
     "--key",
     "key_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=InputFile(exists=False),  # a missing key is this side's setup (exit 3), not usage
     required=True,
-    help="The log's hashing key file (keep it apart from the database).",
+    help="The log's hashing key file (keep it apart from the database); `-`: stdin (not for log init).",
 )
 
 
@@ -91,8 +93,9 @@ def _open(db: Path, key_file: Path, *, create: bool = False) -> ScanLog:
 @log.command("init")
 @_DB
 @_KEY
+@json_option('One JSON object: {"db", "key", "new_key", "key_mode"} (docs/cli.md).')
 @fail_typed
-def log_init(db: Path, key_file: Path) -> None:
+def log_init(db: Path, key_file: Path, as_json: bool) -> None:
     """Create a scan log and its hashing key file (mode 0600), or open an existing pair."""
     if "-" in (str(db), str(key_file)):
         raise click.UsageError("log init writes DB and --key as files; stdin cannot be one")
@@ -103,11 +106,17 @@ def log_init(db: Path, key_file: Path) -> None:
             raise click.FileError(
                 str(path), hint=f"cannot create {path.parent}: {exc.strerror or exc}"
             ) from exc
-    if not key_file.exists():
+    new_key = not key_file.exists()
+    if new_key:
         with setup_step(f"log key {input_name(key_file)}"):
             save_log_key(generate_log_key(), key_file)
-        click.echo(f"new log key {key_file} (mode 0600): give it only to the tracing authority")
     close_log(_open(db, key_file, create=True))
+    if as_json:
+        mode = f"{stat.S_IMODE(os.stat(key_file).st_mode):04o}"
+        echo_json({"db": str(db), "key": str(key_file), "new_key": new_key, "key_mode": mode})
+        return
+    if new_key:
+        click.echo(f"new log key {key_file} (mode 0600): give it only to the tracing authority")
     click.echo(f"scan log {db} ready")
 
 
@@ -258,6 +267,19 @@ def log_export(
         click.echo(f"{count} rows", err=True)
 
 
+NOW_DEPRECATED = "warning: log purge --now is deprecated; use --at (the time the purge is judged at)"
+"""The stderr line ``log purge --now`` prints (it still works, as --at)."""
+
+
+def _deprecated_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """``--now``: the old name of ``--at``; it warns once on stderr and then works as ``--at``."""
+    if value is None:
+        return None
+    moment = time_option(ctx, param, value)  # a bad time is its one usage line, without the warning
+    click.echo(NOW_DEPRECATED, err=True)
+    return moment
+
+
 @log.command("purge")
 @_DB
 @_KEY
@@ -266,16 +288,32 @@ def log_export(
     type=click.IntRange(min=1),
     default=DEFAULT_RETENTION_DAYS,
     show_default=True,
-    help="Retention: delete the rows older than this many days before --now.",
+    help="Retention: delete the rows older than this many days before --at.",
 )
 @click.option(
-    "--now", metavar="TIME", callback=time_option, default=None, help="Reference time (default now)."
+    "--at",
+    metavar="TIME",
+    callback=time_option,
+    default=None,
+    help="The time the purge is judged at: rows older than --days before it go (default now).",
+)
+@click.option(
+    "--now",
+    metavar="TIME",
+    callback=_deprecated_now,
+    default=None,
+    hidden=True,
+    help="Deprecated spelling of --at.",
 )
 @json_option('Report {"purged", "days", "before"} as one JSON object (docs/cli.md).')
 @fail_typed
-def log_purge(db: Path, key_file: Path, days: int, now: datetime | None, as_json: bool) -> None:
+def log_purge(
+    db: Path, key_file: Path, days: int, at: datetime | None, now: datetime | None, as_json: bool
+) -> None:
     """Delete rows older than the retention period (securely: pages overwritten, WAL truncated)."""
-    reference = (now or datetime.now(UTC)).astimezone(UTC)
+    if at is not None and now is not None:
+        raise click.UsageError("--now is the old name of --at: give one of them")
+    reference = (at or now or datetime.now(UTC)).astimezone(UTC)
     scan_log = _open(db, key_file)
     try:
         deleted = purge(scan_log, days=days, now=reference)

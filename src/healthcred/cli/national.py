@@ -10,15 +10,16 @@ import click
 from healthcred.cli.exits import setup_step
 from healthcred.cli.issuing import check_outputs, code_summary, force_option, write_qr_files
 from healthcred.cli.support import (
-    EXISTING_FILE,
+    INPUT_FILE,
     echo_json,
     fail_typed,
+    input_name,
     json_option,
+    load_private_file,
     read_code,
     time_option,
     trust_folder_option,
 )
-from healthcred.crypto.keys import load_private_key
 from healthcred.flows.national import derive_national
 from healthcred.trust.folder import load_trust
 
@@ -33,7 +34,7 @@ __all__ = ["national_command"]
 )
 @click.option(
     "--key",
-    type=EXISTING_FILE,
+    type=INPUT_FILE,
     required=True,
     help="The national issuer's private key (granted kind 2, national codes).",
 )
@@ -83,8 +84,8 @@ def national_command(
     check_outputs((png,), force)
     with setup_step(f"trust folder {', '.join(map(str, trust_dir))}"):
         trust = load_trust(trust_dir)
-    with setup_step(f"signing key {key}"):
-        national_key = load_private_key(key)
+    with setup_step(f"signing key {input_name(key)}"):
+        national_key = load_private_file(key)
     text = derive_national(
         read_code(code),
         trust,

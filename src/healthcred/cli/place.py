@@ -22,17 +22,18 @@ from healthcred.cli.issuing import (
     write_qr_files,
 )
 from healthcred.cli.support import (
-    EXISTING_FILE,
+    INPUT_FILE,
     echo_invalid,
     echo_json,
     fail_typed,
+    input_name,
     iso,
     json_option,
+    load_private_file,
     read_code,
     time_option,
     trust_folder_option,
 )
-from healthcred.crypto.keys import load_private_key
 from healthcred.errors import HealthCredError
 from healthcred.flows.places import PLACE_GRANT_KIND, issue_place, read_place, verify_place
 from healthcred.rules.policy import SCENES
@@ -51,7 +52,7 @@ def place() -> None:
 
 
 @place.command("issue")
-@click.option("--key", type=EXISTING_FILE, required=True, help="The region's private key (PEM) that signs.")
+@click.option("--key", type=INPUT_FILE, required=True, help="The region's private key (PEM) that signs.")
 @click.option("--venue-id", required=True, help="Venue id: 1–32 letters, digits, '.', '_', '-'.")
 @click.option("--name", required=True, help="Display name of the venue or entrance (≤ 64 characters).")
 @click.option("--region", required=True, help="GB/T 2260 code of the venue's division, e.g. 330106.")
@@ -97,8 +98,8 @@ def place_issue(
     """
     check_region_option(region)
     check_outputs((png, svg), force)
-    with setup_step(f"signing key {key}"):
-        signing_key = load_private_key(key)
+    with setup_step(f"signing key {input_name(key)}"):
+        signing_key = load_private_file(key)
     moment = (issued or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     checked = check_signing_grant(
         trust_dir,

@@ -11,17 +11,18 @@ import click
 from healthcred._deprecated import moved
 from healthcred.cli.exits import setup_step
 from healthcred.cli.support import (
-    EXISTING_FILE,
+    INPUT_FILE,
     echo_json,
     fail_typed,
     force_option,
+    input_name,
     iso_epoch,
     json_option,
+    load_private_file,
     naming,
     read_json,
     write_new,
 )
-from healthcred.crypto.keys import load_private_key
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet
 from healthcred.trust.rulesets import make_rule_set
@@ -56,8 +57,8 @@ def rules_default(kind: str) -> None:
 
 
 @rules.command("sign")
-@click.argument("spec", type=EXISTING_FILE)
-@click.option("--key", type=EXISTING_FILE, required=True, help="A root key, or a key granted the rules role.")
+@click.argument("spec", type=INPUT_FILE)
+@click.option("--key", type=INPUT_FILE, required=True, help="A root key, or a key granted the rules role.")
 @click.option(
     "--valid-days",
     type=click.IntRange(1, MAX_VALID_DAYS),
@@ -78,12 +79,12 @@ def rules_sign(spec: Path, key: Path, valid_days: int, out: Path, force: bool, a
     """Validate a rule set (JSON) completely, then sign it for distribution (`trust add` installs it)."""
     body = read_json(spec)
     if not isinstance(body, dict):
-        raise click.BadParameter(f"{spec}: a rule set is a JSON object", param_hint="SPEC")
+        raise click.BadParameter(f"{input_name(spec)}: a rule set is a JSON object", param_hint="SPEC")
     kind = "status" if body.get("kind") == "status" else "policy"
     with naming(spec):  # refused in the user's terms (exit 1), naming the file
         (StatusRuleSet if kind == "status" else PolicySet)(body)
-    with setup_step(f"key {key}"):
-        signing_key = load_private_key(key)
+    with setup_step(f"key {input_name(key)}"):
+        signing_key = load_private_file(key)
     now = int(datetime.now(UTC).timestamp())
     expires = now + valid_days * 86400
     signed = make_rule_set(signing_key, body, issued_at=now, expires_at=expires)

@@ -29,6 +29,7 @@ __all__ = [
     "EXISTING_FILE",
     "INPUT_FILE",
     "INPUT_LIMIT",
+    "InputFile",
     "code_argument",
     "echo_invalid",
     "echo_json",
@@ -41,6 +42,7 @@ __all__ = [
     "load_private_file",
     "load_public_file",
     "naming",
+    "one_stdin",
     "parse_time",
     "read_code",
     "read_input",
@@ -113,14 +115,68 @@ INPUT_LIMIT = 64 * 1024 * 1024
 """The most bytes a command reads from one named file or stdin (images, lists, CSV, bundles)."""
 
 
-INPUT_FILE = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+class InputFile(click.Path):
+    """A file input that may also be ``-`` (stdin); a second ``-`` on one command line is refused.
+
+    The claim is made while the command line is parsed, so two ``-`` inputs are a usage error
+    (exit 2) before either is read. ``exists=False`` leaves a missing file to the command (a key
+    whose absence is this side's setup, exit 3).
+    """
+
+    def __init__(self, *, exists: bool = True) -> None:
+        super().__init__(exists=exists, dir_okay=False, allow_dash=True, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The path, after claiming stdin for ``param`` when ``value`` is ``-``."""
+        if str(value) == "-" and ctx is not None:
+            try:
+                _declare_stdin(ctx, _label(param), again=False)
+            except CommandFailure as exc:
+                self.fail(exc.message, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+INPUT_FILE = InputFile()
 """The click type of a file input that may also be ``-`` (stdin): read it with :func:`read_input`."""
 
-_STDIN_TAKEN = "healthcred.stdin"
+_STDIN_TAKEN = "healthcred.stdin"  # the input that read stdin, once it is read
+_STDIN_NAMED = "healthcred.stdin.named"  # the inputs given as `-` on the command line
+
+
+def _label(param: click.Parameter | None) -> str:
+    if param is None:
+        return "an input"
+    if isinstance(param, click.Option):
+        return param.opts[0]
+    return (param.name or "input").upper()
+
+
+def _declare_stdin(ctx: click.Context, label: str, *, again: bool) -> None:
+    named: list[str] = ctx.meta.setdefault(_STDIN_NAMED, [])
+    if again and label in named:
+        return
+    if named:
+        raise CommandFailure(f"stdin can hold only one input: {named[0]} and {label} are both `-`", USAGE)
+    named.append(label)
+
+
+def one_stdin(**inputs: object) -> None:
+    """Refuse, before anything is read, a command line on which more than one input is ``-``.
+
+    For inputs that are not :class:`InputFile` (a CODE, ``--id-number``): each ``NAME=value`` whose
+    value is ``-`` is claimed in the same place :class:`InputFile` claims its own, so two ``-`` of
+    either kind are one usage error (exit 2).
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    for label, value in inputs.items():
+        if str(value) == "-":
+            _declare_stdin(ctx, label, again=True)
 
 
 def take_stdin(what: str) -> None:
-    """Claim stdin for one input; a second input given as ``-`` is a usage error (stdin is read once)."""
+    """Claim stdin for one input as it is read; a second input read from ``-`` is a usage error."""
     ctx = click.get_current_context(silent=True)
     if ctx is None:
         return
@@ -130,22 +186,32 @@ def take_stdin(what: str) -> None:
     ctx.meta[_STDIN_TAKEN] = what
 
 
-def read_input(value: str | Path, *, what: str = "file", limit: int = INPUT_LIMIT) -> bytes:
+def read_input(
+    value: str | Path,
+    *,
+    what: str = "file",
+    limit: int = INPUT_LIMIT,
+    too_large: type[HealthCredError] | None = None,
+) -> bytes:
     """The bytes of a file an argument names, or of stdin for ``-``: bounded, never blocking.
 
     A missing, unreadable or oversized file, a folder or a FIFO is a usage error (exit 2) naming
-    the file as the user gave it.
+    the file as the user gave it. With ``too_large``, an input over ``limit`` is that error instead
+    (a binding or family bundle larger than one may be is a refused input, exit 1).
     """
     name = str(value)
     if name == "-":
         take_stdin(what)
         data = sys.stdin.buffer.read(limit + 1)
         if len(data) > limit:
-            raise CommandFailure(f"{what} on stdin is larger than {limit:,} bytes", USAGE)
+            message = f"{what} on stdin is larger than {limit:,} bytes"
+            raise CommandFailure(message, USAGE) if too_large is None else too_large(f"stdin: {message}")
         return data
     try:
-        return read_bounded(name, limit)
+        return read_bounded(name, limit, too_large=too_large)
     except HealthCredError as exc:
+        if too_large is not None and type(exc) is too_large:
+            raise too_large(f"{what} {exc.message}") from exc
         raise CommandFailure(f"{what} {name}: {exc.message}", USAGE) from exc
 
 
