@@ -139,7 +139,7 @@ def test_verify_reads_the_id_number_from_stdin(demo: Path) -> None:
     assert "matched" in run(*args, stdin=NUMBER + "\n").output
     assert "no ID number" in run(*args, stdin="", code=2).output
     both = ("verify", "--trust", demo / "trust", "-", "--id-key", _id_key(demo), "--id-number", "-")
-    assert "only one input, not CODE 1 and --id-number" in run(*both, stdin=NUMBER, code=2).output
+    assert "only one input: CODE 1 and --id-number are both `-`" in run(*both, stdin=NUMBER, code=2).output
 
 
 def test_verify_id_options_are_checked(demo: Path, tmp_path: Path) -> None:
@@ -360,7 +360,7 @@ def test_log_export_and_purge_report_as_json(demo: Path, place: Path, tmp_path: 
     run("log", "export", db, "--key", key, "--out", out, "--force")
     assert "--out" in run("log", "export", db, "--key", key, "--json", code=2).output
     purged = json.loads(
-        run("log", "purge", db, "--key", key, "--now", "2099-01-01T00:00:00Z", "--json").output
+        run("log", "purge", db, "--key", key, "--at", "2099-01-01T00:00:00Z", "--json").output
     )
     assert purged["purged"] == 1 and purged["days"] == 21 and purged["before"] == "2098-12-11T00:00:00+00:00"
 

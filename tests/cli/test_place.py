@@ -124,7 +124,7 @@ def test_log_record_export_purge_stats(demo: Path, tmp_path: Path) -> None:
     run("log", "export", db, "--key", key, "--credential-id", "zz", code=2)
 
     assert "purged 0 rows" in run("log", "purge", db, "--key", key).output
-    assert "purged 4 rows" in run("log", "purge", db, "--key", key, "--now", "2099-01-01T00:00:00Z").output
+    assert "purged 4 rows" in run("log", "purge", db, "--key", key, "--at", "2099-01-01T00:00:00Z").output
     assert json.loads(run("log", "stats", db, "--key", key, "--json").output)["rows"] == 0
 
 

@@ -32,6 +32,7 @@ from healthcred.cli.support import (
     json_option,
     load_private_file,
     naming,
+    one_stdin,
     read_code,
     read_input,
     time_option,
@@ -172,6 +173,7 @@ def family_bind(
     codes. The binding names the two people only by salted hashes; it is checked against
     --trust before it is written, so a key not granted for --region is refused here.
     """
+    one_stdin(GUARDIAN=guardian, DEPENDENT=dependent, **{"--key": key})
     trust = _trust(trust_dir)
     with setup_step(f"key {input_name(key)}"):
         signing_key = load_private_file(key)
@@ -246,6 +248,7 @@ def family_check(
     as_json: bool,
 ) -> None:
     """Verify a DEPENDENT's code shown by a guardian, with the binding. Exit 0 valid, 1 invalid."""
+    one_stdin(DEPENDENT=dependent, **{"--binding": binding, "--guardian": guardian})
     trust = _trust(trust_dir)
     try:
         dependent_text = read_code(dependent)

@@ -33,7 +33,10 @@ from healthcred.errors import HealthCredError
 __all__ = ["COMMANDS", "LazyGroup", "main"]
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "batch": ("batch", "Issue a code for every row of SOURCE (CSV with a header, or JSONL) into --out."),
+    "batch": (
+        "batch",
+        "Issue a code for every row of SOURCE (CSV with a header, or JSONL; `-`: stdin) into --out.",
+    ),
     "conformance": (
         "conformance",
         "Run the conformance VECTORS folder; exit 0 if every case passes, 1 if any fails, 2 on usage errors.",

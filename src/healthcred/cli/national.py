@@ -16,6 +16,7 @@ from healthcred.cli.support import (
     input_name,
     json_option,
     load_private_file,
+    one_stdin,
     read_code,
     time_option,
     trust_folder_option,
@@ -81,6 +82,7 @@ def national_command(
     Nothing is signed unless the regional code is valid at --at and the --key's grant in --trust
     covers a national code of its colour at the issue time.
     """
+    one_stdin(CODE=code, **{"--key": key})
     check_outputs((png,), force)
     with setup_step(f"trust folder {', '.join(map(str, trust_dir))}"):
         trust = load_trust(trust_dir)
