@@ -127,8 +127,7 @@ def batch(
     """
     # Every argument is checked here, before the first row is read: a missing --id-key or a bad
     # key fails once, not once per row.
-    with setup_step(f"signing key {input_name(key)}"):
-        signing_key = load_private_file(key)
+    signing_key = load_private_file(key, "signing key")
     checker = None
     if id_key is not None:
         with setup_step(f"ID-check key {input_name(id_key)}"):

@@ -76,8 +76,7 @@ def declare(
         background = parse_background(read_json(background_file), "") if background_file else Background()
     with setup_step(f"status rules {input_name(rules_file or '')}"):
         status_rules = StatusRuleSet(read_json(rules_file)) if rules_file else None
-    with setup_step(f"key {input_name(key)}"):
-        signing_key = load_private_file(key)
+    signing_key = load_private_file(key, "signing key")
     text, outcome = issue_from_declaration(
         declaration, background, signing_key, region=region, rules=status_rules
     )

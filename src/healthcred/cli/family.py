@@ -175,8 +175,7 @@ def family_bind(
     """
     one_stdin(GUARDIAN=guardian, DEPENDENT=dependent, **{"--key": key})
     trust = _trust(trust_dir)
-    with setup_step(f"key {input_name(key)}"):
-        signing_key = load_private_file(key)
+    signing_key = load_private_file(key, "signing key")
     moment = at or datetime.now(UTC).replace(microsecond=0)
     shown = verify(read_code(guardian), trust, at=moment)
     held = verify(read_code(dependent), trust, at=moment)

@@ -142,8 +142,7 @@ def issue_command(
     check_outputs((png, svg), force)
     with setup_step(f"status rule set {input_name(status_rules or '')}"):
         rules = read_status_rules(status_rules)
-    with setup_step(f"signing key {input_name(key)}"):
-        signing_key = load_private_file(key)
+    signing_key = load_private_file(key, "signing key")
     subject = (name, birth_date, doc_type, doc_number)
     if paper:
         credential, sign = _paper(status, subject, region, reason, id_key, valid_days, rules)

@@ -13,7 +13,6 @@ from healthcred.cli.support import (
     INPUT_FILE,
     echo_json,
     fail_typed,
-    input_name,
     json_option,
     load_private_file,
     one_stdin,
@@ -86,8 +85,7 @@ def national_command(
     check_outputs((png,), force)
     with setup_step(f"trust folder {', '.join(map(str, trust_dir))}"):
         trust = load_trust(trust_dir)
-    with setup_step(f"signing key {input_name(key)}"):
-        national_key = load_private_file(key)
+    national_key = load_private_file(key, "signing key")
     text = derive_national(
         read_code(code),
         trust,

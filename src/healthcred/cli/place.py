@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from healthcred._deprecated import moved
-from healthcred.cli.exits import setup_step
 from healthcred.cli.issuing import (
     check_outputs,
     check_region_option,
@@ -26,7 +25,6 @@ from healthcred.cli.support import (
     echo_invalid,
     echo_json,
     fail_typed,
-    input_name,
     iso,
     json_option,
     load_private_file,
@@ -98,8 +96,7 @@ def place_issue(
     """
     check_region_option(region)
     check_outputs((png, svg), force)
-    with setup_step(f"signing key {input_name(key)}"):
-        signing_key = load_private_file(key)
+    signing_key = load_private_file(key, "signing key")
     moment = (issued or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     checked = check_signing_grant(
         trust_dir,

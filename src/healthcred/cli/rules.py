@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from healthcred._deprecated import moved
-from healthcred.cli.exits import setup_step
 from healthcred.cli.support import (
     INPUT_FILE,
     echo_json,
@@ -83,8 +82,7 @@ def rules_sign(spec: Path, key: Path, valid_days: int, out: Path, force: bool, a
     kind = "status" if body.get("kind") == "status" else "policy"
     with naming(spec):  # refused in the user's terms (exit 1), naming the file
         (StatusRuleSet if kind == "status" else PolicySet)(body)
-    with setup_step(f"key {input_name(key)}"):
-        signing_key = load_private_file(key)
+    signing_key = load_private_file(key, "signing key")
     now = int(datetime.now(UTC).timestamp())
     expires = now + valid_days * 86400
     signed = make_rule_set(signing_key, body, issued_at=now, expires_at=expires)

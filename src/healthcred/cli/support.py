@@ -129,10 +129,7 @@ class InputFile(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """The path, after claiming stdin for ``param`` when ``value`` is ``-``."""
         if str(value) == "-" and ctx is not None:
-            try:
-                _declare_stdin(ctx, _label(param), again=False)
-            except CommandFailure as exc:
-                self.fail(exc.message, param, ctx)
+            _declare_stdin(ctx, _label(param), again=False)  # one line, exit 2, before any read
         return super().convert(value, param, ctx)
 
 
