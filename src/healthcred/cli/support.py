@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # the verify flow and the rules engine load only for the comm
     from healthcred.rules.status import StatusRuleSet
 
 __all__ = [
-    "EXISTING_FILE",
     "INPUT_FILE",
     "INPUT_LIMIT",
     "InputFile",
@@ -57,9 +56,6 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-"""The click type of an option or argument naming a file that must exist (keys, lists, rule sets)."""
 
 
 def fail_typed(func: F) -> F:
@@ -168,7 +164,11 @@ def one_stdin(**inputs: object) -> None:
     if ctx is None:
         return
     for label, value in inputs.items():
-        if str(value) == "-":
+        items = value if isinstance(value, tuple) else (value,)  # a repeatable option's values
+        dashes = sum(1 for item in items if item is not None and str(item) == "-")
+        if dashes > 1:
+            raise CommandFailure(f"stdin can hold only one input: {label} gives `-` twice", USAGE)
+        if dashes:
             _declare_stdin(ctx, label, again=True)
 
 

@@ -30,6 +30,7 @@ from healthcred.cli.support import (
     load_private_file,
     load_public_file,
     naming,
+    one_stdin,
     read_input,
     time_option,
     write_file,
@@ -41,7 +42,6 @@ from healthcred.cli.trust_views import (
     grant_brief,
     is_stdin,
     load_list,
-    one_stdin,
     open_any,
     retire_grant,
     store_view,
@@ -115,7 +115,7 @@ def trust() -> None:
 @fail_typed
 def trust_init(folder: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Create a trust folder that trusts the given root keys."""
-    one_stdin({"--anchor": anchor})
+    one_stdin(**{"--anchor": anchor})
     if (folder / ANCHORS_DIR).exists():
         raise click.UsageError(f"{folder} is a trust folder already")
     if folder.is_dir() and any(folder.iterdir()):
@@ -159,7 +159,7 @@ def trust_add(folder: Path, files: tuple[Path, ...], force: bool, as_json: bool)
     (a key removed, a window shortened, a region, kind or colour narrowed) is refused unless --force.
     A signed file may come on stdin (`-`): it is kept as stdin-HASH.cose.
     """
-    one_stdin({"FILES": files})
+    one_stdin(**{"FILES": files})
     try:
         report = _add(folder, files, force, as_json)
     except _Refusal as refusal:
@@ -425,7 +425,7 @@ def trust_rotate(
     as_json: bool,
 ) -> None:
     """Retire (or mark compromised) a key and let a new one take over its grant, as version + 1."""
-    one_stdin({"LISTFILE": listfile, "--root": root, "--anchor": anchor, "--new": new_key})
+    one_stdin(**{"LISTFILE": listfile, "--root": root, "--anchor": anchor, "--new": new_key})
     if at is not None and effective is not None:
         raise click.UsageError("give --effective only (--at is its old name)")
     _refuse_clobber(out, force)
@@ -623,7 +623,7 @@ def trust_sign(
 @fail_typed
 def trust_show(source: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Show what a trust folder or bundle holds: lists, keys, revocations, conflicts."""
-    one_stdin({"SOURCE": source, "--anchor": anchor})
+    one_stdin(**{"SOURCE": source, "--anchor": anchor})
     view = store_view(open_any(source, anchor))
     if as_json:
         click.echo(json.dumps(view, indent=2))
@@ -673,7 +673,7 @@ def trust_verify(
     Warnings (no lists, lists expiring soon, anchors with no list) leave the exit code 0; a list
     expired or not yet valid, or a key conflict, is exit 3, as is a missing or corrupt folder.
     """
-    one_stdin({"SOURCE": source, "--anchor": anchor})
+    one_stdin(**{"SOURCE": source, "--anchor": anchor})
     bundle = is_stdin(source) or source.is_file()
     with setup_step(f"trust {'bundle' if bundle else 'folder'}"), naming(source):
         if not bundle and not source.exists():
@@ -745,7 +745,7 @@ def trust_diff(old: Path, new: Path, anchor: tuple[Path, ...], as_json: bool) ->
 
     Also names every grant of OLD whose codes, issued by now, NEW would refuse (as `trust add` does).
     """
-    one_stdin({"OLD": old, "NEW": new, "--anchor": anchor})
+    one_stdin(**{"OLD": old, "NEW": new, "--anchor": anchor})
     before, after = open_any(old, anchor), open_any(new, anchor)
     changes = diff_views(store_view(before), store_view(after))
     lost = invalidations(_entries(before), _entries(after), int(datetime.now(UTC).timestamp()))

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from healthcred.cli.exits import USAGE, CommandFailure
 from healthcred.cli.support import input_name, iso_epoch, load_public_file, naming, read_input
 from healthcred.crypto.keys import kid_of
 from healthcred.errors import InvalidRule, UntrustedList
@@ -33,7 +32,6 @@ __all__ = [
     "grant_brief",
     "is_stdin",
     "load_list",
-    "one_stdin",
     "open_any",
     "retire_grant",
     "signed_by",
@@ -166,25 +164,6 @@ def anchors_of(options: tuple[Path, ...], fallback: Path | None = None) -> list[
 def is_stdin(path: Path | str) -> bool:
     """True for the ``-`` that names stdin (a folder or file named ``-`` is given as ``./-``)."""
     return str(path) == "-"
-
-
-def one_stdin(inputs: dict[str, object]) -> None:
-    """Refuse a command line giving ``-`` (stdin) to two inputs before either is read.
-
-    ``inputs`` maps each input's name on the command line to its value (a path, ``None``, or a
-    tuple of them for a repeatable option). :func:`~healthcred.cli.support.take_stdin` catches the
-    second read too, but only after the first has consumed stdin and maybe failed on the wrong data.
-    """
-    dashes = [
-        name
-        for name, value in inputs.items()
-        for item in (value if isinstance(value, tuple) else (value,))
-        if item is not None and is_stdin(str(item))
-    ]
-    if len(dashes) > 1:
-        names = list(dict.fromkeys(dashes))
-        both = f"{' and '.join(names)} are both `-`" if len(names) > 1 else f"{names[0]} gives `-` twice"
-        raise CommandFailure(f"stdin can hold only one input: {both}", USAGE)
 
 
 def open_any(path: Path, anchor: tuple[Path, ...]) -> TrustStore:

@@ -26,6 +26,7 @@ from healthcred.cli.support import (
     load_private_file,
     load_public_file,
     naming,
+    one_stdin,
     read_input,
     read_text_input,
     time_option,
@@ -38,7 +39,6 @@ from healthcred.cli.trust_views import (
     grant_brief,
     is_stdin,
     load_list,
-    one_stdin,
     signed_by,
     when,
     written,
@@ -306,7 +306,7 @@ def trustlist_build(
     The grant options apply to every --entry; give keys with different grants in separate
     `trustlist edit --add` steps, or edit the JSON.
     """
-    one_stdin({"--entry": tuple(e.rpartition("=")[0] for e in entries)})
+    one_stdin(**{"--entry": tuple(e.rpartition("=")[0] for e in entries)})
     start = issued or _now()
     options = GrantOptions(**grant)
     sources, keys = [], []
@@ -422,7 +422,7 @@ def trustlist_edit(
     an offline signing machine.
     """
     one_stdin(
-        {
+        **{
             "PREVIOUS": previous,
             "--anchor": anchor,
             "--add": tuple(a.rpartition("=")[0] for a in adds),
@@ -575,7 +575,7 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool, as_json: bool
     Key paths in the JSON are read relative to the JSON file's folder (for `-`, stdin: the
     current folder).
     """
-    one_stdin({"SPEC": spec, "--root": root})
+    one_stdin(**{"SPEC": spec, "--root": root})
     _refuse_clobber(out, force)
     source = _read_draft(spec)
     with naming(spec):
@@ -617,7 +617,7 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool, as_json: bool
 @fail_typed
 def trustlist_show(listfile: Path, anchor: tuple[Path, ...], as_json: bool) -> None:
     """Verify a signed trust list against anchor(s) and show its entries."""
-    one_stdin({"LISTFILE": listfile, "--anchor": anchor})
+    one_stdin(**{"LISTFILE": listfile, "--anchor": anchor})
     anchors = anchors_of(anchor)
     with signed_by(listfile, anchor):
         parsed = parse_trust_list(read_input(listfile, what="trust list"), anchors)
