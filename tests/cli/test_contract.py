@@ -518,6 +518,9 @@ def _check_refusal(result: Result, bad: Bad, where: str) -> None:
     if bad.value:
         names = (named, repr(bad.value)) if bad.value == "-" else (named,)
         assert any(n in lines[0] for n in names), f"{where}: the line does not name {named!r}\n{lines[0]}"
+        if "/" in named or named == "stdin":  # a path or stdin: said once, not once per layer
+            said = len(re.findall(re.escape(named) + r"(?![\w/.-])", lines[0]))  # not a path below it
+            assert said <= 1, f"{where}: the line names {named!r} twice\n{lines[0]}"
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))

@@ -255,7 +255,8 @@ def test_demo_refuses_a_folder_that_holds_files_unless_force(tmp_path: Path) -> 
 
 def test_conformance_exit_codes(tmp_path: Path) -> None:
     missing = run("conformance", tmp_path / "nothing", code=2)
-    assert missing.output == f"error: {str(tmp_path / 'nothing')!r} is not a folder of conformance vectors\n"
+    folder = str(tmp_path / "nothing")
+    assert missing.output == f"error: VECTORS {folder!r} is not a folder of conformance vectors\n"
     assert "holds no conformance cases" in run("conformance", tmp_path, code=2).output
     assert "--impl" in run("conformance", tmp_path, "--impl", '"unclosed', code=2).output
     assert "--impl" in run("conformance", tmp_path, "--impl", " ", code=2).output

@@ -86,7 +86,7 @@ def open_batch(out: Path, batch_id: str | None) -> str:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # a file where the folder belongs, a read-only disk
-            raise BadInput(f"output folder {out}: cannot create {folder}: {exc.strerror or exc}") from exc
+            raise BadInput(f"cannot create the output folder {folder}: {exc.strerror or exc}") from exc
     record = {"format": BATCH_FILE_FORMAT, "batch_id": chosen, "created": datetime.now(UTC).isoformat()}
     write_atomic(path, (json.dumps(record) + "\n").encode())
     return chosen

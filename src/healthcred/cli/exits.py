@@ -93,7 +93,10 @@ def setup_step(what: str) -> Iterator[None]:
     try:
         yield
     except HealthCredError as exc:
-        raise CommandFailure(f"[{exc.code}] {what}: {exc.message}", SETUP, code=exc.code) from exc
+        # "trust folder ./t: ./t is not a trust folder" says the name twice: keep it in one place.
+        head, _, name = what.rpartition(" ")
+        label = head if head and name in exc.message else what
+        raise CommandFailure(f"[{exc.code}] {label}: {exc.message}", SETUP, code=exc.code) from exc
 
 
 def internal_failure(exc: BaseException) -> CommandFailure:

@@ -202,14 +202,16 @@ def read_input(
         data = sys.stdin.buffer.read(limit + 1)
         if len(data) > limit:
             message = f"{what} on stdin is larger than {limit:,} bytes"
-            raise CommandFailure(message, USAGE) if too_large is None else too_large(f"stdin: {message}")
+            raise CommandFailure(message, USAGE) if too_large is None else too_large(message)
         return data
     try:
         return read_bounded(name, limit, too_large=too_large)
     except HealthCredError as exc:
+        # read_bounded's message names the file already ("cannot read X: …", "X is larger than …").
+        message = f"{what} {exc.message}" if name in exc.message else f"{what} {name}: {exc.message}"
         if too_large is not None and type(exc) is too_large:
-            raise too_large(f"{what} {exc.message}") from exc
-        raise CommandFailure(f"{what} {name}: {exc.message}", USAGE) from exc
+            raise too_large(message) from exc
+        raise CommandFailure(message, USAGE) from exc
 
 
 def read_text_input(value: str | Path, *, what: str = "file", limit: int = INPUT_LIMIT) -> str:
@@ -343,7 +345,7 @@ def naming(value: str | Path) -> Iterator[None]:
         yield
     except HealthCredError as exc:
         name = input_name(value)
-        if not exc.message.startswith(name):
+        if name not in exc.message:
             exc.message = f"{name}: {exc.message}"
             exc.args = (exc.message,)
         raise

@@ -83,7 +83,7 @@ def load_cases(folder: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], li
     """The case files under ``folder`` (``*/*.json``, sorted), and a failure for each unreadable one."""
     root = Path(folder)
     if not root.is_dir():
-        raise RunnerError(f"{str(root)!r} is not a folder of conformance vectors")
+        raise RunnerError(f"VECTORS {str(root)!r} is not a folder of conformance vectors")
     cases: list[dict[str, Any]] = []
     broken: list[Outcome] = []
     for path in sorted(root.glob("*/*.json")):

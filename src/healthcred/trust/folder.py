@@ -262,6 +262,8 @@ def load_trust(
                 dscs += more_dscs
                 issuers += more_issuers
         except HealthCredError as exc:
+            if str(root) in exc.message:  # the message names the folder already: once is enough
+                raise
             raise type(exc)(f"{root}: {exc.message}") from exc
         except OSError as exc:
             raise TrustStoreError(f"{root}: cannot read: {exc.strerror}") from exc
