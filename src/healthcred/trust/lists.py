@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from healthcred.clock import iso_time
 from healthcred.crypto.algorithms import PrivateKey, alg_of, parse_alg, verifier_for
 from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
 from healthcred.crypto.keys import kid_of, public_key_der, public_key_from_der
@@ -369,7 +370,11 @@ def check_delegation(trust_list: TrustList, delegator: TrustEntry) -> TrustList:
         if not (subset_of(e.kinds, delegator.kinds) and subset_of(e.statuses, delegator.statuses)):
             raise DelegationNotAllowed(f"entry {e.kid.hex()} grants kinds or statuses {who} does not hold")
         if e.not_before < delegator.not_before or e.not_after > delegator.not_after:
-            raise DelegationNotAllowed(f"entry {e.kid.hex()} validity exceeds {who}'s")
+            raise DelegationNotAllowed(
+                f"entry {e.kid.hex()}'s window {iso_time(e.not_before)} → {iso_time(e.not_after)} is not"
+                f" inside {who}'s {iso_time(delegator.not_before)} → {iso_time(delegator.not_after)}:"
+                " give the delegated key a window within it (trustlist build --not-before/--not-after)"
+            )
         compromised = min(
             (t for t in (e.compromised_at, delegator.compromised_at) if t is not None), default=None
         )
