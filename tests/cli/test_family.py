@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from healthcred import DocumentType, KeyGrant, Subject, generate_key
 from healthcred.cli.family import FAMILY_SUFFIX
-from healthcred.cli.main import main
 from healthcred.codec.cbor import dumps
 from healthcred.codec.qr import save_qr
 from healthcred.crypto.algorithms import Alg
@@ -23,6 +22,7 @@ from healthcred.flows.idcheck import check_id, generate_id_key, load_id_key, sav
 from healthcred.flows.verify import verify
 from healthcred.rules.status import DEFAULT_STATUS_RULES
 from healthcred.trust.folder import load_trust
+from tests.helpers.cli import run
 from tests.helpers.folders import trust_folder
 from tests.helpers.world import CHECKED, ISSUED, World, signed_list
 
@@ -50,13 +50,6 @@ def dependent(i: int) -> Subject:
         DocumentType.RESIDENT_ID_CARD,
         resident_id(f"330106195001{1 + i % 9:02d}{i:02d}1"),
     )
-
-
-def run(*args: object, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 @dataclass

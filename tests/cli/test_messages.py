@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from healthcred.cli.main import main
 from healthcred.clock import iso_time
 from healthcred.crypto.algorithms import Alg
 from healthcred.crypto.keys import generate_key, save_private_key
@@ -20,6 +18,7 @@ from healthcred.rules.declaration import parse_background, parse_declaration
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet
 from healthcred.rules.validation import shown
+from tests.helpers.cli import run
 from tests.helpers.world import World
 
 SUBJECT = {
@@ -168,13 +167,6 @@ def test_times_in_messages_are_iso_8601_with_an_offset(world: World) -> None:
 
 
 # --- the commands ------------------------------------------------------------------------------
-
-
-def run(*args: object, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -8,20 +8,11 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from healthcred.cli.main import main
 from healthcred.codec.cbor import dumps, loads
 from healthcred.crypto.cose import parse_sign1
 from healthcred.crypto.keys import kid_of, load_public_key
 from healthcred.trust.lists import ListKey
-
-
-def run(*args: object, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
+from tests.helpers.cli import run
 
 
 def _kid(keys: Path, name: str) -> str:

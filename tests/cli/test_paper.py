@@ -8,24 +8,16 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from healthcred.cli import holder
-from healthcred.cli.main import main
 from healthcred.flows.idcheck import load_id_key
+from tests.helpers.cli import run
 
 # The demo's paper code is issued to this resident ID number (cli/demo.py `_GRANDMOTHER`).
 NUMBER = "330106194205081229"
 OTHER = "330106194205081210"  # a well-formed number (its check digit is right), not hers
 MISTYPED = "330106194205081220"  # wrong check digit
-
-
-def run(*args: object, code: int = 0, stdin: str | None = None) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args], input=stdin)
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -6,19 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from healthcred.cli.main import main
 from healthcred.codec.prefix import PLACE_PREFIX
 from healthcred.flows.verify import verify_text
 from healthcred.trust.folder import load_trust
-
-
-def run(*args: object, code: int = 0, stdin: str | None = None) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args], input=stdin)
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
+from tests.helpers.cli import run
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from healthcred.cli.main import main
-
-
-def run(*args: object, code: int = 0, stdin: str | None = None) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args], input=stdin)
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
+from tests.helpers.cli import run
 
 
 def test_rules_declare_decide(tmp_path: Path) -> None:

@@ -12,29 +12,21 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
-from click.testing import CliRunner, Result
 from jsonschema import Draft202012Validator
 
 from healthcred.batch.rows import BatchRow, DocumentTypeName, StatusName, parse_row, row_credential
-from healthcred.cli.main import main
 from healthcred.cli.schema import DIALECT, SCHEMAS, json_schema, model_of, schema_text
 from healthcred.errors import BadInput, InvalidRule
 from healthcred.model import STATUS_BY_NAME, DocumentType
 from healthcred.rules.declaration import parse_background, parse_declaration
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet
+from tests.helpers.cli import run
 from tests.helpers.paths import ROOT
 
 DOCS = ROOT / "docs"
 PAGE = DOCS / "schemas.md"
 ISSUED = datetime(2026, 5, 1, tzinfo=UTC)
-
-
-def run(*args: object, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def validator(name: str) -> Draft202012Validator:

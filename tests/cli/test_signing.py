@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from healthcred.cli.batch import _Progress
 from healthcred.cli.main import main
+from tests.helpers.cli import run
 
 HOLDER = ["--name", "张三", "--birth-date", "1990-01-01", "--doc-number", "33010619900101123X"]
 
@@ -22,13 +23,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(main, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
-
-
-def run(*args: object, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def issue(demo: Path, *args: object, key: str = "zhejiang", code: int = 0) -> Result:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
 
-from healthcred.cli.exits import OK, REFUSED, USAGE
+from healthcred.cli.exits import REFUSED, USAGE
 from healthcred.cli.log import NOW_DEPRECATED
 from healthcred.cli.main import main
 from tests.batch.test_batch import resident_id
+from tests.helpers.cli import run
 
 OUTPUTS = frozenset({"out", "png", "svg", "regenerate", "trust_dir"})
 """Parameter names of files a command writes, and of --trust (a folder or foreign trust file)."""
@@ -61,13 +61,6 @@ def test_the_walk_finds_the_file_inputs() -> None:
     found = {(name, param.name) for name, param in _file_inputs()}
     assert {("batch", "source"), ("issue", "key"), ("family show", "family_file")} <= found
     assert set(NOT_STDIN) <= found, "drop the NOT_STDIN entries of parameters that are gone"
-
-
-def run(*args: object, stdin: bytes | str | None = None, code: int = OK) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args], input=stdin)
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture(scope="module")

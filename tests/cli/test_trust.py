@@ -8,22 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from healthcred import GREEN, CredentialKind, DocumentType, HealthCode, KeyGrant, Subject, issue, verify
-from healthcred.cli.main import main
 from healthcred.crypto.keys import kid_of, load_private_key, load_public_key
 from healthcred.regions import NATIONAL_REGION
 from healthcred.trust.folder import load_trust
 from healthcred.trust.lists import make_trust_list
+from tests.helpers.cli import run
 from tests.helpers.world import T0, ts
-
-
-def run(*args: object, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 @pytest.fixture

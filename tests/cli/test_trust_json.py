@@ -10,23 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from healthcred.cli.exits import REFUSED, USAGE
-from healthcred.cli.main import main
 from healthcred.crypto.keys import kid_of, load_public_key
 from healthcred.trust.envelope import Anchor
 from healthcred.trust.folder import load_trust
 from healthcred.trust.lists import parse_trust_list
+from tests.helpers.cli import run
 
 T1 = "2026-06-01T00:00:00+00:00"
-
-
-def run(*args: object, stdin: bytes | None = None, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args], input=stdin)
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 def run_json(*args: object, stdin: bytes | None = None, code: int = 0) -> dict[str, Any]:

@@ -15,7 +15,7 @@ def _walkthrough() -> str:
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("## From a national root to a gate", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
-    return block
+    return str(block)
 
 
 def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
