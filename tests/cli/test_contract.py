@@ -28,6 +28,7 @@ from healthcred.cli.exits import INTERNAL, OK, REFUSED, SETUP, USAGE
 from healthcred.cli.main import LazyGroup, main
 from tests.batch.test_batch import resident_id
 from tests.cli.corpus import Bad, build_corpus
+from tests.helpers.cli import DECLARATION
 
 SLOT = re.compile(r"^@(?P<kind>[a-z]+):(?P<valid>.*)$")
 
@@ -399,22 +400,7 @@ def _data_files(demo: Path, data: Path) -> None:
         f"name,birth_date,document_number,status,region\n张三,1950-01-01,{resident_id(1)},green,330106\n",
         encoding="utf-8",
     )
-    (data / "declaration.json").write_text(
-        json.dumps(
-            {
-                "subject": {
-                    "name": "王五",
-                    "birth_date": "1970-01-01",
-                    "document_type": 1,
-                    "document_number": "3301**********0011",
-                },
-                "document_number": "330106197001010011",
-                "declared_at": "2026-11-23T08:00:00+08:00",
-            },
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
-    )
+    (data / "declaration.json").write_text(json.dumps(DECLARATION, ensure_ascii=False), encoding="utf-8")
     (data / "policy.json").write_text(runner.invoke(main, ["rules", "default", "policy"]).output)
     (data / "status.json").write_text(runner.invoke(main, ["rules", "default", "status"]).output)
     (data / "background.json").write_text(

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.helpers.cli import run
+from tests.helpers.cli import DECLARATION, run
 
 
 def test_rules_declare_decide(tmp_path: Path) -> None:
@@ -35,17 +35,7 @@ def test_rules_declare_decide(tmp_path: Path) -> None:
     declaration = tmp_path / "declaration.json"
     declaration.write_text(
         json.dumps(
-            {
-                "subject": {
-                    "name": "王五",
-                    "birth_date": "1970-01-01",
-                    "document_type": 1,
-                    "document_number": "3301**********0011",
-                },
-                "document_number": "330106197001010011",
-                "declared_at": datetime.now(UTC).isoformat(),
-                "temperature": 38.1,
-            },
+            {**DECLARATION, "declared_at": datetime.now(UTC).isoformat(), "temperature": 38.1},
             ensure_ascii=False,
         )
     )

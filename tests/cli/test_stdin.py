@@ -13,7 +13,7 @@ from healthcred.cli.exits import REFUSED, USAGE
 from healthcred.cli.log import NOW_DEPRECATED
 from healthcred.cli.main import main
 from tests.batch.test_batch import resident_id
-from tests.helpers.cli import run
+from tests.helpers.cli import DECLARATION, run
 
 OUTPUTS = frozenset({"out", "png", "svg", "regenerate", "trust_dir"})
 """Parameter names of files a command writes, and of --trust (a folder or foreign trust file)."""
@@ -134,18 +134,6 @@ def test_rules_sign_reads_its_key_from_stdin(demo: Path, tmp_path: Path) -> None
     spec.write_text(run("rules", "default", "policy").stdout, encoding="utf-8")
     root = (demo / "keys" / "national-root.key.pem").read_bytes()
     run("rules", "sign", spec, "--key", "-", "--out", tmp_path / "p.cose", stdin=root)
-
-
-DECLARATION = {
-    "subject": {
-        "name": "王五",
-        "birth_date": "1970-01-01",
-        "document_type": 1,
-        "document_number": "3301**********0011",
-    },
-    "document_number": "330106197001010011",
-    "declared_at": "2026-11-23T08:00:00+08:00",
-}
 
 
 def test_declare_reads_the_declaration_from_stdin(demo: Path) -> None:

@@ -6,7 +6,19 @@ from click.testing import CliRunner, Result
 
 from healthcred.cli.main import main
 
-__all__ = ["run"]
+__all__ = ["DECLARATION", "run"]
+
+DECLARATION: dict[str, object] = {
+    "subject": {
+        "name": "王五",
+        "birth_date": "1970-01-01",
+        "document_type": 1,
+        "document_number": "3301**********0011",
+    },
+    "document_number": "330106197001010011",
+    "declared_at": "2026-11-23T08:00:00+08:00",
+}
+"""A health declaration in its JSON form, with nothing to declare: `declare` gives it a green code."""
 
 
 def run(*args: object, code: int = 0, stdin: bytes | str | None = None) -> Result:
