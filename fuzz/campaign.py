@@ -130,7 +130,7 @@ def _table(report: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the campaign; exit 1 if any target found something or had an input over 1 s."""
+    """Run the campaign; exit 1 if any target found something, had an input over 1 s, or ran nothing."""
     parser = argparse.ArgumentParser(prog="python -m fuzz.campaign", description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1_000_000, help="executions per target")
     parser.add_argument("--max-time", type=int, default=None, help="seconds per target at most")
@@ -167,7 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         list(pool.map(one, todo))
     print(_table(report))
     bad = [n for n, e in report["targets"].items() if e["findings"] or e["inputs_over_1s"] or e["crashed"]]
-    return 1 if bad else 0
+    # A target that ran no input tested nothing: a broken harness must fail the run, not pass it.
+    idle = [n for n, e in report["targets"].items() if not e["executions"]]
+    for name in idle:
+        print(f"{name}: ran no input (exit {report['targets'][name]['exit_code']}); see its log", flush=True)
+    return 1 if bad or idle else 0
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """``python -m healthcred``: the ``healthcred`` command, for a machine where the script is not on PATH."""
 
-from healthcred.cli.main import main
+if __name__ == "__main__":  # importing the module (a coverage or fuzzing import hook does) runs nothing
+    from healthcred.cli.main import main
 
-main(prog_name="healthcred")
+    main(prog_name="healthcred")

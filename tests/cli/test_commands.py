@@ -369,3 +369,13 @@ def test_verify_of_an_unreadable_code_file_is_one_line(
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "[bad_image]" in result.output and str(code) in result.output
     assert "Traceback" not in result.output
+
+
+def test_python_dash_m_runs_the_command_and_importing_the_module_runs_nothing() -> None:
+    # An import hook (coverage, atheris) imports every module: __main__ must not run the CLI then.
+    imported = subprocess.run(
+        [sys.executable, "-c", "import healthcred.__main__"], capture_output=True, text=True, check=False
+    )
+    assert imported.returncode == 0 and imported.stdout == imported.stderr == ""
+    ran = subprocess.run([sys.executable, "-m", "healthcred", "--help"], capture_output=True, text=True)
+    assert ran.returncode == 0 and ran.stdout.startswith("Usage: healthcred ")
