@@ -3,7 +3,9 @@
 ES256 signatures travel in the COSE form, raw ``r ‖ s`` (64 bytes), never DER.
 EdDSA (Ed25519) verification uses libsodium through PyNaCl, which verifies
 about twice as fast as OpenSSL through ``cryptography`` on this project's
-machines; signing and key handling stay with ``cryptography``.
+machines; signing and key handling stay with ``cryptography``. SM2 with SM3
+(``crypto.sm2``, the optional extra ``healthcred[sm]``) signs and verifies
+through Tongsuo, also as raw ``r ‖ s``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from healthcred.crypto.sm2 import Sm2PrivateKey, Sm2PublicKey
+from healthcred.crypto.sm2 import verifier as sm2_verifier
 from healthcred.errors import BadKey, BadSignature, UnsupportedAlgorithm
 
 __all__ = [
@@ -37,9 +41,9 @@ __all__ = [
     "verify_signature",
 ]
 
-PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | Sm2PrivateKey
 """Private keys healthcred signs with."""
-PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | Sm2PublicKey
 """Public keys healthcred verifies with."""
 Verifier = Callable[[bytes, bytes], None]
 """``verify(message, signature)``: returns on success, raises :class:`BadSignature`."""
@@ -48,34 +52,39 @@ SignFunction = Callable[[bytes], bytes]
 
 
 class Alg(IntEnum):
-    """COSE algorithm identifiers on the allow-list (IANA COSE Algorithms registry)."""
+    """COSE algorithm identifiers on the allow-list (IANA COSE Algorithms registry; SM2 private use)."""
 
     ES256 = -7
     EDDSA = -8
+    SM2 = -65537
+    """SM2 with SM3 (docs/format.md): no value is registered, so the first of the private-use range."""
 
     @property
     def label(self) -> str:
-        """The registry name, as shown to people: ``ES256`` or ``EdDSA``."""
+        """The name shown to people: ``ES256``, ``EdDSA`` or ``SM2``."""
         return "EdDSA" if self is Alg.EDDSA else self.name
 
 
-_SIG_LEN = 64  # both algorithms: Ed25519 signatures and raw P-256 r ‖ s
+_SIG_LEN = 64  # Ed25519 signatures and raw P-256 r ‖ s (and SM2's, checked in crypto.sm2)
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 def parse_alg(value: object) -> Alg:
-    """The :class:`Alg` for a COSE integer or a name (``ES256``, ``EdDSA``)."""
+    """The :class:`Alg` for a COSE integer or a name (``ES256``, ``EdDSA``, ``SM2``)."""
     if isinstance(value, str):
         for alg in Alg:
             if value.lower() == alg.label.lower():
                 return alg
     elif type(value) is int and value in Alg._value2member_map_:
         return Alg(value)
-    raise UnsupportedAlgorithm(f"algorithm {value!r} is not allowed (allowed: ES256, EdDSA)")
+    allowed = ", ".join(alg.label for alg in Alg)
+    raise UnsupportedAlgorithm(f"algorithm {value!r} is not allowed (allowed: {allowed})")
 
 
 def alg_of(key: PrivateKey | PublicKey) -> Alg:
-    """The algorithm a key is for: Ed25519 → EdDSA, P-256 → ES256; anything else is :class:`BadKey`."""
+    """The algorithm a key is for: Ed25519 → EdDSA, P-256 → ES256, SM2 → SM2; else :class:`BadKey`."""
+    if isinstance(key, Sm2PrivateKey | Sm2PublicKey):
+        return Alg.SM2
     if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
         return Alg.EDDSA
     if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
@@ -103,6 +112,10 @@ def signer_for(alg: Alg, private_key: PrivateKey, *, deterministic: bool = False
     """
     if alg_of(private_key) is not alg:
         raise BadKey(f"a {alg_of(private_key).label} key cannot sign with {alg.label}")
+    if isinstance(private_key, Sm2PrivateKey):
+        if deterministic:  # Tongsuo takes no nonce from outside; a vector must not silently vary
+            raise BadKey("SM2 signing has no deterministic mode (its nonce always comes from the DRBG)")
+        return private_key.sign
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         return private_key.sign
     assert isinstance(private_key, ec.EllipticCurvePrivateKey)
@@ -127,6 +140,8 @@ def verifier_for(alg: Alg, public_key: PublicKey) -> Verifier:
         raise BadKey(f"a {alg_of(public_key).label} key cannot verify {alg.label}")
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         return _ed25519_verifier(nacl.signing.VerifyKey(public_key.public_bytes_raw()))
+    if isinstance(public_key, Sm2PublicKey):
+        return sm2_verifier(public_key)
     assert isinstance(public_key, ec.EllipticCurvePublicKey)
     return _es256_verifier(public_key)
 

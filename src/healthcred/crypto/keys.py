@@ -14,6 +14,7 @@ from cryptography.exceptions import UnsupportedAlgorithm as UnsupportedByCryptog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from healthcred.crypto import sm2
 from healthcred.crypto.algorithms import Alg, PrivateKey, PublicKey, alg_of
 from healthcred.errors import BadKey
 from healthcred.files import read_bounded, write_atomic, write_secret
@@ -46,7 +47,9 @@ _KEY_FAULTS = (ValueError, TypeError, UnsupportedByCryptography)
 
 
 def generate_key(alg: Alg) -> PrivateKey:
-    """A new private key for ``alg`` (Ed25519 for EdDSA, P-256 for ES256)."""
+    """A new private key for ``alg`` (Ed25519 for EdDSA, P-256 for ES256, sm2p256v1 for SM2)."""
+    if alg is Alg.SM2:
+        return sm2.generate_key()
     if alg is Alg.EDDSA:
         return ed25519.Ed25519PrivateKey.generate()
     return ec.generate_private_key(ec.SECP256R1())
@@ -60,13 +63,17 @@ def public_key_der(key: PublicKey) -> bytes:
 def kid_of(key: PrivateKey | PublicKey) -> bytes:
     """The key id: first 8 bytes of SHA-256 over the SubjectPublicKeyInfo DER."""
     public = (
-        key.public_key() if isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey) else key
+        key.public_key()
+        if isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | sm2.Sm2PrivateKey)
+        else key
     )
     return hashlib.sha256(public_key_der(public)).digest()[:KID_BYTES]
 
 
 def public_key_from_der(der: bytes) -> PublicKey:
-    """Load a SubjectPublicKeyInfo DER; only Ed25519 and P-256 keys are accepted."""
+    """Load a SubjectPublicKeyInfo DER; only Ed25519, P-256 and SM2 keys are accepted."""
+    if sm2.is_sm2_der(der):  # parsed here: cryptography knows no SM2 curve
+        return sm2.Sm2PublicKey(der)
     try:
         key = serialization.load_der_public_key(der)
     except _KEY_FAULTS as exc:
@@ -75,12 +82,14 @@ def public_key_from_der(der: bytes) -> PublicKey:
 
 
 def public_key_from_pem(data: bytes, name: str = "the key") -> PublicKey:
-    """Load an Ed25519 or P-256 public key from PEM bytes (a private key gives its public half).
+    """Load an Ed25519, P-256 or SM2 public key from PEM bytes (a private key gives its public half).
 
     ``name`` says where the bytes came from, in error messages. Anything else is :class:`BadKey`.
     """
     if b"PRIVATE KEY" in data:
         return _private_from_pem(data, name).public_key()
+    if sm2.is_sm2_pem(data):
+        return sm2.public_key_from_pem(data, name)
     try:
         key = serialization.load_pem_public_key(data)
     except _KEY_FAULTS as exc:
@@ -99,11 +108,13 @@ def _allowed_public(key: object, name: str) -> PublicKey:
 
 
 def private_key_from_pem(data: bytes, name: str = "the key") -> PrivateKey:
-    """An Ed25519 or P-256 private key from unencrypted PEM bytes; anything else is :class:`BadKey`."""
+    """An Ed25519, P-256 or SM2 private key from unencrypted PEM bytes; anything else is :class:`BadKey`."""
     return _private_from_pem(data, name)
 
 
 def _private_from_pem(data: bytes, name: str) -> PrivateKey:
+    if sm2.is_sm2_pem(data):  # cryptography knows no SM2 curve; without Tongsuo: unsupported_alg
+        return sm2.private_key_from_pem(data, name)
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except _KEY_FAULTS as exc:
