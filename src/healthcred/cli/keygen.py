@@ -22,10 +22,10 @@ _NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 @click.argument("name")
 @click.option(
     "--alg",
-    type=click.Choice(["EdDSA", "ES256"], case_sensitive=False),
+    type=click.Choice(["EdDSA", "ES256", "SM2"], case_sensitive=False),
     default="EdDSA",
     show_default=True,
-    help="Signature algorithm (Ed25519 or P-256).",
+    help="Signature algorithm (Ed25519, P-256, or SM2 with SM3, which needs healthcred[sm]).",
 )
 @click.option(
     "--dir",
