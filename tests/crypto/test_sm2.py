@@ -341,3 +341,30 @@ def test_a_changed_message_or_signature_does_not_verify(message: bytes, data: st
         verify_signature(
             Alg.SM2, ROUND_TRIP_KEY.public_key(), bytes(blob[: len(message)]), bytes(blob[len(message) :])
         )
+
+
+# --- the digest as docs/format.md specifies it ------------------------------------------------------
+
+A = int("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC", 16)
+B = int("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93", 16)
+GX = int("32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7", 16)
+GY = int("BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0", 16)
+
+
+def sm3(data: bytes) -> bytes:
+    """SM3 through cryptography (GB/T 32905)."""
+    from cryptography.hazmat.primitives import hashes
+
+    digest = hashes.Hash(hashes.SM3())
+    digest.update(data)
+    return digest.finalize()
+
+
+def test_the_documented_z_a_and_e_give_the_published_digest() -> None:
+    ident = sm2.DISTINGUISHING_ID
+    fields = b"".join(v.to_bytes(32, "big") for v in (A, B, GX, GY)) + SAMPLE_KEY.point
+    z_a = sm3((8 * len(ident)).to_bytes(2, "big") + ident + fields)
+    assert z_a.hex().upper() == "B2E14C5C79C6DF5B85F4FE7ED8DB7A262B9DA7E07CCB0EA9F4747B8CCDA8A4F3"
+    assert (
+        sm3(z_a + MESSAGE).hex().upper() == "F0B43E94BA45ACCAACE692ED534382EB17E6AB5A19CE7B31F4486FDFC0D28640"
+    )
