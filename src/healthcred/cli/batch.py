@@ -18,11 +18,13 @@ from healthcred.cli.holder import key_source
 from healthcred.cli.issuing import GRANT_NOT_CHECKED, signing_trust_option
 from healthcred.cli.support import (
     INPUT_FILE,
+    KEY_URI_HELP,
+    SIGNING_KEY,
     echo_json,
     fail_typed,
     input_name,
     json_option,
-    load_private_file,
+    load_signing_key,
     naming,
     read_input,
     read_status_rules,
@@ -44,9 +46,9 @@ _UNITS = {"issue": "codes", "codes": "codes", "pdf": "PDFs"}
 @click.argument("source", type=INPUT_FILE)
 @click.option(
     "--key",
-    type=INPUT_FILE,
+    type=SIGNING_KEY,
     required=True,
-    help="The issuing region's private key (PEM).",
+    help="The issuing region's private key: a PEM file" + KEY_URI_HELP,
 )
 @click.option(
     "--id-key",
@@ -96,7 +98,7 @@ _UNITS = {"issue": "codes", "codes": "codes", "pdf": "PDFs"}
 @fail_typed
 def batch(
     source: Path,
-    key: Path,
+    key: Path | str,
     id_key: Path | None,
     out: Path,
     kind: str,
@@ -127,7 +129,7 @@ def batch(
     """
     # Every argument is checked here, before the first row is read: a missing --id-key or a bad
     # key fails once, not once per row.
-    signing_key = load_private_file(key, "signing key")
+    signing_key = load_signing_key(key, "signing key")
     checker = None
     if id_key is not None:
         with setup_step(f"ID-check key {input_name(id_key)}"):

@@ -24,11 +24,13 @@ from healthcred.cli.issuing import (
 )
 from healthcred.cli.support import (
     INPUT_FILE,
+    KEY_URI_HELP,
+    SIGNING_KEY,
     echo_json,
     fail_typed,
     input_name,
     json_option,
-    load_private_file,
+    load_signing_key,
     read_status_rules,
 )
 from healthcred.crypto.algorithms import PrivateKey
@@ -52,9 +54,9 @@ __all__ = ["issue_command"]
 @click.command("issue")
 @click.option(
     "--key",
-    type=INPUT_FILE,
+    type=SIGNING_KEY,
     required=True,
-    help="The issuing region's private key (PEM; `-`: stdin).",
+    help="The issuing region's private key: a PEM file (`-`: stdin)" + KEY_URI_HELP,
 )
 @click.option("--status", type=click.Choice(sorted(STATUS_BY_NAME)), required=True, help="The colour.")
 @click.option("--name", required=True, help="The holder's name.")
@@ -112,7 +114,7 @@ __all__ = ["issue_command"]
 @json_option("Print the code and its fields as one JSON object (docs/cli.md).")
 @fail_typed
 def issue_command(
-    key: Path,
+    key: Path | str,
     status: str,
     name: str,
     birth_date: str,
@@ -142,7 +144,7 @@ def issue_command(
     check_outputs((png, svg), force)
     with setup_step(f"status rule set {input_name(status_rules or '')}"):
         rules = read_status_rules(status_rules)
-    signing_key = load_private_file(key, "signing key")
+    signing_key = load_signing_key(key, "signing key")
     subject = (name, birth_date, doc_type, doc_number)
     if paper:
         credential, sign = _paper(status, subject, region, reason, id_key, valid_days, rules)

@@ -19,6 +19,7 @@ import click
 from healthcred.cli.exits import setup_step
 from healthcred.cli.support import iso, write_file
 from healthcred.crypto.algorithms import PrivateKey
+from healthcred.crypto.cose import Signer
 from healthcred.errors import BadInput
 from healthcred.regions import check_known_region
 from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet
@@ -98,7 +99,7 @@ def _days(span: timedelta) -> str:
 
 def check_signing_grant(
     trust_dir: Path | None,
-    key: PrivateKey,
+    key: PrivateKey | Signer,
     *,
     region: str,
     issued_at: datetime,

@@ -10,11 +10,12 @@ import click
 from healthcred.cli.exits import setup_step
 from healthcred.cli.issuing import check_outputs, code_summary, force_option, write_qr_files
 from healthcred.cli.support import (
-    INPUT_FILE,
+    KEY_URI_HELP,
+    SIGNING_KEY,
     echo_json,
     fail_typed,
     json_option,
-    load_private_file,
+    load_signing_key,
     one_stdin,
     read_code,
     time_option,
@@ -34,9 +35,9 @@ __all__ = ["national_command"]
 )
 @click.option(
     "--key",
-    type=INPUT_FILE,
+    type=SIGNING_KEY,
     required=True,
-    help="The national issuer's private key (granted kind 2, national codes).",
+    help="The national issuer's private key (granted kind 2, national codes): a PEM file" + KEY_URI_HELP,
 )
 @click.option(
     "--at",
@@ -68,7 +69,7 @@ __all__ = ["national_command"]
 def national_command(
     code: str,
     trust_dir: tuple[Path, ...],
-    key: Path,
+    key: Path | str,
     at: datetime | None,
     issued: datetime | None,
     valid_hours: int,
@@ -85,7 +86,7 @@ def national_command(
     check_outputs((png,), force)
     with setup_step(f"trust folder {', '.join(map(str, trust_dir))}"):
         trust = load_trust(trust_dir)
-    national_key = load_private_file(key, "signing key")
+    national_key = load_signing_key(key, "signing key")
     text = derive_national(
         read_code(code),
         trust,

@@ -23,23 +23,29 @@ from healthcred.limits import MAX_EPOCH
 if TYPE_CHECKING:  # the verify flow and the rules engine load only for the commands that use them
     from healthcred.codec.qr import Backend
     from healthcred.crypto.algorithms import PrivateKey, PublicKey
+    from healthcred.crypto.cose import Signer
     from healthcred.rules.status import StatusRuleSet
 
 __all__ = [
     "INPUT_FILE",
     "INPUT_LIMIT",
+    "KEY_URI_HELP",
+    "SIGNING_KEY",
     "InputFile",
+    "SigningKeyInput",
     "code_argument",
     "echo_invalid",
     "echo_json",
     "fail_typed",
     "force_option",
     "input_name",
+    "is_token_key",
     "iso",
     "iso_epoch",
     "json_option",
     "load_private_file",
     "load_public_file",
+    "load_signing_key",
     "naming",
     "one_stdin",
     "parse_time",
@@ -131,6 +137,35 @@ class InputFile(click.Path):
 
 INPUT_FILE = InputFile()
 """The click type of a file input that may also be ``-`` (stdin): read it with :func:`read_input`."""
+
+
+class SigningKeyInput(InputFile):
+    """A ``--key`` that signs: a PEM file (or ``-``), or a PKCS#11 URI (``pkcs11:…``) of a token key.
+
+    A URI is parsed here, so a malformed one is a usage error (exit 2) before anything is read.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """The URI text as given, once it parses; else the file as :class:`InputFile` takes it."""
+        if isinstance(value, str) and value[:7].lower() == "pkcs11:":
+            from healthcred.crypto.pkcs11uri import parse_uri
+
+            try:
+                parse_uri(value)
+            except HealthCredError as exc:
+                self.fail(exc.message, param, ctx)
+            return value
+        return super().convert(value, param, ctx)
+
+
+KEY_URI_HELP = (
+    ", or a PKCS#11 URI of a key in a token (pkcs11:token=…;object=…?pin-source=file:…; docs/hsm.md)."
+)
+"""The end of every signing ``--key``'s help: it may name a token key."""
+
+SIGNING_KEY = SigningKeyInput()
+"""The click type of a signing ``--key``: a PEM file, ``-``, or ``pkcs11:…``; load it with
+:func:`load_signing_key`."""
 
 _STDIN_TAKEN = "healthcred.stdin"  # the input that read stdin, once it is read
 _STDIN_NAMED = "healthcred.stdin.named"  # the inputs given as `-` on the command line
@@ -457,6 +492,25 @@ def load_private_file(value: str | Path, what: str = "private key") -> PrivateKe
     data = read_input(value, what=what, limit=MAX_KEY_FILE_BYTES)
     with setup_step(f"{what} {input_name(value)}"):
         return private_key_from_pem(data, "the file")
+
+
+def is_token_key(value: str | Path) -> bool:
+    """Whether a ``--key`` value names a key in a PKCS#11 token (``pkcs11:…``) rather than a file."""
+    return isinstance(value, str) and value[:7].lower() == "pkcs11:"
+
+
+def load_signing_key(value: str | Path, what: str = "signing key") -> PrivateKey | Signer:
+    """The key a signing ``--key`` names: a PEM file (:func:`load_private_file`) or a token key.
+
+    A token key is opened and logged in (its PIN from the URI); any failure (module, token, PIN,
+    object) is this side's setup, exit 3, in one line that never holds the PIN.
+    """
+    if not is_token_key(value):
+        return load_private_file(value, what)
+    from healthcred.crypto.pkcs11 import open_token_key
+
+    with setup_step(f"{what} (PKCS#11)"):
+        return open_token_key(str(value)).signer()
 
 
 def echo_json(payload: Any) -> None:

@@ -15,7 +15,15 @@ from enum import IntEnum
 from typing import Any
 
 from healthcred.codec.cbor import Reader, dumps, loads
-from healthcred.crypto.algorithms import Alg, PrivateKey, alg_of, parse_alg, signer_for
+from healthcred.crypto.algorithms import (
+    Alg,
+    PrivateKey,
+    PublicKey,
+    SignFunction,
+    alg_of,
+    parse_alg,
+    signer_for,
+)
 from healthcred.crypto.keys import kid_of
 from healthcred.errors import BadKey, HealthCredError, MalformedCBOR, MalformedCOSE, TrustListMalformed
 from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES
@@ -131,11 +139,24 @@ class Signer:
         test vectors); issuing keeps random nonces by default.
         """
         alg = alg_of(key)
-        kid = kid_of(key)
+        sign = signer_for(alg, key, deterministic=deterministic)
+        return cls.for_function(alg, key.public_key(), sign, content_type=content_type)
+
+    @classmethod
+    def for_function(
+        cls, alg: Alg, public_key: PublicKey, sign: SignFunction, *, content_type: str | None = None
+    ) -> Signer:
+        """Prepare a key held elsewhere (a PKCS#11 token): ``sign`` gives ``alg`` signatures in COSE form.
+
+        The kid comes from ``public_key``, which must be of ``alg``.
+        """
+        if alg_of(public_key) is not alg:
+            raise BadKey(f"a {alg_of(public_key).label} key cannot sign with {alg.label}")
+        kid = kid_of(public_key)
         header: dict[int, Any] = {Header.ALG: int(alg), Header.KID: kid}
         if content_type is not None:
             header[Header.CONTENT_TYPE] = content_type
-        return cls(alg, kid, dumps(header), signer_for(alg, key, deterministic=deterministic), content_type)
+        return cls(alg, kid, dumps(header), sign, content_type)
 
     def sign1(self, payload: bytes) -> bytes:
         """A tagged COSE_Sign1 over ``payload``."""
