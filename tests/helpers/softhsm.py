@@ -72,7 +72,7 @@ def start_token(folder: Path) -> SoftToken:
     conf = folder / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(  # noqa: S603 - a fixed tool with fixed arguments
+    subprocess.run(
         [util, "--init-token", "--free", "--label", LABEL, "--pin", PIN, "--so-pin", SO_PIN],
         check=True,
         capture_output=True,

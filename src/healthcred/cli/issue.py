@@ -34,6 +34,7 @@ from healthcred.cli.support import (
     read_status_rules,
 )
 from healthcred.crypto.algorithms import PrivateKey
+from healthcred.crypto.cose import Signer
 from healthcred.errors import HealthCredError
 from healthcred.flows.idcheck import load_id_key, normalise_id_number
 from healthcred.flows.issue import issue, issue_paper
@@ -204,7 +205,7 @@ def _paper(
     id_key: Path | None,
     valid_days: int | None,
     rules: StatusRuleSet | None,
-) -> tuple[HealthCode, Callable[[PrivateKey], str]]:
+) -> tuple[HealthCode, Callable[[PrivateKey | Signer], str]]:
     """A paper code (``issue --paper``) and how to sign it; lifetime: --valid-days, the rules or 14 days."""
     if id_key is None:
         raise click.UsageError("--paper needs --id-key (the ID-check key file)")

@@ -510,7 +510,11 @@ def load_signing_key(value: str | Path, what: str = "signing key") -> PrivateKey
     from healthcred.crypto.pkcs11 import open_token_key
 
     with setup_step(f"{what} (PKCS#11)"):
-        return open_token_key(str(value)).signer()
+        token = open_token_key(str(value))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # logged out when the command ends, not when the process does
+        ctx.call_on_close(token.close)
+    return token.signer()
 
 
 def echo_json(payload: Any) -> None:

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -33,9 +33,6 @@ from healthcred.crypto.keys import kid_of, public_key_der
 from healthcred.crypto.pkcs11uri import Pkcs11Uri, parse_uri
 from healthcred.errors import BadInput, BadKey
 from healthcred.files import read_bounded
-
-if TYPE_CHECKING:
-    import pkcs11
 
 __all__ = [
     "DEFAULT_MODULE",
@@ -140,9 +137,7 @@ class TokenKey:
     One session serves every signature; a lock keeps two threads from interleaving operations on it.
     """
 
-    def __init__(
-        self, session: pkcs11.Session, private: pkcs11.PrivateKey, alg: Alg, public: PublicKey, name: str
-    ):
+    def __init__(self, session: Any, private: Any, alg: Alg, public: PublicKey, name: str):
         self._session = session
         self._private = private
         self._lock = threading.Lock()
@@ -161,7 +156,7 @@ class TokenKey:
         """Sign ``message`` (COSE to-be-signed bytes) in the token; the signature in COSE form."""
         data = self._mechanism.to_sign(message, self._der)
         with self._lock, _token_errors(self.name):
-            signature = self._private.sign(data, mechanism=_mechanism(self._mechanism.sign))
+            signature = bytes(self._private.sign(data, mechanism=_mechanism(self._mechanism.sign)))
         if len(signature) != 64:
             raise BadKey(f"{self.name}: the token gave a {len(signature)}-byte signature, not 64 bytes")
         return signature
@@ -279,7 +274,7 @@ def _read_pin(uri: Pkcs11Uri) -> str | None:
     return text.removesuffix("\n").removesuffix("\r")
 
 
-def _open_session(uri: Pkcs11Uri, *, rw: bool) -> pkcs11.Session:
+def _open_session(uri: Pkcs11Uri, *, rw: bool) -> Any:
     pkcs11 = _import()
     path = module_path(uri)
     pin = _read_pin(uri)
@@ -291,9 +286,10 @@ def _open_session(uri: Pkcs11Uri, *, rw: bool) -> pkcs11.Session:
     name = f"token {token.label!r}"
     with _token_errors(name):
         try:
-            session: pkcs11.Session = token.open(rw=rw, user_pin=pin)
+            session = token.open(rw=rw, user_pin=pin)
         except pkcs11.exceptions.UserAlreadyLoggedIn:
-            # Login is per process and token: a key already open here logged this one in too.
+            # PKCS#11 login is per application and token: while another key of this process is
+            # open on the token, this session is logged in already (and the token checks no PIN).
             session = token.open(rw=rw)
     return session
 
