@@ -48,7 +48,10 @@ _NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 @json_option("Print the key's name, algorithm, kid and files as one JSON object (docs/cli.md).")
 @fail_typed
 def keygen(name: str, alg: str, directory: Path, token_uri: str | None, as_json: bool) -> None:
-    """Generate a key pair (or one inside a PKCS#11 token with --pkcs11); print its kid."""
+    """Generate a key pair; print its kid.
+
+    With --pkcs11 the pair is generated inside the token and only NAME.pub.pem is written.
+    """
     _check_name(name)
     if token_uri is not None:
         _token_keygen(name, parse_alg(alg), directory, token_uri, as_json)
