@@ -9,6 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from healthcred.cli.main import main
+from tests.helpers.sm import needs_sm2
+
+pytestmark = needs_sm2
 
 PERSON = ["--name", "张三", "--birth-date", "1980-01-01", "--doc-number", "330101198001011234"]
 

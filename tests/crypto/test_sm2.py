@@ -43,6 +43,9 @@ from healthcred.crypto.keys import (
 )
 from healthcred.errors import BadKey, BadSignature, UnsupportedAlgorithm
 from tests.helpers.paths import TEST_DATA
+from tests.helpers.sm import needs_sm2
+
+pytestmark = needs_sm2
 
 D = int("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8", 16)
 X = bytes.fromhex("09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020")
