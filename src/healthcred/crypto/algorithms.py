@@ -91,7 +91,7 @@ def alg_of(key: PrivateKey | PublicKey) -> Alg:
         if isinstance(key.curve, ec.SECP256R1):
             return Alg.ES256
         raise BadKey(f"EC curve {key.curve.name} is not allowed (ES256 needs P-256)")
-    raise BadKey(f"{type(key).__name__} is not an Ed25519 or P-256 key")
+    raise BadKey(f"{type(key).__name__} is not an Ed25519, P-256 or SM2 key")
 
 
 def _deterministic_ecdsa() -> ec.ECDSA:

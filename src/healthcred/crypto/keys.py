@@ -95,14 +95,14 @@ def public_key_from_pem(data: bytes, name: str = "the key") -> PublicKey:
     except _KEY_FAULTS as exc:
         # cryptography's text names its FAQ and its parser's state: the operator needs what to give.
         raise BadKey(
-            f"{name} is not a PEM public key (-----BEGIN PUBLIC KEY-----, Ed25519 or P-256)"
+            f"{name} is not a PEM public key (-----BEGIN PUBLIC KEY-----, Ed25519, P-256 or SM2)"
         ) from exc
     return _allowed_public(key, name)
 
 
 def _allowed_public(key: object, name: str) -> PublicKey:
     if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
-        raise BadKey(f"{name} is a {type(key).__name__}, not an Ed25519 or P-256 key")
+        raise BadKey(f"{name} is a {type(key).__name__}, not an Ed25519, P-256 or SM2 key")
     alg_of(key)  # rejects other curves
     return key
 
@@ -119,10 +119,11 @@ def _private_from_pem(data: bytes, name: str) -> PrivateKey:
         key = serialization.load_pem_private_key(data, password=None)
     except _KEY_FAULTS as exc:
         raise BadKey(
-            f"{name} is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----, Ed25519 or P-256)"
+            f"{name} is not an unencrypted PEM private key"
+            " (-----BEGIN PRIVATE KEY-----, Ed25519, P-256 or SM2)"
         ) from exc
     if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
-        raise BadKey(f"{name} holds a {type(key).__name__}, not an Ed25519 or P-256 key")
+        raise BadKey(f"{name} holds a {type(key).__name__}, not an Ed25519, P-256 or SM2 key")
     alg_of(key)
     return key
 
@@ -156,10 +157,10 @@ def _read(path: str | os.PathLike[str]) -> bytes:
 
 
 def load_private_key(path: str | os.PathLike[str]) -> PrivateKey:
-    """Load an Ed25519 or P-256 private key from a PEM file."""
+    """Load an Ed25519, P-256 or SM2 private key from a PEM file."""
     return _private_from_pem(_read(path), os.fspath(path))
 
 
 def load_public_key(path: str | os.PathLike[str]) -> PublicKey:
-    """Load an Ed25519 or P-256 public key from a PEM file (a private key file gives its public half)."""
+    """Load an Ed25519, P-256 or SM2 public key from a PEM file (a private key file gives its public half)."""
     return public_key_from_pem(_read(path), os.fspath(path))

@@ -243,7 +243,8 @@ class TrustStore:
         :class:`AlgorithmMismatch` or :class:`BadSignature`.
         """
         if message.alg not in _ALLOWED_ALGS:
-            raise UnsupportedAlgorithm(f"header alg {message.alg} is not allowed (allowed: ES256, EdDSA)")
+            allowed = ", ".join(f"{Alg(a).label} ({a})" for a in sorted(_ALLOWED_ALGS, reverse=True))
+            raise UnsupportedAlgorithm(f"header alg {message.alg} is not allowed (allowed: {allowed})")
         entries = self._index.get(message.kid)
         if not entries:
             raise UnknownKid(f"no trusted key has kid {message.kid.hex()}")
