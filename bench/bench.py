@@ -54,9 +54,9 @@ Ratios are what carry over between machines; microseconds do not. A target reads
 both the ratio and the paired ratio are at or below it, "MISSED" when both are above, and
 "borderline" otherwise. Targets (from the foundation issue): verify ≤ 1.30× raw (ES256) and
 ≤ 1.15× raw ``cryptography`` (EdDSA); issue-to-text ≤ 3× raw sign. SM2 is held to the ES256
-targets against raw tongsuopy (issue 14 asks for the ratios "in the same form as ES256"). The p25–p75 range of the
-per-round times shows how noisy the run was (a note flags a spread above 15 % of the median:
-rerun on a quieter machine). Nothing here is asserted anywhere.
+targets against raw tongsuopy (issue 14 asks for the ratios "in the same form as ES256"). The
+p25–p75 range of the per-round times shows how noisy the run was (a note flags a spread above
+15 % of the median: rerun on a quieter machine). Nothing here is asserted anywhere.
 """
 
 from __future__ import annotations
@@ -433,7 +433,7 @@ def sm2_with_sm3() -> Any:
 
 
 def raw_tongsuo_verify(key: PrivateKey, opened: Opened) -> Op:
-    """The SM2 baseline: one raw tongsuopy verify of the code's Sig_structure, key and DER signature cached."""
+    """The SM2 baseline: a raw tongsuopy verify of the code's Sig_structure (key, DER signature cached)."""
     public, algorithm = tongsuo_key(key).public_key(), sm2_with_sm3()
     tbs, signature = opened.to_be_signed, opened.signature
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))

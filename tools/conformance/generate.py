@@ -23,6 +23,7 @@ from healthcred.conformance.runner import mismatch
 from tools.conformance import cases as _cases  # noqa: F401 - registers every builder
 from tools.conformance.case import SCHEMA, Case, dump_case
 from tools.conformance.registry import REGISTRY, Pending
+from tools.conformance.world import save_sm2_signatures
 
 __all__ = ["GenerationError", "build_cases", "generate", "render"]
 
@@ -125,6 +126,7 @@ def generate(folder: str | os.PathLike[str]) -> int:
     for area in root.iterdir():
         if area.is_dir() and not any(area.iterdir()):
             area.rmdir()
+    save_sm2_signatures()  # so the next run signs nothing anew and writes the same bytes
     return len(files) - 1
 
 

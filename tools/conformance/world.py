@@ -1,17 +1,25 @@
 """The fixed world every case is built in: seeded keys, fixed times, deterministic signers.
 
 Keys come from names: seed = SHA-256(``"healthcred conformance v1 key " + name``).
-An Ed25519 key is that seed; a P-256 key has the scalar ``seed mod (n − 1) + 1``.
-ES256 signs with RFC 6979 nonces and Ed25519 is deterministic, so every
-signature, and so every file, is the same on each run.
+An Ed25519 key is that seed; a P-256 key has the scalar ``seed mod (n − 1) + 1``,
+an SM2 key ``seed mod (n − 2) + 1`` (SM2 needs d + 1 invertible, so d ≠ n − 1).
+ES256 signs with RFC 6979 nonces and Ed25519 is deterministic. SM2 has no
+deterministic mode (Tongsuo draws its nonce from the DRBG, and no SM2 is
+signed in pure Python here), so every SM2 signature the cases need is made
+once and kept in ``sm2_signatures.json`` (SHA-256 of the signer's SPKI DER ‖
+the message → ``r ‖ s``); :func:`save_sm2_signatures` records new ones when
+the vectors are written. So every signature, and so every file, is the same
+on each run.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -20,6 +28,7 @@ from healthcred.codec.base45 import b45decode, b45encode
 from healthcred.codec.cbor import dumps
 from healthcred.codec.compression import compress, unpack
 from healthcred.codec.prefix import NATIVE_PREFIX, PLACE_PREFIX, strip_prefix
+from healthcred.crypto import sm2
 from healthcred.crypto.algorithms import Alg, PrivateKey, alg_of, sign
 from healthcred.crypto.cose import Signer, encode_sign1, sig_structure
 from healthcred.crypto.keys import kid_of, public_key_der
@@ -38,6 +47,7 @@ __all__ = [
     "KEY_NOT_AFTER",
     "LIST_EXPIRES",
     "P256_ORDER",
+    "SM2_SIGNATURES",
     "SUBJECT",
     "T0",
     "credential",
@@ -53,6 +63,7 @@ __all__ = [
     "raw_message",
     "revocation_list",
     "rule_set",
+    "save_sm2_signatures",
     "signed_bundle",
     "signer",
     "status",
@@ -77,6 +88,10 @@ SUBJECT = Subject.create("张三丰", "1985-03-12", DocumentType.RESIDENT_ID_CAR
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 """The order n of the P-256 group."""
+SM2_SIGNATURES = Path(__file__).with_name("sm2_signatures.json")
+"""The kept SM2 signatures: SHA-256(SPKI DER ‖ message) hex → ``r ‖ s`` hex, sorted."""
+
+_sm2_used: dict[str, str] = {}  # every SM2 signature this run asked for, kept or new
 
 
 def epoch(moment: datetime) -> int:
@@ -90,11 +105,49 @@ def key(name: str, alg: Alg = Alg.EDDSA) -> PrivateKey:
     seed = hashlib.sha256(f"healthcred conformance v1 key {name}".encode()).digest()
     if alg is Alg.EDDSA:
         return ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+    if alg is Alg.SM2:
+        from tongsuopy.crypto.asymciphers import ec as tongsuo_ec
+
+        scalar = int.from_bytes(seed, "big") % (sm2.ORDER - 2) + 1
+        return sm2.Sm2PrivateKey(tongsuo_ec.derive_private_key(scalar, tongsuo_ec.SM2()))
     return ec.derive_private_key(int.from_bytes(seed, "big") % (P256_ORDER - 1) + 1, ec.SECP256R1())
 
 
+@functools.cache
+def _kept_sm2() -> dict[str, str]:
+    if not SM2_SIGNATURES.is_file():
+        return {}
+    kept: dict[str, str] = json.loads(SM2_SIGNATURES.read_text(encoding="utf-8"))
+    return kept
+
+
+def _sm2_sign(private: sm2.Sm2PrivateKey) -> Callable[[bytes], bytes]:
+    """SM2 signing that gives the kept signature of a message it has signed before."""
+    der = public_key_der(private.public_key())
+
+    def sign(message: bytes) -> bytes:
+        ref = hashlib.sha256(der + message).hexdigest()
+        made = _kept_sm2().get(ref) or _sm2_used.get(ref) or private.sign(message).hex()
+        _sm2_used[ref] = made
+        return bytes.fromhex(made)
+
+    return sign
+
+
+def save_sm2_signatures() -> bool:
+    """Keep exactly the SM2 signatures this run used (new ones added, unused dropped); whether it changed."""
+    text = json.dumps(dict(sorted(_sm2_used.items())), indent=1) + "\n"
+    if SM2_SIGNATURES.is_file() and SM2_SIGNATURES.read_text(encoding="utf-8") == text:
+        return False
+    SM2_SIGNATURES.write_text(text, encoding="utf-8")
+    return True
+
+
 def signer(private: PrivateKey, content_type: str | None = None) -> Signer:
-    """A deterministic :class:`Signer` for ``private`` (ES256 with RFC 6979 nonces)."""
+    """A deterministic :class:`Signer` for ``private`` (ES256 with RFC 6979 nonces, SM2 kept signatures)."""
+    if isinstance(private, sm2.Sm2PrivateKey):
+        sign = _sm2_sign(private)
+        return Signer.for_function(Alg.SM2, private.public_key(), sign, content_type=content_type)
     return Signer.for_key(private, content_type=content_type, deterministic=True)
 
 
@@ -137,7 +190,7 @@ def raw_message(
         protected = dumps({1: int(alg_of(private)), 4: kid_of(private)})
     if signature is None:
         alg = sign_as or alg_of(private)
-        if alg is Alg.ES256:
+        if alg in (Alg.ES256, Alg.SM2):
             signature = signer(private).sign(sig_structure(protected, payload))
         else:
             signature = sign(alg, private, sig_structure(protected, payload))

@@ -12,5 +12,6 @@ from tools.conformance.cases import (  # noqa: F401 - imported to register their
     policy,
     recognition,
     revocation,
+    sm2,
     trust,
 )
