@@ -9,13 +9,15 @@ import click
 from healthcred.cli.exits import setup_step
 from healthcred.cli.support import (
     INPUT_FILE,
+    KEY_URI_HELP,
+    SIGNING_KEY,
     echo_json,
     fail_typed,
     force_option,
     input_name,
     iso,
     json_option,
-    load_private_file,
+    load_signing_key,
     read_json,
     write_new,
 )
@@ -45,7 +47,12 @@ __all__ = ["declare"]
 @click.option(
     "--rules", "rules_file", type=INPUT_FILE, default=None, help="Status rules (JSON); default: seed."
 )
-@click.option("--key", type=INPUT_FILE, required=True, help="The issuing region's private key.")
+@click.option(
+    "--key",
+    type=SIGNING_KEY,
+    required=True,
+    help="The issuing region's private key: a PEM file (`-`: stdin)" + KEY_URI_HELP,
+)
 @click.option("--region", required=True, help="GB/T 2260 code of the issuing division.")
 @click.option(
     "--png",
@@ -76,7 +83,7 @@ def declare(
         background = parse_background(read_json(background_file), "") if background_file else Background()
     with setup_step(f"status rules {input_name(rules_file or '')}"):
         status_rules = StatusRuleSet(read_json(rules_file)) if rules_file else None
-    signing_key = load_private_file(key, "signing key")
+    signing_key = load_signing_key(key, "signing key")
     text, outcome = issue_from_declaration(
         declaration, background, signing_key, region=region, rules=status_rules
     )

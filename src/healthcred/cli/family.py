@@ -23,6 +23,8 @@ import click
 from healthcred.cli.exits import setup_step
 from healthcred.cli.support import (
     INPUT_FILE,
+    KEY_URI_HELP,
+    SIGNING_KEY,
     echo_invalid,
     echo_json,
     fail_typed,
@@ -30,7 +32,7 @@ from healthcred.cli.support import (
     input_name,
     iso,
     json_option,
-    load_private_file,
+    load_signing_key,
     naming,
     one_stdin,
     read_code,
@@ -42,6 +44,7 @@ from healthcred.cli.support import (
 from healthcred.codec.prefix import NATIVE_PREFIX
 from healthcred.errors import BadBinding, BadInput, HealthCredError, TooManyDependents
 from healthcred.flows.binding import (
+    BINDING_CONTENT_TYPE,
     MAX_BINDING_BYTES,
     MAX_DEPENDENTS,
     Relation,
@@ -128,9 +131,9 @@ def family() -> None:
 )
 @click.option(
     "--key",
-    type=INPUT_FILE,
+    type=SIGNING_KEY,
     required=True,
-    help="The registering region's private key (PEM).",
+    help="The registering region's private key: a PEM file (`-`: stdin)" + KEY_URI_HELP,
 )
 @click.option("--region", required=True, help="GB/T 2260 code of the division registering the binding.")
 @trust_folder_option("Trust folder the two codes (and the new binding) are verified against.")
@@ -175,7 +178,7 @@ def family_bind(
     """
     one_stdin(GUARDIAN=guardian, DEPENDENT=dependent, **{"--key": key})
     trust = _trust(trust_dir)
-    signing_key = load_private_file(key, "signing key")
+    signing_key = load_signing_key(key, "signing key", content_type=BINDING_CONTENT_TYPE)
     moment = at or datetime.now(UTC).replace(microsecond=0)
     shown = verify(read_code(guardian), trust, at=moment)
     held = verify(read_code(dependent), trust, at=moment)

@@ -21,19 +21,26 @@ from healthcred.cli.issuing import (
     write_qr_files,
 )
 from healthcred.cli.support import (
-    INPUT_FILE,
+    KEY_URI_HELP,
+    SIGNING_KEY,
     echo_invalid,
     echo_json,
     fail_typed,
     iso,
     json_option,
-    load_private_file,
+    load_signing_key,
     read_code,
     time_option,
     trust_folder_option,
 )
 from healthcred.errors import HealthCredError
-from healthcred.flows.places import PLACE_GRANT_KIND, issue_place, read_place, verify_place
+from healthcred.flows.places import (
+    PLACE_CONTENT_TYPE,
+    PLACE_GRANT_KIND,
+    issue_place,
+    read_place,
+    verify_place,
+)
 from healthcred.rules.policy import SCENES
 from healthcred.trust.folder import load_trust
 
@@ -50,7 +57,12 @@ def place() -> None:
 
 
 @place.command("issue")
-@click.option("--key", type=INPUT_FILE, required=True, help="The region's private key (PEM) that signs.")
+@click.option(
+    "--key",
+    type=SIGNING_KEY,
+    required=True,
+    help="The region's private key that signs: a PEM file (`-`: stdin)" + KEY_URI_HELP,
+)
 @click.option("--venue-id", required=True, help="Venue id: 1–32 letters, digits, '.', '_', '-'.")
 @click.option("--name", required=True, help="Display name of the venue or entrance (≤ 64 characters).")
 @click.option("--region", required=True, help="GB/T 2260 code of the venue's division, e.g. 330106.")
@@ -96,7 +108,7 @@ def place_issue(
     """
     check_region_option(region)
     check_outputs((png, svg), force)
-    signing_key = load_private_file(key, "signing key")
+    signing_key = load_signing_key(key, "signing key", content_type=PLACE_CONTENT_TYPE)
     moment = (issued or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     checked = check_signing_grant(
         trust_dir,

@@ -11,20 +11,22 @@ import click
 from healthcred._deprecated import moved
 from healthcred.cli.support import (
     INPUT_FILE,
+    KEY_URI_HELP,
+    SIGNING_KEY,
     echo_json,
     fail_typed,
     force_option,
     input_name,
     iso_epoch,
     json_option,
-    load_private_file,
+    load_signing_key,
     naming,
     read_json,
     write_new,
 )
 from healthcred.rules.policy import DEFAULT_POLICIES, PolicySet
 from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet
-from healthcred.trust.rulesets import make_rule_set
+from healthcred.trust.rulesets import RULES_CONTENT_TYPE, make_rule_set
 
 __all__ = ["rules"]
 
@@ -57,7 +59,12 @@ def rules_default(kind: str) -> None:
 
 @rules.command("sign")
 @click.argument("spec", type=INPUT_FILE)
-@click.option("--key", type=INPUT_FILE, required=True, help="A root key, or a key granted the rules role.")
+@click.option(
+    "--key",
+    type=SIGNING_KEY,
+    required=True,
+    help="A root key, or a key granted the rules role: a PEM file (`-`: stdin)" + KEY_URI_HELP,
+)
 @click.option(
     "--valid-days",
     type=click.IntRange(1, MAX_VALID_DAYS),
@@ -82,7 +89,7 @@ def rules_sign(spec: Path, key: Path, valid_days: int, out: Path, force: bool, a
     kind = "status" if body.get("kind") == "status" else "policy"
     with naming(spec):  # refused in the user's terms (exit 1), naming the file
         (StatusRuleSet if kind == "status" else PolicySet)(body)
-    signing_key = load_private_file(key, "signing key")
+    signing_key = load_signing_key(key, "signing key", content_type=RULES_CONTENT_TYPE)
     now = int(datetime.now(UTC).timestamp())
     expires = now + valid_days * 86400
     signed = make_rule_set(signing_key, body, issued_at=now, expires_at=expires)

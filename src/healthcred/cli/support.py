@@ -49,6 +49,7 @@ __all__ = [
     "naming",
     "one_stdin",
     "parse_time",
+    "public_of",
     "read_code",
     "read_input",
     "read_json",
@@ -499,11 +500,16 @@ def is_token_key(value: str | Path) -> bool:
     return isinstance(value, str) and value[:7].lower() == "pkcs11:"
 
 
-def load_signing_key(value: str | Path, what: str = "signing key") -> PrivateKey | Signer:
+def load_signing_key(
+    value: str | Path, what: str = "signing key", *, content_type: str | None = None
+) -> PrivateKey | Signer:
     """The key a signing ``--key`` names: a PEM file (:func:`load_private_file`) or a token key.
 
-    A token key is opened and logged in (its PIN from the URI); any failure (module, token, PIN,
-    object) is this side's setup, exit 3, in one line that never holds the PIN.
+    A token key is opened and logged in (its PIN from the URI) and returned as a
+    :class:`Signer` for ``content_type``: the content type of what the command signs (``None``
+    for health codes), as the library's ``sign_content`` requires of a prepared signer. Any
+    failure (module, token, PIN, object) is this side's setup, exit 3, in one line that never
+    holds the PIN.
     """
     if not is_token_key(value):
         return load_private_file(value, what)
@@ -514,7 +520,14 @@ def load_signing_key(value: str | Path, what: str = "signing key") -> PrivateKey
     ctx = click.get_current_context(silent=True)
     if ctx is not None:  # logged out when the command ends, not when the process does
         ctx.call_on_close(token.close)
-    return token.signer()
+    return token.signer(content_type)
+
+
+def public_of(key: PrivateKey | Signer) -> PublicKey:
+    """The public key of what :func:`load_signing_key` returned (a PEM key or a token's signer)."""
+    from healthcred.crypto.cose import Signer
+
+    return key.public_key if isinstance(key, Signer) else key.public_key()
 
 
 def echo_json(payload: Any) -> None:

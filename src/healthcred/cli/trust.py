@@ -22,15 +22,18 @@ import click
 from healthcred.cli.exits import REFUSED, SETUP, CommandFailure, setup_step
 from healthcred.cli.support import (
     INPUT_FILE,
+    KEY_URI_HELP,
+    SIGNING_KEY,
     echo_json,
     fail_typed,
     input_name,
     iso,
     json_option,
-    load_private_file,
     load_public_file,
+    load_signing_key,
     naming,
     one_stdin,
+    public_of,
     read_input,
     time_option,
     write_file,
@@ -356,7 +359,10 @@ def _deprecated_at(ctx: click.Context, param: click.Parameter, value: str | None
 @trust.command("rotate")
 @click.argument("listfile", type=INPUT_FILE)
 @click.option(
-    "--root", type=INPUT_FILE, required=True, help="The private key that signs the list (`-` for stdin)."
+    "--root",
+    type=SIGNING_KEY,
+    required=True,
+    help="The private key that signs the list: a PEM file (`-`: stdin)" + KEY_URI_HELP,
 )
 @click.option(
     "--anchor",
@@ -429,10 +435,10 @@ def trust_rotate(
     if at is not None and effective is not None:
         raise click.UsageError("give --effective only (--at is its old name)")
     _refuse_clobber(out, force)
-    signer = load_private_file(root, "signing key")
+    signer = load_signing_key(root, "signing key", content_type=TRUST_LIST_CONTENT_TYPE)
     # Without --anchor, the list must be signed by the key that signs its successor.
     current = load_list(
-        listfile, anchors_of(anchor) if anchor else [Anchor.from_key(signer.public_key())], anchor
+        listfile, anchors_of(anchor) if anchor else [Anchor.from_key(public_of(signer))], anchor
     )
     issue_time = int((issued or at or datetime.now(UTC)).timestamp())
     moment = int(effective.timestamp()) if effective else issue_time
@@ -474,9 +480,9 @@ def trust_rotate(
 @trust.command("revoke")
 @click.option(
     "--key",
-    type=INPUT_FILE,
+    type=SIGNING_KEY,
     required=True,
-    help="Issuer (or root) private key that signs the list (`-` for stdin).",
+    help="Issuer (or root) private key that signs the list: a PEM file (`-`: stdin)" + KEY_URI_HELP,
 )
 @click.option("--id", "ids", multiple=True, help="Credential id (hex, as `verify --json` shows) to revoke.")
 @click.option("--unrevoke", multiple=True, help="Credential id to take off again (deltas only).")
@@ -525,7 +531,7 @@ def trust_revoke(
     now = int(datetime.now(UTC).timestamp())
     expires = now + valid_days * 86400
     signed = make_revocation_list(
-        load_private_file(key, "signing key"),
+        load_signing_key(key, "signing key", content_type=REVOCATION_CONTENT_TYPE),
         version=version,
         base=base,
         list_id=list_id,
@@ -558,9 +564,9 @@ def trust_revoke(
 @click.argument("folder", type=_DIR)
 @click.option(
     "--root",
-    type=INPUT_FILE,
+    type=SIGNING_KEY,
     required=True,
-    help="Root private key (an anchor) that signs the bundle (`-` for stdin).",
+    help="Root private key (an anchor) that signs the bundle: a PEM file (`-`: stdin)" + KEY_URI_HELP,
 )
 @click.option("--version", "version", type=click.IntRange(min=1), required=True, help="Bundle version.")
 @click.option("--id", "bundle_id", default="national", show_default=True, help="The bundle's series id.")
@@ -579,8 +585,8 @@ def trust_sign(
     """Sign the folder's lists, revocation lists, rule sets and foreign trust into one bundle."""
     _refuse_clobber(out, force)
     store = load_trust(folder)
-    key = load_private_file(root, "signing key")
-    if kid_of(key) not in {a.kid for a in store.anchors}:
+    key = load_signing_key(root, "signing key", content_type=BUNDLE_CONTENT_TYPE)
+    if kid_of(public_of(key)) not in {a.kid for a in store.anchors}:
         raise TrustStoreError("the bundle must be signed by one of the folder's anchors")
     now = datetime.now(UTC).replace(microsecond=0)
     data = make_bundle(

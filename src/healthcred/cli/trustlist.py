@@ -18,13 +18,15 @@ import click
 
 from healthcred.cli.support import (
     INPUT_FILE,
+    KEY_URI_HELP,
+    SIGNING_KEY,
     echo_json,
     fail_typed,
     input_name,
     iso,
     json_option,
-    load_private_file,
     load_public_file,
+    load_signing_key,
     naming,
     one_stdin,
     read_input,
@@ -48,7 +50,7 @@ from healthcred.errors import BadInput
 from healthcred.regions import NATIONAL_REGION, check_region, region_words
 from healthcred.trust.grants import ROLE_NAMES, KeyGrant
 from healthcred.trust.history import KEY_VALID_DAYS, retire_grant, successor_grant
-from healthcred.trust.lists import make_trust_list, parse_trust_list
+from healthcred.trust.lists import TRUST_LIST_CONTENT_TYPE, make_trust_list, parse_trust_list
 from healthcred.trust.sources import (
     KIND_NAMES,
     KeySource,
@@ -555,10 +557,10 @@ def _regrant(
     "--root",
     "--key",
     "root",
-    type=INPUT_FILE,
+    type=SIGNING_KEY,
     required=True,
     help="The private key that signs: the national root (an anchor), or a key granted the delegate "
-    "role for its delegated list (`-` for stdin).",
+    "role for its delegated list; a PEM file (`-`: stdin)" + KEY_URI_HELP,
 )
 @click.option(
     "--out",
@@ -581,7 +583,7 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool, as_json: bool
     with naming(spec):
         grants = source.grants(spec.parent)
     signed = make_trust_list(
-        load_private_file(root, "signing key"),
+        load_signing_key(root, "signing key", content_type=TRUST_LIST_CONTENT_TYPE),
         grants,
         version=source.version,
         issued_at=epoch(source.issued_at),

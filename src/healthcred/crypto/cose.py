@@ -117,7 +117,7 @@ def encode_sign1(protected: bytes, payload: bytes, signature: bytes) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Signer:
-    """A private key prepared for signing: its algorithm, kid and protected header, computed once.
+    """A private key prepared for signing: its algorithm, kid, public key and protected header, computed once.
 
     Build one per key with :meth:`for_key` and reuse it; ``issue`` also takes a
     plain key and prepares it on each call.
@@ -127,6 +127,7 @@ class Signer:
     kid: bytes
     protected: bytes
     sign: Callable[[bytes], bytes] = field(repr=False, compare=False)
+    public_key: PublicKey = field(repr=False, compare=False)
     content_type: str | None = None
 
     @classmethod
@@ -156,7 +157,7 @@ class Signer:
         header: dict[int, Any] = {Header.ALG: int(alg), Header.KID: kid}
         if content_type is not None:
             header[Header.CONTENT_TYPE] = content_type
-        return cls(alg, kid, dumps(header), sign, content_type)
+        return cls(alg, kid, dumps(header), sign, public_key, content_type)
 
     def sign1(self, payload: bytes) -> bytes:
         """A tagged COSE_Sign1 over ``payload``."""
