@@ -29,12 +29,15 @@ own files are :mod:`healthcred.batch.journal`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import os
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,7 +71,7 @@ from healthcred.batch.rows import (
 from healthcred.codec.qr import Encoder, check_encoder, render_qr
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer
-from healthcred.errors import BadInput, HealthCredError, IdCheckUnavailable, TrustConflict, UnknownKid
+from healthcred.errors import BadInput, BadKey, HealthCredError, IdCheckUnavailable, TrustConflict, UnknownKid
 from healthcred.files import write_atomic
 from healthcred.flows.idcheck import IdCheckKey
 from healthcred.flows.issue import check_grant, issue, issue_paper
@@ -87,6 +90,8 @@ __all__ = [
     "run_batch",
 ]
 
+MAX_SIGNERS = 4
+"""Most signing processes ``run_batch`` starts by default (a token's sessions are a bounded resource)."""
 _CHUNK = 256  # rows signed and fsync'd together: one fsync per chunk, not per row
 
 
@@ -187,6 +192,7 @@ def run_batch(
     strict: bool = False,
     batch_id: str | None = None,
     workers: int | None = None,
+    signers: int | None = None,
     issued_at: datetime | None = None,
     encoder: Encoder = "zxing",
     progress: Callable[[str, int, int], None] | None = None,
@@ -205,7 +211,10 @@ def run_batch(
     raises its error before anything is signed. Rerunning into the same
     ``out`` resumes: rows already journaled are never signed again.
     ``workers`` render processes (default: one per CPU; 0 renders in this
-    process). ``issued_at`` fixes the issue time (default: now).
+    process). ``signers``: processes that sign, for a key held elsewhere (a token key, whose
+    ``Signer.reopen`` opens it in each; default one per CPU, at most :data:`MAX_SIGNERS`); each
+    chunk's rows are split among them and journaled in row order, as when signed here. An
+    in-memory key always signs in this process. ``issued_at`` fixes the issue time (default: now).
     ``rules`` (the region's status rule set; default the seed policy) sets the
     lifetime of paper rows without ``valid_days`` (its ``paper_valid_days``) and
     bounds health rows' ``valid_days`` per colour (``longest_validity``).
@@ -232,6 +241,8 @@ def run_batch(
         raise BadInput("id_key must be an IdCheckKey (healthcred.flows.idcheck.load_id_key)")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise BadInput("workers must be an integer ≥ 0")
+    if signers is not None and (isinstance(signers, bool) or not isinstance(signers, int) or signers < 1):
+        raise BadInput("signers must be an integer ≥ 1")
     check_encoder(encoder)  # before anything is signed
     if rules is not None and not isinstance(rules, StatusRuleSet):
         raise BadInput("rules must be a StatusRuleSet (healthcred.rules.StatusRuleSet)")
@@ -293,15 +304,20 @@ def run_batch(
     count = (os.cpu_count() or 1) if workers is None else workers
     context = multiprocessing.get_context()
     pool = context.Pool(count) if count > 0 else None
+    processes = _signer_count(signer, signers, len(pending))
+    sign_pool = _signer_pool(signer, processes)
     try:
-        _issue_and_render(
-            pending, journal, journal_path, out_path, signer, id_key, encoder, pool, summary, progress
+        sign = functools.partial(
+            _sign_chunk, signer=signer, id_key=id_key, pool=sign_pool, parts=4 * processes
         )
+        _issue_and_render(pending, journal, journal_path, out_path, sign, encoder, pool, summary, progress)
         if pdf:
             mark = time.perf_counter()
             _render_pdfs(list(journal.values()), out_path, encoder, pool, summary, progress)
             summary.seconds["pdf"] = time.perf_counter() - mark
     finally:
+        if sign_pool is not None:
+            sign_pool.shutdown(cancel_futures=True)
         if pool is not None:
             pool.terminate()  # also on an interruption: no worker outlives the run
             pool.join()
@@ -357,13 +373,69 @@ def _sign(row: Row, signer: Signer, id_key: IdCheckKey | None) -> str:
     return issue(row.credential, signer)
 
 
+Signed = str | tuple[str, str]
+"""A row's result: its text, or the (error code, message) that kept it from being signed."""
+
+
+def _sign_rows(rows: Sequence[Row], signer: Signer, id_key: IdCheckKey | None) -> list[Signed]:
+    results: list[Signed] = []
+    for row in rows:
+        try:
+            results.append(_sign(row, signer, id_key))
+        except HealthCredError as exc:  # validation should have caught it; still one row, not the run
+            results.append((exc.code, exc.message))
+    return results
+
+
+def _signer_count(signer: Signer, signers: int | None, rows: int) -> int:
+    """How many processes sign: 1 (this one) for an in-memory key or a handful of rows."""
+    count = min(os.cpu_count() or 1, MAX_SIGNERS) if signers is None else signers
+    return 1 if signer.reopen is None or rows <= _CHUNK // 4 else count
+
+
+def _signer_pool(signer: Signer, count: int) -> Executor | None:
+    """``count`` processes that sign with ``signer`` reopened in each (None for one: this process)."""
+    if count < 2 or signer.reopen is None:
+        return None
+    # spawn, not fork: a forked child would inherit this process's initialised PKCS#11 module.
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        count, mp_context=context, initializer=_start_signer, initargs=(signer.reopen,)
+    )
+
+
+_WORKER_SIGNER: list[Signer] = []  # the signer of a signing process (set once, by _start_signer)
+
+
+def _start_signer(reopen: Callable[[], Signer]) -> None:
+    _WORKER_SIGNER.append(reopen())
+
+
+def _sign_in_worker(task: tuple[Sequence[Row], IdCheckKey | None]) -> list[Signed]:
+    rows, id_key = task
+    return _sign_rows(rows, _WORKER_SIGNER[0], id_key)
+
+
+def _sign_chunk(
+    chunk: Sequence[Row], *, signer: Signer, id_key: IdCheckKey | None, pool: Executor | None, parts: int
+) -> list[Signed]:
+    """The chunk's results in row order: signed here, or split among the signing processes."""
+    if pool is None:
+        return _sign_rows(chunk, signer, id_key)
+    size = -(-len(chunk) // parts)  # a few parts per process keep them all busy to the chunk's end
+    tasks = [(chunk[i : i + size], id_key) for i in range(0, len(chunk), size)]
+    try:
+        return [result for part in pool.map(_sign_in_worker, tasks) for result in part]
+    except BrokenProcessPool as exc:
+        raise BadKey(f"the signing processes stopped ({exc}): nothing of this chunk was journaled") from exc
+
+
 def _issue_and_render(
     pending: Sequence[Row],
     journal: dict[str, Entry],
     journal_path: Path,
     out: Path,
-    signer: Signer,
-    id_key: IdCheckKey | None,
+    sign: Callable[[Sequence[Row]], list[Signed]],
     encoder: Encoder,
     pool: Any,
     summary: BatchSummary,
@@ -403,14 +475,12 @@ def _issue_and_render(
             chunk = pending[start : start + _CHUNK]
             begin = time.perf_counter()
             entries = []
-            for row in chunk:
-                try:
-                    text = _sign(row, signer, id_key)
-                except HealthCredError as exc:  # validation should have caught it; still one row, not the run
-                    summary.bad.append(BadRow(row.row, row.line, exc.code, exc.message))
+            for row, result in zip(chunk, sign(chunk), strict=True):
+                if isinstance(result, tuple):
+                    summary.bad.append(BadRow(row.row, row.line, *result))
                     continue
                 entries.append(
-                    Entry(row.row, row.identity, f"{row.row:06d}-{row.identity[:8]}", row.household, text)
+                    Entry(row.row, row.identity, f"{row.row:06d}-{row.identity[:8]}", row.household, result)
                 )
             append_entries(handle, entries)  # durable before any file of the chunk exists
             signing += time.perf_counter() - begin

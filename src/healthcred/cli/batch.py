@@ -83,6 +83,13 @@ _UNITS = {"issue": "codes", "codes": "codes", "pdf": "PDFs"}
     "--workers", type=click.IntRange(min=0), default=None, help="Render processes (default: one per CPU)."
 )
 @click.option(
+    "--signers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that sign with a token key (--key pkcs11:…), each with its own session and login"
+    " (default: one per CPU, at most 4). A PEM key always signs in this process.",
+)
+@click.option(
     "--issued", metavar="TIME", callback=time_option, default=None, help="Issue time (default now)."
 )
 @click.option(
@@ -107,6 +114,7 @@ def batch(
     strict: bool,
     batch_id: str | None,
     workers: int | None,
+    signers: int | None,
     issued: datetime | None,
     status_rules: Path | None,
     quiet: bool,
@@ -156,6 +164,7 @@ def batch(
             strict=strict,
             batch_id=batch_id,
             workers=workers,
+            signers=signers,
             issued_at=issued,
             progress=report,
             rules=rules,

@@ -129,6 +129,9 @@ class Signer:
     sign: Callable[[bytes], bytes] = field(repr=False, compare=False)
     public_key: PublicKey = field(repr=False, compare=False)
     content_type: str | None = None
+    reopen: Callable[[], Signer] | None = field(default=None, repr=False, compare=False)
+    """For a key held elsewhere: a picklable call that opens the same signer in another process
+    (a token key: its URI), so batch can sign in worker processes; ``None`` for an in-memory key."""
 
     @classmethod
     def for_key(
@@ -145,11 +148,17 @@ class Signer:
 
     @classmethod
     def for_function(
-        cls, alg: Alg, public_key: PublicKey, sign: SignFunction, *, content_type: str | None = None
+        cls,
+        alg: Alg,
+        public_key: PublicKey,
+        sign: SignFunction,
+        *,
+        content_type: str | None = None,
+        reopen: Callable[[], Signer] | None = None,
     ) -> Signer:
         """Prepare a key held elsewhere (a PKCS#11 token): ``sign`` gives ``alg`` signatures in COSE form.
 
-        The kid comes from ``public_key``, which must be of ``alg``.
+        The kid comes from ``public_key``, which must be of ``alg``; ``reopen`` as :attr:`reopen`.
         """
         if alg_of(public_key) is not alg:
             raise BadKey(f"a {alg_of(public_key).label} key cannot sign with {alg.label}")
@@ -157,7 +166,7 @@ class Signer:
         header: dict[int, Any] = {Header.ALG: int(alg), Header.KID: kid}
         if content_type is not None:
             header[Header.CONTENT_TYPE] = content_type
-        return cls(alg, kid, dumps(header), sign, public_key, content_type)
+        return cls(alg, kid, dumps(header), sign, public_key, content_type, reopen)
 
     def sign1(self, payload: bytes) -> bytes:
         """A tagged COSE_Sign1 over ``payload``."""

@@ -17,6 +17,8 @@ holds the PIN.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
 import os
 import threading
@@ -43,6 +45,7 @@ __all__ = [
     "generate_token_key",
     "module_path",
     "open_token_key",
+    "open_token_signer",
     "register_mechanism",
 ]
 
@@ -137,8 +140,11 @@ class TokenKey:
     One session serves every signature; a lock keeps two threads from interleaving operations on it.
     """
 
-    def __init__(self, session: Any, private: Any, alg: Alg, public: PublicKey, name: str):
+    def __init__(
+        self, session: Any, private: Any, alg: Alg, public: PublicKey, name: str, uri: Pkcs11Uri | None = None
+    ):
         self._session = session
+        self._uri = uri  # to open the same key in another process (Signer.reopen)
         self._private = private
         self._lock = threading.Lock()
         self.alg = alg
@@ -162,8 +168,14 @@ class TokenKey:
         return signature
 
     def signer(self, content_type: str | None = None) -> Signer:
-        """A :class:`Signer` that signs with this key (for ``content_type``, as ``Signer.for_key``)."""
-        return Signer.for_function(self.alg, self.public_key, self.sign, content_type=content_type)
+        """A :class:`Signer` that signs with this key (for ``content_type``, as ``Signer.for_key``).
+
+        Its ``reopen`` opens the key again in another process (its own module, login and session).
+        """
+        reopen = None if self._uri is None else functools.partial(open_token_signer, self._uri, content_type)
+        return Signer.for_function(
+            self.alg, self.public_key, self.sign, content_type=content_type, reopen=reopen
+        )
 
     def close(self) -> None:
         """Log out and close the session."""
@@ -188,6 +200,18 @@ def open_token_key(uri: str | Pkcs11Uri) -> TokenKey:
     except BaseException:
         session.close()
         raise
+
+
+def open_token_signer(uri: str | Pkcs11Uri, content_type: str | None = None) -> Signer:
+    """The signer of the key ``uri`` names, open until the process exits (for a worker process).
+
+    Each process initialises the module and logs in itself: python-pkcs11 initialises modules with
+    ``C_Initialize(NULL)`` (no two threads in the module at once), so parallel signing is one
+    process per signer, never threads sharing a module (docs/hsm.md).
+    """
+    token = open_token_key(uri)
+    atexit.register(token.close)
+    return token.signer(content_type)
 
 
 def generate_token_key(uri: str | Pkcs11Uri, alg: Alg) -> TokenKey:
@@ -386,7 +410,7 @@ def _token_key(session: Any, uri: Pkcs11Uri) -> TokenKey:
     key = MECHANISMS[alg].public_key(_unwrap_point(bytes(point)))
     if alg_of(key) is not alg:  # pragma: no cover - the table's reader and the alg disagree
         raise BadKey(f"{uri.describe()}: the public key is not a {alg.label} key")
-    return TokenKey(session, private, alg, key, uri.describe())
+    return TokenKey(session, private, alg, key, uri.describe(), uri)
 
 
 def _alg_of(key_type: int, params: bytes, uri: Pkcs11Uri) -> Alg:
