@@ -10,6 +10,7 @@ from types import ModuleType
 import pytest
 
 from tests.helpers.paths import ROOT
+from tests.helpers.softhsm import SoftToken
 
 BENCH = ROOT / "bench"
 
@@ -80,3 +81,15 @@ def test_startup_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("import", "help", "verify"):
         assert re.search(rf"^{name} +ratio +[0-9.]+× \(target", out, re.MULTILINE), out
         assert f"\n{name}: " in out and "ms in imports (-X importtime)" in out
+
+
+def test_hsm_batch_bench_runs_tiny_on_the_test_token(
+    soft_token: SoftToken, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--rows", "80", "--rounds", "1", "--token", soft_token.label, "--pin", soft_token.pin]
+    assert _load("hsm_batch").main(args) == 0
+    out = capsys.readouterr().out
+    summary = out[out.index("\nsummary") :].splitlines()
+    for name in ("software", "token ×1", "token pool ×2"):
+        assert any(line.lstrip().startswith(name) and " ratio " in line for line in summary), name
+    assert "load average before" in out

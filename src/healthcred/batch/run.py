@@ -90,8 +90,6 @@ __all__ = [
     "run_batch",
 ]
 
-MAX_SIGNERS = 4
-"""Most signing processes ``run_batch`` starts by default (a token's sessions are a bounded resource)."""
 _CHUNK = 256  # rows signed and fsync'd together: one fsync per chunk, not per row
 
 
@@ -212,9 +210,11 @@ def run_batch(
     ``out`` resumes: rows already journaled are never signed again.
     ``workers`` render processes (default: one per CPU; 0 renders in this
     process). ``signers``: processes that sign, for a key held elsewhere (a token key, whose
-    ``Signer.reopen`` opens it in each; default one per CPU, at most :data:`MAX_SIGNERS`); each
-    chunk's rows are split among them and journaled in row order, as when signed here. An
-    in-memory key always signs in this process. ``issued_at`` fixes the issue time (default: now).
+    ``Signer.reopen`` opens it in each; default 1: this process, one session); each chunk's rows
+    are split among them and journaled in row order, as when signed here. Worth it when the token
+    is slow per signature (a network HSM, a smart card): each process costs a start-up and a login
+    (``bench/hsm_batch.py`` measures both). An in-memory key always signs in this process.
+    ``issued_at`` fixes the issue time (default: now).
     ``rules`` (the region's status rule set; default the seed policy) sets the
     lifetime of paper rows without ``valid_days`` (its ``paper_valid_days``) and
     bounds health rows' ``valid_days`` per colour (``longest_validity``).
@@ -389,7 +389,7 @@ def _sign_rows(rows: Sequence[Row], signer: Signer, id_key: IdCheckKey | None) -
 
 def _signer_count(signer: Signer, signers: int | None, rows: int) -> int:
     """How many processes sign: 1 (this one) for an in-memory key or a handful of rows."""
-    count = min(os.cpu_count() or 1, MAX_SIGNERS) if signers is None else signers
+    count = 1 if signers is None else signers
     return 1 if signer.reopen is None or rows <= _CHUNK // 4 else count
 
 

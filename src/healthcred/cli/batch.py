@@ -87,7 +87,7 @@ _UNITS = {"issue": "codes", "codes": "codes", "pdf": "PDFs"}
     type=click.IntRange(1, 64),
     default=None,
     help="Processes that sign with a token key (--key pkcs11:…), each with its own session and login"
-    " (default: one per CPU, at most 4). A PEM key always signs in this process.",
+    " (default 1: this process). For a token slow per signature; a PEM key always signs here.",
 )
 @click.option(
     "--issued", metavar="TIME", callback=time_option, default=None, help="Issue time (default now)."
