@@ -29,6 +29,7 @@ from healthcred.cli.main import LazyGroup, main
 from tests.batch.test_batch import resident_id
 from tests.cli.corpus import Bad, build_corpus
 from tests.helpers.cli import DECLARATION
+from tests.helpers.softhsm import SoftToken, new_label
 
 SLOT = re.compile(r"^@(?P<kind>[a-z]+):(?P<valid>.*)$")
 
@@ -140,6 +141,10 @@ TEMPLATES: dict[str, Template] = {
         "330106",
     ),
     "keygen": t("keygen", "k1", "--dir", "@outdir:{out}/keys"),
+    # A key made in the session's SoftHSM2 token (a fresh object label per run: see _fresh).
+    "keygen#pkcs11": t(
+        "keygen", "k1", "--alg", "ES256", "--dir", "@outdir:{out}/keys", "--pkcs11", "{pkcs11}"
+    ),
     "log export": t(
         "log",
         "export",
@@ -459,7 +464,27 @@ def corpus(place: dict[str, str]) -> dict[str, list[Bad]]:
     return build_corpus(Path(place["demo"]), Path(place["root"]) / "corpus")
 
 
-def _fill(template: Template, place: dict[str, str], out: Path) -> tuple[list[str], list[tuple[int, str]]]:
+TOKEN_OBJECT = "contract-key"
+"""The object label in a ``{pkcs11}`` template's URI; each run gets a fresh one (:func:`_fresh`)."""
+
+
+def _token_uri(template: Template, request: pytest.FixtureRequest) -> str:
+    """For a template naming ``{pkcs11}``: a URI on the session's SoftHSM2 token; else nothing."""
+    if not any("{pkcs11}" in arg for arg in template.args):
+        return ""
+    token: SoftToken = request.getfixturevalue("soft_token")  # only these templates need SoftHSM2
+    return token.uri(TOKEN_OBJECT)
+
+
+def _fresh(args: list[str]) -> list[str]:
+    """``args`` with the token object label made new: keygen never reuses a label."""
+    label = new_label("contract")
+    return [arg.replace(f"object={TOKEN_OBJECT}", f"object={label}") for arg in args]
+
+
+def _fill(
+    template: Template, place: dict[str, str], out: Path, pkcs11: str = ""
+) -> tuple[list[str], list[tuple[int, str]]]:
     """The template's arguments with placeholders filled, and its slots as (index, kind)."""
     trust = out / "trust"
     if not trust.exists():
@@ -471,6 +496,7 @@ def _fill(template: Template, place: dict[str, str], out: Path) -> tuple[list[st
         "trust": str(trust),
         "now": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "zj_kid": (Path(place["data"]) / "zj_kid").read_text(),
+        "pkcs11": pkcs11,
     }
     args: list[str] = []
     slots: list[tuple[int, str]] = []
@@ -510,9 +536,11 @@ def _check_refusal(result: Result, bad: Bad, where: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
-def test_valid_invocation_succeeds(name: str, place: dict[str, str], tmp_path: Path) -> None:
-    args, _ = _fill(TEMPLATES[name], place, tmp_path)
-    result = _invoke(args)
+def test_valid_invocation_succeeds(
+    name: str, place: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    args, _ = _fill(TEMPLATES[name], place, tmp_path, _token_uri(TEMPLATES[name], request))
+    result = _invoke(_fresh(args))
     assert result.exit_code in TEMPLATES[name].ok, result.output
     assert "Traceback" not in result.output
 
@@ -524,16 +552,17 @@ def test_bad_inputs_get_one_line_and_a_documented_exit_code(
     corpus: dict[str, list[Bad]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     monkeypatch.chdir(tmp_path)  # a command given `-` as a path must not leave a file in the repository
     template = TEMPLATES[name]
-    args, slots = _fill(template, place, tmp_path)
+    args, slots = _fill(template, place, tmp_path, _token_uri(template, request))
     failures: list[str] = []
     for index, kind in slots:
         for bad in corpus[kind]:
             if bad.value == args[index]:
                 continue  # the corpus holds real files; one of them may be this slot's valid value
-            trial = list(args)
+            trial = _fresh(args)
             trial[index] = bad.value.replace("{name}", Path(args[index]).name)
             if bad.label == "a folder" and kind == "out":
                 Path(trial[index]).mkdir(parents=True, exist_ok=True)
@@ -641,15 +670,16 @@ def test_json_mode_is_one_object_on_stdout_for_success_and_failure(
     corpus: dict[str, list[Bad]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    args, slots = _fill(TEMPLATES[name], place, tmp_path)
-    good = _invoke([*args, "--json"])
+    args, slots = _fill(TEMPLATES[name], place, tmp_path, _token_uri(TEMPLATES[name], request))
+    good = _invoke([*_fresh(args), "--json"])
     assert good.exit_code in TEMPLATES[name].ok, good.output
     assert isinstance(json.loads(good.stdout), dict), good.stdout
     for index, kind in slots:
         bad = next(b for b in corpus[kind] if b.value != args[index] and b.stdin is None)
-        trial = list(args)
+        trial = _fresh(args)
         trial[index] = bad.value
         result = _invoke([*trial, "--json"])
         assert result.exit_code in CONTRACT_EXITS, (trial, result.output)
