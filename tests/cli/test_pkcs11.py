@@ -7,24 +7,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from healthcred import KeyGrant, generate_key
-from healthcred.cli.main import main
 from healthcred.crypto.algorithms import Alg
 from healthcred.crypto.keys import load_public_key
+from tests.helpers.cli import run
 from tests.helpers.folders import trust_folder
 from tests.helpers.softhsm import SoftToken, new_label
 from tests.helpers.world import signed_list, ts
 
 HOLDER = ["--name", "张三", "--birth-date", "1990-01-01", "--doc-number", "33010619900101123X"]
-
-
-def run(*args: object, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def keygen(token: SoftToken, folder: Path, alg: str = "ES256") -> tuple[str, dict[str, str]]:

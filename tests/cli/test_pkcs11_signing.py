@@ -13,23 +13,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from healthcred import generate_key
-from healthcred.cli.main import main
 from healthcred.crypto.algorithms import Alg
 from healthcred.crypto.keys import save_public_key
-from tests.helpers.cli import DECLARATION
+from tests.helpers.cli import DECLARATION, run
 from tests.helpers.softhsm import SoftToken, new_label
 
 HOLDER = ["--name", "张三", "--birth-date", "1990-01-01", "--region", "330106"]
-
-
-def run(*args: object, code: int = 0) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 @dataclass(frozen=True)
