@@ -399,35 +399,16 @@ def _signer_pool(signer: Signer, count: int) -> Executor | None:
         return None
     # spawn, not fork: a forked child would inherit this process's initialised PKCS#11 module.
     context = multiprocessing.get_context("spawn")
-    # The environment as it is now goes with them: a PKCS#11 module reads its configuration
-    # (SOFTHSM2_CONF, the module path) from it when a signing process first loads the module.
-    environment = {k: v for k, v in os.environ.items() if k.startswith(_TOKEN_ENVIRONMENT)}
     return ProcessPoolExecutor(
-        count, mp_context=context, initializer=_start_signer, initargs=(signer.reopen, environment)
+        count, mp_context=context, initializer=_start_signer, initargs=(signer.reopen,)
     )
 
 
 _WORKER_SIGNER: list[Signer] = []  # the signer of a signing process (set once, by _start_signer)
 
 
-_TOKEN_ENVIRONMENT = ("SOFTHSM", "HEALTHCRED_PKCS11")
-"""Prefixes of the environment variables a signing process's PKCS#11 module is configured by."""
-
-_OPEN_ATTEMPTS = 3
-"""Tries a signing process makes to open its token key: a token another session is writing may be
-briefly unlisted (seen once in CI with SoftHSM2's file store; the cause is not proven)."""
-
-
-def _start_signer(reopen: Callable[[], Signer], environment: dict[str, str]) -> None:
-    os.environ.update(environment)
-    for attempt in range(_OPEN_ATTEMPTS):
-        try:
-            _WORKER_SIGNER.append(reopen())
-            return
-        except BadKey:
-            if attempt == _OPEN_ATTEMPTS - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
+def _start_signer(reopen: Callable[[], Signer]) -> None:
+    _WORKER_SIGNER.append(reopen())
 
 
 def _sign_in_worker(task: tuple[Sequence[Row], IdCheckKey | None]) -> list[Signed]:
