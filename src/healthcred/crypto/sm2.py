@@ -52,6 +52,10 @@ DISTINGUISHING_ID = b"1234567812345678"
 """The signer's distinguishing identifier hashed into Z_A: GM/T 0009's default, fixed for every key."""
 ORDER = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
 """n, the order of the base point of sm2p256v1 (GB/T 32918.5)."""
+PRIME = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF
+"""p, the field prime of sm2p256v1 (GB/T 32918.5); a = p − 3."""
+CURVE_B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
+"""b of sm2p256v1: y² = x³ + a·x + b over GF(p)."""
 SIGNATURE_BYTES = 64
 """An SM2 signature in COSE form: r ‖ s, each 32 bytes big-endian."""
 INSTALL_HINT = "pip install healthcred[sm]"
@@ -65,6 +69,14 @@ _SPKI_BYTES = len(_SPKI_PREFIX) + 64
 _PEM = re.compile(rb"-----BEGIN ([A-Z ]+)-----\s+([A-Za-z0-9+/=\s]+?)-----END \1-----")
 # Where the curve OID sits: offset 15 of an SPKI, 19 of a PKCS#8 key, after the scalar of a SEC 1 key.
 _OID_WINDOW = 64
+
+
+def _on_curve(point: bytes) -> bool:
+    # Public data, so plain integer arithmetic: no secret is involved and no signature is made.
+    x, y = int.from_bytes(point[:32], "big"), int.from_bytes(point[32:], "big")
+    if not (x < PRIME and y < PRIME):
+        return False
+    return (y * y - (x * x * x + (PRIME - 3) * x + CURVE_B)) % PRIME == 0
 
 
 @cache
@@ -96,6 +108,8 @@ class Sm2PublicKey:
                 "an SM2 public key must be a SubjectPublicKeyInfo with id-ecPublicKey,"
                 f" curve sm2p256v1 ({CURVE_OID}) and an uncompressed point"
             )
+        if not _on_curve(der[-64:]):  # checked here, so a key that loads is one every verifier takes
+            raise BadKey("the SM2 public key is not a point on sm2p256v1")
         self.der = der
 
     @classmethod
