@@ -238,3 +238,25 @@ def test_campaign_reports_the_depth_reached() -> None:
     crashed = parse_output(done.split("#200000")[0] + "=== Uncaught Python exception: ===\n")
     assert (crashed["cov"], crashed["ft"], crashed["corpus"], crashed["crashed"]) == (300, 600, 50, True)
     assert parse_output("")["cov"] is None
+
+
+@pytest.mark.parametrize(("executions", "exit_code"), [(0, 1), (2000, 0)])
+def test_the_campaign_fails_a_target_that_ran_no_input(
+    executions: int, exit_code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A harness that runs nothing (as when an import hook ran the CLI instead) must fail CI."""
+    import fuzz.campaign as campaign
+
+    def fake_run(name: str, *args: object) -> dict[str, Any]:
+        return {
+            "target": name, "executions": executions, "exec_per_second": executions, "cov": 1,
+            "ft": 1, "corpus": 1, "peak_rss_mb": 80, "worst_input_cpu_seconds": 0.005,
+            "inputs_over_1s": 0, "findings": [], "known_findings": [], "crash_files": [],
+            "crashed": False, "exit_code": 0, "wall_seconds": 1.0,
+        }  # fmt: skip
+
+    monkeypatch.setattr(campaign, "run_target", fake_run)
+    out = tmp_path / "report.json"
+    assert (
+        campaign.main(["--runs", "10", "--targets", "verify_text", "--fresh", "--out", str(out)]) == exit_code
+    )

@@ -18,7 +18,6 @@ from healthcred.cli.issuing import (
     check_signing_grant,
     check_validity,
     code_summary,
-    force_option,
     signing_trust_option,
     write_qr_files,
 )
@@ -28,6 +27,7 @@ from healthcred.cli.support import (
     SIGNING_KEY,
     echo_json,
     fail_typed,
+    force_option,
     input_name,
     json_option,
     load_signing_key,

@@ -31,7 +31,6 @@ __all__ = [
     "check_signing_grant",
     "check_validity",
     "code_summary",
-    "force_option",
     "signing_trust_option",
     "write_qr_files",
 ]
@@ -54,14 +53,6 @@ def signing_trust_option() -> Callable[[F], F]:
         default=None,
         help="Trust folder the verifiers hold: refuse to sign unless the key's grant there covers the"
         " code (region, kind, colour, key and list window at the issue time). Without it a warning.",
-    )
-    return option
-
-
-def force_option() -> Callable[[F], F]:
-    """``--force``: replace output files that exist (refused without it, as ``keygen`` refuses)."""
-    option: Callable[[F], F] = click.option(
-        "--force", is_flag=True, help="Replace output files that already exist (refused without it)."
     )
     return option
 

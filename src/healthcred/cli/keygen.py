@@ -72,11 +72,11 @@ def keygen(name: str, alg: str, directory: Path, token_uri: str | None, as_json:
 
 def _token_keygen(name: str, alg: Alg, directory: Path, token_uri: str, as_json: bool) -> None:
     """The pair made inside the token; its public key written as NAME.pub.pem."""
-    from healthcred.crypto.pkcs11 import generate_token_key
+    from healthcred.crypto.pkcs11 import check_new_key_uri, generate_token_key
     from healthcred.crypto.pkcs11uri import parse_uri
 
-    try:
-        uri = parse_uri(token_uri)
+    try:  # a URI that cannot name a new key is a usage error, before the token is opened
+        uri = check_new_key_uri(parse_uri(token_uri))
     except BadInput as exc:
         raise click.BadParameter(exc.message, param_hint="'--pkcs11'") from exc
     public = directory / f"{name}.pub.pem"

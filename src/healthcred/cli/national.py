@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from healthcred.cli.exits import setup_step
-from healthcred.cli.issuing import check_outputs, code_summary, force_option, write_qr_files
+from healthcred.cli.issuing import check_outputs, code_summary, write_qr_files
 from healthcred.cli.support import (
     KEY_URI_HELP,
     SIGNING_KEY,
     echo_json,
     fail_typed,
+    force_option,
     json_option,
     load_signing_key,
     one_stdin,

@@ -16,7 +16,6 @@ from healthcred.cli.issuing import (
     check_outputs,
     check_region_option,
     check_signing_grant,
-    force_option,
     signing_trust_option,
     write_qr_files,
 )
@@ -26,6 +25,7 @@ from healthcred.cli.support import (
     echo_invalid,
     echo_json,
     fail_typed,
+    force_option,
     iso,
     json_option,
     load_signing_key,

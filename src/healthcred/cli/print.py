@@ -9,10 +9,11 @@ from typing import Literal, cast
 import click
 
 from healthcred.cli.exits import setup_step
-from healthcred.cli.issuing import check_outputs, force_option
+from healthcred.cli.issuing import check_outputs
 from healthcred.cli.support import (
     echo_json,
     fail_typed,
+    force_option,
     json_option,
     read_code,
     time_option,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from healthcred.cli.exits import JSON_MODE, USAGE, CommandFailure, exit_code_for, setup_step
+from healthcred.clock import iso_time
 from healthcred.codec.prefix import KNOWN_PREFIXES, strip_prefix
 from healthcred.errors import BadInput, BadKey, BadPrefix, HealthCredError
 from healthcred.files import read_bounded, write_atomic
@@ -99,19 +100,13 @@ def json_option(
 
 
 def iso(moment: datetime | None) -> str | None:
-    """A time as the command line prints it: ISO 8601 to the second with its offset (UTC here)."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    """A time as the command line prints it (:func:`healthcred.clock.iso_time`); ``None`` stays ``None``."""
+    return None if moment is None else iso_time(moment)
 
 
 def iso_epoch(seconds: int | None) -> str | None:
     """Epoch seconds (as CWT claims hold them) printed as :func:`iso`."""
-    if seconds is None:
-        return None
-    if not 0 <= seconds <= MAX_EPOCH:
-        return str(seconds)
-    return iso(datetime.fromtimestamp(seconds, UTC))
+    return None if seconds is None else iso_time(seconds)
 
 
 INPUT_LIMIT = 64 * 1024 * 1024
@@ -269,6 +264,9 @@ def write_file(path: Path, data: bytes | str, *, overwrite: bool = True) -> None
     # Output folders are created as needed; an unwritable path is a clear error, not a traceback.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder belongs: say which, not "File exists"
+        raise click.FileError(str(path), hint=f"cannot create its folder {path.parent}") from exc
+    try:
         write_atomic(path, data, overwrite=overwrite)
     except OSError as exc:
         raise click.FileError(str(path), hint=exc.strerror or str(exc)) from exc

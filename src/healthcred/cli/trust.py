@@ -26,6 +26,7 @@ from healthcred.cli.support import (
     SIGNING_KEY,
     echo_json,
     fail_typed,
+    force_option,
     input_name,
     iso,
     json_option,
@@ -91,7 +92,6 @@ __all__ = ["store_view", "trust", "validate_rule_sets"]
 _DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 _ANY = click.Path(exists=True, allow_dash=True, path_type=Path)
 """A trust folder, or a bundle file (`-`: a bundle on stdin)."""
-_FORCE = click.option("--force", is_flag=True, help="Replace an existing --out file.")
 
 
 def _refuse_clobber(out: Path, force: bool) -> None:
@@ -412,7 +412,7 @@ def _deprecated_at(ctx: click.Context, param: click.Parameter, value: str | None
     required=True,
     help="Where to write the signed next version (.cose).",
 )
-@_FORCE
+@force_option("Replace an existing --out file.")
 @json_option("Print the list written and the keys retired and added as one JSON object (docs/cli.md).")
 @fail_typed
 def trust_rotate(
@@ -506,7 +506,7 @@ def trust_rotate(
     required=True,
     help="Where to write the signed revocation list (.cose).",
 )
-@_FORCE
+@force_option("Replace an existing --out file.")
 @json_option("Print the revocation list written as one JSON object (docs/cli.md).")
 @fail_typed
 def trust_revoke(
@@ -576,7 +576,7 @@ def trust_revoke(
     required=True,
     help="Where to write the signed bundle (.cose).",
 )
-@_FORCE
+@force_option("Replace an existing --out file.")
 @json_option("Print the bundle written and what it holds as one JSON object (docs/cli.md).")
 @fail_typed
 def trust_sign(

@@ -22,6 +22,7 @@ from healthcred.cli.support import (
     SIGNING_KEY,
     echo_json,
     fail_typed,
+    force_option,
     input_name,
     iso,
     json_option,
@@ -45,6 +46,7 @@ from healthcred.cli.trust_views import (
     when,
     written,
 )
+from healthcred.clock import epoch_seconds
 from healthcred.crypto.keys import kid_of
 from healthcred.errors import BadInput
 from healthcred.regions import NATIONAL_REGION, check_region, region_words
@@ -55,7 +57,6 @@ from healthcred.trust.sources import (
     KIND_NAMES,
     KeySource,
     TrustListSource,
-    epoch,
     grant_source,
     kind_numbers,
     read_source,
@@ -177,8 +178,8 @@ class GrantOptions:
         return KeyGrant(
             key,
             region,
-            epoch(begin),
-            epoch(self.not_after or begin + timedelta(days=self.key_valid_days)),
+            epoch_seconds(begin),
+            epoch_seconds(self.not_after or begin + timedelta(days=self.key_valid_days)),
             self.kinds.value if self.kinds else None,
             self.statuses.value if self.statuses else None,
             "issue" in roles,
@@ -203,9 +204,9 @@ class GrantOptions:
                 may_sign_rules="rules" in self.roles,
             )
         if self.not_before:
-            changes["not_before"] = epoch(self.not_before)
+            changes["not_before"] = epoch_seconds(self.not_before)
         if self.not_after:
-            changes["not_after"] = epoch(self.not_after)
+            changes["not_after"] = epoch_seconds(self.not_after)
         return replace(g, **changes)
 
 
@@ -258,7 +259,6 @@ _OUT = click.option(
     required=True,
     help="Where to write the unsigned list (JSON, for review before `trustlist sign`).",
 )
-_FORCE = click.option("--force", is_flag=True, help="Replace an existing --out file.")
 _ISSUED = click.option(
     "--issued", metavar="TIME", callback=time_option, default=None, help="List issue time (default now)."
 )
@@ -288,7 +288,7 @@ _VALID_DAYS = click.option(
     help="Put each public key in the JSON (PEM) instead of its path relative to --out.",
 )
 @_OUT
-@_FORCE
+@force_option("Replace an existing --out file.")
 @json_option("Print the source written and its keys as one JSON object (docs/cli.md).")
 @fail_typed
 def trustlist_build(
@@ -396,7 +396,7 @@ def trustlist_build(
 @_VALID_DAYS
 @grant_options
 @_OUT
-@_FORCE
+@force_option("Replace an existing --out file.")
 @json_option("Print the source written and each change made as one JSON object (docs/cli.md).")
 @fail_typed
 def trustlist_edit(
@@ -433,7 +433,7 @@ def trustlist_edit(
     )
     current, version, kept = _previous(previous, anchor, list_version, out)
     start = issued or _now()
-    moment = epoch(effective or start)
+    moment = epoch_seconds(effective or start)
     options = GrantOptions(**grant)
     grants, done = current.grants, []
     made: dict[str, list[Any]] = {
@@ -494,7 +494,9 @@ def _previous(
         draft = _read_draft(previous, data)
         with naming(previous):
             grants = draft.grants(previous.parent)
-        current = LoadedList(grants, draft.version, draft.id, epoch(draft.expires_at), epoch(draft.issued_at))
+        current = LoadedList(
+            grants, draft.version, draft.id, epoch_seconds(draft.expires_at), epoch_seconds(draft.issued_at)
+        )
         kept = {
             id(g): _rebased(e, previous.parent, out.parent)
             for g, e in zip(grants, draft.entries, strict=True)
@@ -568,7 +570,7 @@ def _regrant(
     required=True,
     help="Where to write the signed list (.cose).",
 )
-@_FORCE
+@force_option("Replace an existing --out file.")
 @json_option("Print the list signed and its keys as one JSON object (docs/cli.md).")
 @fail_typed
 def trustlist_sign(spec: Path, root: Path, out: Path, force: bool, as_json: bool) -> None:
@@ -586,8 +588,8 @@ def trustlist_sign(spec: Path, root: Path, out: Path, force: bool, as_json: bool
         load_signing_key(root, "signing key", content_type=TRUST_LIST_CONTENT_TYPE),
         grants,
         version=source.version,
-        issued_at=epoch(source.issued_at),
-        expires_at=epoch(source.expires_at),
+        issued_at=epoch_seconds(source.issued_at),
+        expires_at=epoch_seconds(source.expires_at),
         list_id=source.id,
     )
     write_file(out, signed, overwrite=force)

@@ -42,6 +42,7 @@ __all__ = [
     "MODULE_ENV",
     "TokenKey",
     "TokenMechanism",
+    "check_new_key_uri",
     "generate_token_key",
     "module_path",
     "open_token_key",
@@ -214,17 +215,22 @@ def open_token_signer(uri: str | Pkcs11Uri, content_type: str | None = None) -> 
     return token.signer(content_type)
 
 
+def check_new_key_uri(parsed: Pkcs11Uri) -> Pkcs11Uri:
+    """``parsed`` if it can name a key to generate (``object=`` given, no other type); else BadInput."""
+    if parsed.object is None:
+        raise BadInput("PKCS#11 URI: name the new key with object=LABEL")
+    if parsed.type not in (None, "private"):
+        raise BadInput(f"PKCS#11 URI: type={parsed.type}: keygen makes a private key (type=private or none)")
+    return parsed
+
+
 def generate_token_key(uri: str | Pkcs11Uri, alg: Alg) -> TokenKey:
     """Generate an ``alg`` key pair inside the token (sensitive, never extractable); return it open.
 
     The URI must name the new key with ``object=``; a key of that name (or ``id``) already on the
     token is refused. Without ``id=`` the pair's ``CKA_ID`` is set to its kid.
     """
-    parsed = parse_uri(uri) if isinstance(uri, str) else uri
-    if parsed.object is None:
-        raise BadInput("PKCS#11 URI: name the new key with object=LABEL")
-    if parsed.type not in (None, "private"):
-        raise BadInput(f"PKCS#11 URI: type={parsed.type}: keygen makes a private key (type=private or none)")
+    parsed = check_new_key_uri(parse_uri(uri) if isinstance(uri, str) else uri)
     session = _open_session(parsed, rw=True)
     try:
         _refuse_existing(session, parsed)

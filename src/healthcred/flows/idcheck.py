@@ -119,8 +119,10 @@ def load_id_key(source: bytes | str | os.PathLike[str]) -> IdCheckKey:
     else:  # bounded and non-blocking: a huge file, a folder or a FIFO named by mistake is one BadKey
         raw = read_bounded(source, _KEY_FILE_LIMIT, error=BadKey)
     try:
-        data: Any = json.loads(raw)
-    except ValueError as exc:
+        data: Any = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadKey(f"{path} is not an ID-check key file (not UTF-8 JSON text: byte {exc.start})") from exc
+    except ValueError as exc:  # json's message says where ("line 1 column 2"); no Python internals
         raise BadKey(f"{path} is not an ID-check key file (not JSON: {exc})") from exc
     if not isinstance(data, dict) or data.get("format") != ID_KEY_FILE_FORMAT:
         raise BadKey(f"{path} is not an ID-check key file ({ID_KEY_FILE_FORMAT})")

@@ -135,7 +135,6 @@ _SOURCES = (
     "KeySource",
     "RoleName",
     "TrustListSource",
-    "epoch",
     "grant_source",
     "kind_numbers",
     "read_source",

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from healthcred.clock import epoch_seconds
 from healthcred.crypto.algorithms import PublicKey
 from healthcred.crypto.keys import kid_of, load_public_key, public_key_pem
 from healthcred.crypto.keys import public_key_from_pem as _from_pem
@@ -30,7 +31,6 @@ __all__ = [
     "KeySource",
     "RoleName",
     "TrustListSource",
-    "epoch",
     "grant_source",
     "kind_numbers",
     "read_source",
@@ -111,13 +111,13 @@ class KeySource(BaseModel):
         return KeyGrant(
             self.public(base),
             self.region,
-            epoch(self.not_before),
-            epoch(self.not_after),
+            epoch_seconds(self.not_before),
+            epoch_seconds(self.not_after),
             kind_numbers(self.kinds),
             status_numbers(self.statuses),
             "issue" in self.roles,
             "delegate" in self.roles,
-            None if self.compromised_at is None else epoch(self.compromised_at),
+            None if self.compromised_at is None else epoch_seconds(self.compromised_at),
             "rules" in self.roles,
         )
 
@@ -147,11 +147,6 @@ class TrustListSource(BaseModel):
             except HealthCredError as exc:
                 raise BadInput(f"entries[{i}]: {exc.message}") from exc
         return out
-
-
-def epoch(moment: datetime) -> int:
-    """A time as the epoch seconds a signed list holds."""
-    return int(moment.timestamp())
 
 
 def _numbers(values: list[str | int] | None, names: dict[str, int], what: str) -> frozenset[int] | None:
