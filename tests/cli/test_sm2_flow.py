@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from healthcred.cli.main import main
-from tests.helpers.sm import needs_sm2
+from tests.helpers.sm import needs_sm2, without_tongsuo  # noqa: F401 (a fixture)
 
 pytestmark = needs_sm2
 
@@ -56,3 +56,33 @@ def test_an_sm2_code_with_a_changed_character_is_refused_in_one_line(tmp_path: P
     tampered = code[:-1] + ("0" if code[-1] != "0" else "1")
     result = runner.invoke(main, ["verify", "--trust", str(trust), tampered])
     assert result.exit_code == 1 and result.output.count("\n") == 1, result.output
+
+
+def test_demo_with_alg_sm2_runs_the_whole_region_on_sm2(tmp_path: Path) -> None:
+    """A region on the national algorithms: an SM2 root and two SM2 provinces sign every object."""
+    runner, out = CliRunner(), tmp_path / "demo"
+    printed = run(runner, "demo", "--alg", "SM2", "--out", str(out))
+    assert "1 anchor (SM2)" in printed and "INVALID" not in printed and "MISMATCH" not in printed
+    trust = str(out / "trust")
+    assert "OK:" in run(runner, "trust", "verify", trust)
+    for name in ("national-root", "zhejiang", "shanghai"):
+        assert b"BEGIN PRIVATE KEY" in (out / "keys" / f"{name}.key.pem").read_bytes()
+    codes = sorted(str(path) for path in (out / "codes").glob("*.png") if "place" not in path.name)
+    checked = json.loads(run(runner, "verify", "--trust", trust, "--json", *codes))["results"]
+    assert len(checked) == 4 and all(r["valid"] and r["alg"] == "SM2" for r in checked), checked
+    place = json.loads(run(runner, "place", "verify", str(out / "codes" / "place-mall.txt"), "--trust", trust,
+                           "--json"))
+    assert place["valid"] and place["alg"] == "SM2", place
+    decided = runner.invoke(main, ["decide", str(out / "codes" / "green-hangzhou.png"), "--trust", trust,
+                                   "--scene", "mall", "--level", "high"])
+    assert decided.exit_code == 0 and "ADMIT" in decided.output, decided.output
+
+
+@pytest.mark.usefixtures("without_tongsuo")
+def test_demo_with_alg_sm2_on_a_plain_install_says_what_to_install_and_writes_nothing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["demo", "--alg", "SM2", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 3, result.output
+    assert result.output.strip() == (
+        "error: [unsupported_alg] --alg: SM2 needs the optional SM2 support: pip install healthcred[sm]"
+    )
+    assert not (tmp_path / "demo").exists()

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,7 +41,7 @@ from healthcred.crypto.keys import (
 )
 from healthcred.errors import BadKey, BadSignature, UnsupportedAlgorithm
 from tests.helpers.paths import TEST_DATA
-from tests.helpers.sm import needs_sm2
+from tests.helpers.sm import needs_sm2, without_tongsuo  # noqa: F401 (a fixture)
 
 pytestmark = needs_sm2
 
@@ -195,16 +193,6 @@ def test_a_cose_sign1_carries_the_sm2_alg_and_a_64_byte_signature() -> None:
 
 
 # --- a plain install ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def without_tongsuo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """As if ``healthcred[sm]`` were not installed."""
-    sm2._tongsuo.cache_clear()
-    for name in [name for name in sys.modules if name.split(".")[0] == "tongsuopy"] or ["tongsuopy"]:
-        monkeypatch.setitem(sys.modules, name, None)  # None: an import of it raises ImportError
-    yield
-    sm2._tongsuo.cache_clear()
 
 
 @pytest.mark.usefixtures("without_tongsuo")

@@ -153,7 +153,7 @@ def test_a_place_code_signed_with_sm2_verifies(sm: Sm2World) -> None:
         issued_at=ISSUED,
     )
     result = verify_place(text, sm.store, at=CHECKED)
-    assert result.place.venue_id == "GZ-TH-0001" and result.key_region == "440000"
+    assert result.place.venue_id == "GZ-TH-0001" and result.key_region == "440000" and result.alg == "SM2"
 
 
 def test_a_binding_signed_with_sm2_verifies(sm: Sm2World) -> None:

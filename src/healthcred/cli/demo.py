@@ -1,7 +1,8 @@
 """``healthcred demo``: the whole flow on fresh keys, left in a folder for the user to explore.
 
 A national root signs a trust list of two provincial issuers (Zhejiang, ES256;
-Shanghai, EdDSA); three codes are issued, rendered as PNG, read back from the
+Shanghai, EdDSA; with ``--alg`` every key, root included, uses that algorithm: ``--alg SM2`` is a
+region on the national algorithms, SM2 with SM3); three codes are issued, rendered as PNG, read back from the
 images and verified offline against the trust folder. Then the people without
 a phone: a paper code for an elderly resident, printed as a card (PDF and PNG),
 read back from the card, checked against her ID number; her grandson holds it
@@ -18,11 +19,12 @@ from pathlib import Path
 
 import click
 
-from healthcred.cli.exits import USAGE, CommandFailure
+from healthcred.cli.exits import USAGE, CommandFailure, setup_step
 from healthcred.cli.support import fail_typed
 from healthcred.codec.qr import read_qr, save_qr
-from healthcred.crypto.algorithms import Alg, PrivateKey
+from healthcred.crypto.algorithms import Alg, PrivateKey, parse_alg
 from healthcred.crypto.keys import generate_key, save_private_key, save_public_key
+from healthcred.crypto.sm2 import require_tongsuo
 from healthcred.errors import HealthCredError
 from healthcred.files import write_atomic
 from healthcred.flows.binding import Relation, make_binding, verify_dependent
@@ -70,21 +72,28 @@ _CODES: tuple[tuple[str, str, str, Status, timedelta, tuple[str, str, str]], ...
 )
 
 
-def run_demo(out: Path, echo: Callable[[str], None] = print) -> bool:
+# Without --alg: the root and the two provinces on the algorithms most deployments mix.
+_MIXED = (Alg.EDDSA, Alg.ES256, Alg.EDDSA)
+
+
+def run_demo(out: Path, echo: Callable[[str], None] = print, alg: Alg | None = None) -> bool:
     """Write keys, a trust folder and three codes under ``out``; verify each from its PNG.
 
-    Returns whether every code verified. Files already in ``out`` are replaced.
+    ``alg`` makes every key (the national root and both provinces) use that algorithm; by
+    default the root and Shanghai are EdDSA and Zhejiang ES256. Returns whether every code
+    verified. Files already in ``out`` are replaced.
     """
+    root_alg, zhejiang_alg, shanghai_alg = _MIXED if alg is None else (alg, alg, alg)
     now = datetime.now(UTC).replace(microsecond=0)
     keys_dir, codes_dir = out / "keys", out / "codes"
     anchors_dir, lists_dir = out / "trust" / ANCHORS_DIR, out / "trust" / LISTS_DIR
     for folder in (keys_dir, codes_dir, anchors_dir, lists_dir):
         folder.mkdir(parents=True, exist_ok=True)
 
-    root = generate_key(Alg.EDDSA)
+    root = generate_key(root_alg)
     issuers = {
-        "zhejiang": (generate_key(Alg.ES256), "330000"),
-        "shanghai": (generate_key(Alg.EDDSA), "310000"),
+        "zhejiang": (generate_key(zhejiang_alg), "330000"),
+        "shanghai": (generate_key(shanghai_alg), "310000"),
     }
     save_private_key(root, keys_dir / "national-root.key.pem", overwrite=True)
     save_public_key(root.public_key(), anchors_dir / "national-root.pem", overwrite=True)
@@ -104,8 +113,8 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> bool:
     policy = make_rule_set(root, DEFAULT_POLICIES, issued_at=start - 3600, expires_at=start + 30 * 86400)
     write_atomic(rules_dir / "seed-policy.cose", policy)
     echo(
-        f"trust folder {out / 'trust'}: 1 anchor, list v1 with {len(grants)} issuers ({len(signed)} bytes), "
-        "the seed verification policy (signed)"
+        f"trust folder {out / 'trust'}: 1 anchor ({root_alg.label}), list v1 with {len(grants)} issuers "
+        f"({len(signed)} bytes), the seed verification policy (signed)"
     )
 
     trust = load_trust(out / "trust")
@@ -231,16 +240,28 @@ def _width(text: str) -> int:
 @click.option(
     "--force", is_flag=True, help="Write into --out even if it holds files (the demo's own are replaced)."
 )
+@click.option(
+    "--alg",
+    type=click.Choice(["EdDSA", "ES256", "SM2"], case_sensitive=False),
+    default=None,
+    help="Make every key, the national root's included, use this algorithm (SM2: the national"
+    " algorithms SM2 with SM3, which need healthcred[sm]); by default the root and Shanghai are"
+    " EdDSA and Zhejiang ES256.",
+)
 @fail_typed
-def demo(out: Path, force: bool) -> None:
+def demo(out: Path, force: bool, alg: str | None) -> None:
     """Run the whole flow: keys, a signed trust list, three codes, read back from PNG and verified."""
+    chosen = None if alg is None else parse_alg(alg)
+    if chosen is Alg.SM2:
+        with setup_step("--alg SM2"):
+            require_tongsuo()
     if not force and _holds_files(out):
         raise CommandFailure(
             f"{out} is not empty (an earlier demo?); refusing to write into it"
             " (--force replaces the demo's files)",
             USAGE,
         )
-    ok = run_demo(out, echo=click.echo)
+    ok = run_demo(out, echo=click.echo, alg=chosen)
     sys.exit(0 if ok else 1)
 
 

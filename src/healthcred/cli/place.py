@@ -184,7 +184,7 @@ def place_verify(code: str, trust_dir: tuple[Path, ...], at: datetime | None, as
     else:
         click.echo(
             f"VALID  {found.name}  [{found.venue_id}]  region {found.region}  scene {found.scene}  "
-            f"until {found.expires_at.isoformat()}  (key {result.kid.hex()})"
+            f"until {found.expires_at.isoformat()}  (key {result.kid.hex()}, {result.alg})"
         )
 
 

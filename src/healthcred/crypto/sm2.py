@@ -42,6 +42,7 @@ __all__ = [
     "is_sm2_pem",
     "private_key_from_pem",
     "public_key_from_pem",
+    "require_tongsuo",
     "signature_scalars",
     "verifier",
 ]
@@ -89,6 +90,11 @@ def _tongsuo() -> tuple[ModuleType, ModuleType, ModuleType, type[Exception]]:
     except ImportError as exc:
         raise UnsupportedAlgorithm(f"SM2 needs the optional SM2 support: {INSTALL_HINT}") from exc
     return ec, hashes, serialization, InvalidSignature
+
+
+def require_tongsuo() -> None:
+    """Raise :class:`UnsupportedAlgorithm` with the install hint unless SM2 can sign and verify here."""
+    _tongsuo()
 
 
 def _sm2_with_sm3() -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
 from healthcred.codec.prefix import PLACE_PREFIX
-from healthcred.crypto.algorithms import PrivateKey
+from healthcred.crypto.algorithms import Alg, PrivateKey
 from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
 from healthcred.errors import BadPlaceCode, HealthCredError
 from healthcred.flows.checks import allowances, check_window, issue_window
@@ -91,12 +91,14 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class PlaceResult:
-    """A verified place code: the place and the key that vouched for it."""
+    """A verified place code: the place and the key that vouched for it (its kid, region, algorithm)."""
 
     place: Place
     kid: bytes
     key_region: str
     verified_at: datetime
+    alg: str
+    """The signing key's algorithm as its trust entry gives it (``"EdDSA"``, ``"ES256"``, ``"SM2"``)."""
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready form, with ``valid`` and the signing key."""
@@ -104,6 +106,7 @@ class PlaceResult:
             "valid": True,
             **self.place.summary(),
             "kid": self.kid.hex(),
+            "alg": self.alg,
             "key_region": self.key_region,
             "verified_at": self.verified_at.isoformat(),
         }
@@ -204,4 +207,4 @@ def verify_place(
         entries, region=place.region, issued=issued, kind=PLACE_GRANT_KIND, what="place code"
     )
     check_window(issued, int(place.expires_at.timestamp()), now, allow_skew, "place code")
-    return PlaceResult(place, entry.kid, entry.region, datetime.fromtimestamp(now, UTC))
+    return PlaceResult(place, entry.kid, entry.region, datetime.fromtimestamp(now, UTC), Alg(entry.alg).label)
