@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from healthcred import HealthCredError, verify
+from healthcred.errors import BadInput
 from healthcred.flows.scanlog import (
     DEFAULT_RETENTION_DAYS,
     close_log,
@@ -52,7 +53,7 @@ def test_rows_hold_no_personal_data(world: World, tmp_path: Path) -> None:
         "green",
         "admit",
     )
-    assert rows[1][3] is None and rows[1][6:] == ("error", "expired")
+    assert rows[1][3] is None and rows[1][6:] == ("error", "expired", None)
 
 
 def test_log_uses_wal_and_a_busy_timeout(tmp_path: Path) -> None:
@@ -105,7 +106,7 @@ def test_tracer_finds_rows_only_with_the_key(world: World, tmp_path: Path) -> No
     assert json.loads(lines[0])["credential"] == credential_hash(KEY, wanted)
     assert wanted.hex() not in export_text(log)
     csv_text = export_text(log, fmt="csv", since=ts(CHECKED) + 1)
-    assert csv_text.splitlines()[0] == "time,place,credential,kind,colour,outcome,error"
+    assert csv_text.splitlines()[0] == "time,place,credential,kind,colour,outcome,error,policy"
     assert len(csv_text.splitlines()) == 3
     close_log(log)
     # Another key neither opens the log nor reproduces the hashes.
@@ -185,3 +186,19 @@ def test_key_files(tmp_path: Path) -> None:
     with pytest.raises(HealthCredError) as exc:
         load_log_key(tmp_path / "short.key")
     assert _code(exc) == "bad_key"
+
+
+def test_rows_name_their_policy_and_an_older_log_gains_the_column(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "old.db")
+    old.executescript(
+        "CREATE TABLE scans (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, place TEXT NOT NULL,"
+        " credential TEXT, kind TEXT, colour TEXT, outcome TEXT NOT NULL, error TEXT);"
+    )
+    old.close()
+    log = open_log(tmp_path / "old.db", KEY)
+    record_scan(log, place="p", outcome="error", error="expired", at=CHECKED, policy="seed-policy v1")
+    text = export_text(log, fmt="jsonl")
+    close_log(log)
+    assert '"policy": "seed-policy v1"' in text
+    with pytest.raises(BadInput):
+        record_scan(open_log(tmp_path / "old.db", KEY), place="p", outcome="admit", policy="")

@@ -125,13 +125,21 @@ def _record(
 ) -> str:
     """Log one scan; the row's outcome (a paper code with its ID unchecked is an ``error`` row)."""
     if result is None:  # the gate denies an invalid code with its error code as the rule
-        record_scan(scan_log, place=venue, outcome="error", error=decision.rule, at=at)
+        record_scan(scan_log, place=venue, outcome="error", error=decision.rule, at=at, policy=decision.policy)
         return "error"
     if decision.outcome == CHECK_ID:  # not admitted, not denied: kept with its credential for tracing
-        record_scan(scan_log, place=venue, outcome="error", error=decision.rule, result=result, at=at)
+        record_scan(
+            scan_log,
+            place=venue,
+            outcome="error",
+            error=decision.rule,
+            result=result,
+            at=at,
+            policy=decision.policy,
+        )
         return "error"
     outcome = cast(Literal["admit", "deny", "not_checked"], decision.outcome)
-    record_scan(scan_log, place=venue, outcome=outcome, result=result, at=at)
+    record_scan(scan_log, place=venue, outcome=outcome, result=result, at=at, policy=decision.policy)
     return outcome
 
 

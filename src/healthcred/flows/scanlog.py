@@ -77,7 +77,8 @@ CREATE TABLE IF NOT EXISTS scans (
     kind TEXT,
     colour TEXT,
     outcome TEXT NOT NULL CHECK (outcome IN ('admit', 'deny', 'not_checked', 'error')),
-    error TEXT
+    error TEXT,
+    policy TEXT
 );
 CREATE INDEX IF NOT EXISTS scans_at ON scans (at);
 CREATE INDEX IF NOT EXISTS scans_credential ON scans (credential);
@@ -85,13 +86,14 @@ CREATE INDEX IF NOT EXISTS scans_credential ON scans (credential);
 # SQLite hands stored text (and its own messages, which quote a damaged file's names) back as bytes
 # that Python decodes as UTF-8: a damaged or foreign file can make that decoding fail too.
 _READ_ERRORS = (sqlite3.Error, UnicodeDecodeError)
-_COLUMNS = ("at", "place", "credential", "kind", "colour", "outcome", "error")
+_COLUMNS = ("at", "place", "credential", "kind", "colour", "outcome", "error", "policy")
 # Fixed statements (no SQL is built from input; values are always bound parameters).
 _INSERT = (
-    "INSERT INTO scans (at, place, credential, kind, colour, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO scans (at, place, credential, kind, colour, outcome, error, policy)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT = (
-    "SELECT at, place, credential, kind, colour, outcome, error FROM scans"
+    "SELECT at, place, credential, kind, colour, outcome, error, policy FROM scans"
     " WHERE (?1 IS NULL OR credential = ?1) AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at <= ?3)"
     " ORDER BY at, id"
 )
@@ -168,6 +170,9 @@ def open_log(path: str | os.PathLike[str], key: bytes) -> ScanLog:
         for statement in _SCHEMA.split(";"):  # one by one: executescript would commit first
             if statement.strip():
                 conn.execute(statement)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(scans)")}
+        if "policy" not in columns:  # a log made before rows named their policy: the column is added
+            conn.execute("ALTER TABLE scans ADD COLUMN policy TEXT")
         row = conn.execute("SELECT value FROM meta WHERE name = 'key_id'").fetchone()
         key_id = _key_id(key)
         if row is None:
@@ -200,8 +205,11 @@ def record_scan(
     credential_id: bytes | None = None,
     error: str | None = None,
     at: datetime | int | float | None = None,
+    policy: str | None = None,
 ) -> None:
     """Append one scan: ``outcome`` at ``place``, for the credential of ``result`` (or ``credential_id``).
+
+    ``policy`` names the signed policy that decided (``"ID vVERSION"``, as a gate's decision says).
 
     Only the keyed hash of the id, the kind and the colour are stored. An
     ``error`` row stores its error code; for an invalid code (no trusted id) it
@@ -222,8 +230,10 @@ def record_scan(
         credential_id = raw_id if isinstance(raw_id, bytes) else raw_id.encode() if raw_id else None
         kind = result.kind
         colour = None if result.status is None else result.status.name
+    if policy is not None and (not isinstance(policy, str) or not 1 <= len(policy) <= 128):
+        raise BadInput("policy is 1–128 characters (the policy's id and version)")
     hashed = None if credential_id is None else credential_hash(log.key, credential_id)
-    row = (epoch_seconds(at), place, hashed, kind, colour, outcome, error)
+    row = (epoch_seconds(at), place, hashed, kind, colour, outcome, error, policy)
     try:
         log.connection.execute("BEGIN IMMEDIATE")
         log.connection.execute(_INSERT, row)
@@ -260,7 +270,7 @@ def _rows(
         raise ScanLogError(f"cannot read scan log {log.path}: {exc}") from exc
 
 
-_EXPORT_COLUMNS = ("time", "place", "credential", "kind", "colour", "outcome", "error")
+_EXPORT_COLUMNS = ("time", "place", "credential", "kind", "colour", "outcome", "error", "policy")
 
 
 def export_rows(
