@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "ERROR_CODES",
+    "SETUP_CODES",
     "AlgorithmMismatch",
     "BadBase45",
     "BadBinding",
@@ -471,3 +472,23 @@ def _all_codes() -> dict[str, type[HealthCredError]]:
 
 ERROR_CODES: dict[str, type[HealthCredError]] = _all_codes()
 """Every stable error code, mapped to its exception class."""
+
+SETUP_CODES = frozenset(
+    {
+        "trust_store_error",
+        "trust_folder_busy",
+        "trust_list_expired",
+        "trust_list_not_yet_valid",
+        "untrusted_list",
+        "rule_set_unavailable",
+        "id_check_unavailable",
+        "scan_log_error",
+        "qr_backend_unavailable",
+    }
+)
+"""Error codes that always mean the verifier's or issuer's own setup, whichever command meets them.
+
+Any other error met while a command loads its setup (see
+:func:`healthcred.cli.exits.setup_step`) is a setup problem too; the checkpoint station shows
+these as its own fault, never as the person's.
+"""

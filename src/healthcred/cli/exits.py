@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import click
 
-from healthcred.errors import HealthCredError
+from healthcred.errors import SETUP_CODES, HealthCredError
 
 __all__ = [
     "INTERNAL",
@@ -40,24 +40,6 @@ SETUP = 3
 ID-check key; an unusable signing key; a scan log that cannot be opened; no QR reader installed."""
 INTERNAL = 4
 """A bug in healthcred: the message says so and asks for a report."""
-
-SETUP_CODES = frozenset(
-    {
-        "trust_store_error",
-        "trust_folder_busy",
-        "trust_list_expired",
-        "trust_list_not_yet_valid",
-        "untrusted_list",
-        "rule_set_unavailable",
-        "id_check_unavailable",
-        "scan_log_error",
-        "qr_backend_unavailable",
-    }
-)
-"""Error codes that always mean the verifier's or issuer's own setup, whichever command meets them.
-
-Any other error met while a command loads its setup (see :func:`setup_step`) is a setup problem too.
-"""
 
 JSON_MODE = "healthcred.json"
 """The key in ``click.Context.meta`` that a command's ``--json`` flag sets (see ``support.json_option``)."""

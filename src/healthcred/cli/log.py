@@ -125,7 +125,9 @@ def _record(
 ) -> str:
     """Log one scan; the row's outcome (a paper code with its ID unchecked is an ``error`` row)."""
     if result is None:  # the gate denies an invalid code with its error code as the rule
-        record_scan(scan_log, place=venue, outcome="error", error=decision.rule, at=at, policy=decision.policy)
+        record_scan(
+            scan_log, place=venue, outcome="error", error=decision.rule, at=at, policy=decision.policy
+        )
         return "error"
     if decision.outcome == CHECK_ID:  # not admitted, not denied: kept with its credential for tracing
         record_scan(
