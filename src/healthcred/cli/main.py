@@ -72,6 +72,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "schema",
         "Print the JSON Schema of a file an operator writes by hand; with no NAME, list them.",
     ),
+    "station": (
+        "station",
+        "Serve a checkpoint page on 127.0.0.1: scan codes with the camera, decide by the signed policy.",
+    ),
     "trust": ("trust", "Manage a verifier's trust folder: anchors, lists, revocations and bundles."),
     "trustlist": ("trustlist", "Build, edit, sign and show signed trust lists of regional issuer keys."),
     "verify": (

@@ -48,6 +48,7 @@ __all__ = [
     "generate_log_key",
     "load_log_key",
     "open_log",
+    "outcome_counts",
     "purge",
     "record_scan",
     "save_log_key",
@@ -352,6 +353,17 @@ def stats(log: ScanLog) -> dict[str, Any]:
         "colours": {_stored_text(log, k): n for k, n in colours.items()},
         "retention_days": DEFAULT_RETENTION_DAYS,
     }
+
+
+def outcome_counts(log: ScanLog, *, since: datetime | int) -> dict[str, int]:
+    """Rows at or after ``since``, counted by outcome (a station's count of the day)."""
+    try:
+        found = log.connection.execute(
+            "SELECT outcome, COUNT(*) FROM scans WHERE at >= ? GROUP BY outcome", (epoch_seconds(since),)
+        )
+        return {str(_stored_text(log, k)): int(n) for k, n in found}
+    except _READ_ERRORS as exc:
+        raise ScanLogError(f"cannot read scan log {log.path}: {exc}") from exc
 
 
 def export_text(log: ScanLog, **options: Any) -> str:
