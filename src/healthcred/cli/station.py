@@ -87,6 +87,13 @@ DEFAULT_PORT = 8731
     show_default=True,
     help="The port on 127.0.0.1 (the station never listens on another address).",
 )
+@click.option(
+    "--decoder",
+    type=click.Choice(["station", "page"]),
+    default="station",
+    show_default=True,
+    help="Where camera frames are decoded: here with zxing-cpp (faster, measured) or in the page with jsQR.",
+)
 @click.option("--check", is_flag=True, help="Check every input, print what would be served, and exit.")
 @fail_typed
 def station(
@@ -100,6 +107,7 @@ def station(
     repeat_seconds: int,
     watch: Path | None,
     port: int,
+    decoder: str,
     check: bool,
 ) -> None:
     """Serve a checkpoint page on 127.0.0.1: scan codes with the camera, decide by the signed policy.
@@ -133,7 +141,7 @@ def station(
         )
         if sock is None:
             return
-        _serve(checkpoint, sock, port, watch)
+        _serve(checkpoint, sock, port, watch, decoder)
     finally:
         if checkpoint.log is not None:
             close_log(checkpoint.log)
@@ -181,7 +189,7 @@ def _bind(port: int) -> socket.socket:
         ) from exc
 
 
-def _serve(checkpoint: Checkpoint, sock: socket.socket, port: int, watch: Path | None) -> None:
+def _serve(checkpoint: Checkpoint, sock: socket.socket, port: int, watch: Path | None, decoder: str) -> None:
     from healthcred.station.app import make_app  # Starlette and uvicorn: only when serving
     from healthcred.station.server import serve
 
@@ -189,4 +197,4 @@ def _serve(checkpoint: Checkpoint, sock: socket.socket, port: int, watch: Path |
     click.echo(f"open http://127.0.0.1:{port}/ in a browser on this machine (the camera page)")
     click.echo(f"operator token (the panel asks for it; keep it to yourself): {token}")
     click.echo("stop with Ctrl-C", err=True)
-    serve(make_app(checkpoint, token, port, watch), sock)
+    serve(make_app(checkpoint, token, port, watch, decoder), sock)

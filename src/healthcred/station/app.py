@@ -11,6 +11,7 @@ carrying ``Authorization: Bearer TOKEN``, the token printed at start-up: never i
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import sys
@@ -30,9 +31,13 @@ from healthcred.errors import BadInput, HealthCredError
 from healthcred.flows.binding import MAX_BINDING_BYTES
 from healthcred.flows.family import MAX_FAMILY_BYTES
 from healthcred.station.checkpoint import Checkpoint
+from healthcred.station.frames import MAX_FRAME_SIDE, read_frame
 from healthcred.station.watch import watch_folder
 
-__all__ = ["MAX_BUNDLE_BYTES", "SECURITY_HEADERS", "make_app"]
+__all__ = ["DECODERS", "MAX_BUNDLE_BYTES", "SECURITY_HEADERS", "make_app"]
+
+DECODERS = ("station", "page")
+"""Where the camera's frames are decoded: at the station (zxing-cpp, the default) or in the page (jsQR)."""
 
 STATIC = Path(__file__).parent / "static"
 FONTS = Path(__file__).parent.parent / "fonts"  # the package's CJK font, shared with printing
@@ -143,8 +148,22 @@ def _text(body: dict[str, Any], name: str) -> str:
     return value
 
 
-def make_app(station: Checkpoint, token: str, port: int, watch: Path | None = None) -> ASGIApp:
-    """The station's ASGI app; ``token`` guards the operator routes, ``port`` is the one it serves on."""
+def _dimension(request: Request, name: str) -> int:
+    value = request.headers.get(name, "")
+    if not value.isdigit() or not 16 <= int(value) <= MAX_FRAME_SIDE:
+        raise BadInput(f"{name} is the frame's size in pixels, 16–{MAX_FRAME_SIDE}")
+    return int(value)
+
+
+def make_app(
+    station: Checkpoint, token: str, port: int, watch: Path | None = None, decoder: str = "station"
+) -> ASGIApp:
+    """The station's ASGI app; ``token`` guards the operator routes, ``port`` is the one it serves on.
+
+    ``decoder`` (one of :data:`DECODERS`) tells the page where to decode its camera's frames.
+    """
+    if decoder not in DECODERS:
+        raise BadInput(f"decoder is one of {DECODERS}")
     expected = f"Bearer {token}".encode()
 
     def operator(
@@ -180,6 +199,19 @@ def make_app(station: Checkpoint, token: str, port: int, watch: Path | None = No
     async def scan(request: Request) -> Response:
         verdict = station.scan(_text(await _json(request), "text"))
         return JSONResponse({**verdict.document(), "counts": station.counts()})
+
+    async def frame(request: Request) -> Response:
+        # One grey frame from the camera: its code's hash, and the verdict when the page has not
+        # sent this code yet (X-Last: the hash of the code it sent last), in one round trip.
+        width, height = _dimension(request, "x-frame-width"), _dimension(request, "x-frame-height")
+        text = read_frame(await _body(request, MAX_FRAME_SIDE * MAX_FRAME_SIDE), width, height)
+        if text is None:
+            return JSONResponse({"seen": None})
+        seen = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+        if request.headers.get("x-last") == seen:
+            return JSONResponse({"seen": seen})
+        verdict = station.scan(text)
+        return JSONResponse({"seen": seen, "verdict": {**verdict.document(), "counts": station.counts()}})
 
     async def answer(request: Request) -> Response:
         body = await _json(request)
@@ -242,6 +274,7 @@ def make_app(station: Checkpoint, token: str, port: int, watch: Path | None = No
     routes = [
         Route("/", index),
         Route("/api/scan", answering(scan), methods=["POST"]),
+        Route("/api/frame", answering(frame), methods=["POST"]),
         Route("/api/id", answering(answer), methods=["POST"]),
         Route("/api/cancel", answering(cancel), methods=["POST"]),
         Route("/api/guardian", answering(guardian), methods=["POST"]),

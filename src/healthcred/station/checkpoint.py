@@ -127,6 +127,8 @@ def _age_words(seconds: int | None) -> str:
     if seconds is None:
         return ""
     seconds = max(seconds, 0)
+    if seconds < 60:
+        return "刚刚 just issued"
     if seconds < 3600:
         return f"{seconds // 60} 分钟 min"
     if seconds < 86400:
@@ -183,6 +185,7 @@ class Checkpoint:
         self._day: date | None = None
         self._counts: dict[str, int] = {}
         self.last_install: dict[str, Any] | None = None
+        region_words("110000")  # loads the region table now, not for the first person in line
 
     # -- the configured post ------------------------------------------------------------------
 

@@ -1,0 +1,305 @@
+"""The station in a real browser: headless Chromium, its fake camera playing a video of real codes.
+
+The video (``tests/station/video.py``) shows, in order: a green code, a red one, an expired one,
+a paper code (the test types its holder's ID number at the prompt, as an ID reader's keyboard
+wedge would), a tampered code, a place code, and the green code again. The test checks the
+verdicts appear in that order, the scan log holds the right rows with the policy, the operator
+routes refuse requests without the token, and every request the page made went to 127.0.0.1.
+
+It measures each code's time from its first video frame to its verdict on screen (the page's
+``#stats`` mode stamps frame reads with the frame number the video carries, and verdict renders).
+The issue's budget is p95 ≤ 300 ms on this machine; CI asserts a looser bound (the machine is
+shared, and a test must not fail on load) unless ``HEALTHCRED_STATION_LATENCY_MS`` sets it.
+
+Chromium is Debian's (``/usr/bin/chromium``, installed by ``.ci/run``); without it the test skips,
+unless ``HEALTHCRED_REQUIRE_CHROMIUM=1`` (as in CI) makes that a failure.
+``HEALTHCRED_STATION_SCREENSHOTS=DIR`` writes the screenshots docs/station.md shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from healthcred.flows.scanlog import close_log, export_text, load_log_key, open_log
+from tests.station.conftest import GRANDMOTHER_ID, Demo, make_demo
+from tests.station.video import FPS, Shot, write_y4m
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+HOLD, GAP, PAPER_HOLD, TAIL = 12, 6, 36, 45  # frames at FPS
+LOOSE_LATENCY_MS = 2000.0  # CI's bound: a hang or a broken pipeline, not a slow shared machine
+SEQUENCE = [
+    ("green-hangzhou", "admit"),
+    ("red-ningbo", "deny"),
+    ("expired", "deny"),
+    ("paper-grandmother", "prompt"),
+    ("tampered", "deny"),
+    ("place-mall", "place"),
+    ("green-hangzhou", "already"),
+]
+"""The codes the video shows, and the verdict each gets (the paper code's prompt is then answered)."""
+
+
+def _browser_available() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return CHROMIUM.exists()
+
+
+pytestmark = pytest.mark.skipif(
+    not _browser_available() and os.environ.get("HEALTHCRED_REQUIRE_CHROMIUM") != "1",
+    reason="needs Debian's chromium (/usr/bin/chromium) and playwright (.ci/run installs both)",
+)
+
+
+@dataclass
+class Running:
+    """A station subprocess: its demo folder, port, operator token and the video's shot starts."""
+
+    demo: Demo
+    port: int
+    token: str
+    video: Path
+    starts: list[int]
+    decoder: str
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _read_token(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    for _ in range(10):
+        line = process.stdout.readline()
+        if not line:
+            break
+        if line.startswith("operator token"):
+            return line.rsplit(" ", 1)[1].strip()
+    process.kill()
+    raise AssertionError(f"the station did not start: {process.communicate(timeout=5)}")
+
+
+@pytest.fixture(scope="module", params=["station", "page"])
+def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    decoder: str = request.param  # where frames are decoded: zxing-cpp at the station, or jsQR in the page
+    root = tmp_path_factory.mktemp(f"browser-{decoder}")
+    demo = make_demo(root / "demo")
+    shots = [Shot(None, HOLD)]
+    for stem, _ in SEQUENCE:
+        shots += [Shot(demo.code(stem), PAPER_HOLD if stem.startswith("paper") else HOLD), Shot(None, GAP)]
+    shots[-1] = Shot(None, TAIL)
+    video = root / "camera.y4m"
+    starts = write_y4m(video, shots)[1::2]  # the first frame of each code
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "healthcred", "station", "--trust", str(demo.trust), "--scene", "mall",
+        "--level", "high", "--place", str(demo.root / "codes" / "place-mall.txt"), "--id-key",
+        str(demo.id_key), "--log", str(demo.log), "--log-key", str(demo.log_key), "--port", str(port),
+        "--repeat", "600", "--decoder", decoder,
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        yield Running(demo, port, _read_token(process), video, starts, decoder)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        assert "Traceback" not in errors and "internal error" not in errors, errors
+
+
+def _shoot(page: Any, name: str, running: Running) -> None:
+    folder = os.environ.get("HEALTHCRED_STATION_SCREENSHOTS")
+    if folder and running.decoder == "station":  # the default decoder's pages (they look the same)
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"station-{name}.png"))
+
+
+def _wait_verdicts(page: Any, count: int) -> list[dict[str, Any]]:
+    # A function, not a string: the page's CSP forbids eval, which a string predicate needs.
+    ready = "(n) => window.__station_stats.verdicts.length >= n"
+    page.wait_for_function(ready, arg=count, polling=50, timeout=20_000)
+    verdicts: list[dict[str, Any]] = page.evaluate("window.__station_stats.verdicts")
+    return verdicts
+
+
+def _latencies(stats: dict[str, Any], verdicts: list[dict[str, Any]], starts: list[int]) -> list[float]:
+    """Each code's first frame → its verdict on screen, in ms (the answered paper prompt left out)."""
+    reads = stats["reads"]
+    out = []
+    for verdict, start in zip((v for v in verdicts if v["first"] is not None), starts, strict=False):
+        first = next(r for r in reads if start <= r["frame"] < start + PAPER_HOLD)
+        shown_at = first["t"] - (first["frame"] - start) * 1000 / FPS  # when frame `start` was shown
+        out.append(verdict["t"] - shown_at)
+    return out
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def test_the_station_scans_the_camera_and_shows_each_verdict_in_order(running: Running) -> None:
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[*CHROMIUM_FLAGS, f"--use-file-for-fake-video-capture={running.video}"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(f"{running.base}/#stats")
+            verdicts = _wait_verdicts(page, 1)
+            _shoot(page, "admit", running)
+            verdicts = _wait_verdicts(page, 2)
+            _shoot(page, "deny", running)
+            verdicts = _wait_verdicts(page, 4)
+            assert verdicts[3]["kind"] == "prompt", verdicts
+            _shoot(page, "paper", running)
+            page.keyboard.type(GRANDMOTHER_ID)  # as the ID card reader's keyboard wedge types it
+            page.keyboard.press("Enter")
+            verdicts = _wait_verdicts(page, len(SEQUENCE) + 1)
+            page.wait_for_selector("#verdict", state="hidden", timeout=5_000)
+            _shoot(page, "idle", running)
+            stats = page.evaluate("window.__station_stats")
+            page.click("#operator-open")
+            page.fill("#token", running.token)
+            page.press("#token", "Enter")
+            page.wait_for_selector("#trust-status table", timeout=5_000)
+            assert "seed-policy" in page.inner_text("#trust-status")
+            _shoot(page, "operator", running)
+        finally:
+            browser.close()
+
+    kinds = [(v["kind"], v["rule"]) for v in verdicts[: len(SEQUENCE) + 1]]
+    expected = [kind for _, kind in SEQUENCE]
+    expected.insert(4, "admit")  # the paper code, once its holder's ID number matched
+    assert [k for k, _ in kinds] == expected, kinds
+    assert kinds[2][1] == "expired" and kinds[4][1] == "green"
+
+    assert requests and all(url.startswith(f"{running.base}/") for url in requests), set(requests)
+
+    latencies = _latencies(stats, verdicts, running.starts)
+    assert len(latencies) == len(SEQUENCE)
+    budget = float(os.environ.get("HEALTHCRED_STATION_LATENCY_MS", LOOSE_LATENCY_MS))
+    decode = sorted(stats["decodeMs"])
+    report = {
+        "latency_ms": [round(x, 1) for x in latencies],
+        "p95_ms": round(_p95(latencies), 1),
+        "median_ms": round(sorted(latencies)[len(latencies) // 2], 1),
+        "decode_median_ms": round(decode[len(decode) // 2], 1),  # page: jsQR; station: the round trip
+        "frames_read": len(stats["reads"]),
+        "capture_median_ms": round(sorted(stats["captureMs"])[len(stats["captureMs"]) // 2], 1),
+        "callback_lag_median_ms": round(sorted(stats["callbackLagMs"])[len(stats["callbackLagMs"]) // 2], 1),
+        "decoder": running.decoder,
+    }
+    print("station latency", json.dumps(report))
+    folder = os.environ.get("HEALTHCRED_STATION_SCREENSHOTS")
+    if folder:
+        (Path(folder) / f"station-latency-{running.decoder}.json").write_text(
+            json.dumps(report, indent=1) + "\n"
+        )
+    assert _p95(latencies) <= budget, report
+
+
+def test_the_scan_log_holds_one_row_per_decision_with_the_policy(running: Running) -> None:
+    log = open_log(running.demo.log, load_log_key(running.demo.log_key))
+    try:
+        rows = [json.loads(line) for line in export_text(log).splitlines()]
+    finally:
+        close_log(log)
+    if not rows:
+        pytest.skip("the browser test did not run first")
+    assert [
+        (r["outcome"], r["colour"], r["error"] if r["outcome"] == "error" else None) for r in rows[:5]
+    ] == [
+        ("admit", "green", None),
+        ("deny", "red", None),
+        ("error", None, "expired"),
+        ("admit", "green", None),
+        ("error", None, rows[4]["error"]),
+    ]
+    assert {r["policy"] for r in rows} == {"seed-policy v1"} and {r["place"] for r in rows} == {
+        "HZ-MALL-0001"
+    }
+
+
+def _status(request: urllib.request.Request) -> int:
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return int(refused.code)
+
+
+def test_the_operator_routes_refuse_without_the_token(running: Running) -> None:
+    base = running.base
+    bundle = b"\xd2\x84" + b"\0" * 16
+    unauthenticated = [
+        urllib.request.Request(f"{base}/api/operator/status"),
+        urllib.request.Request(f"{base}/api/operator/export?format=csv"),
+        urllib.request.Request(f"{base}/api/operator/trust", data=bundle, method="POST"),
+        urllib.request.Request(
+            f"{base}/api/operator/config", data=b'{"level": "low"}', method="POST",
+            headers={"Content-Type": "application/json"},
+        ),
+        urllib.request.Request(f"{base}/api/operator/status", headers={"Authorization": "Bearer wrong"}),
+    ]  # fmt: skip
+    assert [_status(r) for r in unauthenticated] == [401] * len(unauthenticated)
+    token = {"Authorization": f"Bearer {running.token}"}
+    assert _status(urllib.request.Request(f"{base}/api/operator/status", headers=token)) == 200
+    foreign = {**token, "Origin": "http://evil.example", "Content-Type": "application/json"}
+    posted = urllib.request.Request(f"{base}/api/operator/config", data=b"{}", method="POST", headers=foreign)
+    assert _status(posted) == 403
+    rebound = urllib.request.Request(f"{base}/api/operator/status", headers={**token, "Host": "evil.example"})
+    assert _status(rebound) == 403
+    with urllib.request.urlopen(f"{base}/", timeout=5) as page:
+        assert page.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+        assert page.headers.get("Access-Control-Allow-Origin") is None
+        assert running.token not in page.read().decode()
+
+
+def test_chromium_is_there_when_ci_requires_it() -> None:
+    if os.environ.get("HEALTHCRED_REQUIRE_CHROMIUM") == "1":
+        assert _browser_available(), "HEALTHCRED_REQUIRE_CHROMIUM=1 but chromium or playwright is missing"
+    assert shutil.which("chromium") is None or CHROMIUM.exists()
