@@ -217,6 +217,25 @@ TEMPLATES: dict[str, Template] = {
     "rules sign": t(
         "rules", "sign", "@json:{data}/policy.json", "--key", ROOT_KEY, "--out", "@out:{out}/policy.cose"
     ),
+    # --check: every input is checked and the command exits before it would serve.
+    "station": t(
+        "station",
+        "--trust",
+        TRUST,
+        "--scene",
+        "mall",
+        "--level",
+        "high",
+        "--place",
+        "@code:{demo}/codes/place-mall.txt",
+        "--id-key",
+        ID_KEY,
+        "--log",
+        "@db:{data}/scans.db",
+        "--log-key",
+        "@file:{data}/log.key",
+        "--check",
+    ),
     "trust add": t("trust", "add", "{trust}", "@list:{demo}/trust/lists/national.cose"),
     "trust diff": t(
         "trust", "diff", "@list:{data}/bundle.cose", "@list:{data}/bundle.cose", "--anchor", ROOT_PUB

@@ -21,11 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +30,7 @@ import pytest
 
 from healthcred.flows.scanlog import close_log, export_text, load_log_key, open_log
 from tests.station.conftest import GRANDMOTHER_ID, Demo, make_demo
+from tests.station.serve import Station, start_station
 from tests.station.video import FPS, Shot, write_y4m
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,40 +75,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@dataclass
-class Running:
-    """A station subprocess: its demo folder, port, operator token and the video's shot starts."""
-
-    demo: Demo
-    port: int
-    token: str
-    video: Path
-    starts: list[int]
-    decoder: str
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _read_token(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    for _ in range(10):
-        line = process.stdout.readline()
-        if not line:
-            break
-        if line.startswith("operator token"):
-            return line.rsplit(" ", 1)[1].strip()
-    process.kill()
-    raise AssertionError(f"the station did not start: {process.communicate(timeout=5)}")
-
-
 @pytest.fixture(scope="module", params=["station", "page"])
 def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     decoder: str = request.param  # where frames are decoded: zxing-cpp at the station, or jsQR in the page
@@ -124,23 +86,30 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     shots[-1] = Shot(None, TAIL)
     video = root / "camera.y4m"
     starts = write_y4m(video, shots)[1::2]  # the first frame of each code
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "healthcred", "station", "--trust", str(demo.trust), "--scene", "mall",
-        "--level", "high", "--place", str(demo.root / "codes" / "place-mall.txt"), "--id-key",
-        str(demo.id_key), "--log", str(demo.log), "--log-key", str(demo.log_key), "--port", str(port),
-        "--repeat", "600", "--decoder", decoder,
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        yield Running(demo, port, _read_token(process), video, starts, decoder)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        assert process.stderr is not None
-        errors = process.stderr.read()
-        assert "Traceback" not in errors and "internal error" not in errors, errors
+    with start_station(demo, "--decoder", decoder) as station:
+        yield Running(station, video, starts, decoder)
+
+
+@dataclass
+class Running:
+    """The station under test, the camera video and the first frame of each code in it."""
+
+    station: Station
+    video: Path
+    starts: list[int]
+    decoder: str
+
+    @property
+    def base(self) -> str:
+        return self.station.base
+
+    @property
+    def demo(self) -> Demo:
+        return self.station.demo
+
+    @property
+    def token(self) -> str:
+        return self.station.token
 
 
 def _shoot(page: Any, name: str, running: Running) -> None:
@@ -260,43 +229,6 @@ def test_the_scan_log_holds_one_row_per_decision_with_the_policy(running: Runnin
     assert {r["policy"] for r in rows} == {"seed-policy v1"} and {r["place"] for r in rows} == {
         "HZ-MALL-0001"
     }
-
-
-def _status(request: urllib.request.Request) -> int:
-    try:
-        with urllib.request.urlopen(request, timeout=5) as answer:
-            return int(answer.status)
-    except urllib.error.HTTPError as refused:
-        return int(refused.code)
-
-
-def test_the_operator_routes_refuse_without_the_token(running: Running) -> None:
-    base = running.base
-    bundle = b"\xd2\x84" + b"\0" * 16
-    unauthenticated = [
-        urllib.request.Request(f"{base}/api/operator/status"),
-        urllib.request.Request(f"{base}/api/operator/export?format=csv"),
-        urllib.request.Request(f"{base}/api/operator/trust", data=bundle, method="POST"),
-        urllib.request.Request(
-            f"{base}/api/operator/config", data=b'{"level": "low"}', method="POST",
-            headers={"Content-Type": "application/json"},
-        ),
-        urllib.request.Request(f"{base}/api/operator/status", headers={"Authorization": "Bearer wrong"}),
-    ]  # fmt: skip
-    assert [_status(r) for r in unauthenticated] == [401] * len(unauthenticated)
-    token = {"Authorization": f"Bearer {running.token}"}
-    assert _status(urllib.request.Request(f"{base}/api/operator/status", headers=token)) == 200
-    foreign = {**token, "Origin": "http://evil.example", "Content-Type": "application/json"}
-    posted = urllib.request.Request(f"{base}/api/operator/config", data=b"{}", method="POST", headers=foreign)
-    assert _status(posted) == 403
-    rebound = urllib.request.Request(f"{base}/api/operator/status", headers={**token, "Host": "evil.example"})
-    assert _status(rebound) == 403
-    with urllib.request.urlopen(f"{base}/", timeout=5) as page:
-        assert page.headers["X-Frame-Options"] == "DENY"
-        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
-        assert "default-src 'self'" in page.headers["Content-Security-Policy"]
-        assert page.headers.get("Access-Control-Allow-Origin") is None
-        assert running.token not in page.read().decode()
 
 
 def test_chromium_is_there_when_ci_requires_it() -> None:

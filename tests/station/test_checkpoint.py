@@ -15,6 +15,7 @@ from healthcred.flows.places import verify_place
 from healthcred.flows.scanlog import ScanLog, close_log, export_text, load_log_key, open_log
 from healthcred.station.checkpoint import Checkpoint
 from healthcred.station.watch import poll_once
+from healthcred.trust.folder import load_trust
 from tests.station.conftest import GRANDMOTHER_ID, NEIGHBOUR_ID, Demo
 
 
@@ -35,8 +36,10 @@ def log(fresh_demo: Demo) -> Iterator[ScanLog]:
     close_log(opened)
 
 
-def _station(demo: Demo, log: ScanLog | None = None, clock: Clock | None = None, **kw: object) -> Checkpoint:
-    place = verify_place(demo.code("place-mall"), load_trust_store(demo))
+def _station(
+    demo: Demo, log: ScanLog | None = None, clock: Clock | None = None, repeat_seconds: int = 300
+) -> Checkpoint:
+    place = verify_place(demo.code("place-mall"), load_trust(demo.trust))
     return Checkpoint(
         demo.trust,
         scene="mall",
@@ -45,14 +48,8 @@ def _station(demo: Demo, log: ScanLog | None = None, clock: Clock | None = None,
         id_key=load_id_key(demo.id_key),
         log=log,
         clock=clock,
-        **kw,  # type: ignore[arg-type]
+        repeat_seconds=repeat_seconds,
     )
-
-
-def load_trust_store(demo: Demo):  # type: ignore[no-untyped-def]
-    from healthcred.trust.folder import load_trust
-
-    return load_trust(demo.trust)
 
 
 def _rows(log: ScanLog) -> list[dict[str, str]]:
