@@ -12,7 +12,6 @@ from healthcred.cli.demo import run_demo
 from healthcred.crypto.keys import load_private_key
 from healthcred.flows.family import make_family_bundle
 from healthcred.flows.issue import issue
-from healthcred.flows.scanlog import close_log, generate_log_key, load_log_key, open_log, save_log_key
 from healthcred.model import GREEN, DocumentType, HealthCode, Subject
 
 GRANDMOTHER_ID = "330106194205081229"
@@ -23,7 +22,7 @@ NEIGHBOUR_ID = "330106194205081237"
 
 @dataclass(frozen=True)
 class Demo:
-    """Paths and code texts of one demo folder, plus a scan log and its key."""
+    """Paths and code texts of one demo folder (its scan log and key included)."""
 
     root: Path
 
@@ -36,7 +35,7 @@ class Demo:
 
     @property
     def log(self) -> Path:
-        return self.root / "scan.db"
+        return self.root / "scan-log.db"
 
     @property
     def log_key(self) -> Path:
@@ -48,10 +47,8 @@ class Demo:
 
 
 def make_demo(root: Path) -> Demo:
-    """Run the demo into ``root``, make a scan log, and add an expired code and a tampered one."""
+    """Run the demo into ``root`` (its scan log included), and add an expired code and a tampered one."""
     assert run_demo(root, echo=lambda _: None)
-    save_log_key(generate_log_key(), root / "keys" / "scan-log.key")
-    close_log(open_log(root / "scan.db", load_log_key(root / "keys" / "scan-log.key")))
     key = load_private_key(root / "keys" / "zhejiang.key.pem")
     old = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=50)  # inside the key's grant
     expired = HealthCode.create(

@@ -6,7 +6,8 @@ region on the national algorithms, SM2 with SM3); three codes are issued, render
 images and verified offline against the trust folder. Then the people without
 a phone: a paper code for an elderly resident, printed as a card (PDF and PNG),
 read back from the card, checked against her ID number; her grandson holds it
-through a signed binding; and a mall's place code for its scanning post.
+through a signed binding; and a mall's place code for its scanning post, with a
+scan log for the checkpoint station (``healthcred station``) the last line names.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from healthcred.flows.binding import Relation, make_binding, verify_dependent
 from healthcred.flows.idcheck import check_id, generate_id_key, save_id_key
 from healthcred.flows.issue import issue, issue_paper
 from healthcred.flows.places import issue_place, verify_place
+from healthcred.flows.scanlog import close_log, generate_log_key, load_log_key, open_log, save_log_key
 from healthcred.flows.verify import verify
 from healthcred.model import GREEN, RED, YELLOW, CredentialKind, DocumentType, HealthCode, Status, Subject
 from healthcred.printing.cards import render_card
@@ -165,7 +167,21 @@ def run_demo(out: Path, echo: Callable[[str], None] = print, alg: Alg | None = N
         f"codes in {codes_dir}; try: healthcred verify --trust {out / 'trust'} {codes_dir / _CODES[0][0]}.png"
     )
     people_ok = _people(out, trust, issuers["zhejiang"][0], now, echo)
+    _scan_log(out, echo)
     return all_ok and people_ok
+
+
+def _scan_log(out: Path, echo: Callable[[str], None]) -> None:
+    """A scan log and its key for the checkpoint station (kept, with its rows, when the demo runs again)."""
+    key_file, db = out / "keys" / "scan-log.key", out / "scan-log.db"
+    if not key_file.exists():
+        save_log_key(generate_log_key(), key_file)
+    close_log(open_log(db, load_log_key(key_file)))
+    echo(
+        f"checkpoint: healthcred station --trust {out}/trust --scene mall --level high"
+        f" --place {out}/codes/place-mall.txt --id-key {out}/keys/id-check.json"
+        f" --log {out}/scan-log.db --log-key {out}/keys/scan-log.key"
+    )
 
 
 # An elderly resident without a phone, and her grandson (the holder of the first code).
