@@ -201,11 +201,6 @@ def test_the_station_scans_the_camera_and_shows_each_verdict_in_order(running: R
         "decoder": running.decoder,
     }
     print("station latency", json.dumps(report))
-    folder = os.environ.get("HEALTHCRED_STATION_SCREENSHOTS")
-    if folder:
-        (Path(folder) / f"station-latency-{running.decoder}.json").write_text(
-            json.dumps(report, indent=1) + "\n"
-        )
     assert _p95(latencies) <= budget, report
 
 

@@ -24,8 +24,10 @@
   // -- camera and decoding --------------------------------------------------------------------
 
   async function warmUp() {
-    // The first person in line should not pay for cold paths: decode a packaged QR image once,
-    // load every verdict icon, and draw every verdict title once (its glyphs rasterised) unseen.
+    // The first person in line should not pay for cold paths: start the audio context (~100 ms
+    // the first time), decode a packaged QR image once, load every verdict icon, and draw every
+    // verdict title once (its glyphs rasterised) unseen.
+    try { audio = new AudioContext(); } catch (err) { audio = null; }
     const icons = KINDS.map((kind) => new Image());
     KINDS.forEach((kind, i) => { icons[i].src = "/static/icons/" + kind + ".svg"; });
     const sample = new Image();
@@ -229,9 +231,14 @@
     $("n-deny").textContent = c.deny + (c.error || 0);
   }
 
+  // A browser may start the audio context suspended until someone touches the page.
+  for (const event of ["pointerdown", "keydown"]) {
+    document.addEventListener(event, () => { if (audio && audio.state === "suspended") audio.resume(); });
+  }
+
   function tone(kind) {
+    if (!audio) return;
     try {
-      audio = audio || new AudioContext();
       const good = kind === "admit" || kind === "not_checked";
       const beeps = good ? [[880, 0.12]] : kind === "prompt" || kind === "already" ? [[660, 0.1]] : [[220, 0.18], [220, 0.18]];
       let at = audio.currentTime;
