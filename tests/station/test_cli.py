@@ -65,3 +65,20 @@ def test_help_and_check_load_no_web_framework(station_demo: Demo) -> None:
         )
         modules = {m.split(".")[0] for m in json.loads(run.stdout.splitlines()[-1])}
         assert not {"starlette", "uvicorn", "anyio"} & modules, args
+
+
+def test_every_page_asset_is_package_data() -> None:
+    # A plain install must serve the whole page: a file the patterns miss would be a 404 there.
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package = root / "src" / "healthcred"
+    assets = [
+        p.relative_to(package).as_posix() for p in (package / "station" / "static").rglob("*") if p.is_file()
+    ]
+    assert assets
+    missed = [a for a in assets if not any(fnmatch.fnmatch(a, pattern) for pattern in patterns["healthcred"])]
+    assert not missed
