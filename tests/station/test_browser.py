@@ -47,7 +47,10 @@ CHROMIUM_FLAGS = [
     "--use-fake-device-for-media-stream",
     "--autoplay-policy=no-user-gesture-required",
 ]
-HOLD, GAP, PAPER_HOLD, TAIL = 12, 6, 36, 45  # frames at FPS
+# Frames at FPS. The video opens with LEAD frames without a code, as a station runs a while before
+# its first person comes: the page has loaded and warmed up (measured: a code in the first second
+# after load waits for the page's own start, 100–200 ms more).
+LEAD, HOLD, GAP, PAPER_HOLD, TAIL = 30, 12, 6, 36, 45
 LOOSE_LATENCY_MS = 2000.0  # CI's bound: a hang or a broken pipeline, not a slow shared machine
 SEQUENCE = [
     ("green-hangzhou", "admit"),
@@ -80,7 +83,7 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     decoder: str = request.param  # where frames are decoded: zxing-cpp at the station, or jsQR in the page
     root = tmp_path_factory.mktemp(f"browser-{decoder}")
     demo = make_demo(root / "demo")
-    shots = [Shot(None, HOLD)]
+    shots = [Shot(None, LEAD)]
     for stem, _ in SEQUENCE:
         shots += [Shot(demo.code(stem), PAPER_HOLD if stem.startswith("paper") else HOLD), Shot(None, GAP)]
     shots[-1] = Shot(None, TAIL)
@@ -202,25 +205,24 @@ def test_the_station_scans_the_camera_and_shows_each_verdict_in_order(running: R
     }
     print("station latency", json.dumps(report))
     assert _p95(latencies) <= budget, report
+    _check_scan_log(running.demo)
 
 
-def test_the_scan_log_holds_one_row_per_decision_with_the_policy(running: Running) -> None:
-    log = open_log(running.demo.log, load_log_key(running.demo.log_key))
+def _check_scan_log(demo: Demo) -> None:
+    """One row per decision, with the policy: not for "already scanned" or the place code."""
+    log = open_log(demo.log, load_log_key(demo.log_key))
     try:
         rows = [json.loads(line) for line in export_text(log).splitlines()]
     finally:
         close_log(log)
-    if not rows:
-        pytest.skip("the browser test did not run first")
-    assert [
-        (r["outcome"], r["colour"], r["error"] if r["outcome"] == "error" else None) for r in rows[:5]
-    ] == [
+    assert [(r["outcome"], r["colour"], r["error"]) for r in rows] == [
         ("admit", "green", None),
         ("deny", "red", None),
         ("error", None, "expired"),
-        ("admit", "green", None),
-        ("error", None, rows[4]["error"]),
+        ("admit", "green", None),  # the paper code, its ID number matched
+        ("error", None, rows[4]["error"]),  # the tampered code
     ]
+    assert rows[4]["error"] in {"bad_signature", "malformed_cose", "bad_base45", "decompression_failed"}
     assert {r["policy"] for r in rows} == {"seed-policy v1"} and {r["place"] for r in rows} == {
         "HZ-MALL-0001"
     }

@@ -65,6 +65,9 @@ PROMPT_SECONDS = 120
 """A paper-code prompt left unanswered this long is dropped (logged as ``check_id``)."""
 GUARDIAN_SECONDS = 300
 """A guardian's binding or family bundle is held this long for their dependents' codes."""
+SAME_SHOWING_SECONDS = 5
+"""A code read again this soon after its verdict is the same showing (the camera lost it a moment):
+the same verdict again, not "already scanned"."""
 MAX_NUMBER_CHARS = 64
 """Longest ID number an answer may carry (a document number is ≤ 24 characters)."""
 
@@ -136,6 +139,15 @@ def _age_words(seconds: int | None) -> str:
     return f"{seconds // 86400} 天 days"
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """A credential decided at this place: when, the outcome, and the verdict shown."""
+
+    at: datetime
+    outcome: str
+    verdict: Verdict
+
+
 @dataclass
 class _Pending:
     """A paper code waiting for its holder's ID number."""
@@ -179,7 +191,7 @@ class Checkpoint:
         self.venue = place.place.venue_id if place is not None else UNPLACED
         self.repeat = timedelta(seconds=repeat_seconds)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._seen: dict[str, tuple[datetime, str]] = {}
+        self._seen: dict[str, _Seen] = {}
         self._pending: dict[str, _Pending] = {}
         self._guardian: _Guardian | None = None
         self._day: date | None = None
@@ -222,7 +234,9 @@ class Checkpoint:
                 return self._asking(token, waiting, moment)
             self.cancel(token)  # another code: whoever was asked for an ID has gone
         earlier = self._seen.get(key)
-        if earlier is not None and moment - earlier[0] < self.repeat:
+        if earlier is not None and moment - earlier.at < timedelta(seconds=SAME_SHOWING_SECONDS):
+            return earlier.verdict
+        if earlier is not None and moment - earlier.at < self.repeat:
             return self._already(result, earlier, moment)
         decision = policy.decide(result.credential, scene=self.gate.scene, level=self.gate.level, at=moment)
         via = self._through_guardian(result, moment)
@@ -313,20 +327,21 @@ class Checkpoint:
 
     def _invalid(self, error: HealthCredError, key: str, moment: datetime) -> Verdict:
         earlier = self._seen.get(key)
-        if earlier is not None and moment - earlier[0] < self.repeat:
-            return Verdict("already", f"already scanned: {earlier[1]}", rule=error.code)
+        if earlier is not None and moment - earlier.at < timedelta(seconds=SAME_SHOWING_SECONDS):
+            return earlier.verdict
+        if earlier is not None and moment - earlier.at < self.repeat:
+            return Verdict("already", f"already scanned: {earlier.outcome}", rule=error.code)
         decision = with_id_check(self.gate.refuse(error, moment), "not_required")
         self._log(decision, None, moment)
-        self._seen[key] = (moment, decision.outcome)
-        return Verdict("deny", decision.message, rule=decision.rule, policy=decision.policy)
+        verdict = Verdict("deny", decision.message, rule=decision.rule, policy=decision.policy)
+        self._seen[key] = _Seen(moment, decision.outcome, verdict)
+        return verdict
 
-    def _already(
-        self, result: VerificationResult, earlier: tuple[datetime, str], moment: datetime
-    ) -> Verdict:
-        ago = int((moment - earlier[0]).total_seconds())
+    def _already(self, result: VerificationResult, earlier: _Seen, moment: datetime) -> Verdict:
+        ago = int((moment - earlier.at).total_seconds())
         return Verdict(
             "already",
-            f"this code was scanned here {ago} s ago ({earlier[1]}): not entered again",
+            f"this code was scanned here {ago} s ago ({earlier.outcome}): not entered again",
             **_holder(result, moment),
         )
 
@@ -353,8 +368,7 @@ class Checkpoint:
         self, decision: GateDecision, result: VerificationResult, key: str, moment: datetime, via: str = ""
     ) -> Verdict:
         self._log(decision, result, moment)
-        self._seen[key] = (moment, decision.outcome)
-        return Verdict(
+        verdict = Verdict(
             cast(VerdictKind, decision.outcome),
             decision.message,
             rule=decision.rule,
@@ -363,6 +377,8 @@ class Checkpoint:
             via=via,
             **_holder(result, moment),
         )
+        self._seen[key] = _Seen(moment, decision.outcome, verdict)
+        return verdict
 
     def _log(self, decision: GateDecision, result: VerificationResult | None, moment: datetime) -> None:
         outcome = "error" if result is None or decision.outcome == CHECK_ID else decision.outcome
@@ -385,7 +401,8 @@ class Checkpoint:
         for token, waiting in list(self._pending.items()):
             if moment - waiting.at > timedelta(seconds=PROMPT_SECONDS):
                 self.cancel(token)
-        self._seen = {k: v for k, v in self._seen.items() if moment - v[0] < self.repeat}
+        keep = max(self.repeat, timedelta(seconds=SAME_SHOWING_SECONDS))
+        self._seen = {k: v for k, v in self._seen.items() if moment - v.at < keep}
 
     # -- counts, trust, export ----------------------------------------------------------------
 
