@@ -231,3 +231,11 @@ def test_the_watched_folder_installs_each_new_bundle_once(fresh_demo: Demo, tmp_
 def test_export_needs_a_log(station_demo: Demo) -> None:
     with pytest.raises(BadInput):
         _station(station_demo).export()
+
+
+def test_the_days_counts_come_back_from_the_log_after_a_restart(fresh_demo: Demo, log: ScanLog) -> None:
+    _station(fresh_demo, log).scan(fresh_demo.code("green-hangzhou"))
+    again = _station(fresh_demo, log)
+    assert again.counts()["admit"] == 1
+    again.scan(fresh_demo.code("red-ningbo"))
+    assert again.counts() == {"admit": 1, "deny": 1, "not_checked": 0, "error": 0}
