@@ -25,6 +25,7 @@ NOT_STDIN = {
         (f"log {name}", "db"): "the SQLite scan log"
         for name in ("init", "record", "export", "purge", "stats")
     },
+    ("station", "log_db"): "the SQLite scan log",
 }
 """File parameters that cannot be stdin, and why."""
 

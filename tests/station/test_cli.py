@@ -34,7 +34,8 @@ def test_bad_inputs_fail_before_the_server_starts(station_demo: Demo) -> None:
         (["--place", str(codes / "green-hangzhou.txt")], SETUP),  # a health code is not a place code
         (["--id-key", str(codes / "green-hangzhou.txt")], SETUP),
         (["--log", str(codes / "green-hangzhou.txt"), "--log-key", str(station_demo.log_key)], SETUP),
-        (["--place", "-"], USAGE),
+        (["--log", "-", "--log-key", str(station_demo.log_key)], USAGE),  # a database is no stream
+        (["--place", "-", "--id-key", "-"], USAGE),  # one input at most from stdin
     ]
     for extra, code in cases:
         result = CliRunner().invoke(main, [*_args(station_demo, *extra), "--check"])

@@ -17,7 +17,7 @@ import click
 
 from healthcred.cli.exits import SETUP, CommandFailure, setup_step
 from healthcred.cli.holder import key_source
-from healthcred.cli.support import InputFile, fail_typed, input_name, read_code
+from healthcred.cli.support import InputFile, fail_typed, input_name, one_stdin, read_code
 from healthcred.errors import ScanLogError
 from healthcred.flows.idcheck import IdCheckKey, load_id_key
 from healthcred.flows.places import PlaceResult, verify_place
@@ -120,8 +120,9 @@ def station(
     """
     if (log_db is None) != (log_key is None):
         raise click.UsageError("--log and --log-key go together (the scan log and its hashing key)")
-    if "-" in (str(log_db), str(log_key), str(id_key), place_code):
-        raise click.UsageError("the station reads its files itself: stdin (`-`) cannot be one of them")
+    if str(log_db) == "-":
+        raise click.UsageError("--log is the scan log's file (SQLite); stdin cannot hold one")
+    one_stdin(**{"--place": place_code, "--id-key": id_key, "--log-key": log_key})
     moment = datetime.now(UTC)
     with setup_step(f"--trust {trust_dir}"):
         checkpoint = Checkpoint(trust_dir, scene=scene, level=level, repeat_seconds=repeat_seconds)
