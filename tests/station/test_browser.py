@@ -50,7 +50,9 @@ CHROMIUM_FLAGS = [
 # Frames at FPS. The video opens with LEAD frames without a code, as a station runs a while before
 # its first person comes: the page has loaded and warmed up (measured: a code in the first second
 # after load waits for the page's own start, 100–200 ms more).
-LEAD, HOLD, GAP, PAPER_HOLD, TAIL = 30, 12, 6, 36, 45
+# The paper code is followed by PAPER_GAP frames without a code: the next code would drop the
+# prompt, and typing 18 digits through the browser's keyboard can take seconds on a loaded machine.
+LEAD, HOLD, GAP, PAPER_HOLD, PAPER_GAP, TAIL = 30, 12, 6, 36, 75, 45
 LOOSE_LATENCY_MS = 2000.0  # CI's bound: a hang or a broken pipeline, not a slow shared machine
 SEQUENCE = [
     ("green-hangzhou", "admit"),
@@ -85,7 +87,11 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     demo = make_demo(root / "demo")
     shots = [Shot(None, LEAD)]
     for stem, _ in SEQUENCE:
-        shots += [Shot(demo.code(stem), PAPER_HOLD if stem.startswith("paper") else HOLD), Shot(None, GAP)]
+        paper = stem.startswith("paper")
+        shots += [
+            Shot(demo.code(stem), PAPER_HOLD if paper else HOLD),
+            Shot(None, PAPER_GAP if paper else GAP),
+        ]
     shots[-1] = Shot(None, TAIL)
     video = root / "camera.y4m"
     starts = write_y4m(video, shots)[1::2]  # the first frame of each code
@@ -181,6 +187,8 @@ def test_the_station_scans_the_camera_and_shows_each_verdict_in_order(running: R
         finally:
             browser.close()
 
+    assert stats["decoder"] == running.decoder  # the page decoded where the station told it to
+    assert bool(stats["sendLagMs"]) == (running.decoder == "station")
     kinds = [(v["kind"], v["rule"]) for v in verdicts[: len(SEQUENCE) + 1]]
     expected = [kind for _, kind in SEQUENCE]
     expected.insert(4, "admit")  # the paper code, once its holder's ID number matched

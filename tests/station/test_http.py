@@ -121,6 +121,11 @@ def test_a_guardian_file_is_held(running: Station) -> None:
     assert status == 400
 
 
+def test_the_page_is_told_where_to_decode(running: Station) -> None:
+    status, answer = _call(running, "/api/counts")
+    assert status == 200 and answer["decoder"] == "station" and answer["scene"] == "mall"
+
+
 def test_bad_requests_are_one_json_error(running: Station) -> None:
     assert _call(running, "/api/scan", b"{", {"Content-Type": "application/json"})[0] == 400
     assert _call(running, "/api/scan", b'{"text": "x"}', {"Content-Type": "text/plain"})[0] == 400

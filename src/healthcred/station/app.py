@@ -231,9 +231,8 @@ def make_app(
         return JSONResponse({"message": message})
 
     async def counts(request: Request) -> Response:
-        return JSONResponse(
-            {"counts": station.counts(), "scene": station.gate.scene, "level": station.gate.level}
-        )
+        place = {"scene": station.gate.scene, "level": station.gate.level, "decoder": decoder}
+        return JSONResponse({"counts": station.counts(), **place})
 
     async def status(request: Request) -> Response:
         return JSONResponse(station.status())

@@ -15,7 +15,7 @@
   const context = canvas.getContext("2d", { willReadFrequently: true });
   const withStats = location.hash.includes("stats");
   // Timestamps for the browser test (frame reads, decode times, verdict renders); empty unless #stats.
-  const stats = (window.__station_stats = { reads: [], verdicts: [], decodeMs: [], captureMs: [], callbackLagMs: [] });
+  const stats = (window.__station_stats = { reads: [], verdicts: [], decodeMs: [], captureMs: [], callbackLagMs: [], sendLagMs: [] });
 
   let lastSent = null, absent = 0, inFlight = false, holdTimer = null, pending = "", token = "";
   let decoder = "station", grey = null;
@@ -103,6 +103,7 @@
     for (let i = 0, j = 0; i < n; i++, j += 4) grey[i] = (rgba[j] * 77 + rgba[j + 1] * 150 + rgba[j + 2] * 29) >> 8;
     inFlight = true;
     const sent = performance.now();
+    if (withStats) stats.sendLagMs.push(sent - when.t);
     try {
       const response = await fetch("/api/frame", {
         method: "POST",
@@ -184,6 +185,8 @@
   }
 
   function show(v, when) {
+    // The same question again (the camera lost the card a moment): keep what is being typed.
+    if (v.kind === "prompt" && v.pending && v.pending === pending && !$("verdict").hidden) return;
     clearTimeout(holdTimer);
     const box = $("verdict");
     box.className = "k-" + v.kind;
@@ -398,7 +401,8 @@
     const response = await fetch("/api/counts");
     const answer = await response.json();
     counts(answer.counts);
-    decoder = answer.decoder;
+    decoder = answer.decoder === "page" ? "page" : "station";
+    stats.decoder = decoder;
     $("place").textContent = answer.scene + " · " + answer.level;
   }
 
