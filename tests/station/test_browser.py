@@ -53,6 +53,8 @@ CHROMIUM_FLAGS = [
 # The paper code is followed by PAPER_GAP frames without a code: the next code would drop the
 # prompt, and typing 18 digits through the browser's keyboard can take seconds on a loaded machine.
 LEAD, HOLD, GAP, PAPER_HOLD, PAPER_GAP, TAIL = 30, 12, 6, 36, 75, 45
+SCREENSHOTS = os.environ.get("HEALTHCRED_STATION_SCREENSHOTS")
+SHOT_GAP = 30  # with screenshots: the admit and deny verdicts stay on screen while they are taken
 LOOSE_LATENCY_MS = 2000.0  # CI's bound: a hang or a broken pipeline, not a slow shared machine
 SEQUENCE = [
     ("green-hangzhou", "admit"),
@@ -87,11 +89,9 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     demo = make_demo(root / "demo")
     shots = [Shot(None, LEAD)]
     for stem, _ in SEQUENCE:
-        paper = stem.startswith("paper")
-        shots += [
-            Shot(demo.code(stem), PAPER_HOLD if paper else HOLD),
-            Shot(None, PAPER_GAP if paper else GAP),
-        ]
+        paper, shown = stem.startswith("paper"), len(shots) < 4  # the admit and deny screenshots
+        gap = PAPER_GAP if paper else SHOT_GAP if shown and SCREENSHOTS else GAP
+        shots += [Shot(demo.code(stem), PAPER_HOLD if paper else HOLD), Shot(None, gap)]
     shots[-1] = Shot(None, TAIL)
     video = root / "camera.y4m"
     starts = write_y4m(video, shots)[1::2]  # the first frame of each code
@@ -121,11 +121,12 @@ class Running:
         return self.station.token
 
 
-def _shoot(page: Any, name: str, running: Running) -> None:
-    folder = os.environ.get("HEALTHCRED_STATION_SCREENSHOTS")
-    if folder and running.decoder == "station":  # the default decoder's pages (they look the same)
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"station-{name}.png"))
+def _shoot(page: Any, name: str, running: Running, kind: str | None = None) -> None:
+    if SCREENSHOTS and running.decoder == "station":  # the default decoder's pages (they look the same)
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"station-{name}.png"))
+        if kind is not None:  # the verdict shown is the one named, not the next one already
+            assert page.get_attribute("#verdict", "class") == f"k-{kind}"
 
 
 def _wait_verdicts(page: Any, count: int) -> list[dict[str, Any]]:
@@ -166,12 +167,12 @@ def test_the_station_scans_the_camera_and_shows_each_verdict_in_order(running: R
             page.on("request", lambda request: requests.append(request.url))
             page.goto(f"{running.base}/#stats")
             verdicts = _wait_verdicts(page, 1)
-            _shoot(page, "admit", running)
+            _shoot(page, "admit", running, "admit")
             verdicts = _wait_verdicts(page, 2)
-            _shoot(page, "deny", running)
+            _shoot(page, "deny", running, "deny")
             verdicts = _wait_verdicts(page, 4)
             assert verdicts[3]["kind"] == "prompt", verdicts
-            _shoot(page, "paper", running)
+            _shoot(page, "paper", running, "prompt")
             page.keyboard.type(GRANDMOTHER_ID)  # as the ID card reader's keyboard wedge types it
             page.keyboard.press("Enter")
             verdicts = _wait_verdicts(page, len(SEQUENCE) + 1)
