@@ -66,6 +66,8 @@ SEQUENCE = [
     ("green-hangzhou", "already"),
 ]
 """The codes the video shows, and the verdict each gets (the paper code's prompt is then answered)."""
+SHORT = SEQUENCE[:3]
+"""What the page decoder's run shows: decoding is all it changes (and one run fewer keeps CI short)."""
 
 
 def _browser_available() -> bool:
@@ -85,10 +87,11 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module", params=["station", "page"])
 def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     decoder: str = request.param  # where frames are decoded: zxing-cpp at the station, or jsQR in the page
+    sequence = SEQUENCE if decoder == "station" else SHORT
     root = tmp_path_factory.mktemp(f"browser-{decoder}")
     demo = make_demo(root / "demo")
     shots = [Shot(None, LEAD)]
-    for stem, _ in SEQUENCE:
+    for stem, _ in sequence:
         paper, shown = stem.startswith("paper"), len(shots) < 4  # the admit and deny screenshots
         gap = PAPER_GAP if paper else SHOT_GAP if shown and SCREENSHOTS else GAP
         shots += [Shot(demo.code(stem), PAPER_HOLD if paper else HOLD), Shot(None, gap)]
@@ -96,7 +99,7 @@ def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     video = root / "camera.y4m"
     starts = write_y4m(video, shots)[1::2]  # the first frame of each code
     with start_station(demo, "--decoder", decoder) as station:
-        yield Running(station, video, starts, decoder)
+        yield Running(station, video, starts, decoder, sequence)
 
 
 @dataclass
@@ -107,6 +110,7 @@ class Running:
     video: Path
     starts: list[int]
     decoder: str
+    sequence: list[tuple[str, str]]
 
     @property
     def base(self) -> str:
@@ -170,12 +174,14 @@ def test_the_station_scans_the_camera_and_shows_each_verdict_in_order(running: R
             _shoot(page, "admit", running, "admit")
             verdicts = _wait_verdicts(page, 2)
             _shoot(page, "deny", running, "deny")
-            verdicts = _wait_verdicts(page, 4)
-            assert verdicts[3]["kind"] == "prompt", verdicts
-            _shoot(page, "paper", running, "prompt")
-            page.keyboard.type(GRANDMOTHER_ID)  # as the ID card reader's keyboard wedge types it
-            page.keyboard.press("Enter")
-            verdicts = _wait_verdicts(page, len(SEQUENCE) + 1)
+            full = running.sequence == SEQUENCE
+            if full:
+                verdicts = _wait_verdicts(page, 4)
+                assert verdicts[3]["kind"] == "prompt", verdicts
+                _shoot(page, "paper", running, "prompt")
+                page.keyboard.type(GRANDMOTHER_ID)  # as the ID card reader's keyboard wedge types it
+                page.keyboard.press("Enter")
+            verdicts = _wait_verdicts(page, len(running.sequence) + full)
             page.wait_for_selector("#verdict", state="hidden", timeout=5_000)
             _shoot(page, "idle", running)
             stats = page.evaluate("window.__station_stats")
@@ -190,16 +196,18 @@ def test_the_station_scans_the_camera_and_shows_each_verdict_in_order(running: R
 
     assert stats["decoder"] == running.decoder  # the page decoded where the station told it to
     assert bool(stats["sendLagMs"]) == (running.decoder == "station")
-    kinds = [(v["kind"], v["rule"]) for v in verdicts[: len(SEQUENCE) + 1]]
-    expected = [kind for _, kind in SEQUENCE]
-    expected.insert(4, "admit")  # the paper code, once its holder's ID number matched
+    kinds = [(v["kind"], v["rule"]) for v in verdicts[: len(running.sequence) + full]]
+    expected = [kind for _, kind in running.sequence]
+    if full:
+        expected.insert(4, "admit")  # the paper code, once its holder's ID number matched
+        assert kinds[4][1] == "green"
     assert [k for k, _ in kinds] == expected, kinds
-    assert kinds[2][1] == "expired" and kinds[4][1] == "green"
+    assert kinds[2][1] == "expired"
 
     assert requests and all(url.startswith(f"{running.base}/") for url in requests), set(requests)
 
     latencies = _latencies(stats, verdicts, running.starts)
-    assert len(latencies) == len(SEQUENCE)
+    assert len(latencies) == len(running.sequence)
     budget = float(os.environ.get("HEALTHCRED_STATION_LATENCY_MS", LOOSE_LATENCY_MS))
     decode = sorted(stats["decodeMs"])
     report = {
@@ -214,7 +222,8 @@ def test_the_station_scans_the_camera_and_shows_each_verdict_in_order(running: R
     }
     print("station latency", json.dumps(report))
     assert _p95(latencies) <= budget, report
-    _check_scan_log(running.demo)
+    if full:
+        _check_scan_log(running.demo)
 
 
 def _check_scan_log(demo: Demo) -> None:
