@@ -68,6 +68,7 @@ __all__ = [
     "UnsupportedAlgorithm",
     "UntrustedList",
     "ValidityError",
+    "WorkerFailed",
 ]
 
 
@@ -457,6 +458,15 @@ class QRBackendUnavailable(QRError):
     """The chosen QR reader backend is not installed on this machine."""
 
     code = "qr_backend_unavailable"
+
+
+# --- worker processes ------------------------------------------------------------------------
+
+
+class WorkerFailed(HealthCredError):
+    """A worker process (or an executor's worker) stopped or failed before returning its share of the work."""
+
+    code = "worker_failed"
 
 
 def _all_codes() -> dict[str, type[HealthCredError]]:
