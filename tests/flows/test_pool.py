@@ -135,15 +135,14 @@ def test_bad_worker_counts_are_refused(world: World, workers: Any) -> None:
 
 @pytest.mark.parametrize("executor", ["pool", 2, ProcessPoolExecutor, os.cpu_count])
 def test_an_executor_that_is_not_one_is_refused(world: World, executor: Any) -> None:
-    with pytest.raises(BadInput, match="concurrent.futures.Executor"):
+    with pytest.raises(BadInput, match=r"concurrent\.futures\.Executor"):
         verify_all([world.code()[1]], world.store, executor=executor)
 
 
 def test_other_bad_arguments(world: World) -> None:
     code = world.code()[1]
-    with ThreadPoolExecutor(1) as threads:
-        with pytest.raises(BadInput, match="not both"):
-            verify_all([code], world.store, workers=2, executor=threads)
+    with ThreadPoolExecutor(1) as threads, pytest.raises(BadInput, match="not both"):
+        verify_all([code], world.store, workers=2, executor=threads)
     with pytest.raises(BadInput, match="TrustStore"):
         VerifierPool("trust", workers=2)  # type: ignore[arg-type]
     with VerifierPool(world.store, workers=2) as pool:
@@ -207,7 +206,6 @@ def test_images_are_read_in_the_workers(world: World, tmp_path: Path) -> None:
     texts = [world.code()[1] for _ in range(6)]
     paths = list(_paths(tmp_path, texts))
     outcomes = verify_all(paths, world.store, at=CHECKED, workers=2)
-    assert [o.credential for o in outcomes if isinstance(o, VerificationResult)] == [
-        o.credential
-        for o in verify_all(texts, world.store, at=CHECKED)  # type: ignore[union-attr]
-    ]
+    expected = verify_all(texts, world.store, at=CHECKED)
+    assert all(isinstance(o, VerificationResult) for o in outcomes)
+    same(outcomes, expected)
