@@ -21,8 +21,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from healthcred.codec.png import modules_png
 from healthcred.codec.images import IMAGE_FORMATS, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS, check_size, sniff
+from healthcred.codec.png import modules_png
 from healthcred.errors import BadImage, BadInput, QRBackendUnavailable, QRError, QRNotFound
 from healthcred.files import write_atomic
 
