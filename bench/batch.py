@@ -97,6 +97,28 @@ def write_csv(path: Path, count: int, seed: int = 7) -> None:
                 row += 1
 
 
+def batch_throughput(rows: int, workers: int) -> float:
+    """Codes per wall second of one batch of ``rows`` synthetic paper codes to texts + PNGs (no PDFs).
+
+    ``run_batch(..., pdf=False, workers=workers)`` on a fresh folder, start-up of its render
+    processes included (``workers=0`` renders in this process). A wall rate: it depends on what
+    else the machine runs.
+    """
+    key = healthcred.generate_key(Alg.ES256)
+    signer, id_key = Signer.for_key(key), generate_id_key("330000")
+    work = Path(tempfile.mkdtemp(prefix="hc-batch-rate-"))
+    try:
+        source = work / "residents.csv"
+        write_csv(source, rows)
+        start = time.perf_counter()
+        summary = run_batch(source, work / "out", signer, id_key=id_key, pdf=False, workers=workers)
+        seconds = time.perf_counter() - start
+        assert summary.rendered == rows and not summary.bad, (summary.rendered, summary.bad[:3])
+        return rows / seconds
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def per_code(
     texts: list[str], signer: Signer, credentials: list[healthcred.HealthCode], folder: Path
 ) -> dict[str, float]:

@@ -74,6 +74,11 @@ def test_batch_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:
         assert words in out
 
 
+def test_batch_throughput_is_a_rate() -> None:
+    module = _load("batch")
+    assert module.batch_throughput(20, 0) > 0 and module.batch_throughput(40, 2) > 0
+
+
 def test_startup_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:
     assert _load("startup").main(["--quick"]) == 0
     out = capsys.readouterr().out

@@ -5,7 +5,9 @@ One place for what :func:`healthcred.verify_all` (``workers=``, ``executor=``),
 (:func:`healthcred.batch.run.run_batch`) share. Processes start with **spawn**: a
 forked child would inherit the parent's threads' locks (a Dask client, a log
 handler) and an initialised PKCS#11 module, and spawn is what macOS and Windows
-use anyway, so the three behave alike everywhere. What a worker needs comes to
+use anyway, so the three behave alike everywhere. As everywhere with spawn, a
+script that starts workers does so under ``if __name__ == "__main__":`` (a
+spawned child imports the main script again). What a worker needs comes to
 it pickled: plain functions and data, never lambdas or open files.
 """
 
@@ -17,13 +19,31 @@ from multiprocessing.context import BaseContext
 
 from healthcred.errors import BadInput
 
-__all__ = ["MAX_WORKERS", "START_METHOD", "check_executor", "process_context", "worker_count"]
+__all__ = [
+    "MAX_WORKERS",
+    "START_METHOD",
+    "check_executor",
+    "process_context",
+    "refused_work",
+    "worker_count",
+]
 
 MAX_WORKERS = 256
 """Most worker processes one call may ask for: beyond any machine's cores, short of a typo's 10**6."""
 
 START_METHOD = "spawn"
 """How every healthcred worker process starts (see the module doc for why not fork)."""
+
+
+def refused_work(error: RuntimeError) -> str:
+    """Why an executor refused a task (its ``RuntimeError``), in the caller's terms."""
+    if "bootstrapping phase" in str(error):  # a spawned child re-imported an unguarded main script
+        return (
+            "worker processes start with spawn, which imports the main script again: a script that"
+            " starts them (verify_all(workers=…), run_batch) must do so under"
+            ' `if __name__ == "__main__":`'
+        )
+    return f"the executor takes no work: {error}"
 
 
 def process_context() -> BaseContext:

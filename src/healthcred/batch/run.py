@@ -91,7 +91,7 @@ from healthcred.native.text import read_health_code
 from healthcred.printing.cards import MAX_FAMILY, check_glyphs, render_pdfs
 from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet
 from healthcred.trust.store import TrustStore
-from healthcred.workers import check_executor, process_context, worker_count
+from healthcred.workers import check_executor, process_context, refused_work, worker_count
 
 __all__ = [
     "BATCH_FILE_FORMAT",
@@ -547,7 +547,7 @@ def _submit(pool: Executor, task: Callable[[Any], int], argument: Any) -> Future
     except BrokenProcessPool as exc:
         raise WorkerFailed(f"the render processes stopped ({exc}); rerun to resume the batch") from exc
     except RuntimeError as exc:  # an executor that was shut down takes no work
-        raise WorkerFailed(f"the executor takes no work ({exc}); rerun to resume the batch") from exc
+        raise WorkerFailed(f"{refused_work(exc)}; rerun to resume the batch") from exc
 
 
 def _outcome(future: Future[int]) -> int:

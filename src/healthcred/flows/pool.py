@@ -51,7 +51,7 @@ from healthcred.model import (
 )
 from healthcred.model.record import unchecked_builder
 from healthcred.trust.store import TrustStore
-from healthcred.workers import check_executor, process_context, worker_count
+from healthcred.workers import check_executor, process_context, refused_work, worker_count
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -358,7 +358,7 @@ class VerifierPool:
             self._discard()
             raise WorkerFailed(f"the verifying processes stopped: {exc}") from exc
         except RuntimeError as exc:  # an executor that was shut down
-            raise WorkerFailed(f"the executor takes no work: {exc}") from exc
+            raise WorkerFailed(refused_work(exc)) from exc
 
     def _result(self, future: Future[list[Packed]]) -> list[Packed]:
         try:
