@@ -153,7 +153,7 @@ def _pack_error(error: HealthCredError) -> Packed:
 
 _KINDS = {int(k): k for k in CredentialKind}
 _DOCUMENTS = {int(d): d for d in DocumentType}
-# The worker checked every field; rebuilding skips the constructors' checks (~3× faster, measured).
+# The worker checked every field; rebuilding skips the constructors' checks (docs/architecture.md).
 _STATUS = unchecked_builder(Status)
 _SUBJECT = unchecked_builder(Subject)
 _ID_TAG = unchecked_builder(IdTag)
