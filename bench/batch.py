@@ -10,7 +10,8 @@ What is measured
 * **codes**: ``healthcred.batch.run.run_batch(..., pdf=False)`` end to end on a fresh folder: read
   and validate the CSV, sign (ES256 paper codes, ID tag included), journal (fsync per chunk),
   render every QR with zxing-cpp and write ``.txt`` + ``.png`` (temp file and rename), with the
-  default worker count (one per CPU). The rate is codes per wall second. Target: ≥ 600 codes/s with 2 render processes on 2 cores.
+  default worker count (one per CPU). The rate is codes per wall second. Target: ≥ 600 codes/s
+  with 2 render processes on 2 cores. ``batch_throughput(rows, workers)`` is that rate alone.
 * **per stage**: the run's own wall times (parse + validate, sign + journal, until the last PNG),
   and per-code CPU costs measured alone in this process on a sample: sign, QR to PNG with
   zxing-cpp, QR to PNG with segno (``render_qr``'s default), write two files.
