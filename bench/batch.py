@@ -10,7 +10,8 @@ What is measured
 * **codes**: ``healthcred.batch.run.run_batch(..., pdf=False)`` end to end on a fresh folder: read
   and validate the CSV, sign (ES256 paper codes, ID tag included), journal (fsync per chunk),
   render every QR with zxing-cpp and write ``.txt`` + ``.png`` (temp file and rename), with the
-  default worker count (one per CPU). The rate is codes per wall second. Target: ≥ 300 codes/s.
+  default worker count (one per CPU). The rate is codes per wall second. Target: ≥ 600 codes/s
+  with 2 render processes on 2 cores. ``batch_throughput(rows, workers)`` is that rate alone.
 * **per stage**: the run's own wall times (parse + validate, sign + journal, until the last PNG),
   and per-code CPU costs measured alone in this process on a sample: sign, QR to PNG with
   zxing-cpp, QR to PNG with segno (``render_qr``'s default), write two files.
@@ -95,6 +96,28 @@ def write_csv(path: Path, count: int, seed: int = 7) -> None:
                     ]
                 )
                 row += 1
+
+
+def batch_throughput(rows: int, workers: int) -> float:
+    """Codes per wall second of one batch of ``rows`` synthetic paper codes to texts + PNGs (no PDFs).
+
+    ``run_batch(..., pdf=False, workers=workers)`` on a fresh folder, start-up of its render
+    processes included (``workers=0`` renders in this process). A wall rate: it depends on what
+    else the machine runs.
+    """
+    key = healthcred.generate_key(Alg.ES256)
+    signer, id_key = Signer.for_key(key), generate_id_key("330000")
+    work = Path(tempfile.mkdtemp(prefix="hc-batch-rate-"))
+    try:
+        source = work / "residents.csv"
+        write_csv(source, rows)
+        start = time.perf_counter()
+        summary = run_batch(source, work / "out", signer, id_key=id_key, pdf=False, workers=workers)
+        seconds = time.perf_counter() - start
+        assert summary.rendered == rows and not summary.bad, (summary.rendered, summary.bad[:3])
+        return rows / seconds
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def per_code(
@@ -212,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(
             f"\ncodes: {count} rows → texts + PNGs in {codes.seconds['total']:.2f} s = {rate:.0f} codes/s "
-            f"(target ≥ 300: {'met' if rate >= 300 else 'MISSED'})"
+            f"(target ≥ 600 on 2 cores: {'met' if rate >= 600 else 'MISSED'})"
         )
         for stage in ("parse", "issue", "codes"):
             spent = codes.seconds[stage]

@@ -19,6 +19,7 @@ ACTION = {
     "binding_mismatch": "The binding is for other people: refuse the code on the guardian's behalf.",
     "too_many_dependents": "A guardian holds at most 8 dependents: remove one before adding another.",
     "scan_log_error": "Check the scan-log file (path, permissions, disk, local file system) and its key.",
+    "worker_failed": "A worker process stopped (memory, a kill, a lost worker): run again; a batch resumes.",
     "missing_glyph": "The name has characters the bundled font lacks: print with font= a fuller CJK font.",
     "bad_prefix": "Not a healthcred code (or another format's code, which the message names).",
     "bad_base45": "The text was damaged or mistyped (scanner added characters, lower case, newline).",
@@ -79,7 +80,7 @@ ORDER = [
     "rule_error", "invalid_rule", "rule_set_unavailable", "rule_evaluation_error",
     "qr_error", "bad_image", "qr_not_found", "qr_backend_unavailable",
     "binding_error", "bad_binding", "binding_mismatch", "too_many_dependents",
-    "scan_log_error",
+    "scan_log_error", "worker_failed",
 ]  # fmt: skip
 
 

@@ -69,9 +69,14 @@ def test_rules_bench_runs() -> None:
 def test_batch_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:
     assert _load("batch").main(["--quick", "--no-pdf"]) == 0
     out = capsys.readouterr().out
-    expected = ("codes/s (target ≥ 300", "stage issue", "zxing-cpp / segno", "PNG, segno", "content: 200/200")
+    expected = ("codes/s (target ≥ 600", "stage issue", "zxing-cpp / segno", "PNG, segno", "content: 200/200")
     for words in expected:
         assert words in out
+
+
+def test_batch_throughput_is_a_rate() -> None:
+    module = _load("batch")
+    assert module.batch_throughput(20, 0) > 0 and module.batch_throughput(40, 2) > 0
 
 
 def test_startup_bench_runs_quick(capsys: pytest.CaptureFixture[str]) -> None:

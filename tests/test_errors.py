@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,15 @@ def _too_many_dependents(tmp: Path, w: World) -> None:
     make_family_bundle(w.code()[1], [(w.code()[1], b"")] * 9)
 
 
+class _FailingExecutor(Executor):
+    """An executor whose every task fails, as a crashed remote worker's would."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(RuntimeError("worker lost"))
+        return future
+
+
 CATALOGUE: dict[str, Callable[[Path, World], object]] = {
     "bad_id_number": _bad_id_number,
     "id_check_unavailable": _id_check_unavailable,
@@ -308,6 +318,9 @@ CATALOGUE: dict[str, Callable[[Path, World], object]] = {
     "bad_image": lambda tmp, w: healthcred.read_qr(b"\x89PNG not really"),
     "qr_not_found": _blank_png,
     "qr_backend_unavailable": _pyzbar_missing,
+    "worker_failed": lambda tmp, w: healthcred.verify_all(
+        [w.code()[1]], w.store, executor=_FailingExecutor()
+    ),
 }
 
 

@@ -47,6 +47,7 @@ _PUBLIC = {
     "verify_place": "flows.places",
     "verify": "flows.verify",
     "verify_all": "flows.verify",
+    "VerifierPool": "flows.pool",
     "CredentialKind": "model",
     "DocumentType": "model",
     "ForeignCredential": "model",
@@ -88,6 +89,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see every name as if imported here
     from healthcred.flows.issue import issue, issue_paper
     from healthcred.flows.national import derive_national
     from healthcred.flows.places import issue_place, verify_place
+    from healthcred.flows.pool import VerifierPool
     from healthcred.flows.verify import verify, verify_all
     from healthcred.model import (
         GREEN,
@@ -136,6 +138,7 @@ __all__ = [
     "Subject",
     "TrustStore",
     "VerificationResult",
+    "VerifierPool",
     "__version__",
     "check_id",
     "derive_national",

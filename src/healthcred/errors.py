@@ -69,6 +69,7 @@ __all__ = [
     "UnsupportedAlgorithm",
     "UntrustedList",
     "ValidityError",
+    "WorkerFailed",
 ]
 
 
@@ -460,6 +461,15 @@ class QRBackendUnavailable(QRError):
     code = "qr_backend_unavailable"
 
 
+# --- worker processes ------------------------------------------------------------------------
+
+
+class WorkerFailed(HealthCredError):
+    """A worker process (or an executor's worker) stopped or failed before returning its share of the work."""
+
+    code = "worker_failed"
+
+
 def _all_codes() -> dict[str, type[HealthCredError]]:
     seen: dict[str, type[HealthCredError]] = {}
     todo: list[type[HealthCredError]] = [HealthCredError]
@@ -484,6 +494,7 @@ SETUP_CODES = frozenset(
         "id_check_unavailable",
         "scan_log_error",
         "qr_backend_unavailable",
+        "worker_failed",
     }
 )
 """Error codes that always mean the verifier's or issuer's own setup, whichever command meets them.

@@ -50,6 +50,7 @@ NOT_APPLICABLE = {
     "qr_backend_unavailable": "a local installation problem, not a property of a code",
     "scan_log_error": "the verifier's local scan log, not a code or trust",
     "trust_folder_busy": "two local writers of one trust folder, not a code or trust",
+    "worker_failed": "a local worker process that stopped, not a property of a code",
 }
 """Error codes verification of a code or loading of trust cannot produce, with the reason."""
 

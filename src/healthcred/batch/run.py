@@ -21,8 +21,10 @@ belongs to a chunk whose files were never written; it is dropped. Every file
 is written under a temporary dot-name, fsync'd and renamed into place
 (:func:`healthcred.files.write_atomic`), so no reader ever sees half a file.
 
-Rendering (the QR, PNG and PDF) runs in worker processes; the main process
-parses, validates, signs and journals. See ``docs/printing.md``. Reading the
+Rendering (the QR, PNG and PDF) runs in worker processes, or in any
+:class:`concurrent.futures.Executor` given (a Dask client's ``get_executor()``):
+its tasks are plain functions and data, and their results are counts; the main
+process parses, validates, signs and writes the journal, alone. See ``docs/printing.md``. Reading the
 input into rows is :mod:`healthcred.batch.rows`; the journal and the folder's
 own files are :mod:`healthcred.batch.journal`.
 """
@@ -31,12 +33,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import multiprocessing
 import os
 import re
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +57,7 @@ from healthcred.batch.journal import (
     sheet_present,
     write_report,
 )
+from healthcred.batch.render import render_codes
 from healthcred.batch.rows import (
     COLUMNS,
     KINDS,
@@ -68,10 +71,18 @@ from healthcred.batch.rows import (
     row_household,
     source_encoding,
 )
-from healthcred.codec.qr import Encoder, check_encoder, render_qr
+from healthcred.codec.qr import Encoder, check_encoder
 from healthcred.crypto.algorithms import PrivateKey
 from healthcred.crypto.cose import Signer
-from healthcred.errors import BadInput, BadKey, HealthCredError, IdCheckUnavailable, TrustConflict, UnknownKid
+from healthcred.errors import (
+    BadInput,
+    BadKey,
+    HealthCredError,
+    IdCheckUnavailable,
+    TrustConflict,
+    UnknownKid,
+    WorkerFailed,
+)
 from healthcred.files import write_atomic
 from healthcred.flows.idcheck import IdCheckKey
 from healthcred.flows.issue import check_grant, issue, issue_paper
@@ -80,6 +91,7 @@ from healthcred.native.text import read_health_code
 from healthcred.printing.cards import MAX_FAMILY, check_glyphs, render_pdfs
 from healthcred.rules.status import DEFAULT_STATUS_RULES, StatusRuleSet
 from healthcred.trust.store import TrustStore
+from healthcred.workers import check_executor, process_context, refused_work, worker_count
 
 __all__ = [
     "BATCH_FILE_FORMAT",
@@ -127,22 +139,14 @@ class BatchSummary:
         return self.rendered / seconds if seconds else 0.0
 
 
-# --- rendering (in worker processes) -----------------------------------------------------------
+# --- rendering (in worker processes: codes in batch.render, sheets here) ------------------------
 
 
-def _render_codes(task: tuple[str, Sequence[tuple[str, str]], Encoder]) -> int:
-    """Write ``codes/STEM.txt`` and ``codes/STEM.png`` for each (stem, text); return how many."""
-    out, items, encoder = task
-    codes = Path(out) / "codes"
-    for stem, text in items:
-        # Not fsync'd one by one: the journal is the durable record, and a resume checks each file
-        # (journal.codes_present) and rewrites what a power loss left empty or short.
-        write_atomic(codes / f"{stem}.png", render_qr(text, encoder=encoder), durable=False)
-        write_atomic(codes / f"{stem}.txt", (text + "\n").encode(), durable=False)
-    return len(items)
+SheetsTask = tuple[str, Sequence[tuple[str, Sequence[str]]], Encoder]
+"""(output folder, [(file name, texts), …], encoder): one task of :func:`_render_sheets`."""
 
 
-def _render_sheets(task: tuple[str, Sequence[tuple[str, Sequence[str]]], Encoder]) -> int:
+def _render_sheets(task: SheetsTask) -> int:
     """Write a group of PDFs (name, texts): a card for one text, a family sheet for several (≤ 8)."""
     out, group, encoder = task
     # Texts this batch signed (from the journal): decoded, not verified.
@@ -190,6 +194,7 @@ def run_batch(
     strict: bool = False,
     batch_id: str | None = None,
     workers: int | None = None,
+    executor: Executor | None = None,
     signers: int | None = None,
     issued_at: datetime | None = None,
     encoder: Encoder = "zxing",
@@ -209,7 +214,13 @@ def run_batch(
     raises its error before anything is signed. Rerunning into the same
     ``out`` resumes: rows already journaled are never signed again.
     ``workers`` render processes (default: one per CPU; 0 renders in this
-    process). ``signers``: processes that sign, for a key held elsewhere (a token key, whose
+    process; at most ``healthcred.workers.MAX_WORKERS``), started with spawn
+    (:mod:`healthcred.workers`). ``executor``: render in this
+    :class:`concurrent.futures.Executor` instead (a Dask ``Client.get_executor()``,
+    a Ray executor, a process pool of the caller's, which stays open); not with
+    ``workers``. A render task that fails stops the run with :class:`WorkerFailed`
+    (the journal holds what was signed, and a rerun renders what is missing).
+    ``signers``: processes that sign, for a key held elsewhere (a token key, whose
     ``Signer.reopen`` opens it in each; default 1: this process, one session); each chunk's rows
     are split among them and journaled in row order, as when signed here. Worth it when the token
     is slow per signature (a network HSM, a smart card): each process costs a start-up and a login
@@ -239,8 +250,12 @@ def run_batch(
         raise BadInput(f"kind must be 'paper' or 'health', not {kind!r}")
     if id_key is not None and not isinstance(id_key, IdCheckKey):
         raise BadInput("id_key must be an IdCheckKey (healthcred.flows.idcheck.load_id_key)")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
-        raise BadInput("workers must be an integer ≥ 0")
+    if workers is not None:
+        worker_count(workers, least=0)
+    if executor is not None:
+        check_executor(executor)
+        if workers is not None:
+            raise BadInput("give workers or executor, not both")
     if signers is not None and (isinstance(signers, bool) or not isinstance(signers, int) or signers < 1):
         raise BadInput("signers must be an integer ≥ 1")
     check_encoder(encoder)  # before anything is signed
@@ -302,10 +317,11 @@ def run_batch(
     summary.seconds["parse"] = time.perf_counter() - started
 
     count = (os.cpu_count() or 1) if workers is None else workers
-    context = multiprocessing.get_context()
-    pool = context.Pool(count) if count > 0 else None
+    own = ProcessPoolExecutor(count, mp_context=process_context()) if executor is None and count > 0 else None
+    pool = executor if executor is not None else own
     processes = _signer_count(signer, signers, len(pending))
     sign_pool = _signer_pool(signer, processes)
+    finished = False
     try:
         sign = functools.partial(
             _sign_chunk, signer=signer, id_key=id_key, pool=sign_pool, parts=4 * processes
@@ -315,16 +331,25 @@ def run_batch(
             mark = time.perf_counter()
             _render_pdfs(list(journal.values()), out_path, encoder, pool, summary, progress)
             summary.seconds["pdf"] = time.perf_counter() - mark
+        finished = True
     finally:
         if sign_pool is not None:
             sign_pool.shutdown(cancel_futures=True)
-        if pool is not None:
-            pool.terminate()  # also on an interruption: no worker outlives the run
-            pool.join()
+        if own is not None:
+            _stop(own, finished)
     summary.bad.sort(key=lambda item: item.row)
     write_report(out_path, summary.bad)
     summary.seconds["total"] = time.perf_counter() - started
     return summary
+
+
+def _stop(pool: ProcessPoolExecutor, finished: bool) -> None:
+    """Shut the run's own pool down; after an interruption or a failure, its workers are ended first."""
+    if not finished:  # no worker outlives the run (its files are checked on resume)
+        # ProcessPoolExecutor has no terminate(): its process table is the one handle on its workers.
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _NoIdKey(BadInput):
@@ -397,10 +422,10 @@ def _signer_pool(signer: Signer, count: int) -> Executor | None:
     """``count`` processes that sign with ``signer`` reopened in each (None for one: this process)."""
     if count < 2 or signer.reopen is None:
         return None
-    # spawn, not fork: a forked child would inherit this process's initialised PKCS#11 module.
-    context = multiprocessing.get_context("spawn")
+    # spawn, not fork (healthcred.workers): a forked child would inherit this process's initialised
+    # PKCS#11 module.
     return ProcessPoolExecutor(
-        count, mp_context=context, initializer=_start_signer, initargs=(signer.reopen,)
+        count, mp_context=process_context(), initializer=_start_signer, initargs=(signer.reopen,)
     )
 
 
@@ -437,7 +462,7 @@ def _issue_and_render(
     out: Path,
     sign: Callable[[Sequence[Row]], list[Signed]],
     encoder: Encoder,
-    pool: Any,
+    pool: Executor | None,
     summary: BatchSummary,
     progress: Callable[[str, int, int], None] | None,
 ) -> None:
@@ -445,7 +470,7 @@ def _issue_and_render(
     # Journaled rows whose files an interruption left unwritten are rendered again, not re-signed.
     missing = [(e.stem, e.text) for e in journal.values() if not codes_present(codes, e)]
     total_codes = len(missing) + len(pending)
-    results: list[Any] = []
+    results: deque[Future[int]] = deque()
     written = 0
 
     def dispatch(items: list[tuple[str, str]]) -> None:
@@ -453,22 +478,43 @@ def _issue_and_render(
         if not items:
             return
         if pool is None:
-            written += _render_codes((str(out), items, encoder))
+            written += render_codes((str(out), items, encoder))
             if progress is not None:
                 progress("codes", written, total_codes)
         else:
-            results.append(pool.apply_async(_render_codes, ((str(out), items, encoder),)))
+            results.append(_submit(pool, render_codes, (str(out), items, encoder)))
 
     def collect(block: bool) -> None:
         nonlocal written
-        while results and (block or results[0].ready()):
-            written += results.pop(0).get()
+        while results and (block or results[0].done()):
+            written += _outcome(results.popleft())
             if progress is not None:
                 progress("codes", written, total_codes)
 
     mark = time.perf_counter()
     for start in range(0, len(missing), 64):
         dispatch(missing[start : start + 64])
+    try:
+        _sign_and_journal(pending, journal, journal_path, sign, summary, progress, dispatch, collect)
+        collect(block=True)
+    finally:
+        for future in results:  # an interruption: what has not started is not started
+            future.cancel()
+    summary.rendered = written
+    summary.seconds["codes"] = time.perf_counter() - mark
+
+
+def _sign_and_journal(
+    pending: Sequence[Row],
+    journal: dict[str, Entry],
+    journal_path: Path,
+    sign: Callable[[Sequence[Row]], list[Signed]],
+    summary: BatchSummary,
+    progress: Callable[[str, int, int], None] | None,
+    dispatch: Callable[[list[tuple[str, str]]], None],
+    collect: Callable[[bool], None],
+) -> None:
+    """Sign each chunk, journal it (fsync'd), then hand its rows to ``dispatch`` to be rendered."""
     signing = 0.0
     with open(journal_path, "ab") as handle:
         for start in range(0, len(pending), _CHUNK):
@@ -491,18 +537,37 @@ def _issue_and_render(
                 progress("issue", summary.issued, len(pending))
             for part in range(0, len(entries), 64):  # small tasks keep both workers busy to the end
                 dispatch([(e.stem, e.text) for e in entries[part : part + 64]])
-            collect(block=False)
-    collect(block=True)
-    summary.rendered = written
+            collect(False)
     summary.seconds["issue"] = signing
-    summary.seconds["codes"] = time.perf_counter() - mark
+
+
+def _submit(pool: Executor, task: Callable[[Any], int], argument: Any) -> Future[int]:
+    try:
+        return pool.submit(task, argument)
+    except BrokenProcessPool as exc:
+        raise WorkerFailed(f"the render processes stopped ({exc}); rerun to resume the batch") from exc
+    except RuntimeError as exc:  # an executor that was shut down takes no work
+        raise WorkerFailed(f"{refused_work(exc)}; rerun to resume the batch") from exc
+
+
+def _outcome(future: Future[int]) -> int:
+    """A render task's count; its failure as one typed error (the journal already holds its rows)."""
+    try:
+        return future.result()
+    except HealthCredError:
+        raise
+    except Exception as exc:  # a lost worker, a broken pool, the executor's transport
+        raise WorkerFailed(
+            f"a render worker failed ({type(exc).__name__}: {exc}); rerun to resume the batch:"
+            " what is journaled is rendered again, not signed again"
+        ) from exc
 
 
 def _render_pdfs(
     entries: Sequence[Entry],
     out: Path,
     encoder: Encoder,
-    pool: Any,
+    pool: Executor | None,
     summary: BatchSummary,
     progress: Callable[[str, int, int], None] | None,
 ) -> None:
@@ -514,10 +579,23 @@ def _render_pdfs(
     todo = [(name, texts) for name, texts in plan.items() if not sheet_present(sheets / name)]
     # Groups share one font subset (see printing.render_pdfs); 40 files keep both workers busy.
     tasks = [(str(out), todo[start : start + 40], encoder) for start in range(0, len(todo), 40)]
-    results = map(_render_sheets, tasks) if pool is None else pool.imap_unordered(_render_sheets, tasks)
     done = 0
-    for count in results:
+    for count in _sheet_counts(tasks, pool):
         done += count
         summary.sheets = done
         if progress is not None:
             progress("pdf", done, len(todo))
+
+
+def _sheet_counts(tasks: Sequence[SheetsTask], pool: Executor | None) -> Iterator[int]:
+    """Each task's count of PDFs as it finishes: here one by one, or in ``pool`` in any order."""
+    if pool is None:
+        yield from map(_render_sheets, tasks)
+        return
+    futures = [_submit(pool, _render_sheets, task) for task in tasks]
+    try:
+        for future in as_completed(futures):
+            yield _outcome(future)
+    finally:
+        for future in futures:
+            future.cancel()

@@ -31,6 +31,7 @@ from healthcred.cli.support import (
     time_option,
 )
 from healthcred.flows.idcheck import load_id_key
+from healthcred.workers import MAX_WORKERS
 
 __all__ = ["batch"]
 
@@ -80,7 +81,10 @@ _UNITS = {"issue": "codes", "codes": "codes", "pdf": "PDFs"}
 @click.option("--strict", is_flag=True, help="Refuse the whole batch if any row is bad (nothing is signed).")
 @click.option("--batch-id", default=None, help="Batch id for a new folder (default: random).")
 @click.option(
-    "--workers", type=click.IntRange(min=0), default=None, help="Render processes (default: one per CPU)."
+    "--workers",
+    type=click.IntRange(0, MAX_WORKERS),
+    default=None,
+    help="Render processes (default: one per CPU; 0: render in this process).",
 )
 @click.option(
     "--signers",

@@ -37,7 +37,8 @@ USAGE = 2
 """The command line is wrong: an unknown option, a bad value, a named file that cannot be read."""
 SETUP = 3
 """This side is not set up: trust folder missing, empty, corrupt, expired or busy; no policy; no
-ID-check key; an unusable signing key; a scan log that cannot be opened; no QR reader installed."""
+ID-check key; an unusable signing key; a scan log that cannot be opened; no QR reader installed; a
+worker process that stopped."""
 INTERNAL = 4
 """A bug in healthcred: the message says so and asks for a report."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from healthcred.native.claims import from_payload
 from healthcred.native.text import read_health_code, read_text
 from healthcred.trust.grants import permitting_entry
 from healthcred.trust.store import TrustStore
+from healthcred.workers import worker_count
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the QR reader and the foreign codecs load when an image or a foreign code arrives
@@ -231,15 +233,40 @@ def verify_all(
     grace: timedelta = timedelta(0),
     palette: Mapping[int, Status] | None = None,
     qr_backend: Backend = "zxing",
+    workers: int | None = None,
+    executor: Executor | None = None,
 ) -> list[VerificationResult | HealthCredError]:
     """Verify a batch of codes of any format at one validation time; one outcome per code, in order.
 
     Each item is what :func:`verify` takes (a list or tuple: the chunks of one
     SMART Health Card). A failing code gives its :class:`HealthCredError` in
     its place instead of stopping the batch.
+
+    ``workers=N`` (2 or more) verifies in N processes made for this call, and
+    ``executor`` in any :class:`concurrent.futures.Executor` (a Dask client's
+    ``get_executor()``); ``None`` or 1 verifies here. The outcomes are the same;
+    a worker that stops raises :class:`~healthcred.errors.WorkerFailed`. Starting
+    processes costs ~0.2–0.5 s, so a caller that verifies batches again and again
+    keeps a :class:`healthcred.flows.pool.VerifierPool` instead.
     """
     if isinstance(codes, str | bytes) or not isinstance(codes, Iterable):
         raise BadInput("codes must be an iterable of codes (a str is one code: use verify)")
+    if workers is not None:
+        worker_count(workers)
+    if executor is not None or (workers is not None and workers > 1):
+        from healthcred.flows.pool import verify_in_workers  # processes load only when asked for
+
+        return verify_in_workers(
+            codes,
+            trust,
+            workers=workers,
+            executor=executor,
+            at=at,
+            skew=skew,
+            grace=grace,
+            palette=palette,
+            qr_backend=qr_backend,
+        )
     moment = epoch_seconds(at)  # one clock for the whole batch
     outcomes: list[VerificationResult | HealthCredError] = []
     for code in codes:

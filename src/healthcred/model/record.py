@@ -11,7 +11,7 @@ field takes the enum, ``bytearray`` is not ``bytes``); a subclass of ``str``, ``
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -19,10 +19,11 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from healthcred.errors import InvalidField
 
-__all__ = ["Record", "fill", "member", "moment", "nested", "number", "octets", "text"]
+__all__ = ["Record", "fill", "member", "moment", "nested", "number", "octets", "text", "unchecked_builder"]
 
 _R = TypeVar("_R", bound="Record")
 _E = TypeVar("_E", bound=IntEnum)
+_T = TypeVar("_T")
 
 fill = object.__setattr__
 """How a record's ``__init__`` fills a slot: the record's own ``__setattr__`` refuses."""
@@ -90,6 +91,24 @@ class Record:
             return cls(**obj)
         except TypeError as exc:  # only a missing field is left: every key is a field
             raise InvalidField("", f"{cls.__name__} lacks a field: {exc}") from exc
+
+
+def unchecked_builder(cls: type[_T]) -> Callable[..., _T]:
+    """A function that builds a ``cls`` from its slots' values, in order, **without any check**.
+
+    For values a worker process has already checked (``flows.pool`` rebuilds what
+    a verifying process returns), never for outside input. ``cls`` is a slotted
+    class (a :class:`Record`, a frozen slots dataclass). Generated code: one
+    slot store per field, 4–5× faster than a loop over the fields (measured).
+    """
+    names = [name for name in cls.__slots__ if not name.startswith("__")]  # type: ignore[attr-defined]
+    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    scope.update({f"_set{i}": getattr(cls, name).__set__ for i, name in enumerate(names)})
+    params = ", ".join(f"v{i}" for i in range(len(names)))
+    body = "".join(f"    _set{i}(r, v{i})\n" for i in range(len(names)))
+    exec(f"def build({params}):\n    r = _new(_cls)\n{body}    return r\n", scope)  # noqa: S102
+    build: Callable[..., _T] = scope["build"]
+    return build
 
 
 def _rebuild(cls: type[Record], values: tuple[Any, ...]) -> Record:

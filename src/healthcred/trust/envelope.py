@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from healthcred.crypto.algorithms import Alg, PublicKey, Verifier, alg_of, verifier_for
 from healthcred.crypto.cose import Sign1, parse_sign1
-from healthcred.crypto.keys import kid_of
+from healthcred.crypto.keys import kid_of, public_key_der, public_key_from_der
 from healthcred.errors import (
     AlgorithmMismatch,
     BadSignature,
@@ -43,6 +43,16 @@ class Anchor:
         """An anchor for ``key``; its algorithm follows from the key type."""
         alg = alg_of(key)
         return cls(kid_of(key), alg, key, verifier_for(alg, key))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # A loaded key and its prepared verify function do not pickle; the key's DER does, and the
+        # receiving process (a verify_all worker) rebuilds both from it, once.
+        return (_restore_anchor, (self.kid, self.alg, public_key_der(self.public_key)))
+
+
+def _restore_anchor(kid: bytes, alg: Alg, der: bytes) -> Anchor:
+    key = public_key_from_der(der)
+    return Anchor(kid, alg, key, verifier_for(alg, key))
 
 
 def open_signed(data: bytes, limit: int = MAX_LIST_BYTES) -> Sign1:

@@ -10,10 +10,12 @@ algorithm are a conflict, never guessed. See ``docs/format.md`` §9.1.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from healthcred.clock import iso_time
-from healthcred.crypto.algorithms import Alg, PublicKey, Verifier
+from healthcred.crypto.algorithms import Alg, PublicKey, Verifier, verifier_for
+from healthcred.crypto.keys import public_key_from_der
 from healthcred.errors import (
     BadInput,
     HealthCredError,
@@ -126,6 +128,11 @@ class TrustEntry:
     delegated_by: bytes | None
     verify: Verifier = field(repr=False, compare=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A loaded key and its prepared verify function do not pickle; ``key_der`` does, and the
+        # receiving process (a verify_all worker) rebuilds both from it, once per entry.
+        return (_restore_entry, tuple(getattr(self, name) for name in _PICKLED_FIELDS))
+
     def check(self, region: str, issued: int, kind: int, status: int | None, what: str = "code") -> None:
         """Raise unless this grant covers a ``what`` of this kind (and status), region and issue time.
 
@@ -208,3 +215,12 @@ def grant_conflict(entries: tuple[TrustEntry, ...]) -> str | None:
             regions = ", ".join(sorted(f"{r} ({Alg(a).label})" for r, a in grants))
             return f"the same key is granted different regions or algorithms: {regions}"
     return None
+
+
+_PICKLED_FIELDS = tuple(f.name for f in fields(TrustEntry) if f.name not in ("public_key", "verify"))
+
+
+def _restore_entry(*values: Any) -> TrustEntry:
+    state = dict(zip(_PICKLED_FIELDS, values, strict=True))
+    key = public_key_from_der(state["key_der"])
+    return TrustEntry(**state, public_key=key, verify=verifier_for(state["alg"], key))

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_public_key
 
 from healthcred._deprecated import renamed
 from healthcred.errors import BadCertificate
@@ -91,6 +91,26 @@ class Dsc:
     """Certificate types it may sign (``t``, ``v``, ``r``); all three when it names none."""
     public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey = field(repr=False)
     der: bytes = field(repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A loaded key does not pickle; its SubjectPublicKeyInfo does, loaded again on arrival.
+        spki = self.public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        fields = (self.kid, self.country, self.not_before, self.not_after, self.usages)
+        return (_restore_dsc, (*fields, spki, self.der))
+
+
+def _restore_dsc(
+    kid: bytes,
+    country: str | None,
+    not_before: datetime,
+    not_after: datetime,
+    usages: frozenset[str],
+    spki: bytes,
+    der: bytes,
+) -> Dsc:
+    key = load_der_public_key(spki)
+    assert isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)  # it was one when pickled
+    return Dsc(kid, country, not_before, not_after, usages, key, der)
 
 
 def read_dsc(der: bytes, *, country: str | None = None) -> Dsc:

@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from healthcred.crypto.algorithms import Alg, Verifier, verifier_for
 from healthcred.errors import BadInput, BadKey, TrustListMalformed, TrustStoreError
@@ -118,6 +119,16 @@ class ShcKey:
     crl_version: int | None = None
     """The JWK's ``crlVersion``: the issuer publishes a CRL for this key, at least at this ``ctr``."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The loaded key and its verify function do not pickle: the point does, rebuilt on arrival.
+        point = self.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        return (_restore_key, (self.kid, point, self.crl_version))
+
+
+def _restore_key(kid: str, point: bytes, crl_version: int | None) -> ShcKey:
+    public_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    return ShcKey(kid, public_key, verifier_for(Alg.ES256, public_key), crl_version)
+
 
 def _coordinate(jwk: Mapping[str, Any], name: str) -> bytes:
     value = b64url_decode(jwk.get(name), BadKey, f"JWK member {name!r}")  # type: ignore[arg-type]
@@ -188,6 +199,12 @@ class ShcIssuer:
         """What an operator should know about the document although it loaded: the keys skipped."""
         return tuple(f"{self.iss}: key {kid} skipped: {why}" for kid, why in self.skipped_keys.items())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Read-only mapping views do not pickle; plain copies do, wrapped again on arrival.
+        revocations = {kid: dict(revoked) for kid, revoked in self.revocations.items()}
+        state = (self.iss, self.keys, revocations, dict(self.crl_counters), dict(self.skipped_keys))
+        return (_restore_issuer, state)
+
     def key(self, kid: str) -> ShcKey | None:
         """The key with this kid, or ``None``."""
         return next((k for k in self.keys if k.kid == kid), None)
@@ -204,6 +221,19 @@ class ShcIssuer:
     def missing_crls(self) -> tuple[str, ...]:
         """Kids whose JWK announces a CRL (``crlVersion``) not supplied: their revocations are unknown."""
         return tuple(k.kid for k in self.keys if k.crl_version is not None and k.kid not in self.crl_counters)
+
+
+def _restore_issuer(
+    iss: str,
+    keys: tuple[ShcKey, ...],
+    revocations: dict[str, dict[str, int | None]],
+    counters: dict[str, int],
+    skipped: dict[str, str],
+) -> ShcIssuer:
+    views = {kid: MappingProxyType(revoked) for kid, revoked in revocations.items()}
+    return ShcIssuer(
+        iss, keys, MappingProxyType(views), MappingProxyType(counters), MappingProxyType(skipped)
+    )
 
 
 def _check_iss(iss: object) -> str:

@@ -1,0 +1,211 @@
+"""Verification in worker processes: ``verify_all(workers=N | executor=E)`` and ``VerifierPool``.
+
+The outcomes must be those of the in-process ``verify_all``, code for code, in order: results equal,
+errors of the same class with the same code, message and attributes. The trust store pickles once
+(keys as DER, verify functions rebuilt on arrival) and the compact form rebuilds every field.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+import healthcred
+from healthcred import HealthCredError, TrustStore, VerificationResult, VerifierPool, verify_all
+from healthcred.errors import BadInput, TooLarge, WorkerFailed
+from healthcred.flows.verify import MAX_BATCH
+from healthcred.foreign.dcc.hc1 import read_dsc
+from healthcred.foreign.shc.issuers import load_shc_issuer
+from healthcred.workers import MAX_WORKERS, process_context
+from tests.flows.test_interop import make_dsc, make_hc1, shc_chunks, shc_issuer_doc
+from tests.helpers.world import CHECKED, World
+
+Outcome = VerificationResult | HealthCredError
+
+
+def same(left: list[Outcome], right: list[Outcome]) -> None:
+    """Equal results; errors of one class with equal args and attributes; in the same order."""
+    assert len(left) == len(right)
+    for a, b in zip(left, right, strict=True):
+        if isinstance(a, HealthCredError):
+            assert type(a) is type(b) and a.args == b.args and vars(a) == vars(b), (a, b)
+        else:
+            assert a == b and a.warnings == b.warnings
+            assert a.credential == b.credential and a.summary() == b.summary()
+
+
+@pytest.fixture(scope="module")
+def eu() -> tuple[ec.EllipticCurvePrivateKey, bytes]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key, make_dsc(key)
+
+
+@pytest.fixture(scope="module")
+def mixed(world: World, eu: tuple[ec.EllipticCurvePrivateKey, bytes]) -> TrustStore:
+    return world.store.with_foreign(dscs=[read_dsc(eu[1])], shc_issuers=[load_shc_issuer(shc_issuer_doc())])
+
+
+@pytest.fixture(scope="module")
+def codes(world: World, eu: tuple[ec.EllipticCurvePrivateKey, bytes], tmp_path_factory: Any) -> list[Any]:
+    """Native codes of both keys and kinds, foreign codes, broken codes and codes that stay in the parent."""
+    image = tmp_path_factory.mktemp("pool") / "code.png"
+    native = [world.code()[1] for _ in range(40)]
+    image.write_bytes(healthcred.render_qr(native[0]))
+    shanghai = world.code(key=world.shanghai, region="310100")[1]
+    elsewhere = world.code(region="310100")[1]  # a Zhejiang key signing for Shanghai: region_not_allowed
+    return [
+        *native[:20],
+        shanghai,
+        elsewhere,
+        "JKM1:not-base45!",
+        "",
+        make_hc1(*eu),
+        shc_chunks(0)[0],
+        shc_chunks(2),  # the chunks of one multi-part card, as a list
+        image,  # a path: read in a worker
+        native[1].encode(),
+        42,  # not a code: bad_input, verified here
+        *native[20:],
+    ]
+
+
+def test_a_store_pickles_and_verifies_the_same(mixed: TrustStore, codes: list[Any]) -> None:
+    copy = pickle.loads(pickle.dumps(mixed))
+    assert copy.lists[0].entries == mixed.lists[0].entries and copy.anchors == mixed.anchors
+    assert copy.dscs == mixed.dscs and copy.shc_issuers == mixed.shc_issuers
+    assert copy.entries(mixed.lists[0].entries[0].kid)[0] is copy.lists[0].entries[0]  # shared, not copied
+    same(verify_all(codes, copy, at=CHECKED), verify_all(codes, mixed, at=CHECKED))
+
+
+def test_two_workers_give_the_in_process_outcomes(mixed: TrustStore, codes: list[Any]) -> None:
+    here = verify_all(codes, mixed, at=CHECKED)
+    assert {type(o).__name__ for o in here} >= {
+        "VerificationResult",
+        "RegionNotAllowed",
+        "BadBase45",
+        "BadInput",
+    }
+    same(verify_all(codes, mixed, at=CHECKED, workers=2), here)
+
+
+def test_a_pool_is_reused_and_closed(mixed: TrustStore, codes: list[Any]) -> None:
+    here = verify_all(codes, mixed, at=CHECKED)
+    with VerifierPool(mixed, workers=2) as pool:
+        assert pool.workers == 2
+        same(pool.verify_all(codes, at=CHECKED), here)
+        same(pool.verify_all(reversed(codes), at=CHECKED), here[::-1])  # any iterable
+        assert pool.verify_all([], at=CHECKED) == []
+    with pytest.raises(BadInput, match="closed"):
+        pool.verify_all(codes, at=CHECKED)
+
+
+def test_one_worker_verifies_here(mixed: TrustStore, codes: list[Any]) -> None:
+    with VerifierPool(mixed, workers=1) as pool:
+        same(pool.verify_all(codes, at=CHECKED), verify_all(codes, mixed, at=CHECKED))
+        assert pool._own is None  # no process was started
+    same(verify_all(codes, mixed, at=CHECKED, workers=1), verify_all(codes, mixed, at=CHECKED))
+
+
+def test_an_executor_of_the_callers(mixed: TrustStore, codes: list[Any]) -> None:
+    here = verify_all(codes, mixed, at=CHECKED)
+    with ProcessPoolExecutor(2, mp_context=process_context()) as executor:
+        same(verify_all(codes, mixed, at=CHECKED, executor=executor), here)
+        with VerifierPool(mixed, executor=executor) as pool:
+            same(pool.verify_all(codes, at=CHECKED), here)
+        executor.submit(abs, -1).result()  # closing the pool left the caller's executor running
+    with ThreadPoolExecutor(2) as threads:
+        same(verify_all(codes, mixed, at=CHECKED, executor=threads), here)
+
+
+@pytest.mark.parametrize("workers", [0, -1, MAX_WORKERS + 1, 10**9, "2", 2.0, True, None.__class__])
+def test_bad_worker_counts_are_refused(world: World, workers: Any) -> None:
+    code = world.code()[1]
+    with pytest.raises(BadInput, match="workers"):
+        verify_all([code], world.store, workers=workers)
+    with pytest.raises(BadInput, match="workers"):
+        VerifierPool(world.store, workers=workers)
+
+
+@pytest.mark.parametrize("executor", ["pool", 2, ProcessPoolExecutor, os.cpu_count])
+def test_an_executor_that_is_not_one_is_refused(world: World, executor: Any) -> None:
+    with pytest.raises(BadInput, match=r"concurrent\.futures\.Executor"):
+        verify_all([world.code()[1]], world.store, executor=executor)
+
+
+def test_other_bad_arguments(world: World) -> None:
+    code = world.code()[1]
+    with ThreadPoolExecutor(1) as threads, pytest.raises(BadInput, match="not both"):
+        verify_all([code], world.store, workers=2, executor=threads)
+    with pytest.raises(BadInput, match="TrustStore"):
+        VerifierPool("trust", workers=2)  # type: ignore[arg-type]
+    with VerifierPool(world.store, workers=2) as pool:
+        with pytest.raises(BadInput, match="a str is one code"):
+            pool.verify_all(code)
+        with pytest.raises(BadInput, match="skew"):
+            pool.verify_all([code], skew=5)  # type: ignore[arg-type]
+        with pytest.raises(BadInput, match="qr_backend"):
+            pool.verify_all([code], qr_backend="zbar")  # type: ignore[arg-type]
+        with pytest.raises(TooLarge):
+            pool.verify_all(iter([code] * (MAX_BATCH + 1)))
+        assert pool._own is None  # refused before any process started
+
+
+class _Failing(Executor):
+    """An executor whose tasks fail as a lost remote worker's do."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(ConnectionError("worker lost"))
+        return future
+
+
+def test_a_failing_executor_is_one_typed_error(world: World) -> None:
+    with pytest.raises(WorkerFailed, match="ConnectionError: worker lost"):
+        verify_all([world.code()[1]] * 3, world.store, executor=_Failing())
+
+
+def test_a_worker_that_dies_is_one_typed_error(world: World) -> None:
+    # Each process exits in its initializer: the pool breaks, as when a worker is killed.
+    broken = ProcessPoolExecutor(1, mp_context=process_context(), initializer=os._exit, initargs=(3,))
+    try:
+        with pytest.raises(WorkerFailed, match="stopped"):
+            verify_all([world.code()[1]] * 3, world.store, executor=broken)
+    finally:
+        broken.shutdown(wait=True)
+
+
+def test_a_pool_whose_process_died_starts_again(world: World) -> None:
+    code = world.code()[1]
+    with VerifierPool(world.store, workers=2) as pool:
+        assert isinstance(pool.verify_all([code] * 4, at=CHECKED)[0], VerificationResult)
+        own = pool._own
+        assert own is not None
+        for process in list(own._processes.values()):  # a kill -9 from outside
+            process.kill()
+            process.join()
+        with pytest.raises(WorkerFailed):
+            pool.verify_all([code] * 4, at=CHECKED)
+        assert isinstance(pool.verify_all([code] * 4, at=CHECKED)[0], VerificationResult)
+
+
+def _paths(folder: Path, texts: list[str]) -> Iterator[Path]:
+    for n, text in enumerate(texts):
+        path = folder / f"{n}.png"
+        path.write_bytes(healthcred.render_qr(text, encoder="zxing"))
+        yield path
+
+
+def test_images_are_read_in_the_workers(world: World, tmp_path: Path) -> None:
+    texts = [world.code()[1] for _ in range(6)]
+    paths = list(_paths(tmp_path, texts))
+    outcomes = verify_all(paths, world.store, at=CHECKED, workers=2)
+    expected = verify_all(texts, world.store, at=CHECKED)
+    assert all(isinstance(o, VerificationResult) for o in outcomes)
+    same(outcomes, expected)
