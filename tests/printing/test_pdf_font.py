@@ -12,6 +12,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent
@@ -191,3 +192,35 @@ def test_an_unreadable_font_is_bad_input(world: World, tmp_path: Path) -> None:
             render_card(text, credential, font=path)
     with pytest.raises(BadInput):
         render_card(text, credential, font=3)  # type: ignore[arg-type]
+
+
+def test_a_cff_font_is_printed_through_fpdf2(tmp_path: Path) -> None:
+    path = tmp_path / "cff.otf"
+    builder = FontBuilder(1000, isTTF=False)
+    builder.setupGlyphOrder([".notdef", "square"])
+    builder.setupCharacterMap({ord("A"): "square"})
+    pen = T2CharStringPen(600, None)
+    pen.moveTo((100, 0))
+    pen.lineTo((100, 700))
+    pen.lineTo((500, 700))
+    pen.lineTo((500, 0))
+    pen.closePath()
+    empty = T2CharStringPen(500, None)
+    builder.setupCFF(
+        "CffTest",
+        {"FullName": "CffTest"},
+        {".notdef": empty.getCharString(), "square": pen.getCharString()},
+        {},
+    )
+    builder.setupHorizontalMetrics({".notdef": (500, 0), "square": (600, 100)})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "CffTest", "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    builder.save(str(path))
+    face = read_font(path)
+    assert face.outlines is None
+    page = to_pdf([Text(5, 20, 12, "AAA", (0, 0, 0))], (60.0, 30.0), face)
+    assert "AAA" in pdfium.PdfDocument(page)[0].get_textpage().get_text_range()
+    with pytest.raises(BadInput, match="no TrueType outlines"):
+        face.subset("A")

@@ -129,7 +129,7 @@ _DARK_RUN = re.compile(rb"\x01+")
 def dark_runs(row: tuple[bool, ...]) -> list[tuple[int, int]]:
     """(start, length) of each run of dark modules in one matrix row: what vector renderers draw."""
     # bytes(row) is 1 for dark, 0 for light: the C regex engine finds the runs.
-    return [(m.start(), m.end() - m.start()) for m in _DARK_RUN.finditer(bytes(row))]
+    return [(start, end - start) for start, end in map(re.Match.span, _DARK_RUN.finditer(bytes(row)))]
 
 
 def _svg_from_matrix(matrix: tuple[tuple[bool, ...], ...], scale: int, border: int) -> bytes:

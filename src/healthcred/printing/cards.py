@@ -101,7 +101,8 @@ def render_card(
     ``text`` is the code as issued from ``credential`` (``healthcred.issue``).
     ``fmt`` is ``"pdf"``, ``"svg"`` (text as text, the font subset embedded,
     the QR as one path) or ``"png"`` (at ``dpi``). ``font`` replaces the
-    bundled font. ``encoder`` chooses the QR encoder (see
+    bundled font: a file (read once per process) or a :class:`Face` from
+    :func:`~healthcred.printing.fonts.load_font`. ``encoder`` chooses the QR encoder (see
     :func:`healthcred.codec.qr.render_qr`). Raises :class:`MissingGlyph` when
     the font lacks a character to be printed and :class:`BadInput` for a bad
     argument.

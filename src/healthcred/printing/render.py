@@ -27,26 +27,18 @@ from healthcred.printing.layout import (
     drawn_chars,
 )
 from healthcred.printing.pdf import write_pdf
-from healthcred.printing.truetype import Subset
 
 __all__ = ["render", "to_pdf", "to_png", "to_svg"]
 
 
-def to_pdf(
-    elements: list[Element], size: tuple[float, float], font: Face, subset: Subset | None = None
-) -> bytes:
+def to_pdf(elements: list[Element], size: tuple[float, float], font: Face) -> bytes:
     """One PDF page of ``size`` mm with the elements drawn and ``font`` cut down to them embedded.
 
-    ``subset`` is the cut font when the caller already has it (it must hold
-    every character drawn). A font without TrueType outlines (CFF) is drawn by
-    fpdf2, which subsets it itself.
+    A font without TrueType outlines (CFF) is drawn by fpdf2, which subsets it itself.
     """
     if font.outlines is None:
         return _fpdf_pdf(elements, size, font.path)
-    chars = drawn_chars(elements)
-    if subset is None or not subset.chars.issuperset(chars):
-        subset = font.subset(chars)
-    return write_pdf(elements, size, font, subset)
+    return write_pdf(elements, size, font, font.subset(drawn_chars(elements)))
 
 
 def _fpdf_pdf(elements: list[Element], size: tuple[float, float], font: Path) -> bytes:
