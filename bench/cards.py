@@ -15,10 +15,11 @@ file), in groups of 40 as batch sends them to its workers.
 
 * ``workers=1``: in this process, timed with ``time.process_time`` (CPU seconds, so the rate
   holds on a loaded machine): cards per CPU second of one process.
-* ``workers=2`` (or more): a ``ProcessPoolExecutor`` (spawn, as on every platform), warmed up
-  first (each worker imports the package and reads the font once, outside the timing), then
-  the groups are mapped over it: cards per wall second. On a machine shared with other work
-  this is a floor; say "measured under load" when quoting it.
+* ``workers=2`` (or more): a ``ProcessPoolExecutor`` with the platform's default start method,
+  as batch's rendering pool (fork on Linux, so this file may be loaded under any module name;
+  under spawn the workers import it by its module name). The pool is warmed up first (every
+  worker has read the font), then the groups are mapped over it: cards per wall second. On a
+  machine shared with other work this is a floor; say "measured under load" when quoting it.
 
 Target (issue 15): ≥ 200 cards a second on 2 cores.
 """
@@ -95,7 +96,7 @@ def cards_per_second(cards: int, workers: int) -> float:
         for group in _groups(texts):
             render_group(group)
         return cards / (time.process_time() - start)
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context()  # as batch.run's rendering pool
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         list(pool.map(render_group, [texts[:2]] * workers * 2))  # start every worker, read the font
         start = time.perf_counter()
