@@ -98,3 +98,12 @@ def test_hsm_batch_bench_runs_tiny_on_the_test_token(
     for name in ("software", "token ×1", "token pool ×2"):
         assert any(line.lstrip().startswith(name) and " ratio " in line for line in summary), name
     assert "load average before" in out
+
+
+def test_cards_bench_runs_small() -> None:
+    cards = _load("cards")
+    assert cards.render_group(cards.paper_codes(2)) > 2 * 10_000  # two whole PDFs were made
+    assert cards.cards_per_second(3, 1) > 0
+    assert cards.cards_per_second(3, 2) > 0
+    with pytest.raises(ValueError, match="at least 1"):
+        cards.cards_per_second(0, 1)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -107,6 +108,9 @@ def _zxing_modules(text: str, error: str) -> Image.Image:
     return Image.frombuffer("L", (size, size), modules, "raw", "L", 0, 1)
 
 
+_DARK_PIXEL = bytes(v < 128 for v in range(256))
+
+
 def check_encoder(encoder: object) -> None:
     """Raise :class:`BadInput` unless ``encoder`` is ``"segno"`` or ``"zxing"`` (before any work is done)."""
     if encoder not in ("segno", "zxing"):
@@ -120,24 +124,19 @@ def qr_matrix(
     check_encoder(encoder)
     if encoder == "zxing":
         modules = _zxing_modules(text, error)
-        data = modules.tobytes()
+        data = modules.tobytes().translate(_DARK_PIXEL)  # 1 for a dark module, 0 for a light one
         size = modules.width
-        return tuple(tuple(v < 128 for v in data[y * size : (y + 1) * size]) for y in range(size))
+        return tuple(tuple(map(bool, data[y * size : (y + 1) * size])) for y in range(size))
     return tuple(tuple(bool(v) for v in row) for row in _make(text, error).matrix)
+
+
+_DARK_RUN = re.compile(rb"\x01+")
 
 
 def dark_runs(row: tuple[bool, ...]) -> list[tuple[int, int]]:
     """(start, length) of each run of dark modules in one matrix row: what vector renderers draw."""
-    found, x = [], 0
-    while x < len(row):
-        if row[x]:
-            start = x
-            while x < len(row) and row[x]:
-                x += 1
-            found.append((start, x - start))
-        else:
-            x += 1
-    return found
+    # bytes(row) is 1 for dark, 0 for light: the C regex engine finds the runs.
+    return [(start, end - start) for start, end in map(re.Match.span, _DARK_RUN.finditer(bytes(row)))]
 
 
 def _svg_from_matrix(matrix: tuple[tuple[bool, ...], ...], scale: int, border: int) -> bytes:

@@ -15,6 +15,7 @@ from healthcred.printing.cards import (
     render_pdfs,
     status_words,
 )
+from healthcred.printing.fonts import Face, load_font
 
 __all__ = [
     "CARD_SIZE_MM",
@@ -22,8 +23,10 @@ __all__ = [
     "DEFAULT_FONT",
     "MAX_FAMILY",
     "SHEET_SIZE_MM",
+    "Face",
     "Format",
     "check_glyphs",
+    "load_font",
     "module_size_mm",
     "region_words",
     "render_card",

@@ -17,7 +17,7 @@ from typing import Literal
 from healthcred.codec.qr import Encoder
 from healthcred.errors import BadInput
 from healthcred.model import HealthCode
-from healthcred.printing.fonts import DEFAULT_FONT, check_glyphs, font_path, subset_font
+from healthcred.printing.fonts import DEFAULT_FONT, Face, check_glyphs, load_font
 from healthcred.printing.layout import (
     CARD_SIZE_MM,
     CHINA_TIME,
@@ -26,7 +26,6 @@ from healthcred.printing.layout import (
     Element,
     card_layout,
     check_layout,
-    drawn_chars,
     module_size_mm,
     sheet_layout,
     status_words,
@@ -93,7 +92,7 @@ def render_card(
     credential: HealthCode,
     *,
     fmt: Format = "pdf",
-    font: str | Path | None = None,
+    font: str | Path | Face | None = None,
     dpi: int = 300,
     encoder: Encoder = "segno",
 ) -> bytes:
@@ -102,22 +101,23 @@ def render_card(
     ``text`` is the code as issued from ``credential`` (``healthcred.issue``).
     ``fmt`` is ``"pdf"``, ``"svg"`` (text as text, the font subset embedded,
     the QR as one path) or ``"png"`` (at ``dpi``). ``font`` replaces the
-    bundled font. ``encoder`` chooses the QR encoder (see
+    bundled font: a file (read once per process) or a :class:`Face` from
+    :func:`~healthcred.printing.fonts.load_font`. ``encoder`` chooses the QR encoder (see
     :func:`healthcred.codec.qr.render_qr`). Raises :class:`MissingGlyph` when
     the font lacks a character to be printed and :class:`BadInput` for a bad
     argument.
     """
     _check_args(fmt, dpi)
     text, credential = _check_item(text, credential)
-    path = font_path(font)
-    return render(card_layout(text, credential, path, encoder), CARD_SIZE_MM, fmt, path, dpi)
+    face = load_font(font)
+    return render(card_layout(text, credential, face, encoder), CARD_SIZE_MM, fmt, face, dpi)
 
 
 def render_family_sheet(
     items: Sequence[tuple[str, HealthCode]],
     *,
     fmt: Format = "pdf",
-    font: str | Path | None = None,
+    font: str | Path | Face | None = None,
     dpi: int = 300,
     encoder: Encoder = "segno",
 ) -> bytes:
@@ -129,40 +129,31 @@ def render_family_sheet(
     """
     _check_args(fmt, dpi)
     checked = _check_items(items)
-    path = font_path(font)
-    return render(sheet_layout(checked, path, encoder), SHEET_SIZE_MM, fmt, path, dpi)
+    face = load_font(font)
+    return render(sheet_layout(checked, face, encoder), SHEET_SIZE_MM, fmt, face, dpi)
 
 
 def render_pdfs(
     sheets: Sequence[Sequence[tuple[str, HealthCode]]],
     *,
-    font: str | Path | None = None,
+    font: str | Path | Face | None = None,
     encoder: Encoder = "segno",
 ) -> list[bytes]:
     """Many PDFs at once: a card for each one-item sheet, a family sheet for each of 2–8 items.
 
-    The same pages as :func:`render_card` and :func:`render_family_sheet`, but
-    the font is cut down once to the characters of all of them and that small
-    font is embedded instead: fpdf2 parses and subsets its font for every
-    document, which for the 7,800-glyph CJK font costs ~100 ms a file, against
-    a few ms for the small one. For batches (:mod:`healthcred.batch.run`).
+    The same pages as :func:`render_card` and :func:`render_family_sheet`;
+    every sheet is checked (and a bad one refused) before any PDF is made.
+    Each PDF embeds the glyphs it draws and no others. For batches
+    (:mod:`healthcred.batch.run`).
     """
-    import tempfile
-
-    path = font_path(font)
+    face = load_font(font)
     pages: list[tuple[list[Element], tuple[float, float]]] = []
     for sheet in sheets:
         items = _check_items(sheet)
         if len(items) == 1:
-            pages.append((card_layout(*items[0], path, encoder), CARD_SIZE_MM))
+            pages.append((card_layout(*items[0], face, encoder), CARD_SIZE_MM))
         else:
-            pages.append((sheet_layout(items, path, encoder), SHEET_SIZE_MM))
-    if not pages:
-        return []
+            pages.append((sheet_layout(items, face, encoder), SHEET_SIZE_MM))
     for elements, _ in pages:
-        check_layout(elements, path)
-    used = {ord(c) for elements, _ in pages for c in drawn_chars(elements)}
-    with tempfile.TemporaryDirectory(prefix="healthcred-font-") as folder:
-        small = Path(folder) / f"subset{path.suffix or '.otf'}"
-        small.write_bytes(subset_font(path, used))
-        return [to_pdf(elements, size, small) for elements, size in pages]
+        check_layout(elements, face)
+    return [to_pdf(elements, size, face) for elements, size in pages]

@@ -10,15 +10,23 @@ printing a box.
 from __future__ import annotations
 
 import io
-from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from PIL import ImageFont
-
 from healthcred.errors import BadInput, MissingGlyph
+from healthcred.printing.truetype import Face, read_font
 
-__all__ = ["ASCENT", "DEFAULT_FONT", "PT_MM", "check_glyphs", "font_path", "subset_font", "width_mm"]
+__all__ = [
+    "ASCENT",
+    "DEFAULT_FONT",
+    "PT_MM",
+    "Face",
+    "check_glyphs",
+    "font_path",
+    "load_font",
+    "subset_font",
+    "width_mm",
+]
 
 DEFAULT_FONT: Path = Path(str(resources.files("healthcred") / "fonts" / "HealthcredSansSC-Regular.ttf"))
 """The bundled font: Noto Sans CJK SC Regular, subset to ASCII + GB 2312 + common name characters."""
@@ -30,23 +38,31 @@ ASCENT = 1.16
 """The bundled font's ascent per em, for placing text tops (baseline = top + ascent)."""
 
 
-@cache
-def _font_chars(path: Path) -> frozenset[int]:
-    from fontTools.ttLib import TTFont, TTLibError
+_FACES: dict[tuple[Path, int, int], Face] = {}
+"""Fonts read in this process, by path, modification time and size (a changed file is read again)."""
 
+
+def load_font(font: str | Path | Face | None) -> Face:
+    """The prepared font to print with: ``font`` itself if it is a :class:`Face`, else the file read.
+
+    A file is read once per process (keyed by its path, modification time and
+    size, so a replaced file is read again): printing a thousand cards parses
+    the font once. Pass the :class:`Face` on to print with no lookup at all.
+    """
+    if isinstance(font, Face):
+        return font
+    path = font_path(font)
     try:
-        with TTFont(str(path), lazy=True) as font:
-            cmap = font.getBestCmap() or {}
-    except (OSError, TTLibError, AssertionError) as exc:
-        raise BadInput(f"cannot read the font {path}: {exc}") from exc
-    return frozenset(cmap)
-
-
-@cache
-def _measure_font(path: Path) -> ImageFont.FreeTypeFont:
-    # 1,000 px per em: widths come out in thousandths of an em. BASIC layout = plain advance
-    # widths, as fpdf2 and an SVG renderer place unshaped text.
-    return ImageFont.truetype(str(path), 1000, layout_engine=ImageFont.Layout.BASIC)
+        stat = path.stat()
+    except OSError as exc:
+        raise BadInput(f"cannot read the font {path}: {exc.strerror}") from exc
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    face = _FACES.get(key)
+    if face is None:
+        for stale in [k for k in _FACES if k[0] == path]:
+            del _FACES[stale]
+        face = _FACES[key] = read_font(path)
+    return face
 
 
 def font_path(font: str | Path | None) -> Path:
@@ -61,21 +77,24 @@ def font_path(font: str | Path | None) -> Path:
     return path
 
 
-def check_glyphs(text: str, font: str | Path | None = None) -> None:
+def check_glyphs(text: str, font: str | Path | Face | None = None) -> None:
     """Raise :class:`MissingGlyph` unless ``font`` (default: the bundled one) draws every character."""
-    path = font_path(font)
-    chars = _font_chars(path)
-    missing = sorted({c for c in text if ord(c) not in chars and not c.isspace()})
+    face = load_font(font)
+    missing = sorted({c for c in text if ord(c) not in face.cmap and not c.isspace()})
     if missing:
         listed = " ".join(f"{c} (U+{ord(c):04X})" for c in missing)
         raise MissingGlyph(
-            f"the font {path.name} has no glyph for {listed}; print with font= a fuller CJK font"
+            f"the font {face.path.name} has no glyph for {listed}; print with font= a fuller CJK font"
         )
 
 
-def width_mm(text: str, size_pt: float, font: Path) -> float:
-    """How wide ``text`` prints at ``size_pt`` in ``font``, in millimetres (unshaped advance widths)."""
-    return _measure_font(font).getlength(text) / 1000 * size_pt * PT_MM
+def width_mm(text: str, size_pt: float, font: Face) -> float:
+    """How wide ``text`` prints at ``size_pt`` in ``font``, in millimetres (unshaped advance widths).
+
+    Plain advance widths, as the PDF and SVG back ends place unshaped text.
+    """
+    units = sum(font.advance(c) for c in text)
+    return units / font.units_per_em * size_pt * PT_MM
 
 
 def subset_font(font: Path, chars: set[int]) -> bytes:

@@ -21,11 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta, timezone
-from pathlib import Path
 
 from healthcred.codec.qr import Encoder, qr_matrix
 from healthcred.model import CredentialKind, HealthCode, Status
-from healthcred.printing.fonts import ASCENT, PT_MM, check_glyphs, width_mm
+from healthcred.printing.fonts import ASCENT, PT_MM, Face, check_glyphs, width_mm
 from healthcred.regions import region_words
 
 __all__ = [
@@ -143,7 +142,7 @@ def drawn_chars(elements: Sequence[Element]) -> str:
     return "".join(e.text for e in elements if isinstance(e, Text))
 
 
-def check_layout(elements: Sequence[Element], font: Path) -> None:
+def check_layout(elements: Sequence[Element], font: Face) -> None:
     """Raise :class:`~healthcred.errors.MissingGlyph` unless ``font`` draws every character placed."""
     check_glyphs(drawn_chars(elements), font)
 
@@ -171,7 +170,7 @@ def _line(
     text: str,
     size: float,
     width: float,
-    font: Path,
+    font: Face,
     colour: RGB = _BLACK,
 ) -> float:
     """Place one line of text at ``top`` (shrunk to fit ``width``); return the next line's top."""
@@ -183,7 +182,7 @@ def _line(
 
 
 def _labels(
-    out: list[Element], credential: HealthCode, x: float, top: float, width: float, font: Path, scale: float
+    out: list[Element], credential: HealthCode, x: float, top: float, width: float, font: Face, scale: float
 ) -> float:
     """The words of one code, from ``top`` down; ``scale`` sizes them (1 on a card)."""
     zh_status, en_status = status_words(credential.status)
@@ -203,7 +202,7 @@ def _labels(
     return y
 
 
-def card_layout(text: str, credential: HealthCode, font: Path, encoder: Encoder) -> list[Element]:
+def card_layout(text: str, credential: HealthCode, font: Face, encoder: Encoder) -> list[Element]:
     """The elements of one person's A6 card: a colour band with the kind, the QR, the words."""
     width, _ = CARD_SIZE_MM
     out: list[Element] = []
@@ -219,7 +218,7 @@ def card_layout(text: str, credential: HealthCode, font: Path, encoder: Encoder)
     return out
 
 
-def sheet_layout(items: Sequence[tuple[str, HealthCode]], font: Path, encoder: Encoder) -> list[Element]:
+def sheet_layout(items: Sequence[tuple[str, HealthCode]], font: Face, encoder: Encoder) -> list[Element]:
     """The elements of an A4 family sheet: one cell per ``(text, credential)``, with cut lines."""
     page_w, page_h = SHEET_SIZE_MM
     cell_w, cell_h = page_w / 2, page_h / 4

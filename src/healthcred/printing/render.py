@@ -1,4 +1,4 @@
-"""The three back ends: the same list of layout elements drawn as PDF (fpdf2), PNG (Pillow) or SVG.
+"""The three back ends: the same list of layout elements drawn as PDF, PNG (Pillow) or SVG.
 
 Drawing one element list three ways keeps the formats in agreement. The SVG
 keeps text as text with the font subset embedded and the QR as one path; the
@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 from PIL import Image, ImageDraw, ImageFont
 
 from healthcred.codec.qr import dark_runs
-from healthcred.printing.fonts import PT_MM, subset_font
+from healthcred.printing.fonts import PT_MM, Face, subset_font
 from healthcred.printing.layout import (
     QUIET,
     RGB,
@@ -26,13 +26,24 @@ from healthcred.printing.layout import (
     check_layout,
     drawn_chars,
 )
+from healthcred.printing.pdf import write_pdf
 
 __all__ = ["render", "to_pdf", "to_png", "to_svg"]
 
 
-def to_pdf(elements: list[Element], size: tuple[float, float], font: Path) -> bytes:
-    """One PDF page of ``size`` mm with the elements drawn, ``font`` embedded (fpdf2 subsets it)."""
-    from fpdf import FPDF  # imported here: fpdf2 takes ~0.3 s to import, only printing needs it
+def to_pdf(elements: list[Element], size: tuple[float, float], font: Face) -> bytes:
+    """One PDF page of ``size`` mm with the elements drawn and ``font`` cut down to them embedded.
+
+    A font without TrueType outlines (CFF) is drawn by fpdf2, which subsets it itself.
+    """
+    if font.outlines is None:
+        return _fpdf_pdf(elements, size, font.path)
+    return write_pdf(elements, size, font, font.subset(drawn_chars(elements)))
+
+
+def _fpdf_pdf(elements: list[Element], size: tuple[float, float], font: Path) -> bytes:
+    """The page through fpdf2: for CFF fonts, which :mod:`healthcred.printing.truetype` does not cut."""
+    from fpdf import FPDF  # imported here: fpdf2 takes ~0.3 s to import, only CFF fonts need it
 
     pdf = FPDF(unit="mm", format=size)
     pdf.set_margins(0, 0, 0)
@@ -69,7 +80,7 @@ def to_pdf(elements: list[Element], size: tuple[float, float], font: Path) -> by
     return bytes(pdf.output())
 
 
-def to_png(elements: list[Element], size: tuple[float, float], font: Path, dpi: int) -> bytes:
+def to_png(elements: list[Element], size: tuple[float, float], font: Face, dpi: int) -> bytes:
     """A PNG of the page at ``dpi``, white background, the QR in whole pixels per module."""
     per_mm = dpi / 25.4
     canvas = Image.new("RGB", (round(size[0] * per_mm), round(size[1] * per_mm)), (255, 255, 255))
@@ -85,7 +96,7 @@ def to_png(elements: list[Element], size: tuple[float, float], font: Path, dpi: 
             draw.rectangle(box, fill=e.fill, outline=e.stroke, width=max(1, round(0.2 * per_mm)))
         elif isinstance(e, Text):
             face = ImageFont.truetype(
-                str(font), round(e.size / 72 * dpi), layout_engine=ImageFont.Layout.BASIC
+                str(font.path), round(e.size / 72 * dpi), layout_engine=ImageFont.Layout.BASIC
             )
             draw.text((e.x * per_mm, e.y * per_mm), e.text, font=face, fill=e.colour, anchor="ls")
         else:
@@ -113,16 +124,16 @@ def _hex(colour: RGB) -> str:
     return "#{:02x}{:02x}{:02x}".format(*colour)
 
 
-def _font_face(elements: list[Element], font: Path) -> str:
+def _font_face(elements: list[Element], font: Face) -> str:
     """An @font-face rule with the font subset to the characters drawn: every viewer shows the same glyphs."""
-    data = subset_font(font, {ord(c) for c in drawn_chars(elements)})
+    data = subset_font(font.path, {ord(c) for c in drawn_chars(elements)})
     mime = "font/otf" if data[:4] == b"OTTO" else "font/ttf"
     return (
         f'@font-face{{font-family:"hcprint";src:url(data:{mime};base64,{base64.b64encode(data).decode()})}}'
     )
 
 
-def to_svg(elements: list[Element], size: tuple[float, float], font: Path) -> bytes:
+def to_svg(elements: list[Element], size: tuple[float, float], font: Face) -> bytes:
     """An SVG of the page in mm: text as text (the font subset embedded), the QR as one path."""
     width, height = size
     parts = [
@@ -163,7 +174,7 @@ def to_svg(elements: list[Element], size: tuple[float, float], font: Path) -> by
     return "".join(parts).encode()
 
 
-def render(elements: list[Element], size: tuple[float, float], fmt: object, font: Path, dpi: int) -> bytes:
+def render(elements: list[Element], size: tuple[float, float], fmt: object, font: Face, dpi: int) -> bytes:
     """The page in ``fmt`` (``"pdf"``, ``"png"`` or ``"svg"``), once ``font`` is known to draw all of it."""
     check_layout(elements, font)
     if fmt == "pdf":
