@@ -306,7 +306,7 @@ def parallel_verify_row(world: harness.World, codes: list[str], workers: int, re
     for turn in range(repeats):
         for n in (1, workers) if turn % 2 == 0 else (workers, 1):
             began = time.perf_counter()
-            verify_all: Callable[..., list[object]] = healthcred.verify_all  # workers=: newer trees only
+            verify_all: Callable[..., list[Any]] = healthcred.verify_all  # workers=: newer trees only
             outcomes = verify_all(codes, world.store, at=harness.CHECKED, workers=n)
             rates[n].append(len(codes) / (time.perf_counter() - began))
             assert all(isinstance(o, healthcred.VerificationResult) for o in outcomes)
