@@ -5,7 +5,7 @@ not: the same binary, inputs and environment give the same count whatever else t
 This script runs itself under ``valgrind --tool=callgrind`` with 0 and N operations of each kind
 and prints the difference per operation, for the healthcred pipelines and the raw signature
 verify on the same bytes, and their ratio. Needs valgrind (Debian package ``valgrind``); each of
-the 12 runs starts Python under callgrind, so a full run takes ~7 minutes here (``--quick``: 4 runs).
+the 16 runs starts Python under callgrind, so a full run takes ~10 minutes here (``--quick``: 4 runs).
 Measured here (100 operations): verify ES256 1.36× a raw P-256 verify, verify EdDSA 0.69× a raw
 ``cryptography`` Ed25519 verify (libsodium), verify HC1 1.43×.
 
@@ -20,12 +20,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-KINDS = ("native-es256", "raw-es256", "native-eddsa", "raw-eddsa", "hc1", "shc")
+KINDS = ("native-es256", "raw-es256", "native-eddsa", "raw-eddsa", "sodium-eddsa", "hc1", "raw-hc1", "shc")
+RATIOS = {
+    "ES256": ("native-es256", "raw-es256"),
+    "EdDSA": ("native-eddsa", "sodium-eddsa"),
+    "HC1": ("hc1", "raw-hc1"),
+}
+"""Each instruction ratio bench/all.py prints: (pipeline kind, raw verify of the same bytes)."""
 
 
 def _raw_verify(key: Any, message: Any) -> Callable[[], None]:
@@ -46,6 +52,17 @@ def _raw_verify(key: Any, message: Any) -> Callable[[], None]:
     return lambda: public.verify(signature, signed)
 
 
+def _sodium_verify(key: Any, message: Any) -> Callable[[], None]:
+    # libsodium (PyNaCl), what healthcred verifies Ed25519 with, on the code's own bytes.
+    import nacl.signing
+
+    from healthcred.crypto.cose import sig_structure
+
+    verify_key = nacl.signing.VerifyKey(key.public_key().public_bytes_raw())
+    signed, signature = sig_structure(message.protected, message.payload), message.signature
+    return lambda: verify_key.verify(signed, signature) and None
+
+
 def _world() -> dict[str, object]:
     # Fixed keys and times, so every run measures the same bytes.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout: tests is a package
@@ -56,7 +73,7 @@ def _world() -> dict[str, object]:
     from healthcred.codec.base45 import b45decode
     from healthcred.codec.compression import unpack
     from healthcred.crypto.cose import parse_sign1
-    from healthcred.foreign.dcc.hc1 import read_dsc
+    from healthcred.foreign.dcc.hc1 import read_dsc, read_hc1
     from healthcred.foreign.shc.issuers import load_shc_issuer
     from tests.flows import test_interop as interop
 
@@ -81,8 +98,11 @@ def _world() -> dict[str, object]:
         )
         text = healthcred.issue(code, key)
         world[f"native-{name}"] = text
-        world[f"raw-{name}"] = _raw_verify(key, parse_sign1(unpack(b45decode(text[5:]))))
+        message = parse_sign1(unpack(b45decode(text[5:])))
+        world[f"raw-{name}"] = _raw_verify(key, message)
+    world["sodium-eddsa"] = _sodium_verify(eddsa, message)  # the loop's last message is EdDSA's
     world["hc1"] = interop.make_hc1(es256, dsc)
+    world["raw-hc1"] = _raw_verify(es256, read_hc1(str(world["hc1"])))  # the DCC's own Sig_structure
     world["hc1-at"] = int(interop.CHECKED.timestamp())  # the test DCC is issued later than `now`
     world["shc"] = interop.shc_chunks(0)[0]
     return world
@@ -121,6 +141,11 @@ def _count(kind: str, ops: int) -> int:
     return int(found.group(1))
 
 
+def per_operation(kinds: Sequence[str], ops: int) -> dict[str, float]:
+    """Instructions per operation of each kind: (count with ``ops`` − count with 0) / ``ops``."""
+    return {kind: (_count(kind, ops) - _count(kind, 0)) / ops for kind in kinds}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=100)
@@ -134,14 +159,16 @@ def main() -> None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     ops = args.ops  # fewer than ~100 and the first calls' warm-up shows in the per-operation count
     kinds = ("native-es256", "raw-es256") if args.quick else KINDS
-    per_op = {kind: (_count(kind, ops) - _count(kind, 0)) / ops for kind in kinds}
+    per_op = per_operation(kinds, ops)
     print(f"instructions per operation (callgrind, {ops} operations, python {sys.version.split()[0]})")
     for kind in kinds:
         print(f"  {kind:14} {per_op[kind]:>12,.0f}")
     print(f"verify ES256 / raw ES256 verify   {per_op['native-es256'] / per_op['raw-es256']:.2f}")
     if not args.quick:
         print(f"verify EdDSA / raw EdDSA verify   {per_op['native-eddsa'] / per_op['raw-eddsa']:.2f}")
+        print(f"verify EdDSA / raw libsodium      {per_op['native-eddsa'] / per_op['sodium-eddsa']:.2f}")
         print(f"verify HC1 / raw ES256 verify     {per_op['hc1'] / per_op['raw-es256']:.2f}")
+        print(f"verify HC1 / raw verify of its own Sig_structure {per_op['hc1'] / per_op['raw-hc1']:.2f}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -107,3 +108,34 @@ def test_cards_bench_runs_small() -> None:
     assert cards.cards_per_second(3, 2) > 0
     with pytest.raises(ValueError, match="at least 1"):
         cards.cards_per_second(0, 1)
+
+
+def test_issue_table_bench_prints_every_row_quick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # No venv is built here (--no-install, an empty folder): the python-cwt rows must say skipped.
+    args = ["--quick", "--no-callgrind", "--no-install", "--cwt-venv", str(tmp_path / "none")]
+    assert _load("all").main(args) == 0
+    out = capsys.readouterr().out
+    assert "load average at start" in out and "load average at end" in out and "nproc " in out
+    table = out[out.index("\nresults") :]
+    rows = (
+        "native ES256 verify ÷ raw cryptography (wall)",
+        "native EdDSA verify ÷ raw PyNaCl (wall)",
+        "EU DCC (HC1, DE-1) verify ÷ raw verify of its signature (wall)",
+        "python-cwt pipeline ÷ healthcred, ES256",
+        "python-cwt pipeline ÷ healthcred, EdDSA",
+        "codes, 2 workers ÷ 1 (throughput, verify_all)",
+        "batch issuance, texts + PNGs",
+        "printed PDF cards",
+        "memory per code: verify",
+        "memory per code: issue text + PNG",
+        "native ES256 verify, instructions",
+        "native EdDSA (÷ libsodium) verify, instructions",
+        "HC1 (÷ its own signature) verify, instructions",
+    )
+    lines = table.splitlines()
+    for name in rows:
+        found = [i for i, line in enumerate(lines) if name in line]
+        assert found, f"no row {name!r}"
+        assert "target" in lines[found[0] + 1] and "baseline" in lines[found[0] + 1], name
+    assert "python-cwt venv" in table  # why its rows were skipped
+    assert re.search(r"^\d+ met, \d+ MISSED, \d+ borderline, \d+ skipped$", table, re.MULTILINE)
