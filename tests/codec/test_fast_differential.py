@@ -1,0 +1,104 @@
+"""The C decoder and the pure path agree: on valid codes, on every kind of damage, and on any bytes.
+
+Hypothesis mutates the vectors' code texts and the EU DCC test codes at each layer (text, Base45
+body, COSE message) and asserts the same value or the same error class, code and message on both
+paths (:func:`fuzz.targets.decode_paths.same_on_both_paths`).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fuzz import seeds
+from fuzz.targets.decode_paths import compare_text, same_on_both_paths
+from healthcred.codec import fast
+from healthcred.codec.base45 import ALPHABET, b45decode, b45encode
+from healthcred.codec.cbor import loads
+
+pytestmark = pytest.mark.skipif(fast.native is None, reason="the C decoder is not built")
+
+TEXTS = sorted({*seeds.vector_texts(), *seeds.hc1_texts()})
+PREFIXES = ("JKM1:", "JKP1:", "HC1:")
+
+
+def _split(text: str) -> tuple[str, bytes]:
+    prefix = next((p for p in PREFIXES if text.startswith(p)), "")
+    return prefix, b45decode(text[len(prefix) :])
+
+
+def _message(body: bytes) -> bytes:
+    return zlib.decompress(body) if body[:1] == b"\x78" else body
+
+
+@st.composite
+def damaged(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(TEXTS))
+    prefix, body = _split(text)
+    message = bytearray(_message(body))
+    for _ in range(draw(st.integers(0, 3))):
+        if not message:
+            break
+        at = draw(st.integers(0, len(message) - 1))
+        action = draw(st.sampled_from(("flip", "insert", "delete", "truncate")))
+        if action == "flip":
+            message[at] ^= 1 << draw(st.integers(0, 7))
+        elif action == "insert":
+            message.insert(at, draw(st.integers(0, 255)))
+        elif action == "delete":
+            del message[at]
+        else:
+            del message[at:]
+    packed = zlib.compress(bytes(message)) if draw(st.booleans()) else bytes(message)
+    out = prefix + b45encode(packed)
+    if draw(st.booleans()):  # damage at the text layer too
+        at = draw(st.integers(0, len(out)))
+        out = out[:at] + draw(st.text(alphabet=ALPHABET + "\n", max_size=3)) + out[at:]
+    return out
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_every_seed_text_reads_alike(text: str) -> None:
+    compare_text(text)
+
+
+@settings(max_examples=400)
+@given(damaged())
+def test_damaged_codes_read_alike(text: str) -> None:
+    compare_text(text)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=64))
+def test_any_bytes_decode_alike_as_cbor(data: bytes) -> None:
+    same_on_both_paths(lambda: loads(data, "item"))
+    same_on_both_paths(lambda: loads(data, "item", walk=False))
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=40))
+def test_any_text_decodes_alike_as_base45(text: str) -> None:
+    same_on_both_paths(lambda: b45decode(text))
+
+
+def test_the_c_decoder_takes_every_valid_native_code_itself() -> None:
+    # Without this, agreement could come from the C decoder declining everything.
+    from healthcred.errors import HealthCredError
+    from healthcred.native.text import read_text
+
+    assert fast.native is not None
+    taken = 0
+    for text in TEXTS:
+        if not text.startswith("JKM1:"):
+            continue
+        fast_read = fast.native.read_native(text, "JKM1:")
+        try:
+            read_text(text)
+        except HealthCredError:
+            continue
+        assert fast_read is not None, text
+        taken += 1
+    assert taken > 10
