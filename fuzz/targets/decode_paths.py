@@ -23,6 +23,8 @@ from healthcred.codec.cbor import loads
 from healthcred.codec.prefix import HC1_PREFIX, NATIVE_PREFIX, PLACE_PREFIX
 from healthcred.errors import HealthCredError
 from healthcred.flows.verify import verify
+from healthcred.foreign.dcc.hc1 import MAX_DGC_DEPTH, json_dgc, read_hc1
+from healthcred.foreign.dcc.hc1 import _one_item as hc1_cbor
 from healthcred.native.text import read_health_code, read_text
 
 __all__ = ["TARGET", "outcome", "same_on_both_paths"]
@@ -57,14 +59,33 @@ def compare_text(text: str) -> None:
     if found[0] == "ok":
         same_on_both_paths(lambda: loads(found[1].payload, "claims"))
         same_on_both_paths(lambda: loads(found[1].payload, "claims", walk=False))
+        compare_any_order(found[1].payload)
     same_on_both_paths(lambda: read_health_code(text))
+    same_on_both_paths(lambda: read_hc1(text))
     same_on_both_paths(lambda: verify(text, STORE, at=moment(text)))
+
+
+def compare_any_order(data: bytes) -> None:
+    """What the C decoder takes as EU DCC CBOR, cbor2 decodes alike; what it calls JSON, the walk keeps."""
+    native = fast.native
+    if native is None:
+        return
+    value = native.loads_any_order(data)
+    if value is not None:
+        assert outcome(lambda: hc1_cbor(data, "item")) == ("ok", value)
+        if isinstance(value, dict) and native.plain_json(value, 1, MAX_DGC_DEPTH):
+            fast.native = None
+            try:
+                assert json_dgc(value) == value
+            finally:
+                fast.native = native
 
 
 def run(data: bytes) -> None:
     """Compare both paths on the input as text (and its bytes as CBOR)."""
     compare_text(data.decode("utf-8", errors="replace"))
     same_on_both_paths(lambda: loads(data, "item"))
+    compare_any_order(data)
 
 
 def seed_inputs() -> Iterator[bytes]:

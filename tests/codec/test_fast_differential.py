@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fuzz import seeds
-from fuzz.targets.decode_paths import compare_text, same_on_both_paths
+from fuzz.targets.decode_paths import compare_any_order, compare_text, same_on_both_paths
 from healthcred.codec import fast
 from healthcred.codec.base45 import ALPHABET, b45decode, b45encode
 from healthcred.codec.cbor import loads
@@ -91,6 +91,41 @@ def test_damaged_codes_read_alike(text: str) -> None:
 def test_any_bytes_decode_alike_as_cbor(data: bytes) -> None:
     same_on_both_paths(lambda: loads(data, "item"))
     same_on_both_paths(lambda: loads(data, "item", walk=False))
+    compare_any_order(data)
+
+
+JSONISH = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**54), 2**54)
+    | st.text(max_size=4)
+    | st.binary(max_size=2)
+    | st.floats(allow_nan=True),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.text(max_size=3), JSONISH, max_size=4))
+def test_dgc_json_form_is_alike(dgc: dict[str, object]) -> None:
+    from healthcred.foreign.dcc.hc1 import json_dgc
+
+    same_on_both_paths(lambda: json_dgc(dgc))
+
+
+def test_deep_dgc_is_refused_alike() -> None:
+    from healthcred.foreign.dcc.hc1 import MAX_DGC_DEPTH, json_dgc
+
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(MAX_DGC_DEPTH + 1):
+        node["a"] = {}
+        node = node["a"]  # type: ignore[assignment]
+    assert same_on_both_paths(lambda: json_dgc(deep))[0] == "error"
 
 
 @settings(max_examples=300)

@@ -55,6 +55,7 @@ static int b45(const unsigned char *s, Py_ssize_t n, unsigned char *out, Py_ssiz
 typedef struct {
     const unsigned char *d;
     Py_ssize_t len, pos, items;
+    int any_order; /* 1: map keys in any order (HC1), still never twice */
 } Cur;
 
 /* One head of any major type, shortest form, definite: its major type and argument. */
@@ -158,7 +159,7 @@ static PyObject *item(Cur *c, int depth) {
             /* Deterministic order: encoded keys strictly ascending bytewise (no duplicates). */
             const unsigned char *enc = c->d + key_at;
             Py_ssize_t enc_len = c->pos - key_at;
-            if (prev != NULL) {
+            if (prev != NULL && !c->any_order) {
                 Py_ssize_t common = prev_len < enc_len ? prev_len : enc_len;
                 int order = memcmp(prev, enc, (size_t)common);
                 if (order > 0 || (order == 0 && prev_len >= enc_len)) {
@@ -173,10 +174,11 @@ static PyObject *item(Cur *c, int depth) {
                 Py_DECREF(key);
                 goto fail;
             }
+            Py_ssize_t before = PyDict_GET_SIZE(dict);
             int bad = PyDict_SetItem(dict, key, value);
             Py_DECREF(key);
             Py_DECREF(value);
-            if (bad) goto fail;
+            if (bad || PyDict_GET_SIZE(dict) == before) goto fail; /* a duplicate key: cbor2 keeps the last */
         }
         return dict;
     fail:
@@ -195,8 +197,8 @@ static PyObject *item(Cur *c, int depth) {
 }
 
 /* The claims: one item, nothing after it. A new reference, or Py_None to let the pure path decode. */
-static PyObject *claims(const unsigned char *d, Py_ssize_t len) {
-    Cur c = {d, len, 0, 0};
+static PyObject *claims(const unsigned char *d, Py_ssize_t len, int any_order) {
+    Cur c = {d, len, 0, 0, any_order};
     PyObject *value = len <= max_cose_bytes ? item(&c, 0) : NULL;
     if (value != NULL && c.pos != len) Py_CLEAR(value);
     if (value == NULL) {
@@ -248,7 +250,7 @@ static PyObject *sig_structure(const unsigned char *prot, Py_ssize_t plen, const
 
 /* The envelope of a tagged COSE_Sign1 as crypto/cose.parse_sign1 reads it. */
 static PyObject *sign1(const unsigned char *d, Py_ssize_t len) {
-    Cur c = {d, len, 0, 0};
+    Cur c = {d, len, 0, 0, 0};
     uint64_t v;
     const unsigned char *prot, *pay, *sig, *kid, *ctype = NULL;
     Py_ssize_t plen, paylen, siglen, kidlen, ctlen = 0;
@@ -256,7 +258,7 @@ static PyObject *sign1(const unsigned char *d, Py_ssize_t len) {
     if (span(&c, 2, &prot, &plen) < 0 || head(&c, 5, &v) < 0 || v != 0) Py_RETURN_NONE;
     if (span(&c, 2, &pay, &paylen) < 0 || span(&c, 2, &sig, &siglen) < 0 || c.pos != len) Py_RETURN_NONE;
 
-    Cur h = {prot, plen, 0, 0};
+    Cur h = {prot, plen, 0, 0, 0};
     int64_t label, alg;
     uint64_t count;
     if (head(&h, 5, &count) < 0 || integer(&h, &label) < 0 || label != 1 || integer(&h, &alg) < 0)
@@ -281,7 +283,7 @@ static PyObject *sign1(const unsigned char *d, Py_ssize_t len) {
             Py_RETURN_NONE;
         }
     }
-    PyObject *decoded = claims(pay, paylen);
+    PyObject *decoded = claims(pay, paylen, 0);
     if (decoded == NULL) {
         Py_DECREF(content_type);
         return NULL;
@@ -379,7 +381,61 @@ PyDoc_STRVAR(loads_doc, "loads(data) -> object | None\n\n"
 static PyObject *loads(PyObject *self, PyObject *data) {
     (void)self;
     if (!PyBytes_CheckExact(data)) Py_RETURN_NONE;
-    return claims((const unsigned char *)PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data));
+    return claims((const unsigned char *)PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 0);
+}
+
+PyDoc_STRVAR(loads_any_order_doc,
+             "loads_any_order(data) -> object | None\n\n"
+             "As loads, but map keys may come in any order (never twice): the EU DCC's CBOR, which is not "
+             "always deterministic. Still shortest forms, definite lengths, no tags or floats.");
+
+static PyObject *loads_any_order(PyObject *self, PyObject *data) {
+    (void)self;
+    if (!PyBytes_CheckExact(data)) Py_RETURN_NONE;
+    return claims((const unsigned char *)PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 1);
+}
+
+/* Whether value is JSON as it is: None, bool, str, int within +-(2**53 - 1), and lists and dicts
+ * with str keys of those, no container deeper than max_depth (value itself at depth). Exact types
+ * only: anything else is for the Python walk to convert or refuse. */
+static int plain_json(PyObject *value, int depth, int max) {
+    if (value == Py_None || PyBool_Check(value) || PyUnicode_CheckExact(value)) return 1;
+    if (PyLong_CheckExact(value)) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (v == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        return !overflow && v <= 9007199254740991LL && v >= -9007199254740991LL;
+    }
+    if (depth > max) return 0;
+    if (PyList_CheckExact(value)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++)
+            if (!plain_json(PyList_GET_ITEM(value, i), depth + 1, max)) return 0;
+        return 1;
+    }
+    if (PyDict_CheckExact(value)) {
+        Py_ssize_t at = 0;
+        PyObject *key, *item;
+        while (PyDict_Next(value, &at, &key, &item))
+            if (!PyUnicode_CheckExact(key) || !plain_json(item, depth + 1, max)) return 0;
+        return 1;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(plain_json_doc, "plain_json(value, depth, max_depth) -> bool\n\n"
+                             "Whether value is already in JSON form (plain types, text keys, integers within "
+                             "+-(2**53 - 1), containers at most max_depth deep counting value at depth).");
+
+static PyObject *plain_json_py(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *value;
+    int depth, max;
+    if (!PyArg_ParseTuple(args, "Oii", &value, &depth, &max)) return NULL;
+    if (max > 64) max = 64; /* the walk recurses: bounded whatever the caller asks */
+    return PyBool_FromLong(plain_json(value, depth, max));
 }
 
 PyDoc_STRVAR(dss_der_doc, "dss_der(signature) -> bytes | None\n\n"
@@ -429,7 +485,9 @@ static PyMethodDef methods[] = {
     {"read_native", (PyCFunction)(void (*)(void))read_native, METH_FASTCALL, read_native_doc},
     {"b45decode", (PyCFunction)(void (*)(void))b45decode, METH_FASTCALL, b45decode_doc},
     {"loads", loads, METH_O, loads_doc},
+    {"loads_any_order", loads_any_order, METH_O, loads_any_order_doc},
     {"dss_der", dss_der, METH_O, dss_der_doc},
+    {"plain_json", plain_json_py, METH_VARARGS, plain_json_doc},
     {"configure", configure, METH_VARARGS, configure_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from healthcred._deprecated import renamed
 from healthcred.clock import DEFAULT_SKEW_SECONDS
+from healthcred.codec import fast
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import decompress
 from healthcred.codec.prefix import HC1_PREFIX, strip_prefix
@@ -148,6 +149,11 @@ def parse_hc1_cose(data: bytes) -> Hc1Message:
 
 def read_hc1(text: str) -> Hc1Message:
     """Prefix → Base45 → zlib (bounded; bare COSE accepted) → COSE_Sign1; its signature is NOT checked."""
+    native = fast.native
+    if native is not None and (read := native.read_native(text, HC1_PREFIX)) is not None:
+        # The C decoder took the common shape (tag 18, empty unprotected header, alg and kid
+        # protected), in which the lenient parse below finds the same alg and kid; else None.
+        return Hc1Message(read[0], read[1], read[2], read[4], read[5])
     if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
         raise TooLarge("an HC1 code is at most one QR code of text")
     body = b45decode(strip_prefix(text, HC1_PREFIX))
@@ -243,13 +249,19 @@ def _json(value: Any, where: str, depth: int) -> Any:
 
 def json_dgc(dgc: Mapping[Any, Any]) -> dict[str, Any]:
     """A decoded DGC map in its JSON form (see the module docstring); :class:`ClaimsError` if it has none."""
+    native = fast.native
+    if native is not None and native.plain_json(dgc, 1, MAX_DGC_DEPTH):
+        return dgc  # type: ignore[return-value]  # already its JSON form: a dict of plain values
     converted: dict[str, Any] = _json(dgc, "dgc", 1)
     return converted
 
 
 def _claims(message: Hc1Message) -> tuple[dict[Any, Any], dict[str, Any]]:
     # (the CWT claims, the DGC in its JSON form)
-    claims = _one_item(message.payload, "CWT claims")
+    native = fast.native
+    claims = native.loads_any_order(message.payload) if native is not None else None
+    if claims is None:  # no C decoder, or an item it leaves to cbor2 (tags, floats, a CBOR null)
+        claims = _one_item(message.payload, "CWT claims")
     if not isinstance(claims, dict):
         raise ClaimsError("HC1 payload must be a CWT claims map")
     hcert = claims.get(_HCERT_CLAIM)
