@@ -326,39 +326,86 @@ PyDoc_STRVAR(read_native_doc,
              "(protected, alg, kid, content_type, payload, signature, claims, sig_structure) of a code's "
              "text, claims None when the pure path must decode them; None when the pure path must decide.");
 
+/* The COSE message of prefix || Base45(body): a bare body as it is (tag 18; for HC1 also an
+ * untagged array), a zlib one inflated by the Python inflater (bounded); a new reference, or None. */
+static PyObject *message_of(PyObject *text, PyObject *prefix, int hc1) {
+    PyObject *body = body_of(text, prefix);
+    if (body == NULL || body == Py_None) return body;
+    Py_ssize_t n = PyBytes_GET_SIZE(body);
+    int first = n ? ((const unsigned char *)PyBytes_AS_STRING(body))[0] : -1;
+    if (first == 0xD2 || (hc1 && first == 0x84)) {
+        if (n <= max_cose_bytes) return body;
+    } else if (first >= 0 && (first & 0x0F) == 8 && first >> 4 <= 7 && inflate_fn != NULL) {
+        PyObject *inflated = PyObject_CallOneArg(inflate_fn, body);
+        Py_DECREF(body);
+        if (inflated != NULL && PyBytes_CheckExact(inflated)) return inflated;
+        Py_XDECREF(inflated); /* the pure path raises the error */
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    Py_DECREF(body);
+    Py_RETURN_NONE;
+}
+
 static PyObject *read_native(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "read_native(text, prefix)");
         return NULL;
     }
-    PyObject *body = body_of(args[0], args[1]);
-    if (body == NULL || body == Py_None) return body;
-    Py_ssize_t n = PyBytes_GET_SIZE(body);
-    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(body);
-    int first = n ? b[0] : -1;
-    if (first == 0xD2) {
-        if (n > max_cose_bytes) {
-            Py_DECREF(body);
-            Py_RETURN_NONE;
-        }
-    } else if (first >= 0 && (first & 0x0F) == 8 && first >> 4 <= 7 && inflate_fn != NULL) {
-        PyObject *inflated = PyObject_CallOneArg(inflate_fn, body);
-        Py_DECREF(body);
-        if (inflated == NULL || !PyBytes_CheckExact(inflated)) { /* the pure path raises the error */
-            Py_XDECREF(inflated);
-            PyErr_Clear();
-            Py_RETURN_NONE;
-        }
-        body = inflated;
-        n = PyBytes_GET_SIZE(body);
-        b = (const unsigned char *)PyBytes_AS_STRING(body);
-    } else {
-        Py_DECREF(body);
+    PyObject *message = message_of(args[0], args[1], 0);
+    if (message == NULL || message == Py_None) return message;
+    PyObject *out = sign1((const unsigned char *)PyBytes_AS_STRING(message), PyBytes_GET_SIZE(message));
+    Py_DECREF(message);
+    return out;
+}
+
+/* An HCERT COSE_Sign1 as foreign/dcc/hc1.parse_hc1_cose reads it, for the shapes met in the wild:
+ * tag 18 or none, array(4), protected bstr (empty, or a map), unprotected map, payload, signature;
+ * maps in any key order (never a key twice), shortest forms. */
+static PyObject *hc1_envelope(const unsigned char *d, Py_ssize_t len) {
+    Cur c = {d, len, 0, 0, 1};
+    uint64_t v;
+    const unsigned char *prot, *pay, *sig;
+    Py_ssize_t plen, paylen, siglen;
+    if (len > 0 && d[0] == 0xD2) c.pos = 1;
+    if (head(&c, 4, &v) < 0 || v != 4 || span(&c, 2, &prot, &plen) < 0) Py_RETURN_NONE;
+    PyObject *unprotected = item(&c, 1);
+    if (unprotected == NULL) {
+        if (PyErr_Occurred()) return NULL;
         Py_RETURN_NONE;
     }
-    PyObject *out = sign1(b, n);
-    Py_DECREF(body);
+    if (!PyDict_CheckExact(unprotected) || span(&c, 2, &pay, &paylen) < 0 || span(&c, 2, &sig, &siglen) < 0 ||
+        c.pos != len) {
+        Py_DECREF(unprotected);
+        Py_RETURN_NONE;
+    }
+    PyObject *headers = plen ? claims(prot, plen, 1) : PyDict_New();
+    if (headers == NULL || !PyDict_CheckExact(headers)) {
+        Py_DECREF(unprotected);
+        if (headers == NULL) return NULL;
+        Py_DECREF(headers);
+        Py_RETURN_NONE;
+    }
+    /* (protected, protected header map, unprotected header map, payload, signature) */
+    return Py_BuildValue("(y#NNy#y#)", prot, plen, headers, unprotected, pay, paylen, sig, siglen);
+}
+
+PyDoc_STRVAR(read_hc1_doc,
+             "read_hc1(text, prefix) -> tuple | None\n\n"
+             "(protected, protected header, unprotected header, payload, signature) of an EU DCC's text, "
+             "or None when the pure path must decide.");
+
+static PyObject *read_hc1(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "read_hc1(text, prefix)");
+        return NULL;
+    }
+    PyObject *message = message_of(args[0], args[1], 1);
+    if (message == NULL || message == Py_None) return message;
+    PyObject *out = hc1_envelope((const unsigned char *)PyBytes_AS_STRING(message), PyBytes_GET_SIZE(message));
+    Py_DECREF(message);
     return out;
 }
 
@@ -483,6 +530,7 @@ static PyObject *configure(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"read_native", (PyCFunction)(void (*)(void))read_native, METH_FASTCALL, read_native_doc},
+    {"read_hc1", (PyCFunction)(void (*)(void))read_hc1, METH_FASTCALL, read_hc1_doc},
     {"b45decode", (PyCFunction)(void (*)(void))b45decode, METH_FASTCALL, b45decode_doc},
     {"loads", loads, METH_O, loads_doc},
     {"loads_any_order", loads_any_order, METH_O, loads_any_order_doc},
