@@ -93,3 +93,23 @@ def test_hsm_batch_bench_runs_tiny_on_the_test_token(
     for name in ("software", "token ×1", "token pool ×2"):
         assert any(line.lstrip().startswith(name) and " ratio " in line for line in summary), name
     assert "load average before" in out
+
+
+def test_hc1_rows_give_two_verifying_contenders() -> None:
+    rows = _load("hc1_rows").hc1_contenders()
+    assert [name for name, _ in rows] == [
+        "healthcred HC1 verify",
+        "raw cryptography ES256 verify (HC1 Sig_structure)",
+    ]
+    result = rows[0][1]()
+    assert result.format.value == "hc1" and result.kid
+    assert rows[1][1]() is None
+
+
+def test_fast_memory_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
+    from healthcred.codec import fast
+
+    if fast.native is None:
+        pytest.skip("the C decoder is not built")
+    _load("fast_memory").main(["--rounds", "30"])
+    assert "after 30 rounds" in capsys.readouterr().out

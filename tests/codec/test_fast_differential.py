@@ -151,3 +151,34 @@ def test_the_c_decoder_takes_every_valid_native_code_itself() -> None:
         assert fast_read is not None, text
         taken += 1
     assert taken > 10
+
+
+@settings(max_examples=300)
+@given(st.binary(min_size=64, max_size=64) | st.binary(max_size=70))
+def test_dss_der_is_cryptographys_encoding(signature: bytes) -> None:
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    assert fast.native is not None
+    der = fast.native.dss_der(signature)
+    if len(signature) != 64:
+        assert der is None
+        return
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    assert der == encode_dss_signature(r, s)
+
+
+def test_the_c_decoder_declines_past_the_bounds() -> None:
+    from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES, MAX_TEXT_CHARS
+
+    assert fast.native is not None
+    assert fast.native.read_native("JKM1:" + "0" * (MAX_TEXT_CHARS - 4), "JKM1:") is None
+    # as codec.cbor: MAX_CBOR_DEPTH nested containers are taken, one more is not
+    assert fast.native.loads(b"\x81" * (MAX_CBOR_DEPTH + 1) + b"\x00") is None
+    assert fast.native.loads(b"\x81" * MAX_CBOR_DEPTH + b"\x00") is not None
+    many = b"\x99" + MAX_CBOR_ITEMS.to_bytes(2, "big") + b"\x00" * MAX_CBOR_ITEMS
+    assert fast.native.loads(many) is not None
+    assert fast.native.loads(b"\x99" + (MAX_CBOR_ITEMS + 1).to_bytes(2, "big") + b"\x00" * 513) is None
+    assert (
+        fast.native.loads(b"\x5a" + (MAX_COSE_BYTES + 1).to_bytes(4, "big") + bytes(MAX_COSE_BYTES + 1))
+        is None
+    )

@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -98,7 +98,7 @@ class Hc1Message:
     signature: bytes
 
 
-def _is_map(value: object) -> bool:
+def _is_map(value: object) -> TypeGuard[Mapping[Any, Any]]:
     # isinstance(…, Mapping) is an ABC check (~0.3 µs); a decoded map is nearly always a dict
     return type(value) is dict or isinstance(value, Mapping)
 
