@@ -34,6 +34,7 @@ DICTIONARIES = {
     "shc_issuer": "shc_issuer",
     "shc_card": "shc_card",
     "verify_text": "verify_text",
+    "decode_paths": "verify_text",
     **dict.fromkeys(_CBOR, "cbor"),
 }
 """Target → the dictionary of its format's tokens under ``fuzz/dicts/`` (the others have none)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -30,3 +31,17 @@ def make_world() -> Callable[[], World]:
 def soft_token(tmp_path_factory: pytest.TempPathFactory) -> SoftToken:
     """The session's SoftHSM2 token (skips locally without SoftHSM2; fails in CI)."""
     return start_token(tmp_path_factory.mktemp("softhsm"))
+
+
+@pytest.fixture(params=["c", "python"])
+def decode_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test on the C decoder and on the pure-Python path (``HEALTHCRED_PURE``'s switch)."""
+    from healthcred.codec import fast
+
+    if request.param == "python":
+        monkeypatch.setattr(fast, "native", None)
+    elif fast.native is None:
+        if os.environ.get(fast.REQUIRE_ENV) == "1":
+            pytest.fail("the C decoder (healthcred.codec._fast) is not importable")
+        pytest.skip("the C decoder is not built (or HEALTHCRED_PURE=1)")
+    return str(request.param)

@@ -139,3 +139,23 @@ def test_issue_table_bench_prints_every_row_quick(tmp_path: Path, capsys: pytest
         assert "target" in lines[found[0] + 1] and "baseline" in lines[found[0] + 1], name
     assert "python-cwt venv" in table  # why its rows were skipped
     assert re.search(r"^\d+ met, \d+ MISSED, \d+ borderline, \d+ skipped$", table, re.MULTILINE)
+
+
+def test_hc1_rows_give_two_verifying_contenders() -> None:
+    rows = _load("hc1_rows").hc1_contenders()
+    assert [name for name, _ in rows] == [
+        "healthcred HC1 verify",
+        "raw cryptography ES256 verify (HC1 Sig_structure)",
+    ]
+    result = rows[0][1]()
+    assert result.format.value == "hc1" and result.kid
+    assert rows[1][1]() is None
+
+
+def test_fast_memory_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> None:
+    from healthcred.codec import fast
+
+    if fast.native is None:
+        pytest.skip("the C decoder is not built")
+    _load("fast_memory").main(["--rounds", "30"])
+    assert "after 30 rounds" in capsys.readouterr().out

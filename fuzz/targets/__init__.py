@@ -26,6 +26,7 @@ TARGET_NAMES = (
     "place",
     "shc_card",
     "scan_log",
+    "decode_paths",
 )
 """Every target, in the order the smoke and the campaign run them."""
 

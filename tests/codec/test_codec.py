@@ -17,6 +17,8 @@ from healthcred.codec.prefix import NATIVE_PREFIX, strip_prefix
 from healthcred.errors import BadBase45, BadCompression, BadPrefix, MalformedCBOR, MalformedCOSE, TooLarge
 from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES
 
+pytestmark = pytest.mark.usefixtures("decode_path")  # each test on the C and the pure path
+
 # --- Base45 ----------------------------------------------------------------------------------
 
 

@@ -45,6 +45,8 @@ from tests.helpers.folders import trust_folder
 from tests.helpers.paths import TEST_DATA
 from tests.helpers.world import CHECKED, ISSUED, T0, World, ts
 
+pytestmark = pytest.mark.usefixtures("decode_path")  # each test on the C and the pure path
+
 SHC = TEST_DATA / "shc" / "examples"
 SHC_ISS = "https://spec.smarthealth.cards/examples/issuer"
 

@@ -59,6 +59,8 @@ from healthcred.native.claims import to_claims
 from tests.helpers import forge
 from tests.helpers.world import CHECKED, ISSUED, KEY_NOT_AFTER, T0, World, grants, signed_list, ts
 
+pytestmark = pytest.mark.usefixtures("decode_path")  # each test on the C and the pure path
+
 
 def test_round_trip_both_algorithms(world: World) -> None:
     for key, region in ((world.zhejiang, "330100"), (world.shanghai, "310000")):

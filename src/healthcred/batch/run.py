@@ -577,7 +577,8 @@ def _render_pdfs(
         if stale.name not in plan:  # a household sheet superseded by one with more members
             stale.unlink(missing_ok=True)
     todo = [(name, texts) for name, texts in plan.items() if not sheet_present(sheets / name)]
-    # Each PDF of a group embeds only the glyphs it draws (see printing.render_pdfs); 40 files keep both workers busy.
+    # Each PDF of a group embeds only the glyphs it draws (printing.render_pdfs); 40 files a task
+    # keep both workers busy.
     tasks = [(str(out), todo[start : start + 40], encoder) for start in range(0, len(todo), 40)]
     done = 0
     for count in _sheet_counts(tasks, pool):

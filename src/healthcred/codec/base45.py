@@ -14,6 +14,7 @@ import functools
 import sys
 from array import array
 
+from healthcred.codec import fast
 from healthcred.errors import BadBase45
 
 __all__ = ["ALPHABET", "b45decode", "b45encode"]
@@ -30,6 +31,11 @@ _DIGITS = bytes(_DIGIT)
 
 def b45decode(text: str | bytes) -> bytes:
     """Decode Base45 ``text``; raise :class:`BadBase45` for anything non-canonical."""
+    native = fast.native
+    if native is not None:
+        decoded: bytes | None = native.b45decode(text, "")
+        if decoded is not None:
+            return decoded  # None: the C decoder declined, and the code below says why
     if isinstance(text, str):
         if not text.isascii():
             raise BadBase45("Base45 text holds a non-ASCII character")

@@ -26,6 +26,7 @@ from typing import Any
 
 import cbor2
 
+from healthcred.codec import fast
 from healthcred.errors import MalformedCBOR, TooLarge
 from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES
 
@@ -77,6 +78,17 @@ def loads(
     before decoding: :class:`TooLarge`), ``max_depth`` and ``max_items`` the structure
     (rule sets nest deeper than codes, trust lists hold more items). Raises :class:`MalformedCBOR`.
     """
+    native = fast.native
+    # The C decoder holds the default bounds: what it accepts, any looser bounds accept too.
+    # It returns None (also for a CBOR null) where the code below must decide.
+    if (
+        native is not None
+        and max_depth >= MAX_CBOR_DEPTH
+        and max_items >= MAX_CBOR_ITEMS
+        and len(data) <= max_bytes
+        and (value := native.loads(data)) is not None
+    ):
+        return value
     if len(data) > max_bytes:
         raise TooLarge(f"{what} is larger than {max_bytes} bytes")
     try:

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from healthcred.codec import fast
 from healthcred.crypto.sm2 import Sm2PrivateKey, Sm2PublicKey
 from healthcred.crypto.sm2 import verifier as sm2_verifier
 from healthcred.errors import BadKey, BadSignature, UnsupportedAlgorithm
@@ -162,9 +163,12 @@ def _es256_verifier(key: ec.EllipticCurvePublicKey) -> Verifier:
     def verify(message: bytes, signature: bytes) -> None:
         if len(signature) != _SIG_LEN:
             raise BadSignature(f"ES256 signature must be {_SIG_LEN} bytes of raw r ‖ s, not {len(signature)}")
-        der = encode_dss_signature(
-            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-        )
+        native = fast.native  # the C decoder's DER encoder: ~1 µs against ~4 µs here
+        der = native.dss_der(signature) if native is not None else None
+        if der is None:
+            der = encode_dss_signature(
+                int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            )
         try:
             key.verify(der, message, _ECDSA_SHA256)
         except InvalidSignature as exc:

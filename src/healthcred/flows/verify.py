@@ -20,12 +20,14 @@ from typing import Any
 
 from healthcred._deprecated import renamed
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
+from healthcred.codec import fast
 from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, SHC_PREFIX
 from healthcred.crypto.algorithms import Alg
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
 from healthcred.flows.checks import allowances
+from healthcred.limits import MAX_EPOCH
 from healthcred.model import Status, VerificationResult
-from healthcred.native.claims import from_payload
+from healthcred.native.claims import from_claims, from_payload
 from healthcred.native.text import read_health_code, read_text
 from healthcred.trust.grants import permitting_entry
 from healthcred.trust.store import TrustStore
@@ -48,6 +50,10 @@ __all__ = [
 ]
 
 _TEXT_PREFIXES = (NATIVE_PREFIX, *FOREIGN_PREFIXES)
+_LABELS = {int(alg): alg.label for alg in Alg}  # a trusted entry's alg is on the allow-list
+_NO_GRACE = timedelta(0)
+# What allowances() gives for the default skew and grace: the hot path skips re-checking them.
+_DEFAULT_ALLOWANCES = (int(DEFAULT_SKEW.total_seconds()), 0)
 _BYTES_PREFIXES = tuple(p.encode("ascii") for p in _TEXT_PREFIXES)
 
 
@@ -88,18 +94,29 @@ def verify_text(
     *,
     at: datetime | int | float | None = None,
     skew: timedelta = DEFAULT_SKEW,
-    grace: timedelta = timedelta(0),
+    grace: timedelta = _NO_GRACE,
     palette: Mapping[int, Status] | None = None,
 ) -> VerificationResult:
     """Verify a native code's QR text offline against ``trust``; see :func:`verify`."""
-    allowance, allow_grace = allowances(trust, skew, grace)
-    now = epoch_seconds(at)
+    if skew is DEFAULT_SKEW and grace is _NO_GRACE and type(trust) is TrustStore:
+        allowance, allow_grace = _DEFAULT_ALLOWANCES
+    else:
+        allowance, allow_grace = allowances(trust, skew, grace)
+    now = at if type(at) is int and 0 <= at <= MAX_EPOCH else epoch_seconds(at)
     if palette is not None and not isinstance(palette, Mapping):
         raise BadInput("palette must map status codes to Status")
 
-    message = read_text(text)
-    entries = trust.resolve(message, now, allow_grace)
-    credential = from_payload(message.payload, palette)
+    native = fast.native
+    read = native.read_native(text, NATIVE_PREFIX) if native is not None else None
+    if read is not None:  # the C decoder took the text apart, checked, in one call
+        _, alg, kid, _, payload, signature, claims, to_be_signed = read
+        entries = trust.resolve_signed(alg, kid, to_be_signed, signature, now, allow_grace)
+        # claims is None where the C decoder left them to the pure path (which then says why)
+        credential = from_payload(payload, palette) if claims is None else from_claims(claims, palette)
+    else:  # the pure path, or a text the C decoder declined: read_text raises what is wrong
+        message = read_text(text)
+        entries = trust.resolve(message, now, allow_grace)
+        credential = from_payload(message.payload, palette)
     issued = int(credential.issued_at.timestamp())
     entry = permitting_entry(
         entries, region=credential.region, issued=issued, kind=credential.kind, status=credential.status.code
@@ -117,7 +134,7 @@ def verify_text(
     return VerificationResult(
         credential=credential,
         kid=entry.kid,
-        alg=Alg(entry.alg).label,
+        alg=_LABELS[entry.alg],
         key_region=entry.region,
         trust_list_version=entry.list_version,
         verified_at=datetime.fromtimestamp(now, UTC),
@@ -174,7 +191,7 @@ def verify(
     *,
     at: datetime | int | float | None = None,
     skew: timedelta = DEFAULT_SKEW,
-    grace: timedelta = timedelta(0),
+    grace: timedelta = _NO_GRACE,
     palette: Mapping[int, Status] | None = None,
     qr_backend: Backend = "zxing",
 ) -> VerificationResult:

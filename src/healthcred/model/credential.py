@@ -13,8 +13,8 @@ from enum import IntEnum
 from typing import Any, Literal
 
 from healthcred.errors import InvalidField
-from healthcred.model.record import Record, fill, member, moment, nested, number, octets, text
-from healthcred.model.status import Status
+from healthcred.model.record import Record, fill, member, moment, nested, number, octets, text, trusted
+from healthcred.model.status import Status, status_from_code
 from healthcred.regions import REGION_PATTERN
 
 __all__ = [
@@ -29,8 +29,11 @@ __all__ = [
     "HealthCode",
     "IdTag",
     "Subject",
+    "code_if_valid",
+    "id_tag_if_valid",
     "mask_document_number",
     "mask_name",
+    "subject_if_valid",
 ]
 
 FORMAT_VERSION: Literal[1] = 1
@@ -313,3 +316,103 @@ class HealthCode(Record):
             expires_at=start + valid_for,
             **extra,
         )
+
+
+# The verifier's lean path: the checks of the constructors above on plain wire values, as one
+# predicate each that returns None instead of raising. A None sends the caller to the
+# constructors, which then raise the error (class, code, field, message) they always raise; so
+# these functions need not explain a refusal, only never accept what a constructor refuses
+# (tests/model/test_lean.py holds them to it). Exact types only: a subclass goes the long way.
+
+_PAPER_MAX_SECONDS = int(PAPER_MAX_LIFETIME.total_seconds())
+
+
+def subject_if_valid(
+    name: object, birth_date: object, document_type: object, number: object
+) -> Subject | None:
+    """The :class:`Subject` of these values if its constructor accepts them as they are, else ``None``."""
+    if (
+        type(name) is not str
+        or type(birth_date) is not str
+        or type(number) is not str
+        or not isinstance(document_type, DocumentType)
+        or len(name) > 64
+        or len(birth_date) > 10
+        or len(number) > 24
+        or _NAME.fullmatch(name) is None
+        or _BIRTH_DATE.fullmatch(birth_date) is None
+        or _MASKED_DOC.fullmatch(number) is None
+    ):
+        return None
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    if len(birth_date) == 10:
+        try:
+            date.fromisoformat(birth_date)
+        except ValueError:
+            return None
+    return trusted(Subject, name, birth_date, document_type, number)
+
+
+def id_tag_if_valid(key_id: object, tag: object) -> IdTag | None:
+    """The :class:`IdTag` of these values if its constructor accepts them as they are, else ``None``."""
+    if type(key_id) is not bytes or type(tag) is not bytes or len(key_id) != ID_KEY_ID_BYTES:
+        return None
+    return trusted(IdTag, key_id, tag) if len(tag) == ID_TAG_BYTES else None
+
+
+def code_if_valid(
+    kind: CredentialKind,
+    id: object,
+    status: int,
+    palette: Any,
+    reason: object,
+    subject: Subject,
+    region: object,
+    issued: int,
+    expires: int,
+    source_region: object,
+    source_id: object,
+    id_tag: IdTag | None,
+) -> HealthCode | None:
+    """The :class:`HealthCode` if its constructor accepts these values, else ``None``.
+
+    ``issued`` and ``expires`` are epoch seconds already in the wire's range; ``status`` a code
+    in 1..255, named from ``palette`` as :func:`~healthcred.model.status.status_from_code` does.
+    """
+    if (
+        type(id) is not bytes
+        or len(id) != CREDENTIAL_ID_BYTES
+        or (reason is not None and (type(reason) is not int or not 0 <= reason <= 0xFFFF))
+        or type(region) is not str
+        or len(region) > 6
+        or _REGION.fullmatch(region) is None
+        or expires <= issued
+    ):
+        return None
+    national = kind is CredentialKind.NATIONAL
+    if source_region is None or source_id is None:
+        if national or source_region is not None or source_id is not None:
+            return None
+    elif (
+        not national
+        or type(source_region) is not str
+        or len(source_region) > 6
+        or _REGION.fullmatch(source_region) is None
+        or type(source_id) is not bytes
+        or len(source_id) != CREDENTIAL_ID_BYTES
+    ):
+        return None
+    if kind is CredentialKind.PAPER and expires - issued > _PAPER_MAX_SECONDS:
+        return None
+    named = status_from_code(status, palette)
+    if not isinstance(named, Status):
+        return None
+    issued_at, expires_at = datetime.fromtimestamp(issued, UTC), datetime.fromtimestamp(expires, UTC)
+    return trusted(
+        HealthCode, FORMAT_VERSION, kind, id, named, reason, subject, region, issued_at, expires_at,
+        source_region, source_id, id_tag,
+    )  # fmt: skip

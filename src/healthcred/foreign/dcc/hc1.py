@@ -26,7 +26,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -35,10 +35,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from healthcred._deprecated import renamed
 from healthcred.clock import DEFAULT_SKEW_SECONDS
+from healthcred.codec import fast
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import decompress
 from healthcred.codec.prefix import HC1_PREFIX, strip_prefix
-from healthcred.crypto.algorithms import Alg, verifier_for
+from healthcred.crypto.algorithms import Alg, Verifier, verifier_for
 from healthcred.crypto.cose import sig_structure
 from healthcred.errors import (
     AlgorithmMismatch,
@@ -97,6 +98,11 @@ class Hc1Message:
     signature: bytes
 
 
+def _is_map(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    # isinstance(…, Mapping) is an ABC check (~0.3 µs); a decoded map is nearly always a dict
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _one_item(data: bytes, what: str) -> Any:
     # Lenient about map order and encodings (HCERT does not require deterministic CBOR), strict about
     # trailing bytes; the input is already bounded by the decompression limit.
@@ -135,6 +141,17 @@ def parse_hc1_cose(data: bytes) -> Hc1Message:
         raise MalformedCOSE(exc.message) from exc
     if not isinstance(headers, Mapping):
         raise MalformedCOSE("the protected header must be a map")
+    return _message(protected, headers, unprotected, payload, signature)
+
+
+def _message(
+    protected: bytes,
+    headers: Mapping[Any, Any],
+    unprotected: Mapping[Any, Any],
+    payload: bytes,
+    signature: bytes,
+) -> Hc1Message:
+    # alg and kid from the protected header, else the unprotected one (the C decoder's path too)
     alg = headers.get(1, unprotected.get(1))
     kid = headers.get(4, unprotected.get(4))
     return Hc1Message(
@@ -148,6 +165,11 @@ def parse_hc1_cose(data: bytes) -> Hc1Message:
 
 def read_hc1(text: str) -> Hc1Message:
     """Prefix → Base45 → zlib (bounded; bare COSE accepted) → COSE_Sign1; its signature is NOT checked."""
+    native = fast.native
+    if native is not None and (read := native.read_hc1(text, HC1_PREFIX)) is not None:
+        # The C decoder took the shapes met in the wild (see _fast.c); else None, and the path below
+        protected, headers, unprotected, payload, signature = read
+        return _message(protected, headers, unprotected, payload, signature)
     if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
         raise TooLarge("an HC1 code is at most one QR code of text")
     body = b45decode(strip_prefix(text, HC1_PREFIX))
@@ -177,7 +199,16 @@ def _verify_with(dsc: Dsc, alg: int, message: Hc1Message) -> None:
         raise UnsupportedAlgorithm(f"HC1 alg {alg} is not allowed (ES256, PS256)")
     if not isinstance(dsc.public_key, ec.EllipticCurvePublicKey):
         raise AlgorithmMismatch("ES256 needs an EC certificate")
-    verifier_for(Alg.ES256, dsc.public_key)(to_be_signed, message.signature)
+    verify = _ES256_VERIFIERS.get(dsc.der)
+    if verify is None:  # prepared once per certificate (a verifier sees the same few DSCs)
+        if len(_ES256_VERIFIERS) >= _MAX_VERIFIERS:
+            _ES256_VERIFIERS.clear()
+        verify = _ES256_VERIFIERS[dsc.der] = verifier_for(Alg.ES256, dsc.public_key)
+    verify(to_be_signed, message.signature)
+
+
+_ES256_VERIFIERS: dict[bytes, Verifier] = {}  # DSC DER → its prepared ES256 verify
+_MAX_VERIFIERS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,17 +274,23 @@ def _json(value: Any, where: str, depth: int) -> Any:
 
 def json_dgc(dgc: Mapping[Any, Any]) -> dict[str, Any]:
     """A decoded DGC map in its JSON form (see the module docstring); :class:`ClaimsError` if it has none."""
+    native = fast.native
+    if native is not None and native.plain_json(dgc, 1, MAX_DGC_DEPTH):
+        return dgc  # type: ignore[return-value]  # already its JSON form: a dict of plain values
     converted: dict[str, Any] = _json(dgc, "dgc", 1)
     return converted
 
 
 def _claims(message: Hc1Message) -> tuple[dict[Any, Any], dict[str, Any]]:
     # (the CWT claims, the DGC in its JSON form)
-    claims = _one_item(message.payload, "CWT claims")
+    native = fast.native
+    claims = native.loads_any_order(message.payload) if native is not None else None
+    if claims is None:  # no C decoder, or an item it leaves to cbor2 (tags, floats, a CBOR null)
+        claims = _one_item(message.payload, "CWT claims")
     if not isinstance(claims, dict):
         raise ClaimsError("HC1 payload must be a CWT claims map")
     hcert = claims.get(_HCERT_CLAIM)
-    if not isinstance(hcert, Mapping) or not isinstance(hcert.get(_DGC_KEY), Mapping):
+    if not _is_map(hcert) or not _is_map(hcert.get(_DGC_KEY)):
         raise ClaimsError("HC1 payload lacks the hcert claim (-260) with a DGC (1)")
     return claims, json_dgc(hcert[_DGC_KEY])
 
@@ -340,7 +377,7 @@ def _text(value: Any) -> str | None:
 
 def _person(dgc: Mapping[str, Any]) -> Person:
     nam = dgc.get("nam")
-    if not isinstance(nam, Mapping):
+    if not _is_map(nam):
         nam = {}
     family = _text(nam.get("fn")) or _text(nam.get("fnt"))
     given = _text(nam.get("gn")) or _text(nam.get("gnt"))
@@ -354,7 +391,7 @@ def to_foreign(credential: Hc1Credential) -> ForeignCredential:
     kind, facts, ident = "unknown", {}, None
     for key, (name, fields) in _FACTS.items():
         entries = dgc.get(key)
-        if isinstance(entries, list | tuple) and entries and isinstance(entries[0], Mapping):
+        if isinstance(entries, list | tuple) and entries and _is_map(entries[0]):
             entry = entries[0]
             kind = name
             facts = {common: entry[field] for field, common in fields.items() if field in entry}

@@ -1,0 +1,31 @@
+"""The optional C decoder: present when required, and switched by ``HEALTHCRED_PURE``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from healthcred.codec import fast
+
+
+def test_c_decoder_is_importable_when_required() -> None:
+    if os.environ.get(fast.REQUIRE_ENV) != "1":
+        pytest.skip(f"{fast.REQUIRE_ENV} is not 1")
+    assert os.environ.get(fast.PURE_ENV) != "1", "the suite cannot both require and refuse the C decoder"
+    assert fast.native is not None, "healthcred.codec._fast is not built: install with a C compiler"
+    assert fast.implementation() == "c"
+
+
+def test_pure_env_forces_the_python_path() -> None:
+    env = {**os.environ, fast.PURE_ENV: "1"}
+    code = "from healthcred.codec import fast; print(fast.implementation(), fast.native)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["python", "None"]
+
+
+def test_implementation_names_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast, "native", None)
+    assert fast.implementation() == "python"

@@ -1,0 +1,188 @@
+"""The verifier's lean claims path accepts exactly what the model's constructors accept, and builds the same.
+
+:func:`healthcred.native.claims.from_claims` tries the lean checks first
+(``model.credential.code_if_valid`` and friends) and falls back to the full constructors on any
+doubt. Hypothesis varies each field of a valid claims map among valid and invalid values; the
+lean path must never accept what the full path refuses, and must build an equal credential.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from healthcred.errors import HealthCredError
+from healthcred.model import GREEN, Status
+from healthcred.native import claims as claims_module
+from healthcred.native.claims import from_claims
+
+VALID: dict[int, Any] = {
+    1: "330100",
+    4: 1795478400,
+    6: 1795392000,
+    7: bytes(16),
+    -65537: {1: 1, 2: 1, 3: 1, 5: {1: "张三丰", 2: "1985-03-12", 3: 1, 4: "3301**********1234"}},
+}
+
+TEXTS = st.sampled_from(
+    [
+        "",
+        "a",
+        " a",
+        "a ",
+        "张三丰",
+        "330100",
+        "33010",
+        "3301000",
+        "３３０１００",
+        "1985",
+        "1985-02",
+        "1985-02-30",
+        "2024-02-29",
+        "2023-02-29",
+        "1985-13",
+        "3301**1234",
+        "3301",
+        "**",
+        "x" * 65,
+        "a\nb",
+        "\ud800",
+        "a\x1cb",
+        "330100\n",
+    ]
+)
+INTS = st.sampled_from(
+    [
+        0,
+        1,
+        2,
+        3,
+        4,
+        9,
+        255,
+        256,
+        65535,
+        65536,
+        -1,
+        1795392000,
+        1795478400,
+        1795392000 + 200 * 86400,
+        253402300799,
+        253402300800,
+        True,
+        False,
+    ]
+)
+BYTES = st.sampled_from([b"", bytes(8), bytes(16), bytes(17), bytearray(16)])
+ANY = st.one_of(
+    TEXTS, INTS, BYTES, st.none(), st.just([bytes(8), bytes(16)]), st.just([bytes(8)]), st.just({})
+)
+
+REGIONS = ["330100", "33010", "3301000", "３３０１００", "330100\n", "", 330100]
+TIMES = [
+    0,
+    -1,
+    1795392000,
+    1795392001,
+    1795391999,
+    1795392000 + 181 * 86400,
+    253402300799,
+    253402300800,
+    True,
+]
+# Each field's own candidates (valid and just-invalid), besides ANY value.
+FIELDS: dict[tuple[int, ...], list[Any]] = {
+    (1,): REGIONS,
+    (4,): TIMES,
+    (6,): TIMES,
+    (7,): [bytes(16), bytes(15), bytearray(16), "x" * 16],
+    (-65537, 1): [1, 2, 0, True],
+    (-65537, 2): [1, 2, 3, 4, 0, True],
+    (-65537, 3): [1, 2, 3, 4, 255, 0, 256, True],
+    (-65537, 4): [None, 0, 65535, 65536, -1, True],
+    (-65537, 6): [None, *REGIONS],
+    (-65537, 7): [None, bytes(16), bytes(8)],
+    (-65537, 8): [
+        None,
+        [bytes(8), bytes(16)],
+        [bytes(8), bytes(15)],
+        [bytes(7), bytes(16)],
+        [bytes(8)],
+        (bytes(8), bytes(16)),
+    ],
+    (-65537, 5, 1): [
+        "张三丰",
+        "a",
+        "",
+        " a",
+        "a ",
+        "x" * 64,
+        "x" * 65,
+        "a\nb",
+        "\ud800",
+        "a\x1cb",
+        "a\u3000",
+    ],
+    (-65537, 5, 2): [
+        "1985",
+        "1985-02",
+        "1985-02-30",
+        "2024-02-29",
+        "2023-02-29",
+        "1985-13",
+        "85",
+        "1985-1-1",
+    ],
+    (-65537, 5, 3): [1, 2, 3, 4, 5, 6, 9, 0, True],
+    (-65537, 5, 4): ["3301**1234", "**", "3301", "*" * 25, "abcdefg*1", "3301**12345"],
+}
+CHANGE = st.sampled_from(sorted(FIELDS)).flatmap(
+    lambda path: st.tuples(st.just(path), st.one_of(st.sampled_from(FIELDS[path]), ANY))
+)
+
+
+def _outcome(claims: Any, palette: Any) -> tuple[str, Any]:
+    try:
+        return ("ok", from_claims(claims, palette))
+    except HealthCredError as exc:
+        return ("error", (type(exc), exc.code, exc.message))
+
+
+def _set(claims: dict[int, Any], path: tuple[int, ...], value: Any) -> None:
+    node = claims
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    # keep deterministic key order where a key was added
+    for key in path[:1] if len(path) > 1 else ():
+        inner = claims[key]
+        claims[key] = dict(sorted(inner.items(), key=lambda kv: (kv[0] < 0, abs(kv[0]))))
+
+
+def _copy(value: Any) -> Any:
+    return {k: _copy(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+@settings(max_examples=700)
+@given(
+    st.lists(CHANGE, max_size=4),
+    st.sampled_from([None, {4: Status(code=4, name="blue")}, {1: {"code": 1, "name": "green"}}]),
+)
+def test_lean_path_accepts_what_the_constructors_accept(changes: list[tuple[Any, Any]], palette: Any) -> None:
+    claims = _copy(VALID)
+    for path, value in changes:
+        _set(claims, path, value)
+    lean = _outcome(claims, palette)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(claims_module, "_lean", lambda claims, palette: None)
+        full = _outcome(claims, palette)
+    assert lean == full
+
+
+def test_the_valid_map_takes_the_lean_path() -> None:
+    code = claims_module._lean(_copy(VALID), None)
+    assert code is not None and code.status is GREEN
+    assert code == from_claims(_copy(VALID)) and repr(code) == repr(from_claims(_copy(VALID)))
