@@ -123,7 +123,7 @@ def test_issue_table_bench_prints_every_row_quick(tmp_path: Path, capsys: pytest
         "EU DCC (HC1, DE-1) verify ÷ raw verify of its signature (wall)",
         "python-cwt pipeline ÷ healthcred, ES256",
         "python-cwt pipeline ÷ healthcred, EdDSA",
-        "codes, 2 workers ÷ 1 (throughput, verify_all)",
+        "codes, 2 workers ÷ 1 (throughput, VerifierPool)",
         "batch issuance, texts + PNGs",
         "printed PDF cards",
         "memory per code: verify",

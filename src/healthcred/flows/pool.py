@@ -23,12 +23,14 @@ here, in order, exactly as :func:`~healthcred.flows.verify.verify_all` does.
 
 from __future__ import annotations
 
+import collections
+import functools
 import itertools
 import math
 import os
 import pickle
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
@@ -221,6 +223,16 @@ def _unpack(packed: Packed, statuses: dict[tuple[int, str], Status]) -> Verifica
     return _RESULT(credential, kid, alg, key_region, list_version, _moment(verified), warnings)
 
 
+def _outcome(
+    here: Callable[..., VerificationResult], code: Any, trust: TrustStore
+) -> VerificationResult | HealthCredError:
+    """One code verified in this process: its result, or the error it raised."""
+    try:
+        return here(code, trust)
+    except HealthCredError as exc:
+        return exc
+
+
 def _plain(code: object) -> bool:
     """Whether ``code`` pickles as plain data (and may go to a worker)."""
     if isinstance(code, str | bytes | PurePath):
@@ -258,7 +270,11 @@ class VerifierPool:
         self.workers: int = (
             0 if executor is not None else worker_count((os.cpu_count() or 1) if workers is None else workers)
         )
-        """Processes of its own (0 with an ``executor``; 1: verifies in this process)."""
+        """Workers of its own, this process counted (0 with an ``executor``; 1: only this process).
+
+        ``workers=N`` starts N − 1 processes: the calling process verifies chunks too while
+        they verify theirs, so N cores do N workers' work (measured: the caller's unpacking
+        otherwise took CPU from two busy processes on two cores)."""
         self._own: ProcessPoolExecutor | None = None
         self._closed = False
 
@@ -269,7 +285,7 @@ class VerifierPool:
             return self._given
         if self._own is None:
             self._own = ProcessPoolExecutor(
-                self.workers,
+                self.workers - 1,  # this process is the N-th worker (see verify_all)
                 mp_context=process_context(),
                 initializer=_install,
                 initargs=(self._token, self._trust),
@@ -304,33 +320,44 @@ class VerifierPool:
         if len(batch) > MAX_BATCH:
             raise TooLarge(f"a batch holds at most {MAX_BATCH} codes")
         outcomes: list[VerificationResult | HealthCredError | None] = [None] * len(batch)
+        here = functools.partial(
+            verify, at=moment, skew=skew, grace=grace, palette=palette, qr_backend=qr_backend
+        )
         # One worker is this process: no pool, no pickling.
         sent = [i for i, code in enumerate(batch) if _plain(code)] if self.workers != 1 else []
-        futures = self._submit([batch[i] for i in sent], moment, skew, grace, palette, qr_backend)
+        for i in sorted(set(range(len(batch))).difference(sent)):  # what cannot travel stays here
+            outcomes[i] = _outcome(here, batch[i], self._trust)
+        chunks = self._chunks(sent)
+        args = (moment, skew, grace, palette, qr_backend)
+        # In flight: (positions, future). With processes of its own, this process is one of the
+        # ``workers``: it verifies the next chunk itself whenever every process has two queued,
+        # so N processes' worth of work runs on N cores and no core waits for this one's unpacking.
+        flight: collections.deque[tuple[list[int], Future[list[Packed]]]] = collections.deque()
+        depth = 2 * max(1, self.workers - 1) if self._given is None else len(chunks)
+        statuses: dict[tuple[int, str], Status] = {}
         try:
-            kept = set(range(len(batch))).difference(sent)
-            for i in sorted(kept):  # the codes that stay here, verified while the workers verify theirs
-                try:
-                    outcomes[i] = verify(
-                        batch[i],
-                        self._trust,
-                        at=moment,
-                        skew=skew,
-                        grace=grace,
-                        palette=palette,
-                        qr_backend=qr_backend,
-                    )
-                except HealthCredError as exc:
-                    outcomes[i] = exc
-            statuses: dict[tuple[int, str], Status] = {}
-            places = iter(sent)
-            for future in futures:
-                for packed in self._result(future):
-                    outcomes[next(places)] = _unpack(packed, statuses)
+            for chunk in chunks:
+                while flight and flight[0][1].done():
+                    self._take(flight.popleft(), outcomes, statuses)
+                if len(flight) < depth:
+                    flight.append((chunk, self._submit([batch[i] for i in chunk], *args)))
+                else:
+                    for i in chunk:
+                        outcomes[i] = _outcome(here, batch[i], self._trust)
+            while flight:
+                self._take(flight.popleft(), outcomes, statuses)
         finally:
-            for future in futures:
+            for _, future in flight:
                 future.cancel()
         return outcomes  # type: ignore[return-value]  # every slot is filled above
+
+    def _chunks(self, positions: list[int]) -> list[list[int]]:
+        """The positions of the codes that travel, cut into the tasks they travel in."""
+        # ~8 tasks a core: small enough to spread the batch, large enough to pay a task's cost.
+        own = math.ceil(len(positions) / (8 * max(1, self.workers)))
+        size = _EXECUTOR_CHUNK if self._given is not None else own
+        size = max(1, min(_MAX_CHUNK, size))
+        return [positions[i : i + size] for i in range(0, len(positions), size)]
 
     def _submit(
         self,
@@ -340,25 +367,27 @@ class VerifierPool:
         grace: timedelta,
         palette: Mapping[int, Status] | None,
         backend: Any,
-    ) -> list[Future[list[Packed]]]:
-        if not codes:
-            return []
+    ) -> Future[list[Packed]]:
         executor = self._executor()
-        size = _EXECUTOR_CHUNK if self._given is not None else math.ceil(len(codes) / (4 * self.workers))
-        size = max(1, min(_MAX_CHUNK, size))
         try:
-            return [
-                executor.submit(
-                    _verify_chunk,
-                    (self._token, self._payload, codes[i : i + size], at, skew, grace, palette, backend),
-                )
-                for i in range(0, len(codes), size)
-            ]
+            return executor.submit(
+                _verify_chunk, (self._token, self._payload, codes, at, skew, grace, palette, backend)
+            )
         except BrokenProcessPool as exc:
             self._discard()
             raise WorkerFailed(f"the verifying processes stopped: {exc}") from exc
         except RuntimeError as exc:  # an executor that was shut down
             raise WorkerFailed(refused_work(exc)) from exc
+
+    def _take(
+        self,
+        task: tuple[list[int], Future[list[Packed]]],
+        outcomes: list[VerificationResult | HealthCredError | None],
+        statuses: dict[tuple[int, str], Status],
+    ) -> None:
+        positions, future = task
+        for i, packed in zip(positions, self._result(future), strict=True):
+            outcomes[i] = _unpack(packed, statuses)
 
     def _result(self, future: Future[list[Packed]]) -> list[Packed]:
         try:
