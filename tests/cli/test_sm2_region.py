@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.helpers.cli import run_doc_block
 from tests.helpers.sm import needs_sm2
 from tests.helpers.softhsm import SoftToken
 
@@ -16,25 +14,9 @@ pytestmark = needs_sm2
 DOCS = Path(__file__).parents[2] / "docs" / "national-crypto.md"
 
 
-def _walkthrough() -> str:
-    text = DOCS.read_text(encoding="utf-8")
-    section = text.split("## A region on SM2, with its issuing key in a token", 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
-    return str(block)
-
-
 def test_the_sm2_region_runs_as_written(tmp_path: Path, soft_token: SoftToken) -> None:
     # soft_token: SoftHSM2 must be here (CI fails rather than skips without it); the block makes its own.
-    shim = tmp_path / "bin" / "healthcred"  # the command as a user has it, on PATH
-    shim.parent.mkdir()
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m healthcred "$@"\n')
-    shim.chmod(0o755)
-    script = tmp_path / "region.sh"
-    script.write_text("set -euo pipefail\n" + _walkthrough())
-    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
-    run = subprocess.run(
-        ["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
-    )
+    run = run_doc_block(DOCS, "A region on SM2, with its issuing key in a token", tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
     assert "Traceback" not in run.stderr
