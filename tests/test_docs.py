@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -44,3 +46,18 @@ def test_readme_library_example_runs() -> None:
     assert namespace["checked"].kind == "paper"
     assert namespace["pdf"].startswith(b"%PDF")
     assert namespace["held"].relation.name == "GRANDPARENT"
+
+
+def test_no_tracked_file_holds_a_merge_conflict_marker() -> None:
+    # A merge once left <<<<<<< markers in docs/architecture.md; mkdocs renders them without a word.
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
+    suffixes = {".md", ".py", ".toml", ".c", ".pyi", ".js", ".css", ".html", ".yml", ".cfg", ".txt", ""}
+    found = [
+        name
+        for name in tracked.stdout.splitlines()
+        if Path(name).suffix in suffixes
+        and (ROOT / name).is_file()
+        and marker.search((ROOT / name).read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert not found, found
