@@ -11,17 +11,21 @@ from datetime import UTC, datetime, timedelta
 from healthcred.errors import BadInput
 from healthcred.limits import MAX_EPOCH
 
-__all__ = ["DEFAULT_SKEW", "DEFAULT_SKEW_SECONDS", "epoch_seconds", "iso_time"]
+__all__ = ["DEFAULT_SKEW", "DEFAULT_SKEW_SECONDS", "NO_GRACE", "epoch_seconds", "iso_time"]
 
 DEFAULT_SKEW = timedelta(minutes=5)
 """Clock-skew allowance between issuer and verifier clocks."""
 
 DEFAULT_SKEW_SECONDS = int(DEFAULT_SKEW.total_seconds())
 """:data:`DEFAULT_SKEW` in whole seconds, for the layers that count time in epoch seconds."""
+NO_GRACE = timedelta(0)
+"""No grace after a trust list's expiry: the ``verify_*`` default (one object: a default is cheap to spot)."""
 
 
 def epoch_seconds(at: datetime | int | float | None) -> int:
     """A validation time as epoch seconds (``None``: now); raise :class:`BadInput` for anything else."""
+    if type(at) is int and 0 <= at <= MAX_EPOCH:  # the verifier's usual case, first
+        return at
     if at is None:
         return int(datetime.now(UTC).timestamp())
     if isinstance(at, datetime):

@@ -29,6 +29,7 @@ from healthcred.crypto.sm2 import verifier as sm2_verifier
 from healthcred.errors import BadKey, BadSignature, UnsupportedAlgorithm
 
 __all__ = [
+    "ALG_LABELS",
     "Alg",
     "PrivateKey",
     "PublicKey",
@@ -64,6 +65,10 @@ class Alg(IntEnum):
     def label(self) -> str:
         """The name shown to people: ``ES256``, ``EdDSA`` or ``SM2``."""
         return "EdDSA" if self is Alg.EDDSA else self.name
+
+
+ALG_LABELS: dict[int, str] = {int(alg): alg.label for alg in Alg}
+"""Each allowed algorithm id's :attr:`Alg.label`, looked up without building the enum member."""
 
 
 _SIG_LEN = 64  # Ed25519 signatures and raw P-256 r ‖ s (and SM2's, checked in crypto.sm2)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from healthcred._deprecated import renamed
+from healthcred.clock import DEFAULT_SKEW, NO_GRACE
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid
 from healthcred.native.text import read_text
 from healthcred.trust.store import TrustStore
@@ -30,12 +31,17 @@ __all__ = [
 ]
 
 
+_DEFAULT_ALLOWANCES = (int(DEFAULT_SKEW.total_seconds()), int(NO_GRACE.total_seconds()))
+
+
 def allowances(trust: Any, skew: Any, grace: Any) -> tuple[int, int]:
     """Check the options every ``verify_*`` takes; return ``skew`` and ``grace`` in whole seconds.
 
     Raises :class:`BadInput` unless ``trust`` is a :class:`TrustStore` and both
     allowances are timedeltas of zero or more.
     """
+    if skew is DEFAULT_SKEW and grace is NO_GRACE and type(trust) is TrustStore:
+        return _DEFAULT_ALLOWANCES  # the defaults, as every verification without options passes them
     if not isinstance(trust, TrustStore):
         raise BadInput(f"trust must be a TrustStore (see load_trust), not {type(trust).__name__}")
     if not isinstance(skew, timedelta) or skew < timedelta(0):

@@ -19,7 +19,7 @@ from typing import Any
 
 from healthcred.clock import DEFAULT_SKEW, epoch_seconds
 from healthcred.codec.prefix import PLACE_PREFIX
-from healthcred.crypto.algorithms import Alg, PrivateKey
+from healthcred.crypto.algorithms import ALG_LABELS, PrivateKey
 from healthcred.crypto.cose import Sign1, Signer, open_content, sign_content
 from healthcred.errors import BadPlaceCode, HealthCredError
 from healthcred.flows.checks import allowances, check_window, issue_window
@@ -207,4 +207,5 @@ def verify_place(
         entries, region=place.region, issued=issued, kind=PLACE_GRANT_KIND, what="place code"
     )
     check_window(issued, int(place.expires_at.timestamp()), now, allow_skew, "place code")
-    return PlaceResult(place, entry.kid, entry.region, datetime.fromtimestamp(now, UTC), Alg(entry.alg).label)
+    verified_at = datetime.fromtimestamp(now, UTC)
+    return PlaceResult(place, entry.kid, entry.region, verified_at, ALG_LABELS[entry.alg])

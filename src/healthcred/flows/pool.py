@@ -38,7 +38,7 @@ from pathlib import PurePath
 from types import TracebackType
 from typing import Any
 
-from healthcred.clock import DEFAULT_SKEW, epoch_seconds
+from healthcred.clock import DEFAULT_SKEW, NO_GRACE, epoch_seconds
 from healthcred.errors import BadInput, HealthCredError, TooLarge, WorkerFailed
 from healthcred.flows.checks import allowances
 from healthcred.flows.verify import MAX_BATCH, verify
@@ -298,7 +298,7 @@ class VerifierPool:
         *,
         at: datetime | int | float | None = None,
         skew: timedelta = DEFAULT_SKEW,
-        grace: timedelta = timedelta(0),
+        grace: timedelta = NO_GRACE,
         palette: Mapping[int, Status] | None = None,
         qr_backend: Backend = "zxing",
     ) -> list[VerificationResult | HealthCredError]:

@@ -19,13 +19,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from healthcred._deprecated import renamed
-from healthcred.clock import DEFAULT_SKEW, epoch_seconds
+from healthcred.clock import DEFAULT_SKEW, NO_GRACE, epoch_seconds
 from healthcred.codec import fast
 from healthcred.codec.prefix import FOREIGN_PREFIXES, NATIVE_PREFIX, SHC_PREFIX
-from healthcred.crypto.algorithms import Alg
+from healthcred.crypto.algorithms import ALG_LABELS
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
 from healthcred.flows.checks import allowances
-from healthcred.limits import MAX_EPOCH
 from healthcred.model import Status, VerificationResult
 from healthcred.native.claims import from_claims, from_payload
 from healthcred.native.text import read_health_code, read_text
@@ -50,10 +49,6 @@ __all__ = [
 ]
 
 _TEXT_PREFIXES = (NATIVE_PREFIX, *FOREIGN_PREFIXES)
-_LABELS = {int(alg): alg.label for alg in Alg}  # a trusted entry's alg is on the allow-list
-_NO_GRACE = timedelta(0)
-# What allowances() gives for the default skew and grace: the hot path skips re-checking them.
-_DEFAULT_ALLOWANCES = (int(DEFAULT_SKEW.total_seconds()), 0)
 _BYTES_PREFIXES = tuple(p.encode("ascii") for p in _TEXT_PREFIXES)
 
 
@@ -94,15 +89,12 @@ def verify_text(
     *,
     at: datetime | int | float | None = None,
     skew: timedelta = DEFAULT_SKEW,
-    grace: timedelta = _NO_GRACE,
+    grace: timedelta = NO_GRACE,
     palette: Mapping[int, Status] | None = None,
 ) -> VerificationResult:
     """Verify a native code's QR text offline against ``trust``; see :func:`verify`."""
-    if skew is DEFAULT_SKEW and grace is _NO_GRACE and type(trust) is TrustStore:
-        allowance, allow_grace = _DEFAULT_ALLOWANCES
-    else:
-        allowance, allow_grace = allowances(trust, skew, grace)
-    now = at if type(at) is int and 0 <= at <= MAX_EPOCH else epoch_seconds(at)
+    allowance, allow_grace = allowances(trust, skew, grace)
+    now = epoch_seconds(at)
     if palette is not None and not isinstance(palette, Mapping):
         raise BadInput("palette must map status codes to Status")
 
@@ -134,7 +126,7 @@ def verify_text(
     return VerificationResult(
         credential=credential,
         kid=entry.kid,
-        alg=_LABELS[entry.alg],
+        alg=ALG_LABELS[entry.alg],
         key_region=entry.region,
         trust_list_version=entry.list_version,
         verified_at=datetime.fromtimestamp(now, UTC),
@@ -191,7 +183,7 @@ def verify(
     *,
     at: datetime | int | float | None = None,
     skew: timedelta = DEFAULT_SKEW,
-    grace: timedelta = _NO_GRACE,
+    grace: timedelta = NO_GRACE,
     palette: Mapping[int, Status] | None = None,
     qr_backend: Backend = "zxing",
 ) -> VerificationResult:
@@ -247,7 +239,7 @@ def verify_all(
     *,
     at: datetime | int | float | None = None,
     skew: timedelta = DEFAULT_SKEW,
-    grace: timedelta = timedelta(0),
+    grace: timedelta = NO_GRACE,
     palette: Mapping[int, Status] | None = None,
     qr_backend: Backend = "zxing",
     workers: int | None = None,

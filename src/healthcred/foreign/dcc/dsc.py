@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_der_public_key
 
 from healthcred._deprecated import renamed
+from healthcred.crypto.algorithms import Alg, Verifier, verifier_for
 from healthcred.errors import BadCertificate
 from healthcred.files import list_bounded, read_bounded
 
@@ -91,6 +92,13 @@ class Dsc:
     """Certificate types it may sign (``t``, ``v``, ``r``); all three when it names none."""
     public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey = field(repr=False)
     der: bytes = field(repr=False)
+    es256_verify: Verifier | None = field(init=False, repr=False, compare=False)
+    """For an EC certificate, its key prepared for ES256 once (as a trust entry's is); else ``None``."""
+
+    def __post_init__(self) -> None:
+        key = self.public_key
+        prepared = verifier_for(Alg.ES256, key) if isinstance(key, ec.EllipticCurvePublicKey) else None
+        object.__setattr__(self, "es256_verify", prepared)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A loaded key does not pickle; its SubjectPublicKeyInfo does, loaded again on arrival.

@@ -39,7 +39,7 @@ from healthcred.codec import fast
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import decompress
 from healthcred.codec.prefix import HC1_PREFIX, strip_prefix
-from healthcred.crypto.algorithms import Alg, Verifier, verifier_for
+from healthcred.crypto.algorithms import Alg
 from healthcred.crypto.cose import sig_structure
 from healthcred.errors import (
     AlgorithmMismatch,
@@ -199,16 +199,8 @@ def _verify_with(dsc: Dsc, alg: int, message: Hc1Message) -> None:
         raise UnsupportedAlgorithm(f"HC1 alg {alg} is not allowed (ES256, PS256)")
     if not isinstance(dsc.public_key, ec.EllipticCurvePublicKey):
         raise AlgorithmMismatch("ES256 needs an EC certificate")
-    verify = _ES256_VERIFIERS.get(dsc.der)
-    if verify is None:  # prepared once per certificate (a verifier sees the same few DSCs)
-        if len(_ES256_VERIFIERS) >= _MAX_VERIFIERS:
-            _ES256_VERIFIERS.clear()
-        verify = _ES256_VERIFIERS[dsc.der] = verifier_for(Alg.ES256, dsc.public_key)
-    verify(to_be_signed, message.signature)
-
-
-_ES256_VERIFIERS: dict[bytes, Verifier] = {}  # DSC DER → its prepared ES256 verify
-_MAX_VERIFIERS = 1024
+    assert dsc.es256_verify is not None  # an EC certificate's key, prepared when it was loaded
+    dsc.es256_verify(to_be_signed, message.signature)
 
 
 @dataclass(frozen=True, slots=True)
