@@ -59,7 +59,7 @@ def worker_count(workers: object, *, name: str = "workers", least: int = 1) -> i
     if isinstance(workers, bool) or not isinstance(workers, int):
         raise BadInput(f"{name} must be an integer, not {type(workers).__name__} {workers!r}")
     if not least <= workers <= MAX_WORKERS:
-        raise BadInput(f"{name} must be from {least} to {MAX_WORKERS}, not {workers}")
+        raise BadInput(f"{name} must be an integer from {least} to {MAX_WORKERS}, not {workers}")
     return workers
 
 

@@ -256,8 +256,8 @@ def run_batch(
         check_executor(executor)
         if workers is not None:
             raise BadInput("give workers or executor, not both")
-    if signers is not None and (isinstance(signers, bool) or not isinstance(signers, int) or signers < 1):
-        raise BadInput("signers must be an integer ≥ 1")
+    if signers is not None:
+        worker_count(signers, name="signers")
     check_encoder(encoder)  # before anything is signed
     if rules is not None and not isinstance(rules, StatusRuleSet):
         raise BadInput("rules must be a StatusRuleSet (healthcred.rules.StatusRuleSet)")

@@ -43,14 +43,13 @@ from healthcred.errors import BadInput, HealthCredError, TooLarge, WorkerFailed
 from healthcred.flows.checks import allowances
 from healthcred.flows.verify import MAX_BATCH, verify
 from healthcred.model import (
-    CredentialKind,
-    DocumentType,
     HealthCode,
     IdTag,
     Status,
     Subject,
     VerificationResult,
 )
+from healthcred.model.credential import DOCUMENT_TYPE_BY_CODE, KIND_BY_CODE
 from healthcred.model.record import unchecked_builder
 from healthcred.trust.store import TrustStore
 from healthcred.workers import check_executor, process_context, refused_work, worker_count
@@ -153,8 +152,6 @@ def _pack_error(error: HealthCredError) -> Packed:
 
 # --- the parent side ------------------------------------------------------------------------------
 
-_KINDS = {int(k): k for k in CredentialKind}
-_DOCUMENTS = {int(d): d for d in DocumentType}
 # The worker checked every field; rebuilding skips the constructors' checks (docs/architecture.md).
 _STATUS = unchecked_builder(Status)
 _SUBJECT = unchecked_builder(Subject)
@@ -208,11 +205,11 @@ def _unpack(packed: Packed, statuses: dict[tuple[int, str], Status]) -> Verifica
         status = statuses[status_code, status_name] = _STATUS(status_code, status_name)
     credential = _HEALTH_CODE(
         version,
-        _KINDS[kind],
+        KIND_BY_CODE[kind],
         ident,
         status,
         reason,
-        _SUBJECT(name, birth, _DOCUMENTS[document], number),
+        _SUBJECT(name, birth, DOCUMENT_TYPE_BY_CODE[document], number),
         region,
         _moment(issued),
         _moment(expires),

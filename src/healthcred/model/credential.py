@@ -19,9 +19,11 @@ from healthcred.regions import REGION_PATTERN
 
 __all__ = [
     "CREDENTIAL_ID_BYTES",
+    "DOCUMENT_TYPE_BY_CODE",
     "FORMAT_VERSION",
     "ID_KEY_ID_BYTES",
     "ID_TAG_BYTES",
+    "KIND_BY_CODE",
     "PAPER_LIFETIME",
     "PAPER_MAX_LIFETIME",
     "CredentialKind",
@@ -82,6 +84,12 @@ class DocumentType(IntEnum):
     TAIWAN_PERMIT = 4
     FOREIGNER_PERMANENT_RESIDENCE = 5
     OTHER = 9
+
+
+KIND_BY_CODE: dict[int, CredentialKind] = {int(m): m for m in CredentialKind}
+"""Each credential kind by its wire code (a dict lookup: the enum's own call costs more on the hot path)."""
+DOCUMENT_TYPE_BY_CODE: dict[int, DocumentType] = {int(m): m for m in DocumentType}
+"""Each document type by its wire code."""
 
 
 def mask_name(name: str) -> str:

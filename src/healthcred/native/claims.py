@@ -22,14 +22,19 @@ from healthcred.limits import MAX_EPOCH
 from healthcred.model import (
     FORMAT_VERSION,
     CredentialKind,
-    DocumentType,
     HealthCode,
     IdTag,
     Status,
     Subject,
     status_from_code,
 )
-from healthcred.model.credential import code_if_valid, id_tag_if_valid, subject_if_valid
+from healthcred.model.credential import (
+    DOCUMENT_TYPE_BY_CODE,
+    KIND_BY_CODE,
+    code_if_valid,
+    id_tag_if_valid,
+    subject_if_valid,
+)
 
 __all__ = ["Claim", "HCode", "SubjectKey", "from_claims", "from_payload", "to_claims"]
 
@@ -84,8 +89,6 @@ _HCODE_UNTAGGED = (
 _HCODE_SHAPES = frozenset(_HCODE_UNTAGGED + tuple((*shape, HCode.ID_TAG) for shape in _HCODE_UNTAGGED))
 _SUBJECT_SHAPES = frozenset({tuple(SubjectKey)})
 # Plain dict look-ups: calling an Enum class costs more than the rest of a claim's checks.
-_KINDS = {int(m): m for m in CredentialKind}
-_DOC_TYPES = {int(m): m for m in DocumentType}
 
 
 # Plain-int copies of the keys for encoding: cbor2 encodes IntEnum keys through a slow path
@@ -192,7 +195,7 @@ def _lean(claims: Any, palette: Mapping[int, Status] | None) -> HealthCode | Non
         or not 0 <= expires <= MAX_EPOCH
     ):
         return None
-    kind_member, doc_member = _KINDS.get(kind), _DOC_TYPES.get(doc_type)
+    kind_member, doc_member = KIND_BY_CODE.get(kind), DOCUMENT_TYPE_BY_CODE.get(doc_type)
     if kind_member is None or doc_member is None:
         return None
     tag = hcode.get(_ID_TAG)
@@ -224,8 +227,8 @@ def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> Hea
     version = hcode[HCode.VERSION]
     if type(version) is not int or version != FORMAT_VERSION:
         raise ClaimsError(f"unsupported health-code map version {version!r}")
-    kind = _KINDS.get(_uint(hcode[HCode.KIND], "kind", 0xFFFF))
-    doc_type = _DOC_TYPES.get(_uint(subject[SubjectKey.DOCUMENT_TYPE], "document type", 0xFFFF))
+    kind = KIND_BY_CODE.get(_uint(hcode[HCode.KIND], "kind", 0xFFFF))
+    doc_type = DOCUMENT_TYPE_BY_CODE.get(_uint(subject[SubjectKey.DOCUMENT_TYPE], "document type", 0xFFFF))
     if kind is None or doc_type is None:
         raise ClaimsError(f"unknown credential kind {hcode[HCode.KIND]} or document type")
     id_tag = _id_tag(hcode.get(HCode.ID_TAG))
