@@ -15,8 +15,7 @@ import hashlib
 import zlib
 from collections.abc import Sequence
 
-from healthcred.codec.qr import dark_runs
-from healthcred.printing.layout import QUIET, RGB, Box, Element, Text
+from healthcred.printing.layout import QUIET, RGB, Box, Element, QRBlock, Text
 from healthcred.printing.truetype import Face, Subset
 
 __all__ = ["PT_PER_MM", "write_pdf"]
@@ -51,16 +50,28 @@ def _content(elements: Sequence[Element], height: float, subset: Subset) -> byte
                 f"{e.x * k:.2f} {(height - e.y) * k:.2f} Td <{glyphs}> Tj ET Q"
             )
         else:
-            # The whole code as one path in module units (integers print fast), filled once; the
-            # matrix flips y, so rows go down the page as in the layout.
-            left, top = (e.x + QUIET * e.module) * k, (height - e.y - QUIET * e.module) * k
-            tall = f"{1 + _OVERLAP_MM / e.module:.4f}"
-            ops.append(f"q 0 g {e.module * k:.4f} 0 0 {-e.module * k:.4f} {left:.2f} {top:.2f} cm")
-            for y, row in enumerate(e.matrix):
-                middle = f" {y} "
-                ops.extend(f"{start}{middle}{length} {tall} re" for start, length in dark_runs(row))
-            ops.append("f Q")
+            ops.extend(_qr_ops(e, height))
     return "\n".join(ops).encode()
+
+
+def _qr_ops(block: QRBlock, height: float) -> list[str]:
+    """The whole code as one path in module units (integers print fast), filled once.
+
+    The matrix flips y, so rows go down the page as in the layout. A row's dark runs are the
+    pieces left by splitting its bytes on the light modules (0): found in C, no Python per module.
+    """
+    k = PT_PER_MM
+    left, top = (block.x + QUIET * block.module) * k, (height - block.y - QUIET * block.module) * k
+    ops = [f"q 0 g {block.module * k:.4f} 0 0 {-block.module * k:.4f} {left:.2f} {top:.2f} cm"]
+    tail = f" {1 + _OVERLAP_MM / block.module:.4f} re"
+    for y, row in enumerate(block.matrix):
+        middle, x = f" {y} ", 0
+        for run in row.split(b"\0"):
+            if run:
+                ops.append(f"{x}{middle}{len(run)}{tail}")
+            x += len(run) + 1
+    ops.append("f Q")
+    return ops
 
 
 def _to_unicode(subset: Subset) -> bytes:
