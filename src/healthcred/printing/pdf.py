@@ -1,7 +1,7 @@
 """A one-page PDF written directly: the layout's elements as a content stream, the font subset embedded.
 
 The page is what fpdf2 drew (its operators, coordinates to 0.01 pt; the QR as
-one filled path in module units), written in ~3 ms of CPU a card where fpdf2
+one filled path in module units), written in ~1.5–2 ms of CPU a card where fpdf2
 took ~280 ms under cProfile, most of it parsing the 2.2 MB font and subsetting
 it again for every file (issue 15). The font
 is a Type 0 font over a CIDFontType2 (TrueType) with ``Identity-H`` encoding:
