@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from healthcred.codec.png import PNG_SIGNATURE, modules_png
-from healthcred.codec.qr import _zxing_bitmap, _zxing_modules, read_qr, render_qr
+from healthcred.codec.qr import _zxing_bitmap, read_qr, render_qr
 from healthcred.errors import BadInput
 from tests.helpers.world import World
 
@@ -20,7 +20,8 @@ PAPER = "JKM1:" + "6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3/XIV0W23NTDEPWK G2EP4J0B3KL6
 
 def pillow_png(text: str, scale: int, border: int) -> Image.Image:
     """What render_qr(encoder="zxing") made before: frame, 1 bit, scale up (Pillow)."""
-    modules = _zxing_modules(text, "Q")
+    bitmap, size = _zxing_bitmap(text, "Q")
+    modules = Image.frombytes("L", (size, size), bitmap)
     side = modules.width + 2 * border
     framed = Image.new("L", (side, side), 255)
     framed.paste(modules, (border, border))

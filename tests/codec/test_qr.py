@@ -19,7 +19,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile, ImageFilter
 
-from healthcred.codec.qr import MAX_IMAGE_PIXELS, Backend, qr_version, read_qr, render_qr, save_qr
+from healthcred.codec.qr import (
+    MAX_IMAGE_PIXELS,
+    Backend,
+    dark_runs,
+    qr_matrix,
+    qr_rows,
+    qr_version,
+    read_qr,
+    render_qr,
+    save_qr,
+)
 from healthcred.errors import BadImage, BadInput, QRBackendUnavailable, QRError, QRNotFound
 
 BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
@@ -379,3 +389,20 @@ def test_transparent_light_modules_read_in_every_mode(mode: str) -> None:
         picture = dark.point(lambda v: 0 if v == 0 else 7)
         picture.info["transparency"] = 7
     assert read_qr(_png(picture)) == "JKM1:PALETTE"
+
+
+@pytest.mark.parametrize("encoder", ["segno", "zxing"])
+def test_qr_rows_are_the_matrix_as_bytes(encoder: Any) -> None:
+    text = "JKM1:" + "RRQT 9O60GO04I0RI59N6YQ58CKL0G/70CL" * 4
+    rows = qr_rows(text, encoder=encoder)
+    assert all(isinstance(row, bytes) and set(row) <= {0, 1} for row in rows)
+    assert tuple(tuple(map(bool, row)) for row in rows) == qr_matrix(text, encoder=encoder)
+    assert len(rows) == len(segno.make_qr(text, error="Q", boost_error=False).matrix)
+    with pytest.raises(BadInput):
+        qr_rows("A" * 5000, encoder=encoder)
+
+
+def test_dark_runs_of_bytes_and_booleans() -> None:
+    row = bytes([1, 1, 0, 0, 1, 0, 1, 1, 1])
+    assert dark_runs(row) == dark_runs(tuple(map(bool, row))) == [(0, 2), (4, 1), (6, 3)]
+    assert dark_runs(bytes(5)) == [] and dark_runs(b"\x01" * 3) == [(0, 3)]

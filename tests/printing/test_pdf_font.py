@@ -15,6 +15,7 @@ from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont
+from fontTools.ttLib.sfnt import calcChecksum
 from fontTools.ttLib.tables._g_l_y_f import Glyph, GlyphComponent
 
 from healthcred.errors import BadInput
@@ -181,6 +182,26 @@ def test_a_composite_glyph_brings_its_components(tmp_path: Path) -> None:
     assert outline(subset, "B") == outline(original, "B")
     page = to_pdf([Text(5, 20, 12, "BAB", (0, 0, 0))], (60.0, 30.0), face)
     assert "BAB" in pdfium.PdfDocument(page)[0].get_textpage().get_text_range()
+
+
+def check_checksums(data: bytes) -> None:
+    """Every table's checksum in the directory is its own, and the file sums to the magic number."""
+    reader = TTFont(io.BytesIO(data)).reader
+    for tag in reader.tables:
+        table = reader[tag]
+        if tag == "head":  # its checksum is taken with checkSumAdjustment zeroed
+            table = table[:8] + bytes(4) + table[12:]
+        assert calcChecksum(table) == reader.tables[tag].checkSum, tag
+    assert calcChecksum(data) == 0xB1B0AFBA
+
+
+def test_subset_checksums_are_right(world: World, tmp_path: Path) -> None:
+    text, credential = paper(world, "张三丰", 0)
+    [program] = embedded_fonts(render_card(text, credential, encoder="zxing"))
+    check_checksums(program)
+    path = tmp_path / "composite.ttf"
+    _composite_font(path)
+    check_checksums(read_font(path).subset("AB").data)  # a renumbered composite is summed again
 
 
 def test_an_unreadable_font_is_bad_input(world: World, tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,6 +40,7 @@ __all__ = [
     "check_encoder",
     "dark_runs",
     "qr_matrix",
+    "qr_rows",
     "qr_version",
     "read_qr",
     "render_qr",
@@ -100,14 +100,6 @@ def _zxing_bitmap(text: str, error: str) -> tuple[bytes, int]:
     return bytes(pixels), bitmap.shape[1]
 
 
-def _zxing_modules(text: str, error: str) -> Image.Image:
-    """``text`` encoded by zxing-cpp: a mode-L image of one pixel per module (0 dark), no quiet zone."""
-    from PIL import Image
-
-    modules, size = _zxing_bitmap(text, error)
-    return Image.frombuffer("L", (size, size), modules, "raw", "L", 0, 1)
-
-
 _DARK_PIXEL = bytes(v < 128 for v in range(256))
 
 
@@ -117,26 +109,37 @@ def check_encoder(encoder: object) -> None:
         raise BadInput(f"encoder must be 'segno' or 'zxing', not {encoder!r}")
 
 
+def qr_rows(text: str, *, error: ErrorLevel = "Q", encoder: Encoder = "segno") -> tuple[bytes, ...]:
+    """The modules of ``text``'s QR code as one ``bytes`` a row (1 dark, 0 light), no quiet zone.
+
+    What the printers draw from: a row of bytes splits into its dark runs in C
+    (:func:`dark_runs`), where a tuple of booleans costs a Python object a module.
+    """
+    check_encoder(encoder)
+    if encoder == "zxing":
+        bitmap, size = _zxing_bitmap(text, error)
+        data = bitmap.translate(_DARK_PIXEL)  # 1 for a dark module, 0 for a light one
+        return tuple(data[start : start + size] for start in range(0, size * size, size))
+    return tuple(bytes(row) for row in _make(text, error).matrix)  # segno's rows are 0/1 already
+
+
 def qr_matrix(
     text: str, *, error: ErrorLevel = "Q", encoder: Encoder = "segno"
 ) -> tuple[tuple[bool, ...], ...]:
     """The modules of ``text``'s QR code, row by row (``True`` dark), without the quiet zone."""
-    check_encoder(encoder)
-    if encoder == "zxing":
-        modules = _zxing_modules(text, error)
-        data = modules.tobytes().translate(_DARK_PIXEL)  # 1 for a dark module, 0 for a light one
-        size = modules.width
-        return tuple(tuple(map(bool, data[y * size : (y + 1) * size])) for y in range(size))
-    return tuple(tuple(bool(v) for v in row) for row in _make(text, error).matrix)
+    return tuple(tuple(map(bool, row)) for row in qr_rows(text, error=error, encoder=encoder))
 
 
-_DARK_RUN = re.compile(rb"\x01+")
-
-
-def dark_runs(row: tuple[bool, ...]) -> list[tuple[int, int]]:
+def dark_runs(row: bytes | tuple[bool, ...]) -> list[tuple[int, int]]:
     """(start, length) of each run of dark modules in one matrix row: what vector renderers draw."""
-    # bytes(row) is 1 for dark, 0 for light: the C regex engine finds the runs.
-    return [(start, end - start) for start, end in map(re.Match.span, _DARK_RUN.finditer(bytes(row)))]
+    # Light modules are 0 bytes: splitting on them leaves the dark runs (C), their lengths give
+    # the starts.
+    runs, start = [], 0
+    for piece in bytes(row).split(b"\0"):
+        if piece:
+            runs.append((start, len(piece)))
+        start += len(piece) + 1
+    return runs
 
 
 def _svg_from_matrix(matrix: tuple[tuple[bool, ...], ...], scale: int, border: int) -> bytes:

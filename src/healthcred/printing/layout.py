@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 
-from healthcred.codec.qr import Encoder, qr_matrix
+from healthcred.codec.qr import Encoder, qr_rows
 from healthcred.model import CredentialKind, HealthCode, Status
 from healthcred.printing.fonts import ASCENT, PT_MM, Face, check_glyphs, width_mm
 from healthcred.regions import region_words
@@ -76,8 +76,8 @@ _CUT = (0xBB, 0xBB, 0xBB)
 
 RGB = tuple[int, int, int]
 """A colour: red, green, blue from 0 to 255."""
-Matrix = tuple[tuple[bool, ...], ...]
-"""A QR's modules, row by row, ``True`` for dark (quiet zone not included)."""
+Matrix = tuple[bytes, ...]
+"""A QR's modules, one ``bytes`` a row, 1 for dark and 0 for light (quiet zone not included)."""
 
 
 # --- the words printed --------------------------------------------------------------------
@@ -210,7 +210,7 @@ def card_layout(text: str, credential: HealthCode, font: Face, encoder: Encoder)
     kind_zh, kind_en = _KIND_WORDS.get(credential.kind, ("健康码", "Health code"))
     out.append(Box(0, 0, width, 11, colour))
     _line(out, 8, 2.2, f"{kind_zh}  {kind_en}", 13, width - 16, font, (255, 255, 255))
-    matrix = qr_matrix(text, error="Q", encoder=encoder)
+    matrix = qr_rows(text, error="Q", encoder=encoder)
     module = module_size_mm(len(matrix))
     side = (len(matrix) + 2 * QUIET) * module
     out.append(QRBlock((width - side) / 2, 13, module, matrix))
@@ -228,7 +228,7 @@ def sheet_layout(items: Sequence[tuple[str, HealthCode]], font: Face, encoder: E
         out.append(Box(left, top, cell_w, cell_h, None, _CUT))  # cut lines
         colour = _STATUS_COLOURS.get(credential.status.code, _OTHER_COLOUR)
         out.append(Box(left, top, 2.5, cell_h, colour))  # a colour edge, readable in black and white too
-        matrix = qr_matrix(text, error="Q", encoder=encoder)
+        matrix = qr_rows(text, error="Q", encoder=encoder)
         module = module_size_mm(len(matrix), sheet=True)
         side = (len(matrix) + 2 * QUIET) * module
         out.append(QRBlock(left + 3, top + (cell_h - side) / 2, module, matrix))

@@ -103,8 +103,7 @@ def to_png(elements: list[Element], size: tuple[float, float], font: Face, dpi: 
             # Whole pixels per module, so every module has the same size and the code scans cleanly.
             pixels = max(1, round(e.module * per_mm))
             count = len(e.matrix) + 2 * QUIET
-            modules = Image.new("L", (count, count), 255)
-            modules.putdata([0 if dark else 255 for row in _framed(e.matrix) for dark in row])
+            modules = Image.frombytes("L", (count, count), b"".join(_framed(e.matrix)).translate(_GREY))
             canvas.paste(
                 modules.resize((count * pixels, count * pixels), Image.Resampling.NEAREST),
                 (round(e.x * per_mm), round(e.y * per_mm)),
@@ -114,9 +113,13 @@ def to_png(elements: list[Element], size: tuple[float, float], font: Face, dpi: 
     return out.getvalue()
 
 
-def _framed(matrix: Matrix) -> list[tuple[bool, ...]]:
-    blank = (False,) * (len(matrix) + 2 * QUIET)
-    edge = (False,) * QUIET
+_GREY = bytes([255, 0]) + bytes(254)  # a module's byte (1 dark, 0 light) as a grey level
+
+
+def _framed(matrix: Matrix) -> list[bytes]:
+    """The rows with the quiet zone around them."""
+    blank = bytes(len(matrix) + 2 * QUIET)
+    edge = bytes(QUIET)
     return [blank] * QUIET + [edge + row + edge for row in matrix] + [blank] * QUIET
 
 

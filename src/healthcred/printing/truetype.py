@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from itertools import pairwise
+from dataclasses import dataclass, field
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 from healthcred.errors import BadInput
@@ -45,10 +45,34 @@ class Outlines:
     post: bytes
     name: bytes
     hinting: Mapping[bytes, bytes]
+    _pieces: dict[int, _Piece] = field(default_factory=dict, compare=False, repr=False)
 
     def glyph(self, gid: int) -> bytes:
         """The bytes of glyph ``gid`` (empty for a glyph without contours, such as the space)."""
         return self.glyf[self.offsets[gid] : self.offsets[gid + 1]]
+
+    def piece(self, gid: int) -> _Piece:
+        """Glyph ``gid`` as a subset copies it, worked out once per process (at most one per glyph)."""
+        piece = self._pieces.get(gid)
+        if piece is None:
+            data = self.glyph(gid)
+            places = tuple(_components(data))
+            count = len(self.offsets) - 1
+            refs = tuple(g for at in places if (g := struct.unpack_from(">H", data, at)[0]) < count)
+            padded = data + b"\0" * (-len(data) % 4)  # long offsets, 4-byte aligned glyphs
+            piece = self._pieces[gid] = _Piece(padded, places, refs, _checksum(padded), _lsb(data))
+        return piece
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """One glyph ready for a subset: its bytes padded to 4, where its components are, its checksum."""
+
+    data: bytes
+    places: tuple[int, ...]  # byte offsets of the component glyph ids (a composite glyph)
+    refs: tuple[int, ...]  # the component glyph ids
+    checksum: int  # of data: a glyf table of aligned glyphs sums glyph by glyph
+    lsb: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +104,9 @@ class Face:
         wanted = sorted({self.cmap.get(ord(c), 0) for c in chars} | {0})
         old = _closure(self.outlines, wanted)
         new_of = {gid: index for index, gid in enumerate(old)}
-        glyphs = [_renumbered(self.outlines.glyph(gid), new_of) for gid in old]
         mapped = {code: new_of[gid] for code, gid in self._mapped(chars)}
         return Subset(
-            data=_font_file(self, self.outlines, old, glyphs, mapped),
+            data=_font_file(self, self.outlines, old, new_of, mapped),
             glyph_of={chr(code): gid for code, gid in mapped.items()},
             widths=tuple(self.advances[gid] for gid in old),
             chars=chars,
@@ -192,21 +215,18 @@ def _closure(outlines: Outlines, wanted: list[int]) -> list[int]:
     todo = [g for g in wanted if 0 <= g < count]
     while todo:
         gid = todo.pop()
-        if gid in seen:
-            continue
-        seen.add(gid)
-        data = outlines.glyph(gid)
-        todo.extend(g for at in _components(data) if (g := struct.unpack_from(">H", data, at)[0]) < count)
+        if gid not in seen:
+            seen.add(gid)
+            todo.extend(outlines.piece(gid).refs)
     return sorted(seen)
 
 
-def _renumbered(data: bytes, new_of: Mapping[int, int]) -> bytes:
-    places = _components(data)
-    if not places:
-        return data
-    out = bytearray(data)
-    for at in places:
-        struct.pack_into(">H", out, at, new_of.get(struct.unpack_from(">H", data, at)[0], 0))
+def _renumbered(piece: _Piece, new_of: Mapping[int, int]) -> bytes:
+    if not piece.places:
+        return piece.data
+    out = bytearray(piece.data)
+    for at in piece.places:
+        struct.pack_into(">H", out, at, new_of.get(struct.unpack_from(">H", piece.data, at)[0], 0))
     return bytes(out)
 
 
@@ -214,16 +234,17 @@ def _renumbered(data: bytes, new_of: Mapping[int, int]) -> bytes:
 
 
 def _font_file(
-    face: Face, outlines: Outlines, old: list[int], glyphs: list[bytes], cmap: Mapping[int, int]
+    face: Face, outlines: Outlines, old: list[int], new_of: Mapping[int, int], cmap: Mapping[int, int]
 ) -> bytes:
     count = len(old)
-    glyf, loca = bytearray(), []
-    for data in glyphs:
-        loca.append(len(glyf))
-        glyf += data + b"\0" * (-len(data) % 4)  # long offsets, 4-byte aligned glyphs
-    loca.append(len(glyf))
+    pieces = [outlines.piece(gid) for gid in old]
+    glyphs = [_renumbered(piece, new_of) for piece in pieces]
+    glyf = b"".join(glyphs)
+    # A renumbered composite changes its bytes, so its checksum is taken again.
+    glyf_sum = sum(p.checksum if g is p.data else _checksum(g) for p, g in zip(pieces, glyphs, strict=True))
+    glyf_sum &= 0xFFFFFFFF
     head = bytearray(outlines.head)
-    struct.pack_into(">I", head, 8, 0)  # checkSumAdjustment, set below
+    struct.pack_into(">I", head, 8, 0)  # checkSumAdjustment, set by _sfnt
     struct.pack_into(">h", head, 50, 1)  # indexToLocFormat: long
     hhea = bytearray(outlines.hhea)
     struct.pack_into(">H", hhea, 34, count)  # numberOfHMetrics
@@ -231,13 +252,14 @@ def _font_file(
     struct.pack_into(">H", maxp, 4, count)  # numGlyphs
     post = bytearray(outlines.post[:32])
     struct.pack_into(">I", post, 0, 0x00030000)  # format 3: no glyph names
+    hmtx = b"".join(struct.pack(">Hh", face.advances[g], p.lsb) for g, p in zip(old, pieces, strict=True))
     tables = {
         b"cmap": _cmap(cmap),
-        b"glyf": bytes(glyf),
+        b"glyf": glyf,
         b"head": bytes(head),
         b"hhea": bytes(hhea),
-        b"hmtx": b"".join(struct.pack(">Hh", face.advances[gid], _lsb(outlines.glyph(gid))) for gid in old),
-        b"loca": struct.pack(f">{count + 1}I", *loca),
+        b"hmtx": hmtx,
+        b"loca": struct.pack(f">{count + 1}I", 0, *accumulate(map(len, glyphs))),
         b"maxp": bytes(maxp),
         b"name": outlines.name,
         b"post": bytes(post),
@@ -245,7 +267,7 @@ def _font_file(
     }
     if outlines.os2 is not None:
         tables[b"OS/2"] = outlines.os2
-    return _sfnt(tables)
+    return _sfnt(tables, {b"glyf": glyf_sum})
 
 
 def _lsb(glyph: bytes) -> int:
@@ -267,20 +289,23 @@ def _checksum(data: bytes) -> int:
     return sum(words) & 0xFFFFFFFF
 
 
-def _sfnt(tables: dict[bytes, bytes]) -> bytes:
+def _sfnt(tables: dict[bytes, bytes], sums: Mapping[bytes, int]) -> bytes:
+    """The font file of ``tables``; ``sums`` holds checksums already known (the glyf table's)."""
     tags = sorted(tables)
     count = len(tags)
     power = 1 << (count.bit_length() - 1)
     header = struct.pack(
         ">IHHHH", 0x00010000, count, power * 16, power.bit_length() - 1, count * 16 - power * 16
     )
-    offset = 12 + 16 * count
-    directory, body = bytearray(), bytearray()
+    checksums = {tag: sums[tag] if tag in sums else _checksum(tables[tag]) for tag in tags}
+    directory, offset = [header], 12 + 16 * count
     for tag in tags:
-        data = tables[tag]
-        directory += struct.pack(">4sIII", tag, _checksum(data), offset + len(body), len(data))
-        body += data + b"\0" * (-len(data) % 4)
-    font = bytearray(header + directory + body)
-    head_at = offset + sum(len(tables[t]) + (-len(tables[t]) % 4) for t in tags[: tags.index(b"head")])
-    struct.pack_into(">I", font, head_at + 8, (0xB1B0AFBA - _checksum(bytes(font))) & 0xFFFFFFFF)
-    return bytes(font)
+        directory.append(struct.pack(">4sIII", tag, checksums[tag], offset, len(tables[tag])))
+        offset += len(tables[tag]) + (-len(tables[tag]) % 4)
+    start = b"".join(directory)
+    # The whole file's checksum is the directory's plus every (padded) table's: no second pass.
+    head = bytearray(tables[b"head"])
+    total = _checksum(start) + sum(checksums.values())
+    struct.pack_into(">I", head, 8, (0xB1B0AFBA - total) & 0xFFFFFFFF)
+    body = (bytes(head) if tag == b"head" else tables[tag] for tag in tags)
+    return start + b"".join(data + b"\0" * (-len(data) % 4) for data in body)
