@@ -26,7 +26,6 @@ from __future__ import annotations
 import collections
 import functools
 import itertools
-import math
 import os
 import pickle
 import uuid
@@ -61,7 +60,8 @@ if TYPE_CHECKING:
 __all__ = ["VerifierPool", "verify_in_workers"]
 
 _NATIVE, _WHOLE, _ERROR = 0, 1, 2  # the first field of a packed outcome
-_MAX_CHUNK = 1_000  # codes per task: ~0.3 s of one core; small enough to spread a batch evenly
+_MAX_CHUNK = 1_000  # codes per task at most: ~0.2 s of one core, a task's cost paid ~1,000 times over
+_MIN_CHUNK = 32  # the last tasks: ~6 ms of one core, so the cores finish within a few ms of each other
 _EXECUTOR_CHUNK = 500  # per task of a foreign executor, whose worker count this side cannot know
 _KEPT_STORES = 4  # stores a worker of a shared executor keeps (by token) for pools that use it
 
@@ -220,6 +220,11 @@ def _unpack(packed: Packed, statuses: dict[tuple[int, str], Status]) -> Verifica
     return _RESULT(credential, kid, alg, key_region, list_version, _moment(verified), warnings)
 
 
+def _chunk_size(remaining: int, workers: int) -> int:
+    """The next task's size: a quarter of each worker's share of what is left, within bounds."""
+    return max(_MIN_CHUNK, min(_MAX_CHUNK, -(-remaining // (4 * max(1, workers)))))
+
+
 def _outcome(
     here: Callable[..., VerificationResult], code: Any, trust: TrustStore
 ) -> VerificationResult | HealthCredError:
@@ -324,16 +329,25 @@ class VerifierPool:
         sent = [i for i, code in enumerate(batch) if _plain(code)] if self.workers != 1 else []
         for i in sorted(set(range(len(batch))).difference(sent)):  # what cannot travel stays here
             outcomes[i] = _outcome(here, batch[i], self._trust)
-        chunks = self._chunks(sent)
         args = (moment, skew, grace, palette, qr_backend)
-        # In flight: (positions, future). With processes of its own, this process is one of the
-        # ``workers``: it verifies the next chunk itself whenever every process has two queued,
-        # so N processes' worth of work runs on N cores and no core waits for this one's unpacking.
+        if self._given is not None:  # a foreign executor: every chunk sent at once, none verified here
+            chunks = [sent[i : i + _EXECUTOR_CHUNK] for i in range(0, len(sent), _EXECUTOR_CHUNK)]
+            return self._gather(
+                [(chunk, self._submit([batch[i] for i in chunk], *args)) for chunk in chunks], outcomes
+            )
+        # In flight: (positions, future). This process is one of the ``workers``: it verifies the
+        # next chunk itself whenever every process has two queued, so N processes' worth of work
+        # runs on N cores and no core waits for this one's unpacking. Chunks shrink as the batch
+        # runs out (guided scheduling), so at the end no core idles while another finishes a
+        # large chunk: the last ones hold ~_MIN_CHUNK codes.
         flight: collections.deque[tuple[list[int], Future[list[Packed]]]] = collections.deque()
-        depth = 2 * max(1, self.workers - 1) if self._given is None else len(chunks)
+        depth = 2 * max(1, self.workers - 1)
         statuses: dict[tuple[int, str], Status] = {}
+        done = 0
         try:
-            for chunk in chunks:
+            while done < len(sent):
+                chunk = sent[done : done + _chunk_size(len(sent) - done, self.workers)]
+                done += len(chunk)
                 while flight and flight[0][1].done():
                     self._take(flight.popleft(), outcomes, statuses)
                 if len(flight) < depth:
@@ -347,14 +361,6 @@ class VerifierPool:
             for _, future in flight:
                 future.cancel()
         return outcomes  # type: ignore[return-value]  # every slot is filled above
-
-    def _chunks(self, positions: list[int]) -> list[list[int]]:
-        """The positions of the codes that travel, cut into the tasks they travel in."""
-        # ~8 tasks a core: small enough to spread the batch, large enough to pay a task's cost.
-        own = math.ceil(len(positions) / (8 * max(1, self.workers)))
-        size = _EXECUTOR_CHUNK if self._given is not None else own
-        size = max(1, min(_MAX_CHUNK, size))
-        return [positions[i : i + size] for i in range(0, len(positions), size)]
 
     def _submit(
         self,
@@ -375,6 +381,21 @@ class VerifierPool:
             raise WorkerFailed(f"the verifying processes stopped: {exc}") from exc
         except RuntimeError as exc:  # an executor that was shut down
             raise WorkerFailed(refused_work(exc)) from exc
+
+    def _gather(
+        self,
+        flight: list[tuple[list[int], Future[list[Packed]]]],
+        outcomes: list[VerificationResult | HealthCredError | None],
+    ) -> list[VerificationResult | HealthCredError]:
+        """Every task's outcomes into their places, in order of submission."""
+        statuses: dict[tuple[int, str], Status] = {}
+        try:
+            for task in flight:
+                self._take(task, outcomes, statuses)
+        finally:
+            for _, future in flight:
+                future.cancel()
+        return outcomes  # type: ignore[return-value]  # every slot is filled
 
     def _take(
         self,
