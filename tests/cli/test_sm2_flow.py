@@ -70,11 +70,23 @@ def test_demo_with_alg_sm2_runs_the_whole_region_on_sm2(tmp_path: Path) -> None:
     codes = sorted(str(path) for path in (out / "codes").glob("*.png") if "place" not in path.name)
     checked = json.loads(run(runner, "verify", "--trust", trust, "--json", *codes))["results"]
     assert len(checked) == 4 and all(r["valid"] and r["alg"] == "SM2" for r in checked), checked
-    place = json.loads(run(runner, "place", "verify", str(out / "codes" / "place-mall.txt"), "--trust", trust,
-                           "--json"))
+    place = json.loads(
+        run(runner, "place", "verify", str(out / "codes" / "place-mall.txt"), "--trust", trust, "--json")
+    )
     assert place["valid"] and place["alg"] == "SM2", place
-    decided = runner.invoke(main, ["decide", str(out / "codes" / "green-hangzhou.png"), "--trust", trust,
-                                   "--scene", "mall", "--level", "high"])
+    decided = runner.invoke(
+        main,
+        [
+            "decide",
+            str(out / "codes" / "green-hangzhou.png"),
+            "--trust",
+            trust,
+            "--scene",
+            "mall",
+            "--level",
+            "high",
+        ],
+    )
     assert decided.exit_code == 0 and "ADMIT" in decided.output, decided.output
 
 

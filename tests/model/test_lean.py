@@ -186,3 +186,38 @@ def test_the_valid_map_takes_the_lean_path() -> None:
     code = claims_module._lean(_copy(VALID), None)
     assert code is not None and code.status is GREEN
     assert code == from_claims(_copy(VALID)) and repr(code) == repr(from_claims(_copy(VALID)))
+
+
+def _with_key(value: dict[Any, Any], old: Any, new: Any) -> dict[Any, Any]:
+    return {new if k == old and type(k) is type(old) else k: v for k, v in value.items()}
+
+
+@pytest.mark.parametrize("where", ["claims", "health-code claim", "subject"])
+def test_a_boolean_key_is_not_the_integer_it_equals(where: str) -> None:
+    # CBOR `true` decodes to Python True, which equals (and hashes as) 1, the key each map leads with.
+    claims = _copy(VALID)
+    if where == "claims":
+        claims = _with_key(claims, 1, True)
+    elif where == "health-code claim":
+        claims[-65537] = _with_key(claims[-65537], 1, True)
+    else:
+        claims[-65537][5] = _with_key(claims[-65537][5], 1, True)
+    assert claims_module._lean(claims, None) is None
+    with pytest.raises(HealthCredError) as refused:
+        from_claims(claims)
+    assert refused.value.code == "bad_claims"
+    assert f"{where} has a map key that is a boolean" in refused.value.message
+
+
+def test_a_signed_code_with_a_boolean_key_is_refused_on_both_paths(decode_path: str) -> None:
+    import cbor2
+
+    from healthcred.codec import fast
+    from healthcred.errors import ClaimsError
+    from healthcred.native.claims import from_payload
+
+    payload = cbor2.dumps(_with_key(_copy(VALID), 1, True))  # cbor2 keeps the order: true first
+    assert payload[1] == 0xF5
+    with pytest.raises(ClaimsError, match="claims has a map key that is a boolean"):
+        from_payload(payload)
+    assert decode_path == fast.implementation()

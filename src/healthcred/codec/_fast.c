@@ -387,14 +387,25 @@ static PyObject *hc1_envelope(const unsigned char *d, Py_ssize_t len) {
         Py_DECREF(headers);
         Py_RETURN_NONE;
     }
-    /* (protected, protected header map, unprotected header map, payload, signature) */
-    return Py_BuildValue("(y#NNy#y#)", prot, plen, headers, unprotected, pay, paylen, sig, siglen);
+    PyObject *decoded = claims(pay, paylen, 1);
+    PyObject *tbs = decoded == NULL ? NULL : sig_structure(prot, plen, pay, paylen);
+    if (tbs == NULL) {
+        Py_DECREF(unprotected);
+        Py_DECREF(headers);
+        Py_XDECREF(decoded);
+        return NULL;
+    }
+    /* (protected, protected header map, unprotected header map, payload, signature, claims or None,
+     * Sig_structure) */
+    return Py_BuildValue("(y#NNy#y#NN)", prot, plen, headers, unprotected, pay, paylen, sig, siglen, decoded,
+                         tbs);
 }
 
 PyDoc_STRVAR(read_hc1_doc,
              "read_hc1(text, prefix) -> tuple | None\n\n"
-             "(protected, protected header, unprotected header, payload, signature) of an EU DCC's text, "
-             "or None when the pure path must decide.");
+             "(protected, protected header, unprotected header, payload, signature, claims, sig_structure) "
+             "of an EU DCC's text (claims decoded in any key order, None when the pure path must decode "
+             "them), or None when the pure path must decide.");
 
 static PyObject *read_hc1(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;

@@ -138,9 +138,20 @@ decode_unverified = renamed(read_health_code, "decode_unverified")
 
 
 def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
-    from healthcred.foreign.dcc.hc1 import PS256, read_hc1, to_foreign, verify_hc1
+    from healthcred.foreign.dcc.hc1 import PS256, read_hc1, to_foreign, verify_hc1, verify_hc1_text
 
-    message = read_hc1(text)
+    lean = verify_hc1_text(text, trust.dsc_index, now, int(skew.total_seconds()))
+    if lean is not None:  # the usual DCC, in one pass over what the C decoder gave
+        credential, dsc = lean
+        return VerificationResult(
+            credential=credential,
+            kid=dsc.kid,
+            alg="ES256",
+            key_region=dsc.country or "",
+            trust_list_version=0,
+            verified_at=datetime.fromtimestamp(now, UTC),
+        )
+    message = read_hc1(text)  # the checked path: everything else, and every refusal
     hc1 = verify_hc1(message, trust.dscs, at=now, skew=int(skew.total_seconds()))
     return VerificationResult(
         credential=to_foreign(hc1),

@@ -127,6 +127,8 @@ def to_claims(code: HealthCode) -> dict[int, Any]:
 def _map(value: Any, shapes: frozenset[tuple[int, ...]], what: str) -> dict[Any, Any]:
     if type(value) is not dict:
         raise ClaimsError(f"{what} must be a map")
+    if any(type(k) is bool for k in value):  # True == 1 and False == 0 in Python: refuse them by type
+        raise ClaimsError(f"{what} has a map key that is a boolean, not an integer")
     if tuple(value) not in shapes:
         known = set().union(*shapes)
         unknown = [k for k in value if k not in known]
@@ -172,13 +174,14 @@ def _lean(claims: Any, palette: Mapping[int, Status] | None) -> HealthCode | Non
     The same checks as :func:`from_claims` and the model's constructors, in as few Python steps
     as they take: the full path, run on ``None``, then raises the error it always raises.
     """
-    if type(claims) is not dict or tuple(claims) != _CLAIM_KEYS:
+    # Key 1 leads every map; a CBOR ``true`` equals it in Python, so the first key is checked by identity.
+    if type(claims) is not dict or (keys := tuple(claims)) != _CLAIM_KEYS or keys[0] is True:
         return None
     hcode = claims[_HCODE]
-    if type(hcode) is not dict or tuple(hcode) not in _HCODE_SHAPES:
+    if type(hcode) is not dict or (keys := tuple(hcode)) not in _HCODE_SHAPES or keys[0] is True:
         return None
     subject = hcode[_SUBJECT]
-    if type(subject) is not dict or tuple(subject) != _SUBJECT_KEYS:
+    if type(subject) is not dict or (keys := tuple(subject)) != _SUBJECT_KEYS or keys[0] is True:
         return None
     version, kind, status, doc_type = hcode[_VERSION], hcode[_KIND], hcode[_STATUS], subject[_DOCUMENT_TYPE]
     issued, expires = claims[_IAT], claims[_EXP]

@@ -68,6 +68,7 @@ class TrustStore:
         "_index",
         "anchors",
         "conflicts",
+        "dsc_index",
         "dscs",
         "lists",
         "raw_lists",
@@ -102,6 +103,11 @@ class TrustStore:
             not isinstance(i, ShcIssuer) for i in self.shc_issuers
         ):
             raise TrustStoreError("dscs must be Dsc and shc_issuers ShcIssuer objects (see load_trust)")
+        by_kid: dict[bytes, list[Dsc]] = {}
+        for dsc in self.dscs:
+            by_kid.setdefault(dsc.kid, []).append(dsc)
+        self.dsc_index: Mapping[bytes, tuple[Dsc, ...]] = {kid: tuple(d) for kid, d in by_kid.items()}
+        """The DSCs by kid, in load order (the EU DCC verifier's lookup: one dict get)."""
         self.raw_lists: tuple[bytes, ...] = tuple(lists)
         revocations, rule_sets = tuple(revocations), tuple(rule_sets)
         if not self.anchors and (

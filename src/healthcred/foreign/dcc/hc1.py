@@ -58,6 +58,7 @@ from healthcred.errors import (
 from healthcred.foreign.dcc.dsc import Dsc, load_dsc, load_dsc_list, read_dsc
 from healthcred.limits import MAX_COSE_BYTES, MAX_TEXT_CHARS
 from healthcred.model import ForeignCredential, Person, SourceFormat
+from healthcred.model.record import unchecked_builder
 
 __all__ = [
     "HC1_PREFIX",
@@ -75,10 +76,12 @@ __all__ = [
     "read_hc1",
     "to_foreign",
     "verify_hc1",
+    "verify_hc1_text",
 ]
 
 PS256 = -37
 """COSE alg of RSASSA-PSS with SHA-256 (HCERT allows it besides ES256)."""
+_ES256 = int(Alg.ES256)
 
 _HCERT_CLAIM, _DGC_KEY = -260, 1  # CWT claim holding the health certificate, and its DGC entry
 
@@ -168,7 +171,7 @@ def read_hc1(text: str) -> Hc1Message:
     native = fast.native
     if native is not None and (read := native.read_hc1(text, HC1_PREFIX)) is not None:
         # The C decoder took the shapes met in the wild (see _fast.c); else None, and the path below
-        protected, headers, unprotected, payload, signature = read
+        protected, headers, unprotected, payload, signature, _, _ = read
         return _message(protected, headers, unprotected, payload, signature)
     if not isinstance(text, str) or len(text) > MAX_TEXT_CHARS:
         raise TooLarge("an HC1 code is at most one QR code of text")
@@ -367,19 +370,32 @@ def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+# Person and ForeignCredential are plain dataclasses (no checks in their constructors): a slot
+# store per field builds the same object at a third of a frozen dataclass __init__'s cost.
+_new_person = unchecked_builder(Person)
+_new_foreign = unchecked_builder(ForeignCredential)
+_HC1_FORMAT = SourceFormat.HC1
+
+
 def _person(dgc: Mapping[str, Any]) -> Person:
     nam = dgc.get("nam")
     if not _is_map(nam):
         nam = {}
     family = _text(nam.get("fn")) or _text(nam.get("fnt"))
     given = _text(nam.get("gn")) or _text(nam.get("gnt"))
-    name = ", ".join(part for part in (family, given) if part) or "(no name)"
-    return Person(name=name, birth_date=_text(dgc.get("dob")), family_name=family, given_name=given)
+    name = f"{family}, {given}" if family and given else family or given or "(no name)"
+    return _new_person(name, _text(dgc.get("dob")), family, given)
 
 
 def to_foreign(credential: Hc1Credential) -> ForeignCredential:
     """Map a verified EU DCC into the common result: person, kind, facts of its (first) entry, times."""
-    dgc = credential.dgc
+    issuer = credential.issuer or credential.dsc.country or ""
+    return _foreign(credential.dgc, issuer, credential.issued_at, credential.expires_at)
+
+
+def _foreign(
+    dgc: Mapping[str, Any], issuer: str, issued: datetime | None, expires: datetime | None
+) -> ForeignCredential:
     kind, facts, ident = "unknown", {}, None
     for key, (name, fields) in _FACTS.items():
         entries = dgc.get(key)
@@ -391,14 +407,59 @@ def to_foreign(credential: Hc1Credential) -> ForeignCredential:
                 facts["result"] = _TEST_RESULTS.get(str(entry.get("tr")), "other")
             ident = _text(entry.get("ci"))
             break
-    return ForeignCredential(
-        format=SourceFormat.HC1,
-        kind=kind,
-        subject=_person(dgc),
-        issuer=credential.issuer or credential.dsc.country or "",
-        issued_at=credential.issued_at,
-        expires_at=credential.expires_at,
-        id=ident,
-        facts=facts,
-        raw=dgc,
-    )
+    return _new_foreign(_HC1_FORMAT, kind, _person(dgc), issuer, issued, expires, ident, facts, dgc)
+
+
+def verify_hc1_text(
+    text: str, dsc_index: Mapping[bytes, tuple[Dsc, ...]], now: int, skew: int
+) -> tuple[ForeignCredential, Dsc] | None:
+    """:func:`read_hc1`, :func:`verify_hc1` and :func:`to_foreign` of a usual EU DCC in one pass.
+
+    ``dsc_index`` maps a kid to its DSCs (``TrustStore.dsc_index``), ``now`` is the validation
+    time in epoch seconds. Accept-only, like the C decoder it rides on: it returns the credential
+    and its signer only where the checked path would accept with an equal result, and ``None``
+    for everything else — no C decoder, an unusual shape, an alg other than ES256, a kid two
+    certificates share, an RSA certificate, any usage or time check that fails — so that the
+    checked path decides and raises its own error. One exception, for cost: a signature that
+    does not verify with the kid's only certificate raises here the :class:`BadSignature` the
+    checked path would raise, instead of being verified a second time there.
+    """
+    native = fast.native
+    read = native.read_hc1(text, HC1_PREFIX) if native is not None else None
+    if read is None:
+        return None
+    _, headers, unprotected, _, signature, claims, to_be_signed = read
+    alg = headers.get(1, unprotected.get(1))
+    kid = headers.get(4, unprotected.get(4))
+    if type(alg) is not int or alg != _ES256 or type(kid) is not bytes or len(kid) != 8:
+        return None
+    if type(claims) is not dict:
+        return None
+    candidates = dsc_index.get(kid)
+    if candidates is None or len(candidates) != 1 or (verify := candidates[0].es256_verify) is None:
+        return None
+    dsc = candidates[0]
+    try:
+        verify(to_be_signed, signature)
+    except BadSignature:
+        raise BadSignature(f"no DSC with kid {kid.hex()} verifies the signature") from None
+    hcert = claims.get(_HCERT_CLAIM)
+    dgc = hcert.get(_DGC_KEY) if type(hcert) is dict else None
+    if type(dgc) is not dict or not native.plain_json(dgc, 1, MAX_DGC_DEPTH):  # type: ignore[union-attr]
+        return None
+    usages = dsc.usages
+    if any(dgc.get(k) and k not in usages for k in _USAGE_KEYS):
+        return None
+    issued_at: Any = claims.get(6)  # an int wherever _time gives a datetime
+    expires_at: Any = claims.get(4)
+    issued, expires = _time(issued_at), _time(expires_at)
+    if issued is not None and (not dsc.not_before <= issued <= dsc.not_after or issued_at > now + skew):
+        return None
+    if expires is not None and now > expires_at + skew:
+        return None
+    country = claims.get(1)
+    issuer = country if type(country) is str and country else dsc.country or ""
+    return _foreign(dgc, issuer, issued, expires), dsc
+
+
+_USAGE_KEYS = ("v", "t", "r")
