@@ -100,28 +100,36 @@ def _write(
     if not overwrite and os.path.lexists(target):
         raise _exists(target, error)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}")
+    moved = False
     try:
         _write_temporary(temporary, body, create_mode, mode, durable)
         _move(temporary, target, overwrite, error)
+        moved = True
         if durable:
             sync_folder(target.parent)
     except OSError as exc:
         raise error(f"cannot write {target}: {exc.strerror or exc}") from exc
     finally:
-        with contextlib.suppress(OSError):  # gone already after a successful rename
-            temporary.unlink(missing_ok=True)
+        if not (moved and overwrite):  # a rename leaves nothing behind; a hard link leaves the temporary
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+
+
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
 def _write_temporary(temporary: Path, body: bytes, create_mode: int, mode: int | None, durable: bool) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(temporary, flags, create_mode)  # the mode applies from the first moment
-    with os.fdopen(fd, "wb") as out:
+    fd = os.open(temporary, _CREATE_FLAGS, create_mode)  # the mode applies from the first moment
+    try:
         if mode is not None and hasattr(os, "fchmod"):  # the umask may have cleared bits asked for
-            os.fchmod(out.fileno(), mode)
-        out.write(body)
-        out.flush()
+            os.fchmod(fd, mode)
+        view = memoryview(body)
+        while view:  # os.write may write less than asked (a signal, a full pipe): write the rest
+            view = view[os.write(fd, view) :]
         if durable:
-            os.fsync(out.fileno())
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _move(temporary: Path, target: Path, overwrite: bool, error: type[HealthCredError]) -> None:

@@ -21,6 +21,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from healthcred.codec import fast
 from healthcred.codec.images import IMAGE_FORMATS, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS, check_size, sniff
 from healthcred.codec.png import modules_png
 from healthcred.errors import BadImage, BadInput, QRBackendUnavailable, QRError, QRNotFound
@@ -86,18 +87,40 @@ def _make(text: str, error: str) -> segno.QRCode:
         raise BadInput(f"segno cannot encode this text: {exc}") from exc
 
 
+# The level's 2-bit code in the QR format information (ISO/IEC 18004 Table 12).
+_FORMAT_LEVEL = {"L": 1, "M": 0, "Q": 3, "H": 2}
+# zxing-cpp 3.1's option string drops its first key, hence the leading comma. Were a later release
+# to ignore the option, zint would score the masks itself: slower, the same symbol.
+_ONE_MASK = ",dataMask=0"
+
+
 def _zxing_bitmap(text: str, error: str) -> tuple[bytes, int]:
-    """``text`` encoded by zxing-cpp: one byte per module, row by row (0 dark), no quiet zone; its side."""
+    """``text`` encoded by zxing-cpp: one byte per module, row by row (0 dark), no quiet zone; its side.
+
+    With the C extension, zxing-cpp encodes with one fixed mask and ``_fast.qr_remask`` picks the
+    mask as zint scores them, ~6× faster than zint's own choice and the same symbol (tested).
+    """
     _check_text(text, error)
     import zxingcpp
 
+    native = fast.native
     try:
-        barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=error)
+        if native is None:
+            barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=error)
+        else:
+            barcode = zxingcpp.create_barcode(
+                text, zxingcpp.BarcodeFormat.QRCode, ec_level=error, options=_ONE_MASK
+            )
         bitmap = barcode.to_image(scale=1, add_quiet_zones=False)
     except (ValueError, RuntimeError) as exc:  # "Input too long for ECC level Q", unencodable input
         raise BadInput(f"zxing-cpp cannot encode this text at level {error}: {exc}") from exc
     pixels: Any = bitmap  # a buffer of one byte per module; the stub does not declare the protocol
-    return bytes(pixels), bitmap.shape[1]
+    modules, size = bytes(pixels), bitmap.shape[1]
+    if native is not None:
+        best = native.qr_remask(modules, size, _FORMAT_LEVEL[error])
+        if best is not None:
+            return best, size
+    return modules, size
 
 
 _DARK_PIXEL = bytes(v < 128 for v in range(256))
