@@ -26,6 +26,7 @@ from healthcred.crypto.algorithms import ALG_LABELS
 from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCredError, Revoked, TooLarge
 from healthcred.flows.checks import allowances
 from healthcred.model import Status, VerificationResult
+from healthcred.model.record import unchecked_builder
 from healthcred.native.claims import from_claims, from_payload
 from healthcred.native.text import read_health_code, read_text
 from healthcred.trust.grants import permitting_entry
@@ -123,34 +124,36 @@ def verify_text(
     if now > entry.list_expires_at:
         expired = datetime.fromtimestamp(entry.list_expires_at, UTC).isoformat()
         warnings = (f"trust list {entry.list_id!r} expired at {expired}; accepted within the grace period",)
-    return VerificationResult(
-        credential=credential,
-        kid=entry.kid,
-        alg=ALG_LABELS[entry.alg],
-        key_region=entry.region,
-        trust_list_version=entry.list_version,
-        verified_at=datetime.fromtimestamp(now, UTC),
-        warnings=warnings,
+    return _result(
+        credential,
+        entry.kid,
+        ALG_LABELS[entry.alg],
+        entry.region,
+        entry.list_version,
+        datetime.fromtimestamp(now, UTC),
+        warnings,
     )
+
+
+# A result's fields in slot order: the verifier fills them from checked parts (VerificationResult is a
+# frozen dataclass without checks of its own; its __init__ costs three times the slot stores).
+_result = unchecked_builder(VerificationResult)
 
 
 decode_unverified = renamed(read_health_code, "decode_unverified")
 
 
 def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
-    from healthcred.foreign.dcc.hc1 import PS256, read_hc1, to_foreign, verify_hc1, verify_hc1_text
+    from healthcred.foreign.dcc.hc1 import verify_hc1_text
 
     lean = verify_hc1_text(text, trust.dsc_index, now, int(skew.total_seconds()))
     if lean is not None:  # the usual DCC, in one pass over what the C decoder gave
         credential, dsc = lean
-        return VerificationResult(
-            credential=credential,
-            kid=dsc.kid,
-            alg="ES256",
-            key_region=dsc.country or "",
-            trust_list_version=0,
-            verified_at=datetime.fromtimestamp(now, UTC),
+        return _result(
+            credential, dsc.kid, "ES256", dsc.country or "", 0, datetime.fromtimestamp(now, UTC), ()
         )
+    from healthcred.foreign.dcc.hc1 import PS256, read_hc1, to_foreign, verify_hc1
+
     message = read_hc1(text)  # the checked path: everything else, and every refusal
     hc1 = verify_hc1(message, trust.dscs, at=now, skew=int(skew.total_seconds()))
     return VerificationResult(

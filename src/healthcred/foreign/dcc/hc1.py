@@ -362,6 +362,7 @@ _FACTS = {
     "r": ("recovery", {"tg": "disease", "fr": "first_positive", "df": "valid_from", "du": "valid_until",
                        "co": "country"}),
 }  # fmt: skip
+_FACT_TABLE = tuple((key, name, tuple(fields.items())) for key, (name, fields) in _FACTS.items())
 # SNOMED CT codes HCERT uses for a test result (value set "test-result").
 _TEST_RESULTS = {"260415000": "negative", "260373001": "positive"}
 
@@ -397,12 +398,11 @@ def _foreign(
     dgc: Mapping[str, Any], issuer: str, issued: datetime | None, expires: datetime | None
 ) -> ForeignCredential:
     kind, facts, ident = "unknown", {}, None
-    for key, (name, fields) in _FACTS.items():
+    for key, name, fields in _FACT_TABLE:
         entries = dgc.get(key)
-        if isinstance(entries, list | tuple) and entries and _is_map(entries[0]):
-            entry = entries[0]
+        if (type(entries) is list or isinstance(entries, tuple)) and entries and _is_map(entry := entries[0]):
             kind = name
-            facts = {common: entry[field] for field, common in fields.items() if field in entry}
+            facts = {common: entry[field] for field, common in fields if field in entry}
             if key == "t":
                 facts["result"] = _TEST_RESULTS.get(str(entry.get("tr")), "other")
             ident = _text(entry.get("ci"))
