@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from healthcred.codec import fast
 from healthcred.codec.base45 import b45encode
@@ -85,3 +87,22 @@ def test_what_is_not_a_symbol_of_the_level_is_declined() -> None:
         remask("text", size, 3)
     with pytest.raises(TypeError):
         remask(symbol, size)
+
+
+SYMBOLS = {level + str(len(text)): _bitmap(text, level) for level, text in CASES}
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(sorted(SYMBOLS)), st.integers(0, 3), st.randoms(use_true_random=False))
+def test_a_damaged_symbol_is_remasked_or_declined(name: str, ec: int, rng: random.Random) -> None:
+    # Modules flipped anywhere (finders, timing, format field included), any level asked for: a
+    # whole symbol of 0/255 modules comes back, or None; nothing is read or written past the matrix.
+    assert fast.native is not None
+    symbol, size = SYMBOLS[name]
+    modules = bytearray(symbol)
+    for _ in range(rng.randint(0, 60)):
+        modules[rng.randrange(len(modules))] ^= 0xFF
+    out = fast.native.qr_remask(bytes(modules), size, ec)
+    assert out is None or (len(out) == size * size and set(out) <= {0, 255})
+    garbage = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 3 * size)))
+    assert fast.native.qr_remask(garbage, size, ec) is None

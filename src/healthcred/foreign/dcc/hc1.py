@@ -448,7 +448,7 @@ def verify_hc1_text(
     if type(dgc) is not dict or not native.plain_json(dgc, 1, MAX_DGC_DEPTH):  # type: ignore[union-attr]
         return None
     usages = dsc.usages
-    if any(dgc.get(k) and k not in usages for k in _USAGE_KEYS):
+    if not usages >= _ALL_USAGES and not {k for k in _USAGE_KEYS if dgc.get(k)} <= usages:
         return None
     issued_at: Any = claims.get(6)  # an int wherever _time gives a datetime
     expires_at: Any = claims.get(4)
@@ -463,3 +463,4 @@ def verify_hc1_text(
 
 
 _USAGE_KEYS = ("v", "t", "r")
+_ALL_USAGES = frozenset(_USAGE_KEYS)  # a DSC that may sign every kind (most do)
