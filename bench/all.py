@@ -76,6 +76,7 @@ from bench.ceiling import independent_rate  # noqa: E402
 from healthcred import Alg, HealthCode, Signer, TrustStore  # noqa: E402
 from healthcred.codec.qr import render_qr  # noqa: E402
 from healthcred.foreign.dcc.dsc import read_dsc  # noqa: E402
+from healthcred.workers import MAX_WORKERS  # noqa: E402
 
 CWT_VENV = ROOT / "bench" / ".venv-cwt"
 CWT_PACKAGES = ("cwt", "base45")
@@ -468,8 +469,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="workers for the parallel rows (default 2)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
-    if args.workers < 2:
-        parser.error("--workers must be at least 2 (the rows compare N workers with 1)")
+    if not 2 <= args.workers <= MAX_WORKERS:
+        parser.error(f"--workers must be from 2 (the rows compare N workers with 1) to {MAX_WORKERS}")
     return args
 
 

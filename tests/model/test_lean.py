@@ -209,7 +209,7 @@ def test_a_boolean_key_is_not_the_integer_it_equals(where: str) -> None:
     assert f"{where} has a map key that is a boolean" in refused.value.message
 
 
-def test_a_signed_code_with_a_boolean_key_is_refused_on_both_paths(decode_path: str) -> None:
+def test_a_payload_with_a_boolean_key_is_refused_on_both_paths(decode_path: str) -> None:
     import cbor2
 
     from healthcred.codec import fast

@@ -104,13 +104,11 @@ def _zxing_bitmap(text: str, error: str) -> tuple[bytes, int]:
     import zxingcpp
 
     native = fast.native
+    options = "" if native is None else _ONE_MASK  # without the chooser, zint scores the masks
     try:
-        if native is None:
-            barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=error)
-        else:
-            barcode = zxingcpp.create_barcode(
-                text, zxingcpp.BarcodeFormat.QRCode, ec_level=error, options=_ONE_MASK
-            )
+        barcode = zxingcpp.create_barcode(
+            text, zxingcpp.BarcodeFormat.QRCode, ec_level=error, options=options
+        )
         bitmap = barcode.to_image(scale=1, add_quiet_zones=False)
     except (ValueError, RuntimeError) as exc:  # "Input too long for ECC level Q", unencodable input
         raise BadInput(f"zxing-cpp cannot encode this text at level {error}: {exc}") from exc

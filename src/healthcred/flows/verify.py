@@ -144,26 +144,18 @@ decode_unverified = renamed(read_health_code, "decode_unverified")
 
 
 def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
-    from healthcred.foreign.dcc.hc1 import verify_hc1_text
+    from healthcred.foreign.dcc import hc1
 
-    lean = verify_hc1_text(text, trust.dsc_index, now, int(skew.total_seconds()))
+    seconds = int(skew.total_seconds())
+    lean = hc1.verify_hc1_text(text, trust.dsc_index, now, seconds)
     if lean is not None:  # the usual DCC, in one pass over what the C decoder gave
-        credential, dsc = lean
-        return _result(
-            credential, dsc.kid, "ES256", dsc.country or "", 0, datetime.fromtimestamp(now, UTC), ()
-        )
-    from healthcred.foreign.dcc.hc1 import PS256, read_hc1, to_foreign, verify_hc1
-
-    message = read_hc1(text)  # the checked path: everything else, and every refusal
-    hc1 = verify_hc1(message, trust.dscs, at=now, skew=int(skew.total_seconds()))
-    return VerificationResult(
-        credential=to_foreign(hc1),
-        kid=hc1.dsc.kid,
-        alg="PS256" if message.alg == PS256 else "ES256",
-        key_region=hc1.dsc.country or "",
-        trust_list_version=0,
-        verified_at=datetime.fromtimestamp(now, UTC),
-    )
+        (credential, dsc), alg = lean, "ES256"
+    else:  # the checked path: everything else, and the refusals it alone can tell
+        message = hc1.read_hc1(text)
+        checked = hc1.verify_hc1(message, trust.dscs, at=now, skew=seconds)
+        credential, dsc = hc1.to_foreign(checked), checked.dsc
+        alg = "PS256" if message.alg == hc1.PS256 else "ES256"
+    return _result(credential, dsc.kid, alg, dsc.country or "", 0, datetime.fromtimestamp(now, UTC), ())
 
 
 def _verify_shc(
@@ -178,17 +170,11 @@ def _verify_shc(
     unchecked = any(
         message.kid in issuer.missing_crls for issuer in trust.shc_issuers if issuer.iss == credential.issuer
     )
-    return VerificationResult(
-        credential=credential,
-        kid=message.kid_bytes,
-        alg="ES256",
-        key_region=credential.issuer,
-        trust_list_version=0,
-        verified_at=datetime.fromtimestamp(now, UTC),
-        warnings=(f"no revocation list of key {message.kid} is installed: revocation not checked",)
-        if unchecked
-        else (),
-    )
+    warnings = (f"no revocation list of key {message.kid} is installed: revocation not checked",)
+    return _result(
+        credential, message.kid_bytes, "ES256", credential.issuer, 0, datetime.fromtimestamp(now, UTC),
+        warnings if unchecked else (),
+    )  # fmt: skip
 
 
 def verify(

@@ -37,7 +37,11 @@ from healthcred.files import list_bounded, read_bounded
 if TYPE_CHECKING:
     from cryptography import x509
 
+DSC_KID_BYTES = 8
+"""Length of a DSC's kid: the first bytes of SHA-256 over the certificate's DER (HCERT §3.3.1)."""
+
 __all__ = [
+    "DSC_KID_BYTES",
     "DSC_SUFFIXES",
     "EKU_OIDS",
     "MAX_DSC_FILES",
@@ -153,7 +157,9 @@ def _dsc_of(cert: x509.Certificate, der: bytes, country: str | None) -> Dsc:
     if country is None:
         country = str(names[0].value) if names else None
     not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
-    return Dsc(hashlib.sha256(der).digest()[:8], country, not_before, not_after, _usages(cert), key, der)
+    return Dsc(
+        hashlib.sha256(der).digest()[:DSC_KID_BYTES], country, not_before, not_after, _usages(cert), key, der
+    )
 
 
 def _dsc_key(key: object) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:

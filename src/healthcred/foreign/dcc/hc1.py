@@ -48,6 +48,7 @@ from healthcred.errors import (
     ClaimsError,
     CodeExpired,
     CodeNotYetValid,
+    HealthCredError,
     KeyUsageMismatch,
     MalformedCBOR,
     MalformedCOSE,
@@ -55,7 +56,7 @@ from healthcred.errors import (
     UnknownKid,
     UnsupportedAlgorithm,
 )
-from healthcred.foreign.dcc.dsc import Dsc, load_dsc, load_dsc_list, read_dsc
+from healthcred.foreign.dcc.dsc import DSC_KID_BYTES, Dsc, load_dsc, load_dsc_list, read_dsc
 from healthcred.limits import MAX_COSE_BYTES, MAX_TEXT_CHARS
 from healthcred.model import ForeignCredential, Person, SourceFormat
 from healthcred.model.record import unchecked_builder
@@ -84,6 +85,8 @@ PS256 = -37
 _ES256 = int(Alg.ES256)
 
 _HCERT_CLAIM, _DGC_KEY = -260, 1  # CWT claim holding the health certificate, and its DGC entry
+_USAGE_KEYS = ("v", "t", "r")  # the DGC's entries, and the certificate types a DSC may be limited to
+_ALL_USAGES = frozenset(_USAGE_KEYS)  # a DSC that may sign every type (most do)
 
 MAX_DGC_DEPTH = 16
 """Deepest nesting of arrays and maps in a DGC payload (the schema's is 3: dgc, v, entry)."""
@@ -219,7 +222,7 @@ class Hc1Credential:
     @property
     def kind(self) -> str:
         """``vaccination``, ``test`` or ``recovery`` (from the DGC's ``v``/``t``/``r`` entry)."""
-        for key, name in (("v", "vaccination"), ("t", "test"), ("r", "recovery")):
+        for key, name in zip(_USAGE_KEYS, ("vaccination", "test", "recovery"), strict=True):
             if self.dgc.get(key):
                 return name
         return "unknown"
@@ -302,7 +305,7 @@ def hc1_signer(message: Hc1Message, dscs: Iterable[Dsc]) -> Dsc:
     """
     if message.alg is None or message.alg not in (Alg.ES256, PS256):
         raise UnsupportedAlgorithm(f"HC1 alg {message.alg} is not allowed (ES256, PS256)")
-    if message.kid is None or len(message.kid) != 8:
+    if message.kid is None or len(message.kid) != DSC_KID_BYTES:
         raise MalformedCOSE("an HC1 kid is 8 bytes, in the protected or unprotected header")
     candidates = [d for d in dscs if d.kid == message.kid]
     if not candidates:
@@ -334,23 +337,44 @@ def verify_hc1(
     signer = hc1_signer(message, dscs)
     claims, dgc = _claims(message)
     issued, expires = _time(claims.get(6)), _time(claims.get(4))
-    country = claims.get(1) if isinstance(claims.get(1), str) else None
-    credential = Hc1Credential(country, issued, expires, dgc, signer)
-    # Trust first (may this certificate sign this type, was it valid then), then time.
-    if check_usage:
-        kinds = {k for k in ("v", "t", "r") if credential.dgc.get(k)}
-        if not kinds <= signer.usages:
-            raise KeyUsageMismatch(
-                f"DSC {signer.kid.hex()} may sign {sorted(signer.usages)}, not {sorted(kinds)}"
-            )
-    if issued is not None and not signer.not_before <= issued <= signer.not_after:
-        raise BadCertificate(f"DSC {signer.kid.hex()} was not valid when the certificate was issued")
     now = at if isinstance(at, int) else int((at or datetime.now(UTC)).timestamp())
+    refusal = _refusal(signer, dgc, issued, expires, now, skew, check_usage)
+    if refusal is not None:
+        raise refusal
+    return Hc1Credential(_country(claims), issued, expires, dgc, signer)
+
+
+def _country(claims: Mapping[Any, Any]) -> str | None:
+    country = claims.get(1)  # the CWT issuer: the issuing country
+    return country if isinstance(country, str) else None
+
+
+def _refusal(
+    signer: Dsc,
+    dgc: Mapping[str, Any],
+    issued: datetime | None,
+    expires: datetime | None,
+    now: int,
+    skew: int,
+    check_usage: bool = True,
+) -> HealthCredError | None:
+    """Why a certificate whose signature ``signer`` verified is refused at ``now``, or ``None``.
+
+    Trust first (may this DSC sign this type, was it valid at the issue time), then time. One
+    function for the checked path and the lean one, so that both refuse alike.
+    """
+    usages = signer.usages
+    if check_usage and not usages >= _ALL_USAGES:
+        kinds = {k for k in _USAGE_KEYS if dgc.get(k)}
+        if not kinds <= usages:
+            return KeyUsageMismatch(f"DSC {signer.kid.hex()} may sign {sorted(usages)}, not {sorted(kinds)}")
+    if issued is not None and not signer.not_before <= issued <= signer.not_after:
+        return BadCertificate(f"DSC {signer.kid.hex()} was not valid when the certificate was issued")
     if expires is not None and now > expires.timestamp() + skew:
-        raise CodeExpired(f"certificate expired at {expires.isoformat()}")
+        return CodeExpired(f"certificate expired at {expires.isoformat()}")
     if issued is not None and issued.timestamp() > now + skew:
-        raise CodeNotYetValid(f"certificate issued at {issued.isoformat()}, in the future")
-    return credential
+        return CodeNotYetValid(f"certificate issued at {issued.isoformat()}, in the future")
+    return None
 
 
 # DGC entry fields → the common facts (docs/interop.md "What maps to what"); one table per kind.
@@ -416,51 +440,37 @@ def verify_hc1_text(
     """:func:`read_hc1`, :func:`verify_hc1` and :func:`to_foreign` of a usual EU DCC in one pass.
 
     ``dsc_index`` maps a kid to its DSCs (``TrustStore.dsc_index``), ``now`` is the validation
-    time in epoch seconds. Accept-only, like the C decoder it rides on: it returns the credential
-    and its signer only where the checked path would accept with an equal result, and ``None``
-    for everything else — no C decoder, an unusual shape, an alg other than ES256, a kid two
-    certificates share, an RSA certificate, any usage or time check that fails — so that the
-    checked path decides and raises its own error. One exception, for cost: a signature that
-    does not verify with the kid's only certificate raises here the :class:`BadSignature` the
-    checked path would raise, instead of being verified a second time there.
+    time in epoch seconds. It rides on the C decoder and returns ``None`` wherever the checked
+    path must decide — no C decoder, an unusual shape, an alg other than ES256, a kid two
+    certificates share, an RSA certificate, a DGC not already in JSON form — and that path then
+    raises its own error. Once the kid's only certificate is to be tried, it decides itself, as
+    the checked path would and with the same error: a signature that does not verify raises
+    :class:`BadSignature`, a usage or time check that fails raises what ``_refusal`` gives (the
+    checked path's own checks), so that a refused code is never verified a second time.
     """
     native = fast.native
     read = native.read_hc1(text, HC1_PREFIX) if native is not None else None
-    if read is None:
+    if native is None or read is None:
         return None
     _, headers, unprotected, _, signature, claims, to_be_signed = read
     alg = headers.get(1, unprotected.get(1))
     kid = headers.get(4, unprotected.get(4))
-    if type(alg) is not int or alg != _ES256 or type(kid) is not bytes or len(kid) != 8:
-        return None
-    if type(claims) is not dict:
+    if type(alg) is not int or alg != _ES256 or type(kid) is not bytes or len(kid) != DSC_KID_BYTES:
         return None
     candidates = dsc_index.get(kid)
-    if candidates is None or len(candidates) != 1 or (verify := candidates[0].es256_verify) is None:
+    if type(claims) is not dict or candidates is None or len(candidates) != 1:
         return None
     dsc = candidates[0]
-    try:
-        verify(to_be_signed, signature)
-    except BadSignature:
-        raise BadSignature(f"no DSC with kid {kid.hex()} verifies the signature") from None
     hcert = claims.get(_HCERT_CLAIM)
     dgc = hcert.get(_DGC_KEY) if type(hcert) is dict else None
-    if type(dgc) is not dict or not native.plain_json(dgc, 1, MAX_DGC_DEPTH):  # type: ignore[union-attr]
+    if dsc.es256_verify is None or type(dgc) is not dict or not native.plain_json(dgc, 1, MAX_DGC_DEPTH):
         return None
-    usages = dsc.usages
-    if not usages >= _ALL_USAGES and not {k for k in _USAGE_KEYS if dgc.get(k)} <= usages:
-        return None
-    issued_at: Any = claims.get(6)  # an int wherever _time gives a datetime
-    expires_at: Any = claims.get(4)
-    issued, expires = _time(issued_at), _time(expires_at)
-    if issued is not None and (not dsc.not_before <= issued <= dsc.not_after or issued_at > now + skew):
-        return None
-    if expires is not None and now > expires_at + skew:
-        return None
-    country = claims.get(1)
-    issuer = country if type(country) is str and country else dsc.country or ""
-    return _foreign(dgc, issuer, issued, expires), dsc
-
-
-_USAGE_KEYS = ("v", "t", "r")
-_ALL_USAGES = frozenset(_USAGE_KEYS)  # a DSC that may sign every kind (most do)
+    try:
+        dsc.es256_verify(to_be_signed, signature)
+    except BadSignature:
+        raise BadSignature(f"no DSC with kid {kid.hex()} verifies the signature") from None
+    issued, expires = _time(claims.get(6)), _time(claims.get(4))
+    refusal = _refusal(dsc, dgc, issued, expires, now, skew)
+    if refusal is not None:
+        raise refusal
+    return _foreign(dgc, _country(claims) or dsc.country or "", issued, expires), dsc
