@@ -1,10 +1,14 @@
-"""Build the optional C decoder (``healthcred.codec._fast``); everything else is in pyproject.toml.
+"""Build the optional C parts of the verifier's hot path; everything else is in pyproject.toml.
 
-``optional=True``: where no C compiler or Python headers exist the build of the extension is
-skipped with a warning and the package installs on its pure-Python path, which stays complete.
+``healthcred.codec._fast`` reads a code's text (Base45, zlib, COSE, CBOR) and chooses QR masks;
+``healthcred.native._claims`` builds the credential from a decoded claims map. ``optional=True``:
+where no C compiler or Python headers exist their build is skipped with a warning and the package
+installs on its pure-Python path, which stays complete.
 """
 
 from setuptools import Extension, setup
+
+_FLAGS = ["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
 
 setup(
     ext_modules=[
@@ -12,7 +16,13 @@ setup(
             "healthcred.codec._fast",
             sources=["src/healthcred/codec/_fast.c"],
             optional=True,
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
-        )
+            extra_compile_args=_FLAGS,
+        ),
+        Extension(
+            "healthcred.native._claims",
+            sources=["src/healthcred/native/_claims.c"],
+            optional=True,
+            extra_compile_args=_FLAGS,
+        ),
     ]
 )

@@ -37,11 +37,13 @@ def soft_token(tmp_path_factory: pytest.TempPathFactory) -> SoftToken:
 def decode_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test on the C decoder and on the pure-Python path (``HEALTHCRED_PURE``'s switch)."""
     from healthcred.codec import fast
+    from healthcred.native import claims
 
     if request.param == "python":
         monkeypatch.setattr(fast, "native", None)
-    elif fast.native is None:
+        monkeypatch.setattr(claims, "compiled", None)
+    elif fast.native is None or claims.compiled is None:
         if os.environ.get(fast.REQUIRE_ENV) == "1":
-            pytest.fail("the C decoder (healthcred.codec._fast) is not importable")
+            pytest.fail("the C parts (healthcred.codec._fast, healthcred.native._claims) are not importable")
         pytest.skip("the C decoder is not built (or HEALTHCRED_PURE=1)")
     return str(request.param)

@@ -17,13 +17,19 @@ def test_c_decoder_is_importable_when_required() -> None:
     assert os.environ.get(fast.PURE_ENV) != "1", "the suite cannot both require and refuse the C decoder"
     assert fast.native is not None, "healthcred.codec._fast is not built: install with a C compiler"
     assert fast.implementation() == "c"
+    from healthcred.native import claims
+
+    assert claims.compiled is not None, "healthcred.native._claims is not built: install with a C compiler"
 
 
 def test_pure_env_forces_the_python_path() -> None:
     env = {**os.environ, fast.PURE_ENV: "1"}
-    code = "from healthcred.codec import fast; print(fast.implementation(), fast.native)"
+    code = (
+        "from healthcred.codec import fast; from healthcred.native import claims;"
+        " print(fast.implementation(), fast.native, claims.compiled)"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["python", "None"]
+    assert out.stdout.split() == ["python", "None", "None"]
 
 
 def test_implementation_names_the_path(monkeypatch: pytest.MonkeyPatch) -> None:

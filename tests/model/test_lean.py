@@ -1,13 +1,15 @@
 """The verifier's lean claims path accepts exactly what the model's constructors accept, and builds the same.
 
-:func:`healthcred.native.claims.from_claims` tries the lean checks first
-(``model.credential.code_if_valid`` and friends) and falls back to the full constructors on any
-doubt. Hypothesis varies each field of a valid claims map among valid and invalid values; the
-lean path must never accept what the full path refuses, and must build an equal credential.
+:func:`healthcred.native.claims.from_claims` tries the lean checks first (in C, ``_claims.c``,
+when built; then ``model.credential.code_if_valid`` and friends) and falls back to the full
+constructors on any doubt. Hypothesis varies each field of a valid claims map among valid and
+invalid values; no lean path may accept what the full path refuses, and each must build an
+equal credential. The C path must accept exactly what the Python lean path accepts.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,9 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from healthcred.errors import HealthCredError
-from healthcred.model import GREEN, Status
+from healthcred.limits import MAX_EPOCH
+from healthcred.model import GREEN, NATIONAL_PALETTE, Status
 from healthcred.native import claims as claims_module
 from healthcred.native.claims import from_claims
+
+compiled = claims_module.compiled
+needs_c = pytest.mark.skipif(compiled is None, reason="the C lean path is not built")
 
 VALID: dict[int, Any] = {
     1: "330100",
@@ -177,9 +183,102 @@ def test_lean_path_accepts_what_the_constructors_accept(changes: list[tuple[Any,
         _set(claims, path, value)
     lean = _outcome(claims, palette)
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(claims_module, "compiled", None)
+        python_lean = _outcome(claims, palette)
         patch.setattr(claims_module, "_lean", lambda claims, palette: None)
         full = _outcome(claims, palette)
-    assert lean == full
+    assert lean == python_lean == full
+
+
+def _same(a: Any, b: Any) -> None:
+    """Equal records, equal reprs, and the same shared objects (status, enum members, time zone)."""
+    assert a == b and repr(a) == repr(b)
+    assert a.status is b.status and a.kind is b.kind and a.subject.document_type is b.subject.document_type
+    assert a.issued_at.tzinfo is b.issued_at.tzinfo is UTC and a.expires_at.tzinfo is UTC
+
+
+def _c(claims: Any) -> Any:
+    """The C path's credential, or ``None``; it hands back the map's own ``iat`` and ``exp``."""
+    assert compiled is not None
+    read = compiled.health_code(claims)
+    if read is None:
+        return None
+    code, issued, expires = read
+    assert issued is claims[6] and expires is claims[4]
+    return code
+
+
+@needs_c
+@settings(max_examples=700)
+@given(st.lists(CHANGE, max_size=4))
+def test_the_c_path_accepts_and_builds_what_the_python_lean_path_does(changes: list[tuple[Any, Any]]) -> None:
+    assert compiled is not None
+    claims = _copy(VALID)
+    for path, value in changes:
+        _set(claims, path, value)
+    built, python = _c(claims), claims_module._lean(claims, None)
+    if python is None:
+        assert built is None
+    elif built is None:  # the one map the C path leaves to Python: a colour named on the fly
+        assert python.status.code not in NATIONAL_PALETTE
+    else:
+        _same(built, python)
+
+
+@needs_c
+@given(st.integers(0, MAX_EPOCH - 1), st.integers(1, 10**9))
+def test_the_c_path_tells_every_time_as_datetime_does(issued: int, lifetime: int) -> None:
+    assert compiled is not None
+    claims = _copy(VALID)
+    claims[6], claims[4] = issued, min(MAX_EPOCH, issued + lifetime)
+    built = _c(claims)
+    assert built is not None
+    assert built.issued_at == datetime.fromtimestamp(claims[6], UTC)
+    assert built.expires_at == datetime.fromtimestamp(claims[4], UTC)
+    _same(built, from_claims(claims, {}))  # an empty palette: the Python lean path
+
+
+@needs_c
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ((-65537, 8), [bytes(8), bytes(16)]),  # tagged
+        ((-65537, 4), 7),  # a reason
+        ((-65537, 2), 4),  # paper (needs the tag: refused without it)
+        ((-65537, 5, 2), "2000-02-29"),
+        ((-65537, 5, 2), "1900-02-29"),
+        ((-65537, 5, 2), "0000-01-01"),
+        ((-65537, 5, 2), "0000"),
+        ((-65537, 5, 1), "a\u2028"),
+        ((-65537, 5, 1), "\x1ca"),
+        ((-65537, 5, 4), "abcdef*****wxyz"),
+        ((-65537, 5, 4), "abcdefg*"),
+        ((1,), "33010\u0660"),
+        ((-65537, 3), 9),  # a colour the national palette lacks: named by the Python path
+    ],
+)
+def test_the_c_path_agrees_on_edges(path: tuple[int, ...], value: Any) -> None:
+    assert compiled is not None
+    claims = _copy(VALID)
+    _set(claims, path, value)
+    built, python = _c(claims), claims_module._lean(claims, None)
+    if python is None or built is None:
+        assert built is None  # the C path may leave a valid map to Python, never the reverse
+        assert python is None or python.status.code not in NATIONAL_PALETTE
+    else:
+        _same(built, python)
+
+
+@needs_c
+def test_the_c_path_takes_only_plain_containers_and_keys() -> None:
+    assert compiled is not None
+    odds: list[object] = [None, 1, [], (), {}, {1: 1}, {True: "330100", 4: 1, 6: 0, 7: bytes(16), -65537: {}}]
+    for odd in odds:
+        assert _c(odd) is None
+    claims = _copy(VALID)
+    claims[-65537] = dict(claims[-65537].items())
+    claims[-65537][5] = _with_key(claims[-65537][5], 1, True)
+    assert _c(claims) is None
 
 
 def test_the_valid_map_takes_the_lean_path() -> None:
@@ -203,6 +302,7 @@ def test_a_boolean_key_is_not_the_integer_it_equals(where: str) -> None:
     else:
         claims[-65537][5] = _with_key(claims[-65537][5], 1, True)
     assert claims_module._lean(claims, None) is None
+    assert compiled is None or _c(claims) is None
     with pytest.raises(HealthCredError) as refused:
         from_claims(claims)
     assert refused.value.code == "bad_claims"

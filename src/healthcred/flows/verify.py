@@ -27,7 +27,7 @@ from healthcred.errors import BadInput, CodeExpired, CodeNotYetValid, HealthCred
 from healthcred.flows.checks import allowances
 from healthcred.model import Status, VerificationResult
 from healthcred.model.record import unchecked_builder
-from healthcred.native.claims import from_claims, from_payload
+from healthcred.native.claims import read_claims, read_payload
 from healthcred.native.text import read_health_code, read_text
 from healthcred.trust.grants import permitting_entry
 from healthcred.trust.store import TrustStore
@@ -105,18 +105,18 @@ def verify_text(
         _, alg, kid, _, payload, signature, claims, to_be_signed = read
         entries = trust.resolve_signed(alg, kid, to_be_signed, signature, now, allow_grace)
         # claims is None where the C decoder left them to the pure path (which then says why)
-        credential = from_payload(payload, palette) if claims is None else from_claims(claims, palette)
+        read = read_payload(payload, palette) if claims is None else read_claims(claims, palette)
     else:  # the pure path, or a text the C decoder declined: read_text raises what is wrong
         message = read_text(text)
         entries = trust.resolve(message, now, allow_grace)
-        credential = from_payload(message.payload, palette)
-    issued = int(credential.issued_at.timestamp())
+        read = read_payload(message.payload, palette)
+    credential, issued, expires = read
     entry = permitting_entry(
         entries, region=credential.region, issued=issued, kind=credential.kind, status=credential.status.code
     )
     if trust.is_revoked(credential.id, credential.region):
         raise Revoked(f"credential {credential.id.hex()} is revoked by its issuer")
-    if now > int(credential.expires_at.timestamp()) + allowance:
+    if now > expires + allowance:
         raise CodeExpired(f"code expired at {credential.expires_at.isoformat()}")
     if issued > now + allowance:
         raise CodeNotYetValid(f"code is issued at {credential.issued_at.isoformat()}, in the future")
@@ -125,14 +125,21 @@ def verify_text(
         expired = datetime.fromtimestamp(entry.list_expires_at, UTC).isoformat()
         warnings = (f"trust list {entry.list_id!r} expired at {expired}; accepted within the grace period",)
     return _result(
-        credential,
-        entry.kid,
-        ALG_LABELS[entry.alg],
-        entry.region,
-        entry.list_version,
-        datetime.fromtimestamp(now, UTC),
-        warnings,
+        credential, entry.kid, ALG_LABELS[entry.alg], entry.region, entry.list_version, _moment(now), warnings
     )
+
+
+_last_moment: tuple[int, datetime] = (0, datetime.fromtimestamp(0, UTC))
+
+
+def _moment(now: int) -> datetime:
+    """``now`` as an aware datetime; a batch verifies at one time, so the last one is kept."""
+    global _last_moment  # a cache of one immutable pair, replaced whole
+    seconds, moment = _last_moment
+    if seconds != now:
+        moment = datetime.fromtimestamp(now, UTC)
+        _last_moment = (now, moment)
+    return moment
 
 
 # A result's fields in slot order: the verifier fills them from checked parts (VerificationResult is a
@@ -155,7 +162,7 @@ def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> Veri
         checked = hc1.verify_hc1(message, trust.dscs, at=now, skew=seconds)
         credential, dsc = hc1.to_foreign(checked), checked.dsc
         alg = "PS256" if message.alg == hc1.PS256 else "ES256"
-    return _result(credential, dsc.kid, alg, dsc.country or "", 0, datetime.fromtimestamp(now, UTC), ())
+    return _result(credential, dsc.kid, alg, dsc.country or "", 0, _moment(now), ())
 
 
 def _verify_shc(
@@ -172,7 +179,7 @@ def _verify_shc(
     )
     warnings = (f"no revocation list of key {message.kid} is installed: revocation not checked",)
     return _result(
-        credential, message.kid_bytes, "ES256", credential.issuer, 0, datetime.fromtimestamp(now, UTC),
+        credential, message.kid_bytes, "ES256", credential.issuer, 0, _moment(now),
         warnings if unchecked else (),
     )  # fmt: skip
 

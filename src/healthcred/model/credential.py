@@ -18,14 +18,19 @@ from healthcred.model.status import Status, status_from_code
 from healthcred.regions import REGION_PATTERN
 
 __all__ = [
+    "BIRTH_DATE_MAX_CHARS",
     "CREDENTIAL_ID_BYTES",
+    "DOCUMENT_NUMBER_MAX_CHARS",
     "DOCUMENT_TYPE_BY_CODE",
     "FORMAT_VERSION",
     "ID_KEY_ID_BYTES",
     "ID_TAG_BYTES",
     "KIND_BY_CODE",
+    "NAME_MAX_CHARS",
     "PAPER_LIFETIME",
     "PAPER_MAX_LIFETIME",
+    "PAPER_MAX_SECONDS",
+    "REGION_CHARS",
     "CredentialKind",
     "DocumentType",
     "HealthCode",
@@ -53,6 +58,14 @@ ID_KEY_ID_BYTES = 8
 """Length of an ID-check key's id in an ID tag."""
 ID_TAG_BYTES = 16
 """Length of the truncated HMAC-SHA256 in an ID tag (128 bits: no online guessing of a tag)."""
+NAME_MAX_CHARS = 64
+"""Most characters of a subject's name."""
+BIRTH_DATE_MAX_CHARS = 10
+"""Most characters of a birth date (``YYYY-MM-DD``)."""
+DOCUMENT_NUMBER_MAX_CHARS = 24
+"""Most characters of a masked document number."""
+REGION_CHARS = 6
+"""Characters of a region code (six digits of GB/T 2260, :data:`healthcred.regions.REGION_PATTERN`)."""
 
 _REGION = re.compile(REGION_PATTERN)
 _REGION_SHAPE = "a 6-digit GB/T 2260 code"
@@ -134,7 +147,11 @@ class Subject(Record):
     ) -> None:
         """Check and hold the fields; raise :class:`InvalidField`."""
         name = text(
-            name, "name", _NAME, 64, "a name (1+ characters, no white space at an end, no line break)"
+            name,
+            "name",
+            _NAME,
+            NAME_MAX_CHARS,
+            "a name (1+ characters, no white space at an end, no line break)",
         )
         if not name.isascii():
             try:
@@ -147,7 +164,13 @@ class Subject(Record):
         fill(
             self,
             "document_number",
-            text(document_number, "document_number", _MASKED_DOC, 24, "a masked number (3301**********1234)"),
+            text(
+                document_number,
+                "document_number",
+                _MASKED_DOC,
+                DOCUMENT_NUMBER_MAX_CHARS,
+                "a masked number (3301**********1234)",
+            ),
         )
 
     @classmethod
@@ -167,7 +190,7 @@ class Subject(Record):
 
 
 def _birth_date(value: object) -> str:
-    given = text(value, "birth_date", _BIRTH_DATE, 10, "YYYY, YYYY-MM or YYYY-MM-DD")
+    given = text(value, "birth_date", _BIRTH_DATE, BIRTH_DATE_MAX_CHARS, "YYYY, YYYY-MM or YYYY-MM-DD")
     if len(given) == 10:
         try:
             date.fromisoformat(given)  # the pattern admits 2023-02-30; the calendar does not
@@ -263,7 +286,7 @@ class HealthCode(Record):
         fill(self, "status", nested(Status, status, "status"))
         fill(self, "reason", None if reason is None else number(reason, "reason", 0, 0xFFFF))
         fill(self, "subject", nested(Subject, subject, "subject"))
-        fill(self, "region", text(region, "region", _REGION, 6, _REGION_SHAPE))
+        fill(self, "region", text(region, "region", _REGION, REGION_CHARS, _REGION_SHAPE))
         fill(self, "issued_at", moment(issued_at, "issued_at"))
         fill(self, "expires_at", moment(expires_at, "expires_at"))
         fill(
@@ -271,7 +294,7 @@ class HealthCode(Record):
             "source_region",
             None
             if source_region is None
-            else text(source_region, "source_region", _REGION, 6, _REGION_SHAPE),
+            else text(source_region, "source_region", _REGION, REGION_CHARS, _REGION_SHAPE),
         )
         fill(
             self,
@@ -332,7 +355,8 @@ class HealthCode(Record):
 # these functions need not explain a refusal, only never accept what a constructor refuses
 # (tests/model/test_lean.py holds them to it). Exact types only: a subclass goes the long way.
 
-_PAPER_MAX_SECONDS = int(PAPER_MAX_LIFETIME.total_seconds())
+PAPER_MAX_SECONDS = int(PAPER_MAX_LIFETIME.total_seconds())
+""":data:`PAPER_MAX_LIFETIME` in seconds, as the wire's times are."""
 
 
 def subject_if_valid(
@@ -344,9 +368,9 @@ def subject_if_valid(
         or type(birth_date) is not str
         or type(number) is not str
         or not isinstance(document_type, DocumentType)
-        or len(name) > 64
-        or len(birth_date) > 10
-        or len(number) > 24
+        or len(name) > NAME_MAX_CHARS
+        or len(birth_date) > BIRTH_DATE_MAX_CHARS
+        or len(number) > DOCUMENT_NUMBER_MAX_CHARS
         or _NAME.fullmatch(name) is None
         or _BIRTH_DATE.fullmatch(birth_date) is None
         or _MASKED_DOC.fullmatch(number) is None
@@ -396,7 +420,7 @@ def code_if_valid(
         or len(id) != CREDENTIAL_ID_BYTES
         or (reason is not None and (type(reason) is not int or not 0 <= reason <= 0xFFFF))
         or type(region) is not str
-        or len(region) > 6
+        or len(region) > REGION_CHARS
         or _REGION.fullmatch(region) is None
         or expires <= issued
     ):
@@ -408,13 +432,13 @@ def code_if_valid(
     elif (
         not national
         or type(source_region) is not str
-        or len(source_region) > 6
+        or len(source_region) > REGION_CHARS
         or _REGION.fullmatch(source_region) is None
         or type(source_id) is not bytes
         or len(source_id) != CREDENTIAL_ID_BYTES
     ):
         return None
-    if kind is CredentialKind.PAPER and expires - issued > _PAPER_MAX_SECONDS:
+    if kind is CredentialKind.PAPER and expires - issued > PAPER_MAX_SECONDS:
         return None
     named = status_from_code(status, palette)
     if not isinstance(named, Status):

@@ -11,12 +11,15 @@ so the strict CBOR layer can skip its generic walk on this hot path.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import IntEnum
+from types import ModuleType
 from typing import Any
 
 from healthcred.codec.cbor import loads
+from healthcred.codec.fast import PURE_ENV
 from healthcred.errors import ClaimsError, InvalidField
 from healthcred.limits import MAX_EPOCH
 from healthcred.model import (
@@ -29,14 +32,32 @@ from healthcred.model import (
     status_from_code,
 )
 from healthcred.model.credential import (
+    BIRTH_DATE_MAX_CHARS,
+    CREDENTIAL_ID_BYTES,
+    DOCUMENT_NUMBER_MAX_CHARS,
     DOCUMENT_TYPE_BY_CODE,
+    ID_KEY_ID_BYTES,
+    ID_TAG_BYTES,
     KIND_BY_CODE,
+    NAME_MAX_CHARS,
+    PAPER_MAX_SECONDS,
+    REGION_CHARS,
     code_if_valid,
     id_tag_if_valid,
     subject_if_valid,
 )
+from healthcred.model.status import NATIONAL_PALETTE
 
-__all__ = ["Claim", "HCode", "SubjectKey", "from_claims", "from_payload", "to_claims"]
+__all__ = [
+    "Claim",
+    "HCode",
+    "SubjectKey",
+    "from_claims",
+    "from_payload",
+    "read_claims",
+    "read_payload",
+    "to_claims",
+]
 
 
 class Claim(IntEnum):
@@ -216,12 +237,59 @@ def _lean(claims: Any, palette: Mapping[int, Status] | None) -> HealthCode | Non
     )  # fmt: skip
 
 
+def _load_compiled() -> ModuleType | None:
+    """The C lean path (``_claims.c``) told this module's numbers, tables and bounds; or ``None``.
+
+    ``None`` where it is not built or ``HEALTHCRED_PURE=1`` (as for the C decoder, ``codec.fast``).
+    It builds exactly what :func:`_lean` builds, for the national palette; ``None`` from it
+    means :func:`_lean` decides (tests/model/test_lean.py holds the two equal).
+    """
+    if os.environ.get(PURE_ENV) == "1":
+        return None
+    try:
+        from healthcred.native import _claims
+    except ImportError:
+        return None
+    national = NATIONAL_PALETTE if type(NATIONAL_PALETTE) is dict else dict(NATIONAL_PALETTE)
+    _claims.configure(
+        _CLAIM_KEYS, (_VERSION, _KIND, _STATUS, _REASON, _SUBJECT, _SOURCE_REGION, _SOURCE_ID, _ID_TAG),
+        _SUBJECT_KEYS, frozenset(tuple(map(int, shape)) for shape in _HCODE_SHAPES), KIND_BY_CODE,
+        DOCUMENT_TYPE_BY_CODE, national, CredentialKind.PAPER, CredentialKind.NATIONAL, FORMAT_VERSION,
+        HealthCode, Subject, IdTag, MAX_EPOCH, PAPER_MAX_SECONDS, CREDENTIAL_ID_BYTES, ID_KEY_ID_BYTES,
+        ID_TAG_BYTES, NAME_MAX_CHARS, BIRTH_DATE_MAX_CHARS, DOCUMENT_NUMBER_MAX_CHARS, REGION_CHARS,
+    )  # fmt: skip
+    module: ModuleType = _claims
+    return module
+
+
+compiled: ModuleType | None = _load_compiled()
+"""The C lean path in use, or ``None`` (read at each call, so tests may switch it)."""
+
+
+def read_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> tuple[HealthCode, int, int]:
+    """The :class:`HealthCode` of a decoded claims map, with its ``iat`` and ``exp`` in epoch seconds.
+
+    The verifier's entry: the times come as the wire holds them, so it need not convert them
+    back from the credential's datetimes. Raises :class:`ClaimsError` as :func:`from_claims` does.
+    """
+    if palette is None and compiled is not None and (read := compiled.health_code(claims)) is not None:
+        return read  # type: ignore[no-any-return]
+    code = _python_claims(claims, palette)
+    return code, claims[_IAT], claims[_EXP]  # plain ints in range: the code's checks passed
+
+
 def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> HealthCode:
     """Rebuild the :class:`HealthCode` from a decoded claims map; raise :class:`ClaimsError`.
 
     Types the model checks itself (strictly, no coercion) are not checked twice here. A valid
-    map takes the lean path (:func:`_lean`); any other, the checks below, which say what is wrong.
+    map takes the lean path (in C when built, :data:`compiled`, else :func:`_lean`); any other,
+    the full checks (:func:`_python_claims`), which say what is wrong.
     """
+    return read_claims(claims, palette)[0]
+
+
+def _python_claims(claims: Any, palette: Mapping[int, Status] | None) -> HealthCode:
+    """The Python paths: :func:`_lean`, then the checks that name what is wrong."""
     if (code := _lean(claims, palette)) is not None:
         return code
     top = _map(claims, _CLAIM_SHAPES, "claims")
@@ -265,10 +333,15 @@ def from_claims(claims: Any, palette: Mapping[int, Status] | None = None) -> Hea
         raise _invalid(exc) from exc
 
 
-def from_payload(payload: bytes, palette: Mapping[int, Status] | None = None) -> HealthCode:
-    """The :class:`HealthCode` in a native code's signed payload (strict CBOR, then :func:`from_claims`).
+def read_payload(payload: bytes, palette: Mapping[int, Status] | None = None) -> tuple[HealthCode, int, int]:
+    """:func:`read_claims` of a native code's signed payload (strict CBOR first).
 
-    :func:`from_claims` checks every key, type and key order itself, so the CBOR
+    :func:`read_claims` checks every key, type and key order itself, so the CBOR
     layer skips its generic walk (``walk=False``) on this hot path.
     """
-    return from_claims(loads(payload, "claims", walk=False), palette)
+    return read_claims(loads(payload, "claims", walk=False), palette)
+
+
+def from_payload(payload: bytes, palette: Mapping[int, Status] | None = None) -> HealthCode:
+    """The :class:`HealthCode` in a native code's signed payload (:func:`read_payload`)."""
+    return read_payload(payload, palette)[0]

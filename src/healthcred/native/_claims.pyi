@@ -1,0 +1,6 @@
+"""Types of the C lean claims path (``_claims.c``): ``None`` where the Python path decides."""
+
+from typing import Any
+
+def health_code(claims: object, /) -> Any: ...
+def configure(*layout: object) -> None: ...
