@@ -1,7 +1,8 @@
 """Build the optional C parts of the verifier's hot path; everything else is in pyproject.toml.
 
 ``healthcred.codec._fast`` reads a code's text (Base45, zlib, COSE, CBOR) and chooses QR masks;
-``healthcred.native._claims`` builds the credential from a decoded claims map. ``optional=True``:
+``healthcred.model._slots`` fills records slot by slot; ``healthcred.native._claims`` builds the
+credential from a decoded claims map. ``optional=True``:
 where no C compiler or Python headers exist their build is skipped with a warning and the package
 installs on its pure-Python path, which stays complete.
 """
@@ -15,6 +16,12 @@ setup(
         Extension(
             "healthcred.codec._fast",
             sources=["src/healthcred/codec/_fast.c"],
+            optional=True,
+            extra_compile_args=_FLAGS,
+        ),
+        Extension(
+            "healthcred.model._slots",
+            sources=["src/healthcred/model/_slots.c"],
             optional=True,
             extra_compile_args=_FLAGS,
         ),

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build the C extensions (healthcred.codec._fast, healthcred.native._claims) in place for a
+# Build the C extensions (codec/_fast, model/_slots, native/_claims) in place for a
 # development checkout (pip install builds them itself).
 # CFLAGS adds flags, e.g. CFLAGS="-fsanitize=address,undefined -g" for a sanitizer build.
 set -eu
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 SUFFIX=$($PY -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 INCLUDE=$($PY -c "import sysconfig; print(sysconfig.get_paths()['include'])")
-for ext in codec/_fast native/_claims; do
+for ext in codec/_fast model/_slots native/_claims; do
     ${CC:-gcc} -shared -fPIC -O2 -Wall -Wextra -Wno-missing-field-initializers ${CFLAGS:-} -I"$INCLUDE" \
         "src/healthcred/$ext.c" -o "src/healthcred/$ext$SUFFIX"
 done
