@@ -164,8 +164,12 @@ def _moment(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _unpack(packed: Packed, statuses: dict[tuple[int, str], Status]) -> VerificationResult | HealthCredError:
-    """The outcome a worker packed, rebuilt; a worker already checked every field."""
+def _unpack(packed: Packed, shared: dict[Any, Any]) -> VerificationResult | HealthCredError:
+    """The outcome a worker packed, rebuilt; a worker already checked every field.
+
+    ``shared`` holds what many outcomes of one batch share, built once: statuses by
+    ``(code, name)``, the validation moment by its epoch seconds.
+    """
     if packed[0] == _ERROR:
         _, cls, args, state = packed
         error: HealthCredError = cls.__new__(cls)
@@ -200,9 +204,9 @@ def _unpack(packed: Packed, statuses: dict[tuple[int, str], Status]) -> Verifica
         verified,
         warnings,
     ) = packed
-    status = statuses.get((status_code, status_name))
+    status = shared.get((status_code, status_name))
     if status is None:
-        status = statuses[status_code, status_name] = _STATUS(status_code, status_name)
+        status = shared[status_code, status_name] = _STATUS(status_code, status_name)
     credential = _HEALTH_CODE(
         version,
         KIND_BY_CODE[kind],
@@ -217,7 +221,10 @@ def _unpack(packed: Packed, statuses: dict[tuple[int, str], Status]) -> Verifica
         source_id,
         None if tag is None else _ID_TAG(tag_kid, tag),
     )
-    return _RESULT(credential, kid, alg, key_region, list_version, _moment(verified), warnings)
+    verified_at = shared.get(verified)
+    if verified_at is None:
+        verified_at = shared[verified] = _moment(verified)
+    return _RESULT(credential, kid, alg, key_region, list_version, verified_at, warnings)
 
 
 def _chunk_size(remaining: int, workers: int) -> int:
@@ -342,21 +349,21 @@ class VerifierPool:
         # large chunk: the last ones hold ~_MIN_CHUNK codes.
         flight: collections.deque[tuple[list[int], Future[list[Packed]]]] = collections.deque()
         depth = 2 * max(1, self.workers - 1)
-        statuses: dict[tuple[int, str], Status] = {}
+        shared: dict[Any, Any] = {}
         done = 0
         try:
             while done < len(sent):
                 chunk = sent[done : done + _chunk_size(len(sent) - done, self.workers)]
                 done += len(chunk)
                 while flight and flight[0][1].done():
-                    self._take(flight.popleft(), outcomes, statuses)
+                    self._take(flight.popleft(), outcomes, shared)
                 if len(flight) < depth:
                     flight.append((chunk, self._submit([batch[i] for i in chunk], *args)))
                 else:
                     for i in chunk:
                         outcomes[i] = _outcome(here, batch[i], self._trust)
             while flight:
-                self._take(flight.popleft(), outcomes, statuses)
+                self._take(flight.popleft(), outcomes, shared)
         finally:
             for _, future in flight:
                 future.cancel()
@@ -388,10 +395,10 @@ class VerifierPool:
         outcomes: list[VerificationResult | HealthCredError | None],
     ) -> list[VerificationResult | HealthCredError]:
         """Every task's outcomes into their places, in order of submission."""
-        statuses: dict[tuple[int, str], Status] = {}
+        shared: dict[Any, Any] = {}
         try:
             for task in flight:
-                self._take(task, outcomes, statuses)
+                self._take(task, outcomes, shared)
         finally:
             for _, future in flight:
                 future.cancel()
@@ -401,11 +408,11 @@ class VerifierPool:
         self,
         task: tuple[list[int], Future[list[Packed]]],
         outcomes: list[VerificationResult | HealthCredError | None],
-        statuses: dict[tuple[int, str], Status],
+        shared: dict[Any, Any],
     ) -> None:
         positions, future = task
         for i, packed in zip(positions, self._result(future), strict=True):
-            outcomes[i] = _unpack(packed, statuses)
+            outcomes[i] = _unpack(packed, shared)
 
     def _result(self, future: Future[list[Packed]]) -> list[Packed]:
         try:
