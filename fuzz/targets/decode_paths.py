@@ -1,7 +1,9 @@
 """The C decoder against the pure-Python path: on every mutated native and HC1 text, the same outcome.
 
-Each input is taken through Base45, the strict CBOR decoder, ``read_text``, ``read_health_code``
-and ``verify`` twice: with :mod:`healthcred.codec._fast` in use and with the pure path forced.
+Each input is taken through Base45, the strict CBOR decoder, ``read_text``, the claims map to
+credential step (``read_payload``), ``read_health_code`` and ``verify`` twice: with the C parts
+in use (:mod:`healthcred.codec._fast`, :mod:`healthcred.native._claims`) and with the pure
+path forced.
 Both must give equal values, or errors of the same class, code and message. Without the C
 extension built the target compares the pure path with itself (and says so nowhere else: the
 suite's ``HEALTHCRED_REQUIRE_FAST=1`` test is what fails then).
@@ -25,6 +27,8 @@ from healthcred.errors import HealthCredError
 from healthcred.flows.verify import verify
 from healthcred.foreign.dcc.hc1 import MAX_DGC_DEPTH, json_dgc, read_hc1
 from healthcred.foreign.dcc.hc1 import _one_item as hc1_cbor
+from healthcred.native import claims as claims_module
+from healthcred.native.claims import read_payload
 from healthcred.native.text import read_health_code, read_text
 
 __all__ = ["TARGET", "outcome", "same_on_both_paths"]
@@ -40,13 +44,13 @@ def outcome(call: Callable[[], Any]) -> tuple[str, Any]:
 
 def same_on_both_paths(call: Callable[[], Any]) -> tuple[str, Any]:
     """The call's outcome, asserted equal with the C decoder in use and with the pure path forced."""
-    native = fast.native
+    native, compiled = fast.native, claims_module.compiled
     with_c = outcome(call)
-    fast.native = None
+    fast.native, claims_module.compiled = None, None
     try:
         pure = outcome(call)
     finally:
-        fast.native = native
+        fast.native, claims_module.compiled = native, compiled
     assert with_c == pure, f"C path {with_c!r} != pure path {pure!r}"
     return pure
 
@@ -59,6 +63,7 @@ def compare_text(text: str) -> None:
     if found[0] == "ok":
         same_on_both_paths(lambda: loads(found[1].payload, "claims"))
         same_on_both_paths(lambda: loads(found[1].payload, "claims", walk=False))
+        same_on_both_paths(lambda: read_payload(found[1].payload))
         compare_any_order(found[1].payload)
     same_on_both_paths(lambda: read_health_code(text))
     same_on_both_paths(lambda: read_hc1(text))
