@@ -14,31 +14,20 @@ is the extension module or ``None``, read at each call, so tests may switch it.
 
 from __future__ import annotations
 
-import os
 from types import ModuleType
 
+from healthcred._extensions import PURE_ENV, REQUIRE_ENV, load_extension
 from healthcred.codec.compression import decompress
 from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES, MAX_TEXT_CHARS
 
 __all__ = ["PURE_ENV", "REQUIRE_ENV", "implementation", "load", "native"]
 
-PURE_ENV = "HEALTHCRED_PURE"
-"""Environment variable: ``1`` forces the pure-Python decode path."""
-
-REQUIRE_ENV = "HEALTHCRED_REQUIRE_FAST"
-"""Environment variable the test suite reads: ``1`` makes a missing C extension a test failure."""
-
 
 def load() -> ModuleType | None:
     """The C extension configured with this package's bounds, or ``None`` (not built, or forced pure)."""
-    if os.environ.get(PURE_ENV) == "1":
-        return None
-    try:
-        from healthcred.codec import _fast
-    except ImportError:
-        return None
-    _fast.configure(MAX_TEXT_CHARS, MAX_COSE_BYTES, MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, decompress)
-    module: ModuleType = _fast
+    module = load_extension("healthcred.codec._fast")
+    if module is not None:
+        module.configure(MAX_TEXT_CHARS, MAX_COSE_BYTES, MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, decompress)
     return module
 
 

@@ -40,7 +40,7 @@ from typing import Any
 from healthcred.clock import DEFAULT_SKEW, NO_GRACE, epoch_seconds
 from healthcred.errors import BadInput, HealthCredError, TooLarge, WorkerFailed
 from healthcred.flows.checks import allowances
-from healthcred.flows.verify import MAX_BATCH, verify
+from healthcred.flows.verify import MAX_BATCH, moment_at, verify
 from healthcred.model import (
     HealthCode,
     IdTag,
@@ -140,7 +140,7 @@ def _pack(result: VerificationResult) -> Packed:
         result.alg,
         result.key_region,
         result.trust_list_version,
-        result.verified_at.timestamp(),
+        int(result.verified_at.timestamp()),
         result.warnings,
     )
 
@@ -164,12 +164,8 @@ def _moment(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-def _unpack(packed: Packed, shared: dict[Any, Any]) -> VerificationResult | HealthCredError:
-    """The outcome a worker packed, rebuilt; a worker already checked every field.
-
-    ``shared`` holds what many outcomes of one batch share, built once: statuses by
-    ``(code, name)``, the validation moment by its epoch seconds.
-    """
+def _unpack(packed: Packed, statuses: dict[tuple[int, str], Status]) -> VerificationResult | HealthCredError:
+    """The outcome a worker packed, rebuilt; a worker already checked every field."""
     if packed[0] == _ERROR:
         _, cls, args, state = packed
         error: HealthCredError = cls.__new__(cls)
@@ -204,9 +200,9 @@ def _unpack(packed: Packed, shared: dict[Any, Any]) -> VerificationResult | Heal
         verified,
         warnings,
     ) = packed
-    status = shared.get((status_code, status_name))
+    status = statuses.get((status_code, status_name))
     if status is None:
-        status = shared[status_code, status_name] = _STATUS(status_code, status_name)
+        status = statuses[status_code, status_name] = _STATUS(status_code, status_name)
     credential = _HEALTH_CODE(
         version,
         KIND_BY_CODE[kind],
@@ -221,10 +217,7 @@ def _unpack(packed: Packed, shared: dict[Any, Any]) -> VerificationResult | Heal
         source_id,
         None if tag is None else _ID_TAG(tag_kid, tag),
     )
-    verified_at = shared.get(verified)
-    if verified_at is None:
-        verified_at = shared[verified] = _moment(verified)
-    return _RESULT(credential, kid, alg, key_region, list_version, verified_at, warnings)
+    return _RESULT(credential, kid, alg, key_region, list_version, moment_at(verified), warnings)
 
 
 def _chunk_size(remaining: int, workers: int) -> int:
@@ -349,21 +342,21 @@ class VerifierPool:
         # large chunk: the last ones hold ~_MIN_CHUNK codes.
         flight: collections.deque[tuple[list[int], Future[list[Packed]]]] = collections.deque()
         depth = 2 * max(1, self.workers - 1)
-        shared: dict[Any, Any] = {}
+        statuses: dict[tuple[int, str], Status] = {}
         done = 0
         try:
             while done < len(sent):
                 chunk = sent[done : done + _chunk_size(len(sent) - done, self.workers)]
                 done += len(chunk)
                 while flight and flight[0][1].done():
-                    self._take(flight.popleft(), outcomes, shared)
+                    self._take(flight.popleft(), outcomes, statuses)
                 if len(flight) < depth:
                     flight.append((chunk, self._submit([batch[i] for i in chunk], *args)))
                 else:
                     for i in chunk:
                         outcomes[i] = _outcome(here, batch[i], self._trust)
             while flight:
-                self._take(flight.popleft(), outcomes, shared)
+                self._take(flight.popleft(), outcomes, statuses)
         finally:
             for _, future in flight:
                 future.cancel()
@@ -395,10 +388,10 @@ class VerifierPool:
         outcomes: list[VerificationResult | HealthCredError | None],
     ) -> list[VerificationResult | HealthCredError]:
         """Every task's outcomes into their places, in order of submission."""
-        shared: dict[Any, Any] = {}
+        statuses: dict[tuple[int, str], Status] = {}
         try:
             for task in flight:
-                self._take(task, outcomes, shared)
+                self._take(task, outcomes, statuses)
         finally:
             for _, future in flight:
                 future.cancel()
@@ -408,11 +401,11 @@ class VerifierPool:
         self,
         task: tuple[list[int], Future[list[Packed]]],
         outcomes: list[VerificationResult | HealthCredError | None],
-        shared: dict[Any, Any],
+        statuses: dict[tuple[int, str], Status],
     ) -> None:
         positions, future = task
         for i, packed in zip(positions, self._result(future), strict=True):
-            outcomes[i] = _unpack(packed, shared)
+            outcomes[i] = _unpack(packed, statuses)
 
     def _result(self, future: Future[list[Packed]]) -> list[Packed]:
         try:

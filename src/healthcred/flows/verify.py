@@ -125,15 +125,24 @@ def verify_text(
         expired = datetime.fromtimestamp(entry.list_expires_at, UTC).isoformat()
         warnings = (f"trust list {entry.list_id!r} expired at {expired}; accepted within the grace period",)
     return _result(
-        credential, entry.kid, ALG_LABELS[entry.alg], entry.region, entry.list_version, _moment(now), warnings
+        credential,
+        entry.kid,
+        ALG_LABELS[entry.alg],
+        entry.region,
+        entry.list_version,
+        moment_at(now),
+        warnings,
     )
 
 
 _last_moment: tuple[int, datetime] = (0, datetime.fromtimestamp(0, UTC))
 
 
-def _moment(now: int) -> datetime:
-    """``now`` as an aware datetime; a batch verifies at one time, so the last one is kept."""
+def moment_at(now: int) -> datetime:
+    """Epoch seconds ``now`` as an aware datetime (a result's ``verified_at``).
+
+    A batch verifies at one time, so the last one is kept: one datetime for the whole batch.
+    """
     global _last_moment  # a cache of one immutable pair, replaced whole
     seconds, moment = _last_moment
     if seconds != now:
@@ -162,7 +171,7 @@ def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> Veri
         checked = hc1.verify_hc1(message, trust.dscs, at=now, skew=seconds)
         credential, dsc = hc1.to_foreign(checked), checked.dsc
         alg = "PS256" if message.alg == hc1.PS256 else "ES256"
-    return _result(credential, dsc.kid, alg, dsc.country or "", 0, _moment(now), ())
+    return _result(credential, dsc.kid, alg, dsc.country or "", 0, moment_at(now), ())
 
 
 def _verify_shc(
@@ -179,7 +188,7 @@ def _verify_shc(
     )
     warnings = (f"no revocation list of key {message.kid} is installed: revocation not checked",)
     return _result(
-        credential, message.kid_bytes, "ES256", credential.issuer, 0, _moment(now),
+        credential, message.kid_bytes, "ES256", credential.issuer, 0, moment_at(now),
         warnings if unchecked else (),
     )  # fmt: skip
 

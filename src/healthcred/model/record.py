@@ -10,7 +10,6 @@ field takes the enum, ``bytearray`` is not ``bytes``); a subclass of ``str``, ``
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import FrozenInstanceError
@@ -18,11 +17,12 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any, ClassVar, Self, TypeVar
 
-from healthcred.codec.fast import PURE_ENV
+from healthcred._extensions import load_extension
 from healthcred.errors import InvalidField
 
 __all__ = [
     "Record",
+    "builder_of",
     "fill",
     "member",
     "moment",
@@ -128,18 +128,16 @@ def unchecked_builder(cls: type[_T]) -> Callable[..., _T]:
     return build
 
 
-def _load_compiled() -> Any:
-    """The C builders (``_slots.c``), or ``None`` where not built or ``HEALTHCRED_PURE=1``."""
-    if os.environ.get(PURE_ENV) == "1":
-        return None
-    try:
-        from healthcred.model import _slots
-    except ImportError:
-        return None
-    return _slots
+_compiled = load_extension("healthcred.model._slots")
+"""The C record builders (``_slots.c``), or ``None`` where not built or ``HEALTHCRED_PURE=1``."""
 
 
-_compiled = _load_compiled()
+def builder_of(cls: type[_T]) -> Callable[..., _T]:
+    """:func:`unchecked_builder` of ``cls``, made once per class and kept."""
+    build = _BUILDERS.get(cls)
+    if build is None:
+        build = _BUILDERS[cls] = unchecked_builder(cls)
+    return build
 
 
 def trusted(cls: type[_R], *values: Any) -> _R:
@@ -148,14 +146,10 @@ def trusted(cls: type[_R], *values: Any) -> _R:
     Only for a caller that has made every one of those checks itself (the verifier's lean
     claims path, :mod:`healthcred.native.claims`, held to the constructors by the tests).
     """
-    build = _BUILDERS.get(cls)
-    if build is None:
-        build = _BUILDERS[cls] = unchecked_builder(cls)
-    record: _R = build(*values)
-    return record
+    return builder_of(cls)(*values)
 
 
-_BUILDERS: dict[type[Record], Callable[..., Any]] = {}
+_BUILDERS: dict[type, Callable[..., Any]] = {}
 
 
 def _rebuild(cls: type[Record], values: tuple[Any, ...]) -> Record:

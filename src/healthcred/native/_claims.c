@@ -5,32 +5,25 @@
  * healthcred.native.claims, then decides and says what is wrong). It knows the shape rules
  * (which keys, which types, which text patterns); the claim numbers, the classes, the enum tables,
  * the palette and every bound come from native/claims.py through configure(), the one place that
- * knows them. Records are filled slot by slot, as model.record.unchecked_builder does.
+ * knows them, and so do the record builders (model.record.unchecked_builder) it fills them with.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
-#include <structmember.h>
 
-#include <stdint.h>
 
 enum { CLAIM_KEYS = 5, HCODE_KEYS = 8, SUBJECT_KEYS = 4 };
 enum { CODE_SLOTS = 12, SUBJECT_SLOTS = 4, TAG_SLOTS = 2 };
-
-typedef struct {
-    PyTypeObject *type;
-    Py_ssize_t offset[CODE_SLOTS];
-    int count;
-} Layout;
 
 static int configured = 0;
 static long claim_key[CLAIM_KEYS];     /* iss, exp, iat, cti, hcode: the claims map's keys in order */
 static long hcode_key[HCODE_KEYS];     /* version, kind, status, reason, subject, source region, source id, tag */
 static long subject_key[SUBJECT_KEYS]; /* name, birth date, document type, document number */
+static PyObject *claim_keys, *hcode_keys, *subject_keys; /* the same keys as int objects, for look-ups */
 static PyObject *hcode_shapes;         /* frozenset of the health-code map's key tuples */
 static PyObject *kinds, *documents, *palette; /* code -> CredentialKind, DocumentType; national Status */
 static PyObject *paper_kind, *national_kind, *format_version;
-static Layout code_layout, subject_layout, tag_layout;
+static PyObject *build_code, *build_subject, *build_tag; /* unchecked builders, in slot order */
 static long long max_epoch, paper_max_seconds;
 static Py_ssize_t id_bytes, tag_key_id_bytes, tag_bytes;
 static Py_ssize_t name_chars, birth_chars, number_chars, region_chars;
@@ -49,60 +42,30 @@ static int keys_of(PyObject *seq, long *out, Py_ssize_t n, const char *what) {
     return 0;
 }
 
-/* The slot offsets of a record class, in __slots__ order: each must be a plain object member. */
-static int layout_of(PyObject *cls, Layout *out, int count) {
-    if (!PyType_Check(cls)) {
-        PyErr_SetString(PyExc_TypeError, "a record class is a type");
-        return -1;
-    }
-    PyObject *slots = PyObject_GetAttrString(cls, "__slots__");
-    if (slots == NULL) return -1;
-    PyObject *names = PySequence_Tuple(slots);
-    Py_DECREF(slots);
-    if (names == NULL) return -1;
-    int rc = -1;
-    if (PyTuple_GET_SIZE(names) != count) {
-        PyErr_Format(PyExc_ValueError, "%s has %zd slots, not %d", ((PyTypeObject *)cls)->tp_name,
-                     PyTuple_GET_SIZE(names), count);
-        goto done;
-    }
-    for (int i = 0; i < count; i++) {
-        PyObject *descr = PyObject_GetAttr(cls, PyTuple_GET_ITEM(names, i));
-        if (descr == NULL) goto done;
-        int plain = Py_IS_TYPE(descr, &PyMemberDescr_Type) &&
-                    ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX &&
-                    !(((PyMemberDescrObject *)descr)->d_member->flags & READONLY);
-        if (plain) out->offset[i] = ((PyMemberDescrObject *)descr)->d_member->offset;
-        Py_DECREF(descr);
-        if (!plain) {
-            PyErr_Format(PyExc_ValueError, "slot %d of %s is not a plain member", i, ((PyTypeObject *)cls)->tp_name);
-            goto done;
-        }
-    }
-    Py_INCREF(cls);
-    Py_XSETREF(out->type, (PyTypeObject *)cls);
-    out->count = count;
-    rc = 0;
-done:
-    Py_DECREF(names);
-    return rc;
-}
-
 static PyObject *configure(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *ck, *hk, *sk, *shapes, *kind_map, *doc_map, *pal, *paper, *national, *version;
-    PyObject *code_cls, *subject_cls, *tag_cls;
+    PyObject *code_builder, *subject_builder, *tag_builder;
     if (!PyArg_ParseTuple(args, "OOOO!O!O!O!OOOOOOLLnnnnnnn", &ck, &hk, &sk, &PyFrozenSet_Type, &shapes,
                           &PyDict_Type, &kind_map, &PyDict_Type, &doc_map, &PyDict_Type, &pal, &paper,
-                          &national, &version, &code_cls, &subject_cls, &tag_cls, &max_epoch,
+                          &national, &version, &code_builder, &subject_builder, &tag_builder, &max_epoch,
                           &paper_max_seconds, &id_bytes, &tag_key_id_bytes, &tag_bytes, &name_chars,
                           &birth_chars, &number_chars, &region_chars))
         return NULL;
     configured = 0;
     if (keys_of(ck, claim_key, CLAIM_KEYS, "claim keys") || keys_of(hk, hcode_key, HCODE_KEYS, "health-code keys") ||
-        keys_of(sk, subject_key, SUBJECT_KEYS, "subject keys") || layout_of(code_cls, &code_layout, CODE_SLOTS) ||
-        layout_of(subject_cls, &subject_layout, SUBJECT_SLOTS) || layout_of(tag_cls, &tag_layout, TAG_SLOTS))
+        keys_of(sk, subject_key, SUBJECT_KEYS, "subject keys"))
         return NULL;
+    if (!PyCallable_Check(code_builder) || !PyCallable_Check(subject_builder) || !PyCallable_Check(tag_builder)) {
+        PyErr_SetString(PyExc_TypeError, "the record builders must be callable");
+        return NULL;
+    }
+    Py_XSETREF(claim_keys, Py_NewRef(ck));
+    Py_XSETREF(hcode_keys, Py_NewRef(hk));
+    Py_XSETREF(subject_keys, Py_NewRef(sk));
+    Py_XSETREF(build_code, Py_NewRef(code_builder));
+    Py_XSETREF(build_subject, Py_NewRef(subject_builder));
+    Py_XSETREF(build_tag, Py_NewRef(tag_builder));
     Py_XSETREF(hcode_shapes, Py_NewRef(shapes));
     Py_XSETREF(kinds, Py_NewRef(kind_map));
     Py_XSETREF(documents, Py_NewRef(doc_map));
@@ -157,12 +120,9 @@ static long long plain_uint(PyObject *value, long long high) {
     return (overflow || v < 0 || v > high) ? -1 : v;
 }
 
-static PyObject *item(PyObject *map, long key) {
-    PyObject *k = PyLong_FromLong(key);
-    if (k == NULL) return NULL;
-    PyObject *v = PyDict_GetItemWithError(map, k); /* borrowed */
-    Py_DECREF(k);
-    return v;
+/* map[keys[i]] (borrowed), or NULL when absent (or on an error: PyErr_Occurred tells). */
+static PyObject *item(PyObject *map, PyObject *keys, Py_ssize_t i) {
+    return PyDict_GetItemWithError(map, PyTuple_GET_ITEM(keys, i));
 }
 
 static int is_space(Py_UCS4 c) { /* Unicode White_Space, as credential._SPACE */
@@ -242,19 +202,6 @@ static int bytes_of(PyObject *v, Py_ssize_t n) { return v != NULL && PyBytes_Che
 
 /* --- building ------------------------------------------------------------------------------ */
 
-/* A record of `layout`'s class holding `values` (new references stolen), or NULL. */
-static PyObject *record(const Layout *layout, PyObject **values) {
-    PyObject *r = layout->type->tp_alloc(layout->type, 0);
-    for (int i = 0; i < layout->count; i++) {
-        if (r == NULL) {
-            Py_XDECREF(values[i]);
-            continue;
-        }
-        *(PyObject **)((char *)r + layout->offset[i]) = values[i];
-    }
-    return r;
-}
-
 /* datetime.fromtimestamp(seconds, UTC) for 0 <= seconds <= MAX_EPOCH (days to civil, H. Hinnant). */
 static PyObject *moment(long long seconds) {
     long long days = seconds / 86400, rest = seconds % 86400;
@@ -268,31 +215,26 @@ static PyObject *moment(long long seconds) {
                                                    PyDateTimeAPI->DateTimeType);
 }
 
-static PyObject *own(PyObject *v) {
-    Py_INCREF(v);
-    return v;
-}
-
 static PyObject *health_code(PyObject *self, PyObject *claims) {
     (void)self;
     if (!configured || !keys_are(claims, claim_key, CLAIM_KEYS)) Py_RETURN_NONE;
-    PyObject *hcode = item(claims, claim_key[4]);
+    PyObject *hcode = item(claims, claim_keys, 4);
     if (hcode == NULL) return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
     int shaped = hcode_shape(hcode);
     if (shaped <= 0) return shaped < 0 ? NULL : Py_NewRef(Py_None);
-    PyObject *subject = item(hcode, hcode_key[4]);
+    PyObject *subject = item(hcode, hcode_keys, 4);
     if (subject == NULL || !keys_are(subject, subject_key, SUBJECT_KEYS)) {
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
     }
     /* Every look-up below is of a key the shapes above guarantee, or may be absent (NULL). */
-    PyObject *version = item(hcode, hcode_key[0]), *kind_code = item(hcode, hcode_key[1]);
-    PyObject *status_code = item(hcode, hcode_key[2]), *reason = item(hcode, hcode_key[3]);
-    PyObject *source_region = item(hcode, hcode_key[5]), *source_id = item(hcode, hcode_key[6]);
-    PyObject *tag = item(hcode, hcode_key[7]);
-    PyObject *name = item(subject, subject_key[0]), *birth = item(subject, subject_key[1]);
-    PyObject *doc_code = item(subject, subject_key[2]), *number = item(subject, subject_key[3]);
-    PyObject *region = item(claims, claim_key[0]), *id = item(claims, claim_key[3]);
-    PyObject *exp = item(claims, claim_key[1]), *iat = item(claims, claim_key[2]);
+    PyObject *version = item(hcode, hcode_keys, 0), *kind_code = item(hcode, hcode_keys, 1);
+    PyObject *status_code = item(hcode, hcode_keys, 2), *reason = item(hcode, hcode_keys, 3);
+    PyObject *source_region = item(hcode, hcode_keys, 5), *source_id = item(hcode, hcode_keys, 6);
+    PyObject *tag = item(hcode, hcode_keys, 7);
+    PyObject *name = item(subject, subject_keys, 0), *birth = item(subject, subject_keys, 1);
+    PyObject *doc_code = item(subject, subject_keys, 2), *number = item(subject, subject_keys, 3);
+    PyObject *region = item(claims, claim_keys, 0), *id = item(claims, claim_keys, 3);
+    PyObject *exp = item(claims, claim_keys, 1), *iat = item(claims, claim_keys, 2);
     long long expires = plain_uint(exp, max_epoch), issued = plain_uint(iat, max_epoch);
     if (PyErr_Occurred()) return NULL;
     reason = reason == Py_None ? NULL : reason;
@@ -329,28 +271,24 @@ static PyObject *health_code(PyObject *self, PyObject *claims) {
     Py_DECREF(status_key);
     if (named == NULL) return PyErr_Occurred() ? NULL : Py_NewRef(Py_None); /* a named-on-the-fly colour */
 
-    PyObject *id_tag = Py_NewRef(Py_None);
-    if (tag != NULL) {
-        PyObject *parts[TAG_SLOTS] = {own(PyList_GET_ITEM(tag, 0)), own(PyList_GET_ITEM(tag, 1))};
-        Py_SETREF(id_tag, record(&tag_layout, parts));
-        if (id_tag == NULL) return NULL;
+    PyObject *id_tag = tag == NULL ? Py_NewRef(Py_None)
+                                   : PyObject_Vectorcall(build_tag, &PyList_GET_ITEM(tag, 0), TAG_SLOTS, NULL);
+    PyObject *who[SUBJECT_SLOTS] = {name, birth, doc, number};
+    PyObject *person = PyObject_Vectorcall(build_subject, who, SUBJECT_SLOTS, NULL);
+    PyObject *issued_at = moment(issued), *expires_at = moment(expires), *read = NULL;
+    if (id_tag != NULL && person != NULL && issued_at != NULL && expires_at != NULL) {
+        PyObject *fields[CODE_SLOTS] = {
+            format_version, kind, id, named, reason ? reason : Py_None, person, region, issued_at, expires_at,
+            source_region ? source_region : Py_None, source_id ? source_id : Py_None, id_tag,
+        };
+        PyObject *code = PyObject_Vectorcall(build_code, fields, CODE_SLOTS, NULL);
+        if (code != NULL) read = PyTuple_Pack(3, code, iat, exp);
+        Py_XDECREF(code);
     }
-    PyObject *who[SUBJECT_SLOTS] = {own(name), own(birth), own(doc), own(number)};
-    PyObject *person = record(&subject_layout, who);
-    PyObject *issued_at = moment(issued), *expires_at = moment(expires);
-    PyObject *fields[CODE_SLOTS] = {
-        own(format_version), own(kind), own(id), own(named), own(reason ? reason : Py_None), person,
-        own(region), issued_at, expires_at, own(source_region ? source_region : Py_None),
-        own(source_id ? source_id : Py_None), id_tag,
-    };
-    if (person == NULL || issued_at == NULL || expires_at == NULL) {
-        for (int i = 0; i < CODE_SLOTS; i++) Py_XDECREF(fields[i]);
-        return NULL;
-    }
-    PyObject *code = record(&code_layout, fields);
-    if (code == NULL) return NULL;
-    PyObject *read = PyTuple_Pack(3, code, iat, exp);
-    Py_DECREF(code);
+    Py_XDECREF(id_tag);
+    Py_XDECREF(person);
+    Py_XDECREF(issued_at);
+    Py_XDECREF(expires_at);
     return read;
 }
 

@@ -11,15 +11,14 @@ so the strict CBOR layer can skip its generic walk on this hot path.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import IntEnum
 from types import ModuleType
 from typing import Any
 
+from healthcred._extensions import load_extension
 from healthcred.codec.cbor import loads
-from healthcred.codec.fast import PURE_ENV
 from healthcred.errors import ClaimsError, InvalidField
 from healthcred.limits import MAX_EPOCH
 from healthcred.model import (
@@ -46,6 +45,7 @@ from healthcred.model.credential import (
     id_tag_if_valid,
     subject_if_valid,
 )
+from healthcred.model.record import builder_of
 from healthcred.model.status import NATIONAL_PALETTE
 
 __all__ = [
@@ -244,22 +244,19 @@ def _load_compiled() -> ModuleType | None:
     It builds exactly what :func:`_lean` builds, for the national palette; ``None`` from it
     means :func:`_lean` decides (tests/model/test_lean.py holds the two equal).
     """
-    if os.environ.get(PURE_ENV) == "1":
-        return None
-    try:
-        from healthcred.native import _claims
-    except ImportError:
+    _claims = load_extension("healthcred.native._claims")
+    if _claims is None:
         return None
     national = NATIONAL_PALETTE if type(NATIONAL_PALETTE) is dict else dict(NATIONAL_PALETTE)
     _claims.configure(
         _CLAIM_KEYS, (_VERSION, _KIND, _STATUS, _REASON, _SUBJECT, _SOURCE_REGION, _SOURCE_ID, _ID_TAG),
         _SUBJECT_KEYS, frozenset(tuple(map(int, shape)) for shape in _HCODE_SHAPES), KIND_BY_CODE,
         DOCUMENT_TYPE_BY_CODE, national, CredentialKind.PAPER, CredentialKind.NATIONAL, FORMAT_VERSION,
-        HealthCode, Subject, IdTag, MAX_EPOCH, PAPER_MAX_SECONDS, CREDENTIAL_ID_BYTES, ID_KEY_ID_BYTES,
-        ID_TAG_BYTES, NAME_MAX_CHARS, BIRTH_DATE_MAX_CHARS, DOCUMENT_NUMBER_MAX_CHARS, REGION_CHARS,
+        builder_of(HealthCode), builder_of(Subject), builder_of(IdTag), MAX_EPOCH, PAPER_MAX_SECONDS,
+        CREDENTIAL_ID_BYTES, ID_KEY_ID_BYTES, ID_TAG_BYTES, NAME_MAX_CHARS, BIRTH_DATE_MAX_CHARS,
+        DOCUMENT_NUMBER_MAX_CHARS, REGION_CHARS,
     )  # fmt: skip
-    module: ModuleType = _claims
-    return module
+    return _claims
 
 
 compiled: ModuleType | None = _load_compiled()
