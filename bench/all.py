@@ -27,7 +27,9 @@ The rows (target = the floor issue 15 sets):
   ``healthcred.verify_all`` in this process (alternating runs). Target ≥ 1.8. The one-shot
   ``verify_all(..., workers=N)``, process start-up included, is printed beside it, and the
   machine's ceiling: N independent processes with no IPC at all, each verifying its share, ÷ the
-  one-process rate of the same turn (what two cores of this VM give when nothing is shared).
+  one-process rate of the same turn (what two cores of this VM give when nothing is shared), and
+  OpenSSL's own ceiling: ``openssl speed -multi N ecdsap256`` ÷ ``-multi 1`` verifies per second
+  (no Python at all; 2 s each, alternating, one pair per turn).
 * **batch issuance**: ``bench.batch.batch_throughput(10_000, N)``, codes/s, texts + PNGs, the
   median of 3 runs (each printed). ≥ 600.
 * **PDF cards**: ``bench.cards.cards_per_second(…, N)``, cards/s, the median of 3 runs. Target ≥ 200.
@@ -72,7 +74,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 import healthcred  # noqa: E402
 from bench import bench as harness  # noqa: E402
-from bench.ceiling import independent_rate  # noqa: E402
+from bench.ceiling import independent_rate, openssl_verify_rate  # noqa: E402
 from healthcred import Alg, HealthCode, Signer, TrustStore  # noqa: E402
 from healthcred.codec.qr import render_qr  # noqa: E402
 from healthcred.foreign.dcc.dsc import read_dsc  # noqa: E402
@@ -339,6 +341,7 @@ def parallel_verify_row(world: harness.World, codes: list[str], workers: int, re
                 rates[n].append(len(codes) / (time.perf_counter() - began))
                 assert all(isinstance(o, healthcred.VerificationResult) for o in outcomes)
             ceilings.append(independent_rate(world.store, codes, workers) / rates[1][-1])
+    openssl = _openssl_ceiling(workers, repeats)
     began = time.perf_counter()
     verify_all(codes, world.store, at=harness.CHECKED, workers=workers)
     one_shot = len(codes) / (time.perf_counter() - began)
@@ -348,11 +351,27 @@ def parallel_verify_row(world: harness.World, codes: list[str], workers: int, re
         what,
         f"{ratio:.2f}×; {many:,.0f} codes/s (one-shot verify_all(workers={workers}) with start-up: "
         f"{one_shot:,.0f} codes/s; {workers} independent processes, no IPC, the machine's ceiling: "
-        f"{statistics.median(ceilings):.2f}×, per turn {', '.join(f'{c:.2f}' for c in ceilings)})",
+        f"{statistics.median(ceilings):.2f}×, per turn {', '.join(f'{c:.2f}' for c in ceilings)}; {openssl})",
         f"{one:,.0f} codes/s in one process",
         target,
         at_least([ratio], 1.8),
     )
+
+
+def _openssl_ceiling(workers: int, repeats: int) -> str:
+    """``openssl speed -multi N`` ÷ ``-multi 1`` on P-256 verify, alternating, per turn and median."""
+    ratios: list[float] = []
+    for turn in range(repeats):
+        rate: dict[int, float | None] = {}
+        for n in (1, workers) if turn % 2 == 0 else (workers, 1):
+            rate[n] = openssl_verify_rate(n)
+        one, many = rate[1], rate[workers]
+        if one is None or many is None:
+            return "no openssl command to measure OpenSSL's own ceiling"
+        ratios.append(many / one)
+    turns = ", ".join(f"{r:.2f}" for r in ratios)
+    median = statistics.median(ratios)
+    return f"OpenSSL alone, openssl speed -multi {workers} ÷ -multi 1: {median:.2f}×, per turn {turns}"
 
 
 def helper_row(

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import re
+import shutil
+import subprocess
 import time
 from typing import Any
 
 import healthcred
 from bench import bench as harness
 
-__all__ = ["independent_rate"]
+__all__ = ["independent_rate", "openssl_verify_rate", "verifies_per_second"]
 
 
 def _share(store: Any, share: list[str], barrier: Any, out: Any) -> None:
@@ -55,3 +58,27 @@ def independent_rate(store: Any, codes: list[str], workers: int) -> float:
             process.join()
     assert all(ok for _, _, ok in times)
     return len(codes) / (max(end for _, end, _ in times) - min(began for began, _, _ in times))
+
+
+_SPEED_LINE = re.compile(r"nistp256\)\s+\S+s\s+\S+s\s+[\d.]+\s+([\d.]+)\s*$")  # sign/s, verify/s last
+
+
+def openssl_verify_rate(processes: int, seconds: int = 2) -> float | None:
+    """P-256 verifies per second of ``openssl speed -multi N ecdsap256``: no Python at all.
+
+    The same ratio taken from OpenSSL's own loop (N forked processes, nothing shared) tells
+    whether a 2-core figure below 2× is the interpreter's or the machine's. ``None`` when no
+    ``openssl`` command is installed or its output has no P-256 line.
+    """
+    command = shutil.which("openssl")
+    if command is None:
+        return None
+    args = [command, "speed", "-seconds", str(seconds), "-multi", str(processes), "ecdsap256"]
+    out = subprocess.run(args, capture_output=True, text=True, check=False, timeout=60 + 4 * seconds).stdout
+    return verifies_per_second(out)
+
+
+def verifies_per_second(speed_output: str) -> float | None:
+    """The verify/s column of the P-256 line in ``openssl speed`` output (the last such line), or None."""
+    rates = [float(m.group(1)) for line in speed_output.splitlines() if (m := _SPEED_LINE.search(line))]
+    return rates[-1] if rates else None

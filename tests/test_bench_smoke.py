@@ -138,6 +138,7 @@ def test_issue_table_bench_prints_every_row_quick(tmp_path: Path, capsys: pytest
         assert found, f"no row {name!r}"
         assert "target" in lines[found[0] + 1] and "baseline" in lines[found[0] + 1], name
     assert "python-cwt venv" in table  # why its rows were skipped
+    assert "OpenSSL alone, openssl speed -multi 2" in table or "no openssl command" in table
     assert re.search(r"^\d+ met, \d+ MISSED, \d+ borderline, \d+ skipped$", table, re.MULTILINE)
 
 
@@ -159,3 +160,13 @@ def test_fast_memory_bench_runs_small(capsys: pytest.CaptureFixture[str]) -> Non
         pytest.skip("the C decoder is not built")
     _load("fast_memory").main(["--rounds", "30"])
     assert "after 30 rounds" in capsys.readouterr().out
+
+
+def test_openssl_speed_output_gives_the_verify_rate() -> None:
+    ceiling = _load("ceiling")
+    out = (
+        "                              sign    verify    sign/s verify/s\n"
+        " 256 bits ecdsa (nistp256)   0.0000s   0.0001s  28409.1   9565.2\n"
+    )
+    assert ceiling.verifies_per_second(out) == 9565.2
+    assert ceiling.verifies_per_second("openssl: unknown algorithm\n") is None

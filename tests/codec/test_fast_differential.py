@@ -19,6 +19,7 @@ from healthcred.codec import fast
 from healthcred.codec.base45 import ALPHABET, b45decode, b45encode
 from healthcred.codec.cbor import loads
 from healthcred.errors import HealthCredError
+from healthcred.limits import MAX_COSE_BYTES
 
 pytestmark = pytest.mark.skipif(fast.native is None, reason="the C decoder is not built")
 
@@ -73,6 +74,49 @@ def damaged(draw: st.DrawFn) -> str:
         at = draw(st.integers(0, len(out)))
         out = out[:at] + draw(st.text(alphabet=ALPHABET + "\n", max_size=3)) + out[at:]
     return out
+
+
+@st.composite
+def damaged_zlib(draw: st.DrawFn) -> str:
+    # The zlib stream itself damaged: flipped, cut short, trailing bytes, a preset dictionary.
+    prefix, inner = draw(st.sampled_from(LAYERS))
+    stream = bytearray(zlib.compress(inner, draw(st.integers(0, 9))))
+    action = draw(st.sampled_from(("flip", "truncate", "trail", "dictionary", "window")))
+    if action == "flip":
+        at = draw(st.integers(0, len(stream) - 1))
+        stream[at] ^= 1 << draw(st.integers(0, 7))
+    elif action == "truncate":
+        del stream[draw(st.integers(1, len(stream) - 1)) :]
+    elif action == "trail":
+        stream += draw(st.binary(min_size=1, max_size=4))
+    elif action == "dictionary":
+        deflater = zlib.compressobj(zdict=draw(st.binary(min_size=1, max_size=8)))
+        stream = bytearray(deflater.compress(inner) + deflater.flush())
+    else:
+        stream[0] = (draw(st.integers(0, 7)) << 4) | 8  # another window size: the header check fails
+    return prefix + b45encode(bytes(stream))
+
+
+@settings(max_examples=300)
+@given(damaged_zlib())
+def test_damaged_zlib_streams_read_alike(text: str) -> None:
+    compare_text(text)
+
+
+@pytest.mark.parametrize("size", [MAX_COSE_BYTES - 1, MAX_COSE_BYTES, MAX_COSE_BYTES + 1, 4 * MAX_COSE_BYTES])
+def test_inflating_past_the_bound_is_refused_alike(size: int) -> None:
+    # A tagged COSE_Sign1 head padded to ``size`` bytes: the bound, not the content, decides first.
+    message = (b"\xd2\x84" + bytes(size))[:size]
+    for prefix in PREFIXES:
+        compare_text(prefix + b45encode(zlib.compress(message, 9)))
+
+
+def test_the_c_decoder_inflates_zlib_bodies_itself() -> None:
+    # The EU DCC seeds are zlib streams: the C read path takes them (in C, or through Python's zlib).
+    native = fast.native
+    assert native is not None
+    taken = [t for t in seeds.hc1_texts() if t.startswith("HC1:") and native.read_hc1(t, "HC1:") is not None]
+    assert len(taken) >= 10
 
 
 @pytest.mark.parametrize("text", TEXTS)

@@ -15,6 +15,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef HEALTHCRED_ZLIB
+#include <zlib.h>
+#endif
 
 static Py_ssize_t max_text_chars = 4296, max_cose_bytes = 8192;
 static int max_depth = 8;
@@ -326,22 +329,63 @@ PyDoc_STRVAR(read_native_doc,
              "(protected, alg, kid, content_type, payload, signature, claims, sig_structure) of a code's "
              "text, claims None when the pure path must decode them; None when the pure path must decide.");
 
+#ifdef HEALTHCRED_ZLIB
+/* One zlib stream (RFC 1950, window up to 32 KiB, no preset dictionary) inflated to at most
+ * max_cose_bytes, or None: a corrupt, truncated, over-long or trailing-data stream is the pure
+ * path's to refuse. One inflater is kept and reset per code (the GIL serialises its use): setting
+ * up a Python decompressobj costs more than the inflate of a 300-byte DCC. */
+static z_stream zs;
+static int zs_ready = 0;
+static unsigned char *inflate_buf = NULL; /* max_cose_bytes + 1 */
+
+static PyObject *inflated(const unsigned char *in, Py_ssize_t n) {
+    if (inflate_buf == NULL || n > (Py_ssize_t)UINT_MAX) Py_RETURN_NONE;
+    if (!zs_ready) {
+        memset(&zs, 0, sizeof zs);
+        if (inflateInit2(&zs, 15) != Z_OK) Py_RETURN_NONE;
+        zs_ready = 1;
+    } else if (inflateReset(&zs) != Z_OK) {
+        Py_RETURN_NONE;
+    }
+    zs.next_in = (Bytef *)in;
+    zs.avail_in = (uInt)n;
+    zs.next_out = inflate_buf;
+    zs.avail_out = (uInt)(max_cose_bytes + 1);
+    int ret = inflate(&zs, Z_FINISH);
+    Py_ssize_t used = (Py_ssize_t)(max_cose_bytes + 1 - zs.avail_out);
+    if (ret != Z_STREAM_END || zs.avail_in != 0 || used > max_cose_bytes) Py_RETURN_NONE;
+    return PyBytes_FromStringAndSize((const char *)inflate_buf, used);
+}
+#endif
+
 /* The COSE message of prefix || Base45(body): a bare body as it is (tag 18; for HC1 also an
- * untagged array), a zlib one inflated by the Python inflater (bounded); a new reference, or None. */
+ * untagged array), a zlib one inflated (bounded: in C when built with zlib, else by the Python
+ * inflater); a new reference, or None. */
 static PyObject *message_of(PyObject *text, PyObject *prefix, int hc1) {
     PyObject *body = body_of(text, prefix);
     if (body == NULL || body == Py_None) return body;
     Py_ssize_t n = PyBytes_GET_SIZE(body);
-    int first = n ? ((const unsigned char *)PyBytes_AS_STRING(body))[0] : -1;
+    const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(body);
+    int first = n ? bytes[0] : -1;
     if (first == 0xD2 || (hc1 && first == 0x84)) {
         if (n <= max_cose_bytes) return body;
-    } else if (first >= 0 && (first & 0x0F) == 8 && first >> 4 <= 7 && inflate_fn != NULL) {
-        PyObject *inflated = PyObject_CallOneArg(inflate_fn, body);
+    } else if (first >= 0 && (first & 0x0F) == 8 && first >> 4 <= 7) {
+#ifdef HEALTHCRED_ZLIB
+        PyObject *message = inflated(bytes, n);
         Py_DECREF(body);
-        if (inflated != NULL && PyBytes_CheckExact(inflated)) return inflated;
-        Py_XDECREF(inflated); /* the pure path raises the error */
+        return message;
+#else
+        if (inflate_fn == NULL) {
+            Py_DECREF(body);
+            Py_RETURN_NONE;
+        }
+        PyObject *message = PyObject_CallOneArg(inflate_fn, body);
+        Py_DECREF(body);
+        if (message != NULL && PyBytes_CheckExact(message)) return message;
+        Py_XDECREF(message); /* the pure path raises the error */
         PyErr_Clear();
         Py_RETURN_NONE;
+#endif
     }
     Py_DECREF(body);
     Py_RETURN_NONE;
@@ -795,10 +839,19 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     PyObject *fn;
     if (!PyArg_ParseTuple(args, "nninO", &max_text_chars, &max_cose_bytes, &max_depth, &max_items, &fn))
         return NULL;
+    if (max_cose_bytes < 0 || max_cose_bytes >= (Py_ssize_t)UINT_MAX) {
+        PyErr_SetString(PyExc_ValueError, "max_cose_bytes must be 0..UINT_MAX-1 (one zlib call)");
+        return NULL;
+    }
     if (max_depth < 0 || max_depth > 64) {
         PyErr_SetString(PyExc_ValueError, "max_depth must be 0..64 (the walk recurses)");
         return NULL;
     }
+#ifdef HEALTHCRED_ZLIB
+    unsigned char *buf = PyMem_Realloc(inflate_buf, (size_t)max_cose_bytes + 1);
+    if (buf == NULL) return PyErr_NoMemory();
+    inflate_buf = buf;
+#endif
     Py_INCREF(fn);
     Py_XSETREF(inflate_fn, fn);
     Py_RETURN_NONE;

@@ -98,11 +98,14 @@ class Dsc:
     der: bytes = field(repr=False)
     es256_verify: Verifier | None = field(init=False, repr=False, compare=False)
     """For an EC certificate, its key prepared for ES256 once (as a trust entry's is); else ``None``."""
+    window: tuple[float, float] = field(init=False, repr=False, compare=False)
+    """``not_before`` and ``not_after`` in epoch seconds, for the per-code check (made once)."""
 
     def __post_init__(self) -> None:
         key = self.public_key
         prepared = verifier_for(Alg.ES256, key) if isinstance(key, ec.EllipticCurvePublicKey) else None
         object.__setattr__(self, "es256_verify", prepared)
+        object.__setattr__(self, "window", (self.not_before.timestamp(), self.not_after.timestamp()))
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A loaded key does not pickle; its SubjectPublicKeyInfo does, loaded again on arrival.

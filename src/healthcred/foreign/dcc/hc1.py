@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from healthcred._deprecated import renamed
-from healthcred.clock import DEFAULT_SKEW_SECONDS
+from healthcred.clock import DEFAULT_SKEW_SECONDS, iso_time
 from healthcred.codec import fast
 from healthcred.codec.base45 import b45decode
 from healthcred.codec.compression import decompress
@@ -293,8 +293,13 @@ def _claims(message: Hc1Message) -> tuple[dict[Any, Any], dict[str, Any]]:
     return claims, json_dgc(hcert[_DGC_KEY])
 
 
-def _time(value: Any) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if type(value) is int and 0 <= value < 2**34 else None
+def _seconds(value: Any) -> int | None:
+    # a CWT time HCERT's issuers write (an int of epoch seconds); anything else counts as absent
+    return value if type(value) is int and 0 <= value < 2**34 else None
+
+
+def _time(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 def hc1_signer(message: Hc1Message, dscs: Iterable[Dsc]) -> Dsc:
@@ -336,12 +341,12 @@ def verify_hc1(
     message = code if isinstance(code, Hc1Message) else read_hc1(code)
     signer = hc1_signer(message, dscs)
     claims, dgc = _claims(message)
-    issued, expires = _time(claims.get(6)), _time(claims.get(4))
+    iat, exp = _seconds(claims.get(6)), _seconds(claims.get(4))
     now = at if isinstance(at, int) else int((at or datetime.now(UTC)).timestamp())
-    refusal = _refusal(signer, dgc, issued, expires, now, skew, check_usage)
+    refusal = _refusal(signer, dgc, iat, exp, now, skew, check_usage)
     if refusal is not None:
         raise refusal
-    return Hc1Credential(_country(claims), issued, expires, dgc, signer)
+    return Hc1Credential(_country(claims), _time(iat), _time(exp), dgc, signer)
 
 
 def _country(claims: Mapping[Any, Any]) -> str | None:
@@ -352,28 +357,29 @@ def _country(claims: Mapping[Any, Any]) -> str | None:
 def _refusal(
     signer: Dsc,
     dgc: Mapping[str, Any],
-    issued: datetime | None,
-    expires: datetime | None,
+    iat: int | None,
+    exp: int | None,
     now: int,
     skew: int,
     check_usage: bool = True,
 ) -> HealthCredError | None:
     """Why a certificate whose signature ``signer`` verified is refused at ``now``, or ``None``.
 
-    Trust first (may this DSC sign this type, was it valid at the issue time), then time. One
-    function for the checked path and the lean one, so that both refuse alike.
+    Trust first (may this DSC sign this type, was it valid at the issue time), then time; the
+    times are epoch seconds. One function for the checked path and the lean one, so that both
+    refuse alike.
     """
     usages = signer.usages
     if check_usage and not usages >= _ALL_USAGES:
         kinds = {k for k in _USAGE_KEYS if dgc.get(k)}
         if not kinds <= usages:
             return KeyUsageMismatch(f"DSC {signer.kid.hex()} may sign {sorted(usages)}, not {sorted(kinds)}")
-    if issued is not None and not signer.not_before <= issued <= signer.not_after:
+    if iat is not None and not signer.window[0] <= iat <= signer.window[1]:
         return BadCertificate(f"DSC {signer.kid.hex()} was not valid when the certificate was issued")
-    if expires is not None and now > expires.timestamp() + skew:
-        return CodeExpired(f"certificate expired at {expires.isoformat()}")
-    if issued is not None and issued.timestamp() > now + skew:
-        return CodeNotYetValid(f"certificate issued at {issued.isoformat()}, in the future")
+    if exp is not None and now > exp + skew:
+        return CodeExpired(f"certificate expired at {iso_time(exp)}")
+    if iat is not None and iat > now + skew:
+        return CodeNotYetValid(f"certificate issued at {iso_time(iat)}, in the future")
     return None
 
 
@@ -469,8 +475,8 @@ def verify_hc1_text(
         dsc.es256_verify(to_be_signed, signature)
     except BadSignature:
         raise BadSignature(f"no DSC with kid {kid.hex()} verifies the signature") from None
-    issued, expires = _time(claims.get(6)), _time(claims.get(4))
-    refusal = _refusal(dsc, dgc, issued, expires, now, skew)
+    iat, exp = _seconds(claims.get(6)), _seconds(claims.get(4))
+    refusal = _refusal(dsc, dgc, iat, exp, now, skew)
     if refusal is not None:
         raise refusal
-    return _foreign(dgc, _country(claims) or dsc.country or "", issued, expires), dsc
+    return _foreign(dgc, _country(claims) or dsc.country or "", _time(iat), _time(exp)), dsc
