@@ -115,6 +115,12 @@ def test_bad_zlib_streams(body: bytes) -> None:
         unpack(body)
 
 
+def test_a_zlib_stream_with_a_preset_dictionary_says_so() -> None:
+    deflater = zlib.compressobj(zdict=b"dictionary")
+    with pytest.raises(BadCompression, match="preset dictionary"):
+        unpack(deflater.compress(b"\xd2\x84" * 20) + deflater.flush())
+
+
 @pytest.mark.parametrize("body", [b"", b"\x84\x40\xa0\x40\x40", b"\xd8\x62", b"\xff" * 10, b"\x00"])
 def test_body_that_is_neither_message_nor_zlib(body: bytes) -> None:
     with pytest.raises(MalformedCOSE):

@@ -23,6 +23,8 @@ BARE_MARKER = 0xD2
 ZLIB_MIN_BYTES = 256
 """Shortest message an issuer tries to compress."""
 
+_FDICT = 0x20  # FLG bit of a zlib header: a preset dictionary follows (RFC 1950 §2.2)
+
 
 def compress(data: bytes, level: int = 9) -> bytes:
     """One zlib stream of ``data``, with a window just large enough for it.
@@ -45,6 +47,8 @@ def decompress(data: bytes, limit: int = MAX_COSE_BYTES, *, raw: bool = False) -
     truncated or trailing-data stream.
     """
     kind = "DEFLATE" if raw else "zlib"
+    if not raw and len(data) >= 2 and data[1] & _FDICT:
+        raise BadCompression("the zlib stream needs a preset dictionary, which no code carries")
     inflater = zlib.decompressobj(-15 if raw else 15)
     try:
         out = inflater.decompress(data, limit + 1)

@@ -11,11 +11,13 @@ else escapes, whatever the input.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
 from healthcred._deprecated import renamed
@@ -159,9 +161,17 @@ _result = unchecked_builder(VerificationResult)
 decode_unverified = renamed(read_health_code, "decode_unverified")
 
 
-def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
-    from healthcred.foreign.dcc import hc1
+_HC1_MODULE = "healthcred.foreign.dcc.hc1"
 
+
+def _hc1() -> ModuleType:
+    # Imported on the first EU DCC; then a dict lookup: an import statement per code cost ~1 µs
+    loaded = sys.modules.get(_HC1_MODULE)
+    return loaded if loaded is not None else importlib.import_module(_HC1_MODULE)
+
+
+def _verify_hc1(text: str, trust: TrustStore, now: int, skew: timedelta) -> VerificationResult:
+    hc1 = _hc1()
     seconds = int(skew.total_seconds())
     lean = hc1.verify_hc1_text(text, trust.dsc_index, now, seconds)
     if lean is not None:  # the usual DCC, in one pass over what the C decoder gave
