@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,8 @@ def test_c_decoder_is_importable_when_required() -> None:
     from healthcred.native import claims
 
     assert claims.compiled is not None, "healthcred.native._claims is not built: install with a C compiler"
+    if Path("/usr/include/zlib.h").exists():  # .ci/run installs zlib1g-dev: the C inflater is tested
+        assert fast.native.INFLATES_IN_C == 1, "zlib.h is installed but _fast was built without it"
 
 
 def test_pure_env_forces_the_python_path() -> None:

@@ -878,5 +878,13 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__fast(void) {
     memset(b45_value, 0xFF, sizeof b45_value);
     for (int i = 0; i < 45; i++) b45_value[(unsigned char)ALPHABET[i]] = (unsigned char)i;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+#ifdef HEALTHCRED_ZLIB
+    int zlib_built = 1;
+#else
+    int zlib_built = 0;
+#endif
+    /* INFLATES_IN_C: built against the system zlib (else the Python inflater is called) */
+    if (m != NULL && PyModule_AddIntConstant(m, "INFLATES_IN_C", zlib_built) < 0) Py_CLEAR(m);
+    return m;
 }
