@@ -68,14 +68,17 @@ def openssl_verify_rate(processes: int, seconds: int = 2) -> float | None:
 
     The same ratio taken from OpenSSL's own loop (N forked processes, nothing shared) tells
     whether a 2-core figure below 2× is the interpreter's or the machine's. ``None`` when no
-    ``openssl`` command is installed or its output has no P-256 line.
+    ``openssl`` command is installed, it cannot run or hangs, or its output has no P-256 line.
     """
     command = shutil.which("openssl")
     if command is None:
         return None
     args = [command, "speed", "-seconds", str(seconds), "-multi", str(processes), "ecdsap256"]
-    out = subprocess.run(args, capture_output=True, text=True, check=False, timeout=60 + 4 * seconds).stdout
-    return verifies_per_second(out)
+    try:
+        run = subprocess.run(args, capture_output=True, text=True, check=False, timeout=60 + 4 * seconds)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return verifies_per_second(run.stdout)
 
 
 def verifies_per_second(speed_output: str) -> float | None:

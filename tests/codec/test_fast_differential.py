@@ -8,6 +8,7 @@ paths (:func:`fuzz.targets.decode_paths.same_on_both_paths`).
 from __future__ import annotations
 
 import zlib
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
@@ -18,8 +19,9 @@ from fuzz.targets.decode_paths import compare_any_order, compare_text, same_on_b
 from healthcred.codec import fast
 from healthcred.codec.base45 import ALPHABET, b45decode, b45encode
 from healthcred.codec.cbor import loads
+from healthcred.codec.compression import decompress
 from healthcred.errors import HealthCredError
-from healthcred.limits import MAX_COSE_BYTES
+from healthcred.limits import MAX_CBOR_DEPTH, MAX_CBOR_ITEMS, MAX_COSE_BYTES, MAX_TEXT_CHARS
 
 pytestmark = pytest.mark.skipif(fast.native is None, reason="the C decoder is not built")
 
@@ -111,12 +113,31 @@ def test_inflating_past_the_bound_is_refused_alike(size: int) -> None:
         compare_text(prefix + b45encode(zlib.compress(message, 9)))
 
 
-def test_the_c_decoder_inflates_zlib_bodies_itself() -> None:
+def _hc1_taken(native: ModuleType) -> list[str]:
+    return [t for t in seeds.hc1_texts() if t.startswith("HC1:") and native.read_hc1(t, "HC1:") is not None]
+
+
+def test_the_c_decoder_takes_zlib_bodies() -> None:
     # The EU DCC seeds are zlib streams: the C read path takes them (in C, or through Python's zlib).
+    assert fast.native is not None
+    assert len(_hc1_taken(fast.native)) >= 10
+
+
+def test_a_zlib_build_inflates_without_the_python_inflater() -> None:
     native = fast.native
     assert native is not None
-    taken = [t for t in seeds.hc1_texts() if t.startswith("HC1:") and native.read_hc1(t, "HC1:") is not None]
-    assert len(taken) >= 10
+    if not native.INFLATES_IN_C:
+        pytest.skip("this _fast build calls Python's zlib (no zlib.h at build time)")
+
+    def refuse(body: bytes) -> bytes:
+        raise AssertionError("the Python inflater was called")
+
+    bounds = (MAX_TEXT_CHARS, MAX_COSE_BYTES, MAX_CBOR_DEPTH, MAX_CBOR_ITEMS)
+    native.configure(*bounds, refuse)
+    try:
+        assert len(_hc1_taken(native)) >= 10
+    finally:
+        native.configure(*bounds, decompress)
 
 
 @pytest.mark.parametrize("text", TEXTS)
