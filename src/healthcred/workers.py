@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import Executor
-from multiprocessing.context import BaseContext
+from multiprocessing.context import SpawnContext
+from typing import Final
 
 from healthcred.errors import BadInput
 
@@ -31,7 +32,7 @@ __all__ = [
 MAX_WORKERS = 256
 """Most worker processes one call may ask for: beyond any machine's cores, short of a typo's 10**6."""
 
-START_METHOD = "spawn"
+START_METHOD: Final = "spawn"
 """How every healthcred worker process starts (see the module doc for why not fork)."""
 
 
@@ -46,7 +47,7 @@ def refused_work(error: RuntimeError) -> str:
     return f"the executor takes no work: {error}"
 
 
-def process_context() -> BaseContext:
+def process_context() -> SpawnContext:
     """The multiprocessing context every healthcred process pool uses."""
     return multiprocessing.get_context(START_METHOD)
 

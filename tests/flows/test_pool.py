@@ -7,8 +7,10 @@ errors of the same class with the same code, message and attributes. The trust s
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import healthcred
-from healthcred import HealthCredError, TrustStore, VerificationResult, VerifierPool, verify_all
+from healthcred import HealthCredError, Status, TrustStore, VerificationResult, VerifierPool, verify_all
 from healthcred.errors import BadInput, TooLarge, WorkerFailed
 from healthcred.flows.verify import MAX_BATCH
 from healthcred.foreign.dcc.hc1 import read_dsc
@@ -187,9 +189,9 @@ def test_a_pool_whose_process_died_starts_again(world: World) -> None:
         assert isinstance(pool.verify_all([code] * 4, at=CHECKED)[0], VerificationResult)
         own = pool._own
         assert own is not None
-        for process in list(own._processes.values()):  # a kill -9 from outside
-            process.kill()
-            process.join()
+        for worker in own:  # a kill -9 from outside
+            worker.process.kill()
+            worker.process.join()
         with pytest.raises(WorkerFailed):
             pool.verify_all([code] * 4, at=CHECKED)
         assert isinstance(pool.verify_all([code] * 4, at=CHECKED)[0], VerificationResult)
@@ -209,3 +211,98 @@ def test_images_are_read_in_the_workers(world: World, tmp_path: Path) -> None:
     expected = verify_all(texts, world.store, at=CHECKED)
     assert all(isinstance(o, VerificationResult) for o in outcomes)
     same(outcomes, expected)
+
+
+def _finishes(call: Callable[[], Any], seconds: float = 300.0) -> Any:
+    """``call()``'s value (or its error), or a failure if it has not returned after ``seconds``: a hang."""
+    box: list[Any] = []
+
+    def run() -> None:
+        try:
+            box.append((True, call()))
+        except BaseException as exc:
+            box.append((False, exc))
+
+    thread = threading.Thread(target=run, daemon=True)  # a hung one must not keep the tests from exiting
+    thread.start()
+    thread.join(seconds)
+    if not box:
+        pytest.fail(f"the pool did not finish within {seconds} s: the processes wait on each other")
+    returned, value = box[0]
+    if not returned:
+        raise value
+    return value
+
+
+def test_chunks_larger_than_a_socket_holds_travel_both_ways(
+    world: World, eu: tuple[ec.EllipticCurvePrivateKey, bytes]
+) -> None:
+    # Megabytes of codes out (refused, too long for a QR code) while megabytes of EU DCC results
+    # (pickled whole) come back: a pool that blocked on a full socket would wait on its worker for good.
+    store = world.store.with_foreign(dscs=[read_dsc(eu[1])])
+    hc1 = make_hc1(*eu)
+    codes: list[Any] = []
+    for n in range(3_000):
+        codes.append(hc1)
+        if n % 10 == 0:
+            codes.append(f"JKM1:{n:08d}" + "A" * 30_000)  # distinct texts: pickle cannot share them
+    here = verify_all(codes, store, at=CHECKED)
+    assert sum(isinstance(o, TooLarge) for o in here) == 300
+    same(_finishes(lambda: verify_all(codes, store, at=CHECKED, workers=2)), here)
+
+
+class _WorkersOnly(dict[int, Any]):
+    """A palette that breaks in a worker process only: a defect there, not a code's error."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if multiprocessing.parent_process() is not None:
+            raise RuntimeError("a defect in a worker")
+        return super().get(key, default)
+
+
+def test_a_defect_in_a_worker_is_one_typed_error_and_the_pool_goes_on(world: World) -> None:
+    codes = [world.code()[1] for _ in range(200)]
+    with VerifierPool(world.store, workers=2) as pool:
+        with pytest.raises(WorkerFailed, match="RuntimeError: a defect in a worker"):
+            pool.verify_all(codes, at=CHECKED, palette=_WorkersOnly({200: Status(code=200, name="purple")}))
+        same(pool.verify_all(codes, at=CHECKED), verify_all(codes, world.store, at=CHECKED))
+
+
+def test_a_palette_that_cannot_travel_is_refused_before_any_work(world: World) -> None:
+    class Local(dict[int, Any]):  # defined in a function: pickle cannot name it
+        pass
+
+    with VerifierPool(world.store, workers=2) as pool:
+        with pytest.raises(BadInput, match="palette cannot be sent to worker processes"):
+            pool.verify_all([world.code()[1]], at=CHECKED, palette=Local())
+        assert pool._own is None
+
+
+def test_an_interrupted_batch_leaves_no_answer_behind(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl-C while workers hold chunks: the next batch must not read the old batch's answers.
+    first = [world.code()[1] for _ in range(600)]
+    second = [world.code()[1] for _ in range(600)]
+    calls = 0
+
+    def interrupted(*args: Any, **kwargs: Any) -> VerificationResult:
+        nonlocal calls
+        calls += 1
+        if calls == 40:
+            raise KeyboardInterrupt
+        return healthcred.verify(*args, **kwargs)
+
+    with VerifierPool(world.store, workers=2) as pool:
+        monkeypatch.setattr("healthcred.flows.pool.verify", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            pool.verify_all(first, at=CHECKED)
+        assert pool._own is None  # its processes were stopped
+        monkeypatch.undo()
+        same(pool.verify_all(second, at=CHECKED), verify_all(second, world.store, at=CHECKED))
+
+
+def test_threads_may_share_a_pool(world: World) -> None:
+    batches = [[world.code()[1] for _ in range(300)] for _ in range(4)]
+    with VerifierPool(world.store, workers=2) as pool, ThreadPoolExecutor(4) as threads:
+        outcomes = list(threads.map(lambda batch: pool.verify_all(batch, at=CHECKED), batches))
+    for batch, got in zip(batches, outcomes, strict=True):
+        same(got, verify_all(batch, world.store, at=CHECKED))

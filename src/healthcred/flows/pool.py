@@ -5,15 +5,15 @@ A gate or a back end that verifies batches keeps one pool::
     with VerifierPool(trust, workers=2) as pool:
         outcomes = pool.verify_all(codes)          # one result or error per code, in order
 
-The trust store goes to each worker **once**: as the pool initializer's argument
-(``workers=N``: pickled once per process; keys travel as DER and each worker
-rebuilds its prepared verify functions, see ``TrustEntry.__reduce__``), or, for
-an executor this module did not make (``executor=``: a Dask or Ray executor),
-pickled once here and sent with each chunk, unpickled once per worker and kept
-there by a token. Codes go in chunks; outcomes come back **compact** — a native
-result as a tuple of its plain fields, an error as its class, arguments and
-attributes — and are rebuilt here without the checks the worker already made.
-Pickling whole results cost more than verifying on one core (``docs/architecture.md``).
+``workers=N`` runs N − 1 processes of the pool's own and this one: the calling process
+verifies codes too, a few at a time, and between them looks at its workers' sockets — takes
+the outcomes that have come back, sends each worker its next chunk — so no thread of this
+process ever competes with it for the interpreter (an executor's feeder and result threads
+did: measured, ``docs/parallel.md``). The trust store goes to each worker **once**, as the
+argument it starts with (:mod:`healthcred.flows.pool_worker`). Codes go in chunks that shrink as
+the batch runs out; outcomes come back **compact** (:mod:`healthcred.flows.packing`) and are
+rebuilt here without the checks the worker already made. An ``executor`` the caller made (a
+Dask or Ray one) gets the store pickled with each chunk, unpickled once per worker.
 
 Only codes that pickle as plain data go to the workers: text (``str``), bytes,
 :class:`pathlib.PurePath` image paths and lists or tuples of those (SHC chunks).
@@ -28,11 +28,16 @@ import functools
 import itertools
 import os
 import pickle
+import selectors
+import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from multiprocessing.process import BaseProcess
 from pathlib import PurePath
 from types import TracebackType
 from typing import Any
@@ -40,16 +45,11 @@ from typing import Any
 from healthcred.clock import DEFAULT_SKEW, NO_GRACE, epoch_seconds
 from healthcred.errors import BadInput, HealthCredError, TooLarge, WorkerFailed
 from healthcred.flows.checks import allowances
-from healthcred.flows.verify import MAX_BATCH, moment_at, verify
-from healthcred.model import (
-    HealthCode,
-    IdTag,
-    Status,
-    Subject,
-    VerificationResult,
-)
-from healthcred.model.credential import DOCUMENT_TYPE_BY_CODE, KIND_BY_CODE
-from healthcred.model.record import unchecked_builder
+from healthcred.flows.frames import Channel
+from healthcred.flows.packing import Packed, unpack
+from healthcred.flows.pool_worker import Settings, serve, verify_chunk
+from healthcred.flows.verify import MAX_BATCH, verify
+from healthcred.model import Status, VerificationResult
 from healthcred.trust.store import TrustStore
 from healthcred.workers import check_executor, process_context, refused_work, worker_count
 
@@ -59,169 +59,16 @@ if TYPE_CHECKING:
 
 __all__ = ["VerifierPool", "verify_in_workers"]
 
-_NATIVE, _WHOLE, _ERROR = 0, 1, 2  # the first field of a packed outcome
-_MAX_CHUNK = 1_000  # codes per task at most: ~0.2 s of one core, a task's cost paid ~1,000 times over
-_MIN_CHUNK = 32  # the last tasks: ~6 ms of one core, so the cores finish within a few ms of each other
+_MAX_CHUNK = 1_000  # codes per chunk at most: ~70 ms of one core, a chunk's cost paid ~1,000 times over
+_MIN_CHUNK = 32  # the last chunks: ~2 ms of one core, so the cores finish within a few ms of each other
+_AHEAD = 2  # chunks a worker holds: the one it verifies and the next, waiting in its socket
+_HERE = 16  # codes this process verifies between looks at its workers (~1 ms of native codes)
 _EXECUTOR_CHUNK = 500  # per task of a foreign executor, whose worker count this side cannot know
-_KEPT_STORES = 4  # stores a worker of a shared executor keeps (by token) for pools that use it
-
-Packed = tuple[Any, ...]
-"""One outcome as a worker sends it (see :func:`_pack`)."""
-
-
-# --- the worker side ------------------------------------------------------------------------------
-
-_STORES: dict[str, TrustStore] = {}  # a worker's trust stores, by the token of the pool that sent them
-
-
-def _install(token: str, trust: TrustStore) -> None:
-    """Pool initializer: the store arrives once per process."""
-    _STORES[token] = trust
-
-
-def _store(token: str, payload: bytes | None) -> TrustStore:
-    store = _STORES.get(token)
-    if store is None:
-        if payload is None:
-            raise WorkerFailed("a verifying worker holds no trust store for this pool")
-        if len(_STORES) >= _KEPT_STORES:
-            _STORES.pop(next(iter(_STORES)))
-        # This process's own pool sent it: pickled by VerifierPool from a loaded TrustStore.
-        store = _STORES[token] = pickle.loads(payload)  # noqa: S301
-    return store
-
-
-def _verify_chunk(
-    task: tuple[
-        str, bytes | None, Sequence[Any], int, timedelta, timedelta, Mapping[int, Status] | None, Any
-    ],
-) -> list[Packed]:
-    """Verify one chunk of codes with the pool's store; outcomes packed, in order."""
-    token, payload, codes, at, skew, grace, palette, backend = task
-    trust = _store(token, payload)
-    packed: list[Packed] = []
-    for code in codes:
-        try:
-            result = verify(code, trust, at=at, skew=skew, grace=grace, palette=palette, qr_backend=backend)
-        except HealthCredError as exc:
-            packed.append(_pack_error(exc))
-        else:
-            packed.append(_pack(result))
-    return packed
-
-
-def _pack(result: VerificationResult) -> Packed:
-    """A native result as a tuple of plain fields; a foreign one pickled whole (rare, and richer)."""
-    code = result.credential
-    if not isinstance(code, HealthCode):
-        return (_WHOLE, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    subject, tag = code.subject, code.id_tag
-    # One flat tuple of plain values: unpickling many small containers costs more than the fields.
-    return (
-        _NATIVE,
-        code.version,
-        int(code.kind),
-        code.id,
-        code.status.code,
-        code.status.name,
-        code.reason,
-        subject.name,
-        subject.birth_date,
-        int(subject.document_type),
-        subject.document_number,
-        code.region,
-        code.issued_at.timestamp(),
-        code.expires_at.timestamp(),
-        code.source_region,
-        code.source_id,
-        None if tag is None else tag.key_id,
-        None if tag is None else tag.tag,
-        result.kid,
-        result.alg,
-        result.key_region,
-        result.trust_list_version,
-        int(result.verified_at.timestamp()),
-        result.warnings,
-    )
-
-
-def _pack_error(error: HealthCredError) -> Packed:
-    """An error as its class (pickled by name), its arguments and its attributes (message, field…)."""
-    return (_ERROR, type(error), error.args, dict(vars(error)))
-
-
-# --- the parent side ------------------------------------------------------------------------------
-
-# The worker checked every field; rebuilding skips the constructors' checks (docs/architecture.md).
-_STATUS = unchecked_builder(Status)
-_SUBJECT = unchecked_builder(Subject)
-_ID_TAG = unchecked_builder(IdTag)
-_HEALTH_CODE = unchecked_builder(HealthCode)
-_RESULT = unchecked_builder(VerificationResult)
-
-
-def _moment(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def _unpack(packed: Packed, statuses: dict[tuple[int, str], Status]) -> VerificationResult | HealthCredError:
-    """The outcome a worker packed, rebuilt; a worker already checked every field."""
-    if packed[0] == _ERROR:
-        _, cls, args, state = packed
-        error: HealthCredError = cls.__new__(cls)
-        error.args = args
-        error.__dict__.update(state)
-        return error
-    if packed[0] == _WHOLE:
-        return pickle.loads(packed[1])  # type: ignore[no-any-return]  # noqa: S301  (our worker's)
-    (
-        _,
-        version,
-        kind,
-        ident,
-        status_code,
-        status_name,
-        reason,
-        name,
-        birth,
-        document,
-        number,
-        region,
-        issued,
-        expires,
-        source_region,
-        source_id,
-        tag_kid,
-        tag,
-        kid,
-        alg,
-        key_region,
-        list_version,
-        verified,
-        warnings,
-    ) = packed
-    status = statuses.get((status_code, status_name))
-    if status is None:
-        status = statuses[status_code, status_name] = _STATUS(status_code, status_name)
-    credential = _HEALTH_CODE(
-        version,
-        KIND_BY_CODE[kind],
-        ident,
-        status,
-        reason,
-        _SUBJECT(name, birth, DOCUMENT_TYPE_BY_CODE[document], number),
-        region,
-        _moment(issued),
-        _moment(expires),
-        source_region,
-        source_id,
-        None if tag is None else _ID_TAG(tag_kid, tag),
-    )
-    return _RESULT(credential, kid, alg, key_region, list_version, moment_at(verified), warnings)
+_STOP_WAIT = 5.0  # seconds a closed worker has to finish its chunk and exit before it is killed
 
 
 def _chunk_size(remaining: int, workers: int) -> int:
-    """The next task's size: a quarter of each worker's share of what is left, within bounds."""
+    """The next chunk's size: a quarter of each worker's share of what is left, within bounds."""
     return max(_MIN_CHUNK, min(_MAX_CHUNK, -(-remaining // (4 * max(1, workers)))))
 
 
@@ -242,17 +89,116 @@ def _plain(code: object) -> bool:
     return isinstance(code, list | tuple) and all(isinstance(part, str | bytes | PurePath) for part in code)
 
 
+@dataclass(eq=False)
+class _Worker:
+    """One process of a pool's own, its channel, and the positions of the chunks it holds."""
+
+    process: BaseProcess
+    channel: Channel
+    chunks: collections.deque[list[int]] = field(default_factory=collections.deque)
+    watching: int = selectors.EVENT_READ  # what the selector waits for on its socket
+
+    def stopped(self) -> WorkerFailed:
+        """The error for a worker whose end closed: it stopped (its exit status, when known)."""
+        self.process.join(timeout=1.0)
+        status = self.process.exitcode
+        how = "" if status is None else f", exit status {status}" if status >= 0 else f", signal {-status}"
+        return WorkerFailed(
+            f"a verifying process stopped ({self.process.name}{how}): nothing of this batch is returned"
+        )
+
+
+class _Run:
+    """One batch spread over this process and the pool's workers (see the module doc)."""
+
+    def __init__(
+        self,
+        batch: list[Any],
+        sent: list[int],
+        outcomes: list[VerificationResult | HealthCredError | None],
+        workers: list[_Worker],
+        selector: selectors.BaseSelector,
+        settings: Settings,
+    ) -> None:
+        self.batch, self.sent, self.outcomes = batch, sent, outcomes
+        self.workers, self.selector, self.settings = workers, selector, settings
+        self.cursor = 0  # sent[:cursor] are verified here or in a worker's hands
+        self.statuses: dict[tuple[int, str], Status] = {}
+
+    def run(self, here: Callable[..., VerificationResult], trust: TrustStore) -> None:
+        """Verify ``_HERE`` codes at a time here, looking at the workers in between; then wait for theirs."""
+        sent, batch, outcomes = self.sent, self.batch, self.outcomes
+        while self.cursor < len(sent):
+            self.look(0.0)
+            mine = sent[self.cursor : self.cursor + _HERE]
+            self.cursor += len(mine)
+            for i in mine:
+                outcomes[i] = _outcome(here, batch[i], trust)
+        while any(worker.chunks for worker in self.workers):
+            self.look(None)
+
+    def look(self, timeout: float | None) -> None:
+        """Take what came back and send what a worker can take (waiting at most ``timeout``)."""
+        for key, events in self.selector.select(timeout):
+            worker: _Worker = key.data
+            try:
+                if events & selectors.EVENT_WRITE:
+                    worker.channel.flush()
+                if events & selectors.EVENT_READ:
+                    for frame in worker.channel.receive():
+                        self.take(worker, frame)
+            except EOFError:
+                raise worker.stopped() from None
+        for worker in self.workers:
+            try:
+                while len(worker.chunks) < _AHEAD and self.cursor < len(self.sent):
+                    self.send(worker)
+            except EOFError:
+                raise worker.stopped() from None
+            watching = selectors.EVENT_READ | (selectors.EVENT_WRITE if worker.channel.sending else 0)
+            if watching != worker.watching:
+                self.selector.modify(worker.channel.sock, watching, worker)
+                worker.watching = watching
+
+    def send(self, worker: _Worker) -> None:
+        """The next chunk, to ``worker``."""
+        chunk = self.sent[
+            self.cursor : self.cursor + _chunk_size(len(self.sent) - self.cursor, len(self.workers) + 1)
+        ]
+        self.cursor += len(chunk)
+        codes = [self.batch[i] for i in chunk]
+        worker.channel.put(pickle.dumps((codes, self.settings), protocol=pickle.HIGHEST_PROTOCOL))
+        worker.chunks.append(chunk)
+
+    def take(self, worker: _Worker, frame: bytearray) -> None:
+        """A chunk's outcomes, into their places."""
+        try:
+            done, body = pickle.loads(frame)  # noqa: S301  (this pool's own worker)
+            chunk = worker.chunks.popleft()
+        except Exception as exc:  # not what this pool's worker sends: a defect, one typed error
+            raise WorkerFailed(
+                f"a verifying worker's answer could not be read: {type(exc).__name__}: {exc}"
+            ) from exc
+        if not done:
+            raise WorkerFailed(f"a verifying worker failed: {body}")
+        if len(body) != len(chunk):
+            raise WorkerFailed(f"a verifying worker answered {len(body)} outcomes for {len(chunk)} codes")
+        statuses, outcomes = self.statuses, self.outcomes
+        for i, packed in zip(chunk, body, strict=True):
+            outcomes[i] = unpack(packed, statuses)
+
+
 class VerifierPool:
     """Worker processes that each hold one trust store and verify codes in chunks; reuse it.
 
-    ``workers`` processes of its own (default: one per CPU; ``1`` verifies in this
-    process, no pool), started on first use with the spawn method
+    ``workers`` processes, this one counted (default: one per CPU; ``1`` verifies
+    in this process, no pool): N − 1 started on first use with the spawn method
     (:mod:`healthcred.workers`), or ``executor``: any
     :class:`concurrent.futures.Executor` (a Dask ``Client.get_executor()``), which
     the caller keeps and closes. Start-up (a process imports healthcred, ~0.2–0.5 s)
     dominates small batches: a gate or back end keeps one pool for its life.
     Close it with :meth:`close` or a ``with`` block. The store is fixed: a new
-    trust store needs a new pool.
+    trust store needs a new pool. Threads may share a pool: their batches take turns.
     """
 
     def __init__(
@@ -272,27 +218,51 @@ class VerifierPool:
         self.workers: int = (
             0 if executor is not None else worker_count((os.cpu_count() or 1) if workers is None else workers)
         )
-        """Workers of its own, this process counted (0 with an ``executor``; 1: only this process).
+        """Processes verifying, this one counted (0 with an ``executor``; 1: only this process).
 
-        ``workers=N`` starts N − 1 processes: the calling process verifies chunks too while
+        ``workers=N`` starts N − 1 processes: the calling process verifies codes too while
         they verify theirs, so N cores do N workers' work (measured: the caller's unpacking
         otherwise took CPU from two busy processes on two cores)."""
-        self._own: ProcessPoolExecutor | None = None
+        self._own: list[_Worker] | None = None
+        self._selector: selectors.BaseSelector | None = None
+        self._owner = os.getpid()  # a forked child must not talk on its parent's sockets
+        self._lock = threading.Lock()
         self._closed = False
 
-    def _executor(self) -> Executor:
+    def _workers(self) -> tuple[list[_Worker], selectors.BaseSelector]:
         if self._closed:
             raise BadInput("this VerifierPool is closed")
-        if self._given is not None:
-            return self._given
-        if self._own is None:
-            self._own = ProcessPoolExecutor(
-                self.workers - 1,  # this process is the N-th worker (see verify_all)
-                mp_context=process_context(),
-                initializer=_install,
-                initargs=(self._token, self._trust),
-            )
-        return self._own
+        if self._own is not None and self._owner != os.getpid():  # inherited through a fork
+            self._own, self._selector, self._owner = None, None, os.getpid()
+        if self._own is None or self._selector is None:
+            self._own = self._start()
+            self._selector = selectors.DefaultSelector()
+            for worker in self._own:
+                self._selector.register(worker.channel.sock, worker.watching, worker)
+        return self._own, self._selector
+
+    def _start(self) -> list[_Worker]:
+        context = process_context()
+        started: list[_Worker] = []
+        try:
+            for n in range(1, self.workers):
+                mine, theirs = socket.socketpair()
+                process = context.Process(
+                    target=serve, args=(theirs, self._trust), name=f"healthcred-verifier-{n}", daemon=True
+                )
+                try:
+                    process.start()
+                finally:
+                    theirs.close()  # the worker holds its own copy: its end closes when it dies
+                started.append(_Worker(process, Channel(mine)))
+        except BaseException as exc:
+            _stop(started, wait=0.0)
+            if isinstance(exc, RuntimeError):  # spawn's "bootstrapping phase": an unguarded main script
+                raise WorkerFailed(refused_work(exc)) from exc
+            if isinstance(exc, OSError):
+                raise WorkerFailed(f"the verifying processes could not start: {exc}") from exc
+            raise
+        return started
 
     def verify_all(
         self,
@@ -321,64 +291,37 @@ class VerifierPool:
         batch = list(itertools.islice(codes, MAX_BATCH + 1))
         if len(batch) > MAX_BATCH:
             raise TooLarge(f"a batch holds at most {MAX_BATCH} codes")
+        settings: Settings = (moment, skew, grace, palette, qr_backend)
         outcomes: list[VerificationResult | HealthCredError | None] = [None] * len(batch)
         here = functools.partial(
             verify, at=moment, skew=skew, grace=grace, palette=palette, qr_backend=qr_backend
         )
         # One worker is this process: no pool, no pickling.
         sent = [i for i, code in enumerate(batch) if _plain(code)] if self.workers != 1 else []
+        if sent:
+            _check_pickles(settings)
         for i in sorted(set(range(len(batch))).difference(sent)):  # what cannot travel stays here
             outcomes[i] = _outcome(here, batch[i], self._trust)
-        args = (moment, skew, grace, palette, qr_backend)
+        if not sent:
+            return outcomes  # type: ignore[return-value]  # every slot is filled above
         if self._given is not None:  # a foreign executor: every chunk sent at once, none verified here
             chunks = [sent[i : i + _EXECUTOR_CHUNK] for i in range(0, len(sent), _EXECUTOR_CHUNK)]
             return self._gather(
-                [(chunk, self._submit([batch[i] for i in chunk], *args)) for chunk in chunks], outcomes
+                [(chunk, self._submit([batch[i] for i in chunk], settings)) for chunk in chunks], outcomes
             )
-        # In flight: (positions, future). This process is one of the ``workers``: it verifies the
-        # next chunk itself whenever every process has two queued, so N processes' worth of work
-        # runs on N cores and no core waits for this one's unpacking. Chunks shrink as the batch
-        # runs out (guided scheduling), so at the end no core idles while another finishes a
-        # large chunk: the last ones hold ~_MIN_CHUNK codes.
-        flight: collections.deque[tuple[list[int], Future[list[Packed]]]] = collections.deque()
-        depth = 2 * max(1, self.workers - 1)
-        statuses: dict[tuple[int, str], Status] = {}
-        done = 0
-        try:
-            while done < len(sent):
-                chunk = sent[done : done + _chunk_size(len(sent) - done, self.workers)]
-                done += len(chunk)
-                while flight and flight[0][1].done():
-                    self._take(flight.popleft(), outcomes, statuses)
-                if len(flight) < depth:
-                    flight.append((chunk, self._submit([batch[i] for i in chunk], *args)))
-                else:
-                    for i in chunk:
-                        outcomes[i] = _outcome(here, batch[i], self._trust)
-            while flight:
-                self._take(flight.popleft(), outcomes, statuses)
-        finally:
-            for _, future in flight:
-                future.cancel()
+        with self._lock:  # one batch at a time on the sockets
+            workers, selector = self._workers()
+            try:
+                _Run(batch, sent, outcomes, workers, selector, settings).run(here, self._trust)
+            except BaseException:
+                self._discard()  # chunks in flight would answer the next batch: these processes go
+                raise
         return outcomes  # type: ignore[return-value]  # every slot is filled above
 
-    def _submit(
-        self,
-        codes: list[Any],
-        at: int,
-        skew: timedelta,
-        grace: timedelta,
-        palette: Mapping[int, Status] | None,
-        backend: Any,
-    ) -> Future[list[Packed]]:
-        executor = self._executor()
+    def _submit(self, codes: list[Any], settings: Settings) -> Future[list[Packed]]:
+        assert self._given is not None
         try:
-            return executor.submit(
-                _verify_chunk, (self._token, self._payload, codes, at, skew, grace, palette, backend)
-            )
-        except BrokenProcessPool as exc:
-            self._discard()
-            raise WorkerFailed(f"the verifying processes stopped: {exc}") from exc
+            return self._given.submit(verify_chunk, (self._token, self._payload, codes, settings))
         except RuntimeError as exc:  # an executor that was shut down
             raise WorkerFailed(refused_work(exc)) from exc
 
@@ -390,48 +333,33 @@ class VerifierPool:
         """Every task's outcomes into their places, in order of submission."""
         statuses: dict[tuple[int, str], Status] = {}
         try:
-            for task in flight:
-                self._take(task, outcomes, statuses)
+            for positions, future in flight:
+                for i, packed in zip(positions, _result(future), strict=True):
+                    outcomes[i] = unpack(packed, statuses)
         finally:
             for _, future in flight:
                 future.cancel()
         return outcomes  # type: ignore[return-value]  # every slot is filled
 
-    def _take(
-        self,
-        task: tuple[list[int], Future[list[Packed]]],
-        outcomes: list[VerificationResult | HealthCredError | None],
-        statuses: dict[tuple[int, str], Status],
-    ) -> None:
-        positions, future = task
-        for i, packed in zip(positions, self._result(future), strict=True):
-            outcomes[i] = _unpack(packed, statuses)
-
-    def _result(self, future: Future[list[Packed]]) -> list[Packed]:
-        try:
-            return future.result()
-        except BrokenProcessPool as exc:
-            self._discard()
-            raise WorkerFailed(
-                f"a verifying process stopped ({exc}): nothing of this batch is returned"
-            ) from exc
-        except WorkerFailed:
-            raise
-        except Exception as exc:  # whatever an executor or its transport raised: one typed error
-            raise WorkerFailed(f"a verifying worker failed: {type(exc).__name__}: {exc}") from exc
-
     def _discard(self) -> None:
-        # A broken process pool takes no more work: the next call starts a new one.
-        if self._own is not None:
-            self._own.shutdown(wait=False, cancel_futures=True)
-            self._own = None
+        # Workers that stopped, failed or hold chunks of an abandoned batch: the next call starts anew.
+        own, selector = self._own, self._selector
+        self._own = self._selector = None
+        if selector is not None:
+            selector.close()
+        if own is not None and self._owner == os.getpid():
+            _stop(own, wait=0.0)
 
     def close(self) -> None:
         """Stop this pool's own processes (an ``executor`` given is the caller's to shut down)."""
-        self._closed = True
-        if self._own is not None:
-            self._own.shutdown(wait=True, cancel_futures=True)
-            self._own = None
+        with self._lock:
+            self._closed = True
+            own, selector = self._own, self._selector
+            self._own = self._selector = None
+            if selector is not None:
+                selector.close()
+            if own is not None and self._owner == os.getpid():
+                _stop(own, wait=_STOP_WAIT)
 
     def __enter__(self) -> VerifierPool:
         return self
@@ -440,6 +368,39 @@ class VerifierPool:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _stop(workers: Sequence[_Worker], *, wait: float) -> None:
+    """Close each worker's channel (it exits at its next read); kill what still runs after ``wait`` s."""
+    for worker in workers:
+        worker.channel.close()
+    for worker in workers:
+        worker.process.join(timeout=wait)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+
+
+def _check_pickles(settings: Settings) -> None:
+    """A palette that cannot travel to the workers is the caller's error, said before any work."""
+    try:
+        pickle.dumps(settings, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        raise BadInput(
+            f"the palette cannot be sent to worker processes ({type(exc).__name__}: {exc});"
+            " give a plain dict of Status values, or workers=1"
+        ) from exc
+
+
+def _result(future: Future[list[Packed]]) -> list[Packed]:
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise WorkerFailed(f"a verifying process stopped ({exc}): nothing of this batch is returned") from exc
+    except WorkerFailed:
+        raise
+    except Exception as exc:  # whatever an executor or its transport raised: one typed error
+        raise WorkerFailed(f"a verifying worker failed: {type(exc).__name__}: {exc}") from exc
 
 
 def verify_in_workers(
