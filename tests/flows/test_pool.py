@@ -10,6 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -306,3 +308,26 @@ def test_threads_may_share_a_pool(world: World) -> None:
         outcomes = list(threads.map(lambda batch: pool.verify_all(batch, at=CHECKED), batches))
     for batch, got in zip(batches, outcomes, strict=True):
         same(got, verify_all(batch, world.store, at=CHECKED))
+
+
+def test_a_script_without_a_main_guard_is_told_why(tmp_path: Path) -> None:
+    # Spawn imports the main script again in each worker, which then starts workers of its own.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import healthcred\n"
+        "from tests.helpers.world import CHECKED, new_world\n"
+        "world = new_world()\n"
+        "healthcred.verify_all([world.code()[1]] * 50, world.store, at=CHECKED, workers=2)\n",
+        encoding="utf-8",
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert run.returncode == 1
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("healthcred.errors.WorkerFailed: [worker_failed] a verifying process stopped"), (
+        last
+    )
+    assert 'if __name__ == "__main__":' in last

@@ -97,14 +97,21 @@ class _Worker:
     channel: Channel
     chunks: collections.deque[list[int]] = field(default_factory=collections.deque)
     watching: int = selectors.EVENT_READ  # what the selector waits for on its socket
+    answered: bool = False  # whether it has ever answered: one that never did most likely failed to start
 
     def stopped(self) -> WorkerFailed:
         """The error for a worker whose end closed: it stopped (its exit status, when known)."""
         self.process.join(timeout=1.0)
         status = self.process.exitcode
         how = "" if status is None else f", exit status {status}" if status >= 0 else f", signal {-status}"
+        why = (
+            ""
+            if self.answered
+            else "; it stopped before its first answer: its own error, if any, is on stderr (a script"
+            ' that starts worker processes must do so under `if __name__ == "__main__":`)'
+        )
         return WorkerFailed(
-            f"a verifying process stopped ({self.process.name}{how}): nothing of this batch is returned"
+            f"a verifying process stopped ({self.process.name}{how}): nothing of this batch is returned{why}"
         )
 
 
@@ -183,6 +190,7 @@ class _Run:
             raise WorkerFailed(f"a verifying worker failed: {body}")
         if len(body) != len(chunk):
             raise WorkerFailed(f"a verifying worker answered {len(body)} outcomes for {len(chunk)} codes")
+        worker.answered = True
         statuses, outcomes = self.statuses, self.outcomes
         for i, packed in zip(chunk, body, strict=True):
             outcomes[i] = unpack(packed, statuses)
