@@ -186,17 +186,18 @@ def test_a_worker_that_dies_is_one_typed_error(world: World) -> None:
 
 
 def test_a_pool_whose_process_died_starts_again(world: World) -> None:
-    code = world.code()[1]
+    codes = [world.code()[1]] * 100  # more than one chunk: a few codes would be verified here
     with VerifierPool(world.store, workers=2) as pool:
-        assert isinstance(pool.verify_all([code] * 4, at=CHECKED)[0], VerificationResult)
+        assert isinstance(pool.verify_all(codes, at=CHECKED)[0], VerificationResult)
         own = pool._own
         assert own is not None
         for worker in own:  # a kill -9 from outside
             worker.process.kill()
             worker.process.join()
-        with pytest.raises(WorkerFailed):
-            pool.verify_all([code] * 4, at=CHECKED)
-        assert isinstance(pool.verify_all([code] * 4, at=CHECKED)[0], VerificationResult)
+        with pytest.raises(WorkerFailed, match="signal 9") as failed:
+            pool.verify_all(codes, at=CHECKED)
+        assert "__main__" not in str(failed.value)  # it had answered before: no start-up hint
+        assert isinstance(pool.verify_all(codes, at=CHECKED)[0], VerificationResult)
 
 
 def _paths(folder: Path, texts: list[str]) -> Iterator[Path]:
@@ -207,7 +208,7 @@ def _paths(folder: Path, texts: list[str]) -> Iterator[Path]:
 
 
 def test_images_are_read_in_the_workers(world: World, tmp_path: Path) -> None:
-    texts = [world.code()[1] for _ in range(6)]
+    texts = [world.code()[1] for _ in range(40)]  # more than a chunk, or they are read here
     paths = list(_paths(tmp_path, texts))
     outcomes = verify_all(paths, world.store, at=CHECKED, workers=2)
     expected = verify_all(texts, world.store, at=CHECKED)
@@ -331,3 +332,73 @@ def test_a_script_without_a_main_guard_is_told_why(tmp_path: Path) -> None:
         last
     )
     assert 'if __name__ == "__main__":' in last
+
+
+def test_a_few_codes_are_verified_here(world: World) -> None:
+    codes = [world.code()[1] for _ in range(32)]
+    with VerifierPool(world.store, workers=2) as pool:
+        same(pool.verify_all(codes, at=CHECKED), verify_all(codes, world.store, at=CHECKED))
+        assert pool._own is None  # no process was started for one chunk's worth
+        pool.verify_all([*codes, codes[0]], at=CHECKED)
+        assert pool._own is not None
+
+
+def test_a_closed_pool_refuses_work_with_an_executor_too(world: World) -> None:
+    with ThreadPoolExecutor(1) as threads:
+        pool = VerifierPool(world.store, executor=threads)
+        pool.close()
+        with pytest.raises(BadInput, match="closed"):
+            pool.verify_all([world.code()[1]], at=CHECKED)
+
+
+def test_codes_of_a_subclass_are_verified_here(world: World) -> None:
+    class Text(str):  # defined in a function: pickle cannot name it, so it cannot travel
+        pass
+
+    codes = [Text(world.code()[1]) for _ in range(50)]
+    with VerifierPool(world.store, workers=2) as pool:
+        same(pool.verify_all(codes, at=CHECKED), verify_all(codes, world.store, at=CHECKED))
+        assert pool._own is None
+
+
+def test_a_pool_dropped_without_close_stops_its_processes(world: World) -> None:
+    pool = VerifierPool(world.store, workers=2)
+    pool.verify_all([world.code()[1]] * 100, at=CHECKED)
+    assert pool._own is not None
+    processes = [worker.process for worker in pool._own]
+    del pool  # no gc.collect(): the selector's own reference cycle would otherwise keep the sockets open
+    for process in processes:
+        process.join(timeout=30)
+        assert not process.is_alive()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+def test_a_forked_child_starts_processes_of_its_own(world: World) -> None:
+    codes = [world.code()[1] for _ in range(100)]
+    expected = [o.summary() for o in verify_all(codes, world.store, at=CHECKED)]  # type: ignore[union-attr]
+    with VerifierPool(world.store, workers=2) as pool:
+        pool.verify_all(codes, at=CHECKED)
+        assert pool._own is not None
+        parents = {worker.process.pid for worker in pool._own}
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child: verify through the inherited pool, report, and leave at once
+            status = 1
+            try:
+                outcomes = pool.verify_all(codes, at=CHECKED)
+                assert pool._own is not None
+                fresh = not parents & {worker.process.pid for worker in pool._own}
+                good = [o.summary() for o in outcomes] == expected  # type: ignore[union-attr]
+                status = 0 if fresh and good else 2
+                pool.close()
+            finally:
+                os.write(write, bytes([status]))
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read, "rb") as answer:
+            got = answer.read()
+        os.waitpid(child, 0)
+        assert got == b"\x00"
+        same(
+            pool.verify_all(codes, at=CHECKED), verify_all(codes, world.store, at=CHECKED)
+        )  # ours still work

@@ -32,13 +32,14 @@ import selectors
 import socket
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from multiprocessing.process import BaseProcess
-from pathlib import PurePath
+from pathlib import PosixPath, PurePosixPath, PureWindowsPath, WindowsPath
 from types import TracebackType
 from typing import Any
 
@@ -65,6 +66,9 @@ _AHEAD = 2  # chunks a worker holds: the one it verifies and the next, waiting i
 _HERE = 16  # codes this process verifies between looks at its workers (~1 ms of native codes)
 _EXECUTOR_CHUNK = 500  # per task of a foreign executor, whose worker count this side cannot know
 _STOP_WAIT = 5.0  # seconds a closed worker has to finish its chunk and exit before it is killed
+_EXIT_WAIT = 1.0  # seconds a worker whose socket closed has to be reaped, for its exit status
+_UNCAUGHT = 1  # the exit status of a Python process that died of an exception (its own, on stderr)
+_PLAIN = (str, bytes, PurePosixPath, PureWindowsPath, PosixPath, WindowsPath)  # exactly: no subclass
 
 
 def _chunk_size(remaining: int, workers: int) -> int:
@@ -83,10 +87,13 @@ def _outcome(
 
 
 def _plain(code: object) -> bool:
-    """Whether ``code`` pickles as plain data (and may go to a worker)."""
-    if isinstance(code, str | bytes | PurePath):
+    """Whether ``code`` pickles as plain data (and may go to a worker).
+
+    Exact types: a subclass (of ``str``, say) may be one pickle cannot name, defined in a function.
+    """
+    if type(code) in _PLAIN:
         return True
-    return isinstance(code, list | tuple) and all(isinstance(part, str | bytes | PurePath) for part in code)
+    return type(code) in (list, tuple) and all(type(part) in _PLAIN for part in code)  # type: ignore[attr-defined]
 
 
 @dataclass(eq=False)
@@ -101,14 +108,14 @@ class _Worker:
 
     def stopped(self) -> WorkerFailed:
         """The error for a worker whose end closed: it stopped (its exit status, when known)."""
-        self.process.join(timeout=1.0)
+        self.process.join(timeout=_EXIT_WAIT)
         status = self.process.exitcode
         how = "" if status is None else f", exit status {status}" if status >= 0 else f", signal {-status}"
         why = (
-            ""
-            if self.answered
-            else "; it stopped before its first answer: its own error, if any, is on stderr (a script"
-            ' that starts worker processes must do so under `if __name__ == "__main__":`)'
+            "; it died of an error before its first answer, printed on stderr (a script that starts"
+            ' worker processes must do so under `if __name__ == "__main__":`)'
+            if status == _UNCAUGHT and not self.answered
+            else ""
         )
         return WorkerFailed(
             f"a verifying process stopped ({self.process.name}{how}): nothing of this batch is returned{why}"
@@ -145,7 +152,12 @@ class _Run:
             self.look(None)
 
     def look(self, timeout: float | None) -> None:
-        """Take what came back and send what a worker can take (waiting at most ``timeout``)."""
+        """Take what came back (waiting at most ``timeout``), then send what each worker can take."""
+        self.answers(timeout)
+        self.feed()
+
+    def answers(self, timeout: float | None) -> None:
+        """Whole answers into their places, and queued bytes out, as the sockets allow."""
         for key, events in self.selector.select(timeout):
             worker: _Worker = key.data
             try:
@@ -156,6 +168,9 @@ class _Run:
                         self.take(worker, frame)
             except EOFError:
                 raise worker.stopped() from None
+
+    def feed(self) -> None:
+        """Each worker its next chunks, up to ``_AHEAD``; the selector told what to wait for."""
         for worker in self.workers:
             try:
                 while len(worker.chunks) < _AHEAD and self.cursor < len(self.sent):
@@ -233,25 +248,23 @@ class VerifierPool:
         otherwise took CPU from two busy processes on two cores)."""
         self._own: list[_Worker] | None = None
         self._selector: selectors.BaseSelector | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None  # stops them if the pool is dropped
         self._owner = os.getpid()  # a forked child must not talk on its parent's sockets
         self._lock = threading.Lock()
         self._closed = False
 
     def _workers(self) -> tuple[list[_Worker], selectors.BaseSelector]:
-        if self._closed:
-            raise BadInput("this VerifierPool is closed")
-        if self._own is not None and self._owner != os.getpid():  # inherited through a fork
-            self._own, self._selector, self._owner = None, None, os.getpid()
         if self._own is None or self._selector is None:
-            self._own = self._start()
-            self._selector = selectors.DefaultSelector()
-            for worker in self._own:
-                self._selector.register(worker.channel.sock, worker.watching, worker)
+            self._own, self._selector = self._start()
+            self._owner = os.getpid()
+            self._finalizer = weakref.finalize(self, _end, self._own, self._selector, wait=0.0)
         return self._own, self._selector
 
-    def _start(self) -> list[_Worker]:
+    def _start(self) -> tuple[list[_Worker], selectors.BaseSelector]:
+        """N − 1 processes started, and a selector over their sockets; all or none."""
         context = process_context()
         started: list[_Worker] = []
+        selector: selectors.BaseSelector | None = None
         try:
             for n in range(1, self.workers):
                 mine, theirs = socket.socketpair()
@@ -263,14 +276,32 @@ class VerifierPool:
                 finally:
                     theirs.close()  # the worker holds its own copy: its end closes when it dies
                 started.append(_Worker(process, Channel(mine)))
+            selector = selectors.DefaultSelector()
+            for worker in started:
+                selector.register(worker.channel.sock, worker.watching, worker)
         except BaseException as exc:
-            _stop(started, wait=0.0)
-            if isinstance(exc, RuntimeError):  # spawn's "bootstrapping phase": an unguarded main script
-                raise WorkerFailed(refused_work(exc)) from exc
-            if isinstance(exc, OSError):
-                raise WorkerFailed(f"the verifying processes could not start: {exc}") from exc
-            raise
-        return started
+            _end(started, selector, wait=0.0)
+            if isinstance(exc, RuntimeError) and "bootstrapping phase" in str(exc):
+                raise WorkerFailed(refused_work(exc)) from exc  # spawn re-ran an unguarded main script
+            if isinstance(exc, Exception):  # no fds left, a store that cannot be pickled, ...
+                raise WorkerFailed(
+                    f"the verifying processes could not start: {type(exc).__name__}: {exc}"
+                ) from exc
+            raise  # Ctrl-C
+        return started, selector
+
+    def _forget_parents(self) -> None:
+        """In a forked child: the parent's processes are not this one's; its lock may be held."""
+        own, selector = self._own, self._selector
+        self._own = self._selector = None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        for worker in own or ():
+            worker.channel.close()  # this process's copy of the socket only: the parent's works on
+        if selector is not None:
+            selector.close()
+        self._lock = threading.Lock()
+        self._owner = os.getpid()
 
     def verify_all(
         self,
@@ -288,6 +319,10 @@ class VerifierPool:
         returned; the next call starts new processes) and what ``verify_all`` raises for its
         arguments.
         """
+        if self._closed:
+            raise BadInput("this VerifierPool is closed")
+        if self._owner != os.getpid():
+            self._forget_parents()
         if isinstance(codes, str | bytes) or not isinstance(codes, Iterable):
             raise BadInput("codes must be an iterable of codes (a str is one code: use verify)")
         allowances(self._trust, skew, grace)
@@ -306,8 +341,10 @@ class VerifierPool:
         )
         # One worker is this process: no pool, no pickling.
         sent = [i for i, code in enumerate(batch) if _plain(code)] if self.workers != 1 else []
-        if sent:
+        if sent:  # refused whatever the batch's size, so that a bigger one cannot fail where this did not
             _check_pickles(settings)
+        if self._given is None and len(sent) <= _MIN_CHUNK:
+            sent = []  # a round trip to a worker costs more than these few codes (a gate's one scan)
         for i in sorted(set(range(len(batch))).difference(sent)):  # what cannot travel stays here
             outcomes[i] = _outcome(here, batch[i], self._trust)
         if not sent:
@@ -351,23 +388,23 @@ class VerifierPool:
 
     def _discard(self) -> None:
         # Workers that stopped, failed or hold chunks of an abandoned batch: the next call starts anew.
-        own, selector = self._own, self._selector
-        self._own = self._selector = None
-        if selector is not None:
-            selector.close()
-        if own is not None and self._owner == os.getpid():
-            _stop(own, wait=0.0)
+        self._end(wait=0.0)
+
+    def _end(self, *, wait: float) -> None:
+        own, selector, finalizer = self._own, self._selector, self._finalizer
+        self._own = self._selector = self._finalizer = None
+        if finalizer is not None:
+            finalizer.detach()
+        if own is not None:
+            _end(own, selector, wait=wait)
 
     def close(self) -> None:
         """Stop this pool's own processes (an ``executor`` given is the caller's to shut down)."""
+        self._closed = True
+        if self._owner != os.getpid():
+            self._forget_parents()
         with self._lock:
-            self._closed = True
-            own, selector = self._own, self._selector
-            self._own = self._selector = None
-            if selector is not None:
-                selector.close()
-            if own is not None and self._owner == os.getpid():
-                _stop(own, wait=_STOP_WAIT)
+            self._end(wait=_STOP_WAIT)
 
     def __enter__(self) -> VerifierPool:
         return self
@@ -378,8 +415,10 @@ class VerifierPool:
         self.close()
 
 
-def _stop(workers: Sequence[_Worker], *, wait: float) -> None:
+def _end(workers: Sequence[_Worker], selector: selectors.BaseSelector | None, *, wait: float) -> None:
     """Close each worker's channel (it exits at its next read); kill what still runs after ``wait`` s."""
+    if selector is not None:
+        selector.close()
     for worker in workers:
         worker.channel.close()
     for worker in workers:
