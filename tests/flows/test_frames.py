@@ -8,9 +8,12 @@ import socket
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from healthcred.flows.frames import Channel, read_frame, send_frame
 
+_HANG = 60.0  # seconds with nothing happening: a hang, not slowness
 PAYLOADS = [b"", b"x", os.urandom(70_000), os.urandom(5_000_000), b"last"]  # one far beyond a socket buffer
 
 
@@ -20,7 +23,8 @@ def _drain(channel: Channel, count: int) -> list[bytes]:
     with selectors.DefaultSelector() as selector:
         selector.register(channel.sock, selectors.EVENT_READ)
         while len(got) < count:
-            selector.select()
+            if not selector.select(timeout=_HANG):
+                pytest.fail(f"no frame in {_HANG} s: the channel lost track of one")
             got += [bytes(frame) for frame in channel.receive()]
     return got
 
@@ -33,7 +37,7 @@ def test_frames_from_a_blocking_end_arrive_whole_and_in_order() -> None:
         for payload in PAYLOADS:
             send_frame(theirs, payload)
 
-    sender = threading.Thread(target=send_all)
+    sender = threading.Thread(target=send_all, daemon=True)
     sender.start()
     assert _drain(channel, len(PAYLOADS)) == PAYLOADS
     sender.join()
@@ -50,12 +54,15 @@ def test_a_put_never_blocks_and_flush_finishes_the_frame() -> None:
         channel.put(payload)  # 5 MB with nobody reading: queued, not blocked
     assert channel.sending
     got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.extend(bytes(read_frame(theirs)) for _ in PAYLOADS))
+    reader = threading.Thread(
+        target=lambda: got.extend(bytes(read_frame(theirs)) for _ in PAYLOADS), daemon=True
+    )
     reader.start()
     with selectors.DefaultSelector() as selector:
         selector.register(channel.sock, selectors.EVENT_WRITE)
         while channel.sending:
-            selector.select()
+            if not selector.select(timeout=_HANG):
+                pytest.fail(f"the socket took nothing in {_HANG} s")
             channel.flush()
     reader.join()
     assert got == PAYLOADS
@@ -81,3 +88,26 @@ def test_a_frame_cut_short_is_an_eof_error() -> None:
         mine.shutdown(socket.SHUT_WR)
         with pytest.raises(EOFError):
             read_frame(theirs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    payloads=st.lists(st.binary(max_size=3_000), max_size=8),
+    cuts=st.lists(st.integers(min_value=1, max_value=5_000), max_size=20),
+)
+def test_frames_arriving_in_any_pieces_come_out_whole(payloads: list[bytes], cuts: list[int]) -> None:
+    # The header and the body of a frame may each arrive split over several reads.
+    wire = b"".join(len(p).to_bytes(8, "little") + p for p in payloads)
+    mine, theirs = socket.socketpair()
+    channel = Channel(mine)
+    got: list[bytes] = []
+    start = 0
+    with theirs:
+        for cut in [*cuts, len(wire)]:
+            piece = wire[start : start + cut]
+            start += len(piece)
+            if piece:
+                theirs.sendall(piece)
+            got += [bytes(frame) for frame in channel.receive()]
+    assert got == payloads
+    channel.close()
