@@ -21,11 +21,13 @@ from typing import Final
 from healthcred.errors import BadInput
 
 __all__ = [
+    "MAIN_GUARD",
     "MAX_WORKERS",
     "START_METHOD",
     "check_executor",
     "process_context",
     "refused_work",
+    "unguarded_main",
     "worker_count",
 ]
 
@@ -36,14 +38,22 @@ START_METHOD: Final = "spawn"
 """How every healthcred worker process starts (see the module doc for why not fork)."""
 
 
-def refused_work(error: RuntimeError) -> str:
-    """Why an executor refused a task (its ``RuntimeError``), in the caller's terms."""
-    if "bootstrapping phase" in str(error):  # a spawned child re-imported an unguarded main script
-        return (
-            "worker processes start with spawn, which imports the main script again: a script that"
-            " starts them (verify_all(workers=…), run_batch) must do so under"
-            ' `if __name__ == "__main__":`'
-        )
+MAIN_GUARD = (
+    "a script that starts worker processes (verify_all(workers=…), run_batch) must do so under"
+    ' `if __name__ == "__main__":`'
+)
+"""What to do when spawn re-imported an unguarded main script: said wherever that shows."""
+
+
+def unguarded_main(error: BaseException) -> bool:
+    """Whether ``error`` is spawn refusing to start a process from a re-imported, unguarded main script."""
+    return isinstance(error, RuntimeError) and "bootstrapping phase" in str(error)
+
+
+def refused_work(error: BaseException) -> str:
+    """Why an executor refused a task (its ``RuntimeError``) or spawn a process, in the caller's terms."""
+    if unguarded_main(error):
+        return f"worker processes start with spawn, which imports the main script again: {MAIN_GUARD}"
     return f"the executor takes no work: {error}"
 
 

@@ -304,8 +304,12 @@ def test_an_interrupted_batch_leaves_no_answer_behind(world: World, monkeypatch:
 
 
 def test_threads_may_share_a_pool(world: World) -> None:
-    batches = [[world.code()[1] for _ in range(300)] for _ in range(4)]
+    # Batches long enough (~0.1 s) for the interpreter to switch threads inside them many times,
+    # each in its own order: a pool without its lock mixes their answers up.
+    codes = [world.code()[1] for _ in range(2_000)]
+    batches = [codes[k * 500 :] + codes[: k * 500] for k in range(4)]
     with VerifierPool(world.store, workers=2) as pool, ThreadPoolExecutor(4) as threads:
+        pool.verify_all(codes, at=CHECKED)  # started: every thread below shares these processes
         outcomes = list(threads.map(lambda batch: pool.verify_all(batch, at=CHECKED), batches))
     for batch, got in zip(batches, outcomes, strict=True):
         same(got, verify_all(batch, world.store, at=CHECKED))

@@ -52,7 +52,14 @@ from healthcred.flows.pool_worker import Settings, serve, verify_chunk
 from healthcred.flows.verify import MAX_BATCH, verify
 from healthcred.model import Status, VerificationResult
 from healthcred.trust.store import TrustStore
-from healthcred.workers import check_executor, process_context, refused_work, worker_count
+from healthcred.workers import (
+    MAIN_GUARD,
+    check_executor,
+    process_context,
+    refused_work,
+    unguarded_main,
+    worker_count,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -93,7 +100,11 @@ def _plain(code: object) -> bool:
     """
     if type(code) in _PLAIN:
         return True
-    return type(code) in (list, tuple) and all(type(part) in _PLAIN for part in code)  # type: ignore[attr-defined]
+    return (
+        isinstance(code, list | tuple)
+        and type(code) in (list, tuple)
+        and all(type(p) in _PLAIN for p in code)
+    )
 
 
 @dataclass(eq=False)
@@ -111,11 +122,9 @@ class _Worker:
         self.process.join(timeout=_EXIT_WAIT)
         status = self.process.exitcode
         how = "" if status is None else f", exit status {status}" if status >= 0 else f", signal {-status}"
+        died = status == _UNCAUGHT and not self.answered
         why = (
-            "; it died of an error before its first answer, printed on stderr (a script that starts"
-            ' worker processes must do so under `if __name__ == "__main__":`)'
-            if status == _UNCAUGHT and not self.answered
-            else ""
+            f"; it died of an error before its first answer, printed on stderr ({MAIN_GUARD})" if died else ""
         )
         return WorkerFailed(
             f"a verifying process stopped ({self.process.name}{how}): nothing of this batch is returned{why}"
@@ -256,7 +265,6 @@ class VerifierPool:
     def _workers(self) -> tuple[list[_Worker], selectors.BaseSelector]:
         if self._own is None or self._selector is None:
             self._own, self._selector = self._start()
-            self._owner = os.getpid()
             self._finalizer = weakref.finalize(self, _end, self._own, self._selector, wait=0.0)
         return self._own, self._selector
 
@@ -281,8 +289,8 @@ class VerifierPool:
                 selector.register(worker.channel.sock, worker.watching, worker)
         except BaseException as exc:
             _end(started, selector, wait=0.0)
-            if isinstance(exc, RuntimeError) and "bootstrapping phase" in str(exc):
-                raise WorkerFailed(refused_work(exc)) from exc  # spawn re-ran an unguarded main script
+            if unguarded_main(exc):
+                raise WorkerFailed(refused_work(exc)) from exc
             if isinstance(exc, Exception):  # no fds left, a store that cannot be pickled, ...
                 raise WorkerFailed(
                     f"the verifying processes could not start: {type(exc).__name__}: {exc}"
@@ -292,16 +300,18 @@ class VerifierPool:
 
     def _forget_parents(self) -> None:
         """In a forked child: the parent's processes are not this one's; its lock may be held."""
-        own, selector = self._own, self._selector
-        self._own = self._selector = None
-        if self._finalizer is not None:
-            self._finalizer.detach()
-        for worker in own or ():
-            worker.channel.close()  # this process's copy of the socket only: the parent's works on
-        if selector is not None:
-            selector.close()
+        own, selector = self._let_go()
+        _close(own, selector)  # this process's copies of the sockets only: the parent's work on
         self._lock = threading.Lock()
         self._owner = os.getpid()
+
+    def _let_go(self) -> tuple[list[_Worker], selectors.BaseSelector | None]:
+        """This pool's processes and selector, no longer its own (and no longer stopped on its drop)."""
+        own, selector, finalizer = self._own or [], self._selector, self._finalizer
+        self._own = self._selector = self._finalizer = None
+        if finalizer is not None:
+            finalizer.detach()
+        return own, selector
 
     def verify_all(
         self,
@@ -388,15 +398,7 @@ class VerifierPool:
 
     def _discard(self) -> None:
         # Workers that stopped, failed or hold chunks of an abandoned batch: the next call starts anew.
-        self._end(wait=0.0)
-
-    def _end(self, *, wait: float) -> None:
-        own, selector, finalizer = self._own, self._selector, self._finalizer
-        self._own = self._selector = self._finalizer = None
-        if finalizer is not None:
-            finalizer.detach()
-        if own is not None:
-            _end(own, selector, wait=wait)
+        _end(*self._let_go(), wait=0.0)
 
     def close(self) -> None:
         """Stop this pool's own processes (an ``executor`` given is the caller's to shut down)."""
@@ -404,7 +406,7 @@ class VerifierPool:
         if self._owner != os.getpid():
             self._forget_parents()
         with self._lock:
-            self._end(wait=_STOP_WAIT)
+            _end(*self._let_go(), wait=_STOP_WAIT)
 
     def __enter__(self) -> VerifierPool:
         return self
@@ -415,12 +417,17 @@ class VerifierPool:
         self.close()
 
 
-def _end(workers: Sequence[_Worker], selector: selectors.BaseSelector | None, *, wait: float) -> None:
-    """Close each worker's channel (it exits at its next read); kill what still runs after ``wait`` s."""
+def _close(workers: Sequence[_Worker], selector: selectors.BaseSelector | None) -> None:
+    """Close this process's end of each worker's socket, and the selector over them."""
     if selector is not None:
         selector.close()
     for worker in workers:
         worker.channel.close()
+
+
+def _end(workers: Sequence[_Worker], selector: selectors.BaseSelector | None, *, wait: float) -> None:
+    """Close each worker's channel (it exits at its next read); kill what still runs after ``wait`` s."""
+    _close(workers, selector)
     for worker in workers:
         worker.process.join(timeout=wait)
         if worker.process.is_alive():
